@@ -1,0 +1,131 @@
+package dev.conveyor.ledger;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One ledger transaction: its connection, the dialect, and the instant the transaction
+ * started (taken from the ledger's injected clock, so lease and backoff arithmetic is
+ * deterministic under test). Small explicit JDBC helpers keep call sites readable.
+ */
+public final class Tx {
+  private final Connection connection;
+  private final Dialect dialect;
+  private final Instant now;
+  private final List<Runnable> afterCommit = new ArrayList<>();
+
+  Tx(Connection connection, Dialect dialect, Instant now) {
+    this.connection = connection;
+    this.dialect = dialect;
+    this.now = now;
+  }
+
+  public Connection connection() {
+    return connection;
+  }
+
+  public Dialect dialect() {
+    return dialect;
+  }
+
+  public Instant now() {
+    return now;
+  }
+
+  public long nowMillis() {
+    return now.toEpochMilli();
+  }
+
+  /** Runs {@code action} once this transaction has committed (never if it rolls back). */
+  public void afterCommit(Runnable action) {
+    afterCommit.add(action);
+  }
+
+  List<Runnable> afterCommitActions() {
+    return afterCommit;
+  }
+
+  public int update(String sql, Object... args) throws SQLException {
+    try (PreparedStatement ps = connection.prepareStatement(sql)) {
+      bind(ps, args);
+      return ps.executeUpdate();
+    }
+  }
+
+  /** Executes {@code sql} once per argument row in one JDBC batch; returns the per-row counts. */
+  public int[] batch(String sql, List<Object[]> rows) throws SQLException {
+    if (rows.isEmpty()) {
+      return new int[0];
+    }
+    try (PreparedStatement ps = connection.prepareStatement(sql)) {
+      for (Object[] row : rows) {
+        bind(ps, row);
+        ps.addBatch();
+      }
+      return ps.executeBatch();
+    }
+  }
+
+  public <T> List<T> query(String sql, RowMapper<T> mapper, Object... args) throws SQLException {
+    try (PreparedStatement ps = connection.prepareStatement(sql)) {
+      bind(ps, args);
+      try (ResultSet rs = ps.executeQuery()) {
+        List<T> out = new ArrayList<>();
+        while (rs.next()) {
+          out.add(mapper.map(rs));
+        }
+        return out;
+      }
+    }
+  }
+
+  public <T> Optional<T> queryOne(String sql, RowMapper<T> mapper, Object... args) throws SQLException {
+    List<T> rows = query(sql, mapper, args);
+    if (rows.size() > 1) {
+      throw new IllegalStateException("expected at most one row from: " + sql);
+    }
+    return rows.isEmpty() ? Optional.empty() : Optional.of(rows.get(0));
+  }
+
+  public long queryLong(String sql, Object... args) throws SQLException {
+    return queryOne(sql, rs -> rs.getLong(1), args).orElse(0L);
+  }
+
+  private static void bind(PreparedStatement ps, Object[] args) throws SQLException {
+    for (int i = 0; i < args.length; i++) {
+      Object arg = args[i];
+      if (arg == null) {
+        ps.setNull(i + 1, Types.NULL);
+      } else if (arg instanceof byte[] bytes) {
+        ps.setBytes(i + 1, bytes);
+      } else if (arg instanceof Boolean b) {
+        ps.setInt(i + 1, b ? 1 : 0);
+      } else if (arg instanceof Instant instant) {
+        ps.setLong(i + 1, instant.toEpochMilli());
+      } else if (arg instanceof Enum<?> e) {
+        ps.setString(i + 1, e.name());
+      } else {
+        ps.setObject(i + 1, arg);
+      }
+    }
+  }
+
+  /** Maps the current row of a result set. */
+  @FunctionalInterface
+  public interface RowMapper<T> {
+    T map(ResultSet rs) throws SQLException;
+  }
+
+  /** A unit of work inside a transaction. */
+  @FunctionalInterface
+  public interface Work<T> {
+    T run(Tx tx) throws SQLException;
+  }
+}

@@ -1,0 +1,91 @@
+package dev.conveyor.ledger.jobs;
+
+import dev.conveyor.ledger.Hashing;
+import dev.conveyor.ledger.Tx;
+import dev.conveyor.ledger.jobs.Completion.Cancelled;
+import dev.conveyor.ledger.jobs.Completion.Failed;
+import dev.conveyor.ledger.jobs.Completion.Succeeded;
+import dev.conveyor.ledger.jobs.JobErrors.IdempotencyMismatchException;
+import dev.conveyor.ledger.jobs.JobErrors.InvalidJobStateException;
+import dev.conveyor.ledger.jobs.JobErrors.LeaseLostException;
+import dev.conveyor.ledger.jobs.Outcomes.Completed;
+import java.sql.SQLException;
+
+/**
+ * The terminal (or retry) transition a lease holder asks for. A holder whose lease expired but
+ * was not yet reclaimed may still complete: its work is done and nobody else holds the job.
+ * Repeating a completion under the same epoch with the same outcome answers the stored state.
+ */
+final class JobCompletion {
+  private JobCompletion() {}
+
+  static Completed complete(Tx tx, RetryPolicy policy, String jobId, String epoch, Completion completion)
+      throws SQLException {
+    JobRows.requireId("lease_epoch", epoch);
+    Job job = JobRows.require(tx, jobId);
+    String hash = fingerprint(completion);
+    if (epoch.equals(job.lastCompletionEpoch())) {
+      if (hash.equals(job.lastCompletionHash())) {
+        return new Completed(job.state(), true);
+      }
+      throw new IdempotencyMismatchException("job " + jobId + " was already completed under lease " + epoch
+          + " with a different outcome");
+    }
+    if (job.state() == JobState.WAITING && epoch.equals(job.leaseEpoch())) {
+      // A planner that fanned out reports success; its children decide the outcome.
+      if (!(completion instanceof Succeeded)) {
+        throw new InvalidJobStateException("job " + jobId + " already planned its children; cancel it instead");
+      }
+      JobRows.cas(tx, job, "last_completion_epoch = ?, last_completion_hash = ?", epoch, hash);
+      return new Completed(JobState.WAITING, false);
+    }
+    if (!job.heldWith(epoch)) {
+      throw new LeaseLostException(jobId, JobLeasing.staleReason(job, epoch));
+    }
+    Transition t = transition(job, completion, policy, tx);
+    JobRows.cas(tx, job, "state = ?, attempts = ?, run_after = ?, finished_at = ?, last_error = ?,"
+            + " lease_epoch = NULL, lease_owner = NULL, lease_expires_at = NULL,"
+            + " last_completion_epoch = ?, last_completion_hash = ?",
+        t.state, t.attempts, t.runAfterMillis, t.state.isTerminal() ? tx.nowMillis() : null, t.error, epoch, hash);
+    if (t.state.isTerminal()) {
+      ParentResolution.afterChildTerminal(tx, job);
+    }
+    return new Completed(t.state, false);
+  }
+
+  private record Transition(JobState state, int attempts, long runAfterMillis, String error) {}
+
+  private static Transition transition(Job job, Completion completion, RetryPolicy policy, Tx tx) {
+    long now = tx.nowMillis();
+    if (job.state() == JobState.CANCELLING) {
+      return new Transition(JobState.CANCELLED, job.attempts(), now, "cancelled");
+    }
+    if (completion instanceof Succeeded) {
+      return new Transition(JobState.SUCCEEDED, job.attempts(), now, null);
+    }
+    if (completion instanceof Cancelled c) {
+      return new Transition(JobState.CANCELLED, job.attempts(), now, c.message());
+    }
+    Failed f = (Failed) completion;
+    return switch (f.disposition()) {
+      case TERMINAL -> new Transition(JobState.FAILED, job.attempts(), now, f.message());
+      case RETRYABLE -> job.attempts() >= job.maxAttempts()
+          ? new Transition(JobState.FAILED, job.attempts(), now,
+              f.message() + " (gave up after " + job.attempts() + " attempts)")
+          : new Transition(JobState.QUEUED, job.attempts(),
+              now + policy.backoff(job.attempts()).toMillis(), f.message());
+      case WAITING_ON_DEPENDENCY -> new Transition(JobState.QUEUED, Math.max(0, job.attempts() - 1),
+          now + policy.dependencyWait().toMillis(), f.message());
+    };
+  }
+
+  private static String fingerprint(Completion c) {
+    var digest = Hashing.sha256();
+    Hashing.update(digest, c.getClass().getSimpleName());
+    Hashing.update(digest, c.message());
+    if (c instanceof Failed f) {
+      Hashing.update(digest, f.disposition().name());
+    }
+    return java.util.HexFormat.of().formatHex(digest.digest());
+  }
+}

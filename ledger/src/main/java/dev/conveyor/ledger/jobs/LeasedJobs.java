@@ -1,0 +1,173 @@
+package dev.conveyor.ledger.jobs;
+
+import dev.conveyor.ledger.Ledger;
+import dev.conveyor.ledger.Tx;
+import dev.conveyor.ledger.jobs.JobErrors.JobNotFoundException;
+import dev.conveyor.ledger.jobs.Outcomes.Completed;
+import dev.conveyor.ledger.jobs.Outcomes.Enqueued;
+import dev.conveyor.ledger.jobs.Outcomes.FannedOut;
+import dev.conveyor.ledger.jobs.Outcomes.JobTree;
+import dev.conveyor.ledger.jobs.Outcomes.LeaseGrant;
+import dev.conveyor.ledger.jobs.Outcomes.LeaseStatus;
+import dev.conveyor.ledger.jobs.Outcomes.RecordedResult;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Leased jobs: one live owner at a time, fenced by a lease epoch. Each method runs in its own
+ * transaction; the {@code Tx}-taking variants compose with a caller's transaction so a state
+ * change and what it causes commit together.
+ */
+public final class LeasedJobs {
+  private final Ledger ledger;
+  private final RetryPolicy policy;
+
+  public LeasedJobs(Ledger ledger, RetryPolicy policy) {
+    this.ledger = ledger;
+    this.policy = policy;
+  }
+
+  public RetryPolicy retryPolicy() {
+    return policy;
+  }
+
+  // --- enqueue and read -------------------------------------------------------------------
+
+  public Enqueued enqueue(JobSpec spec) {
+    return ledger.transact(tx -> enqueue(tx, spec));
+  }
+
+  public Enqueued enqueue(Tx tx, JobSpec spec) throws java.sql.SQLException {
+    return JobQueue.enqueue(tx, spec, null, null, 0);
+  }
+
+  /** Enqueues all or nothing. */
+  public List<Enqueued> enqueueAll(List<JobSpec> specs) {
+    return ledger.transact(tx -> {
+      List<Enqueued> out = new ArrayList<>(specs.size());
+      for (JobSpec spec : specs) {
+        out.add(enqueue(tx, spec));
+      }
+      return out;
+    });
+  }
+
+  public Optional<Job> find(String jobId) {
+    JobRows.requireId("job_id", jobId);
+    return ledger.transact(tx -> JobRows.find(tx, jobId));
+  }
+
+  public Job get(String jobId) {
+    return find(jobId).orElseThrow(() -> new JobNotFoundException(jobId));
+  }
+
+  public Job get(Tx tx, String jobId) throws java.sql.SQLException {
+    return JobRows.require(tx, jobId);
+  }
+
+  public List<Job> children(String jobId) {
+    return ledger.transact(tx -> JobRows.children(tx, jobId));
+  }
+
+  public List<Job> list(Set<JobState> states, Set<JobKind> kinds, boolean rootsOnly, int limit, String afterId) {
+    JobQueue.Query q = new JobQueue.Query(states, kinds, rootsOnly, limit, afterId);
+    return ledger.transact(tx -> JobQueue.list(tx, q));
+  }
+
+  public JobTree tree(String jobId) {
+    JobRows.requireId("job_id", jobId);
+    return ledger.transact(tx -> JobQueue.tree(tx, jobId));
+  }
+
+  // --- the holder's protocol --------------------------------------------------------------
+
+  public List<LeaseGrant> lease(LeaseRequest request) {
+    return ledger.transact(tx -> JobLeasing.lease(tx, request));
+  }
+
+  public Optional<LeaseGrant> leaseOne(LeaseRequest request) {
+    List<LeaseGrant> grants = lease(request.withMaxJobs(1));
+    return grants.isEmpty() ? Optional.empty() : Optional.of(grants.get(0));
+  }
+
+  public Instant start(String jobId, String epoch) {
+    return ledger.transact(tx -> JobLeasing.start(tx, jobId, epoch));
+  }
+
+  /** Extends a live lease; {@code renewed=false} when the epoch is stale or the lease already lapsed. */
+  public LeaseStatus renew(String jobId, String epoch, Duration extension) {
+    requirePositive(extension);
+    return ledger.transact(tx -> JobLeasing.renew(tx, jobId, epoch, extension));
+  }
+
+  /** Records monotonic progress and renews the lease; refused with LeaseLost for a stale holder. */
+  public LeaseStatus progress(String jobId, String epoch, JobProgress progress, Duration extension) {
+    requirePositive(extension);
+    return ledger.transact(tx -> JobLeasing.progress(tx, jobId, epoch, progress, extension));
+  }
+
+  public boolean cancellationRequested(String jobId, String epoch) {
+    return ledger.transact(tx -> JobLeasing.cancellationRequested(tx, jobId, epoch));
+  }
+
+  public RecordedResult recordResult(String jobId, String epoch, String resultId, byte[] canonicalRequest,
+      JobResults.Effect effect) {
+    return ledger.transact(tx -> JobResults.record(tx, jobId, epoch, resultId, canonicalRequest, effect));
+  }
+
+  /** Records a result whose only effect is storing {@code response}. */
+  public RecordedResult recordResult(String jobId, String epoch, String resultId, byte[] canonicalRequest,
+      byte[] response) {
+    return recordResult(jobId, epoch, resultId, canonicalRequest, (tx, job) -> response);
+  }
+
+  public Optional<byte[]> findResult(String jobId, String resultId) {
+    return ledger.transact(tx -> JobResults.find(tx, jobId, resultId));
+  }
+
+  public Completed complete(String jobId, String epoch, Completion completion) {
+    return ledger.transact(tx -> complete(tx, jobId, epoch, completion));
+  }
+
+  public Completed complete(Tx tx, String jobId, String epoch, Completion completion) throws java.sql.SQLException {
+    return JobCompletion.complete(tx, policy, jobId, epoch, completion);
+  }
+
+  /** A batch of completions in one transaction: the fast path for workers that lease in batches. */
+  public List<Completed> completeAll(List<LeaseGrant> grants, Completion completion) {
+    return ledger.transact(tx -> {
+      List<Completed> out = new ArrayList<>(grants.size());
+      for (LeaseGrant g : grants) {
+        out.add(JobCompletion.complete(tx, policy, g.job().id(), g.epoch(), completion));
+      }
+      return out;
+    });
+  }
+
+  public FannedOut fanOut(String parentId, String epoch, List<JobSpec> children) {
+    return ledger.transact(tx -> JobFanOut.fanOut(tx, parentId, epoch, children));
+  }
+
+  // --- control ----------------------------------------------------------------------------
+
+  /** Cancels a job and its descendants; answers the job's state afterwards. */
+  public JobState cancel(String jobId, String reason) {
+    JobRows.requireId("job_id", jobId);
+    return ledger.transact(tx -> JobCancellation.cancel(tx, jobId, reason));
+  }
+
+  /** Reclaims up to {@code limit} expired leases; answers how many it reclaimed. */
+  public int reapExpired(int limit) {
+    return ledger.transact(tx -> JobReaper.reap(tx, policy, limit));
+  }
+
+  private static void requirePositive(Duration d) {
+    if (d == null || d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException("lease extension must be positive, got " + d);
+    }
+  }
+}

@@ -1,0 +1,289 @@
+package dev.conveyor.ledger.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.conveyor.ledger.jobs.Completion.Disposition;
+import dev.conveyor.ledger.jobs.JobErrors.IdempotencyMismatchException;
+import dev.conveyor.ledger.jobs.JobErrors.LeaseLostException;
+import dev.conveyor.ledger.jobs.Outcomes.LeaseGrant;
+import dev.conveyor.ledger.testing.LedgerTestBase;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The leased-job lifecycle, run unchanged against every ledger backend. */
+public abstract class LeasedJobsContract extends LedgerTestBase {
+  protected static final Duration LEASE = Duration.ofSeconds(30);
+
+  protected LeasedJobs jobs() {
+    return ledger.jobs();
+  }
+
+  protected static JobSpec build() {
+    return JobSpec.builder(JobKind.BUILD).maxAttempts(3).build();
+  }
+
+  protected LeaseRequest anyBuild(String executor) {
+    return LeaseRequest.of(executor, Set.of(JobKind.BUILD), LEASE);
+  }
+
+  protected LeaseGrant leaseOnly(LeaseRequest req) {
+    return jobs().leaseOne(req).orElseThrow(() -> new AssertionError("expected a job to lease"));
+  }
+
+  @Test
+  void happyPathLeaseStartRenewProgressComplete() {
+    String id = jobs().enqueue(build()).jobId();
+    assertThat(jobs().get(id).state()).isEqualTo(JobState.QUEUED);
+
+    LeaseGrant grant = leaseOnly(anyBuild("w1"));
+    assertThat(grant.job().id()).isEqualTo(id);
+    assertThat(grant.expiresAt()).isEqualTo(T0.plus(LEASE));
+    Job running = jobs().get(id);
+    assertThat(running.state()).isEqualTo(JobState.RUNNING);
+    assertThat(running.leaseEpoch()).isEqualTo(grant.epoch());
+    assertThat(running.leaseOwner()).isEqualTo("w1");
+    assertThat(running.attempts()).isEqualTo(1);
+
+    assertThat(jobs().start(id, grant.epoch())).isEqualTo(T0);
+    clock.advance(Duration.ofSeconds(10));
+    var renewed = jobs().renew(id, grant.epoch(), LEASE);
+    assertThat(renewed.renewed()).isTrue();
+    assertThat(renewed.expiresAt()).isEqualTo(T0.plusSeconds(40));
+    var progressed = jobs().progress(id, grant.epoch(), new JobProgress(3, 10, 0, 100, "3 of 10"), LEASE);
+    assertThat(progressed.renewed()).isTrue();
+    assertThat(jobs().get(id).progress()).isEqualTo(new JobProgress(3, 10, 0, 100, "3 of 10"));
+
+    var done = jobs().complete(id, grant.epoch(), new Completion.Succeeded("ok"));
+    assertThat(done.state()).isEqualTo(JobState.SUCCEEDED);
+    assertThat(done.replayed()).isFalse();
+    Job finished = jobs().get(id);
+    assertThat(finished.leaseEpoch()).isNull();
+    assertThat(finished.finishedAt()).isEqualTo(T0.plusSeconds(10));
+    assertThat(jobs().leaseOne(anyBuild("w1"))).isEmpty();
+  }
+
+  @Test
+  void progressCountersAreMonotonic() {
+    jobs().enqueue(build());
+    LeaseGrant g = leaseOnly(anyBuild("w1"));
+    jobs().progress(g.job().id(), g.epoch(), new JobProgress(5, 10, 1, 500, "a"), LEASE);
+    jobs().progress(g.job().id(), g.epoch(), new JobProgress(4, 10, 0, 400, "b"), LEASE);
+    assertThat(jobs().get(g.job().id()).progress()).isEqualTo(new JobProgress(5, 10, 1, 500, "b"));
+  }
+
+  @Test
+  void everyEpochIsFreshAndOpaque() {
+    jobs().enqueue(build());
+    LeaseGrant first = leaseOnly(anyBuild("w1"));
+    jobs().complete(first.job().id(), first.epoch(), new Completion.Failed("flaky", Disposition.RETRYABLE));
+    clock.advance(Duration.ofSeconds(1));
+    LeaseGrant second = leaseOnly(anyBuild("w1"));
+    assertThat(second.job().id()).isEqualTo(first.job().id());
+    assertThat(second.epoch()).isNotEqualTo(first.epoch()).hasSizeGreaterThanOrEqualTo(32);
+  }
+
+  @Test
+  void staleEpochIsRefusedForRenewProgressStartAndComplete() {
+    String id = jobs().enqueue(build()).jobId();
+    LeaseGrant first = leaseOnly(anyBuild("w1"));
+    clock.advance(LEASE.plusSeconds(1));
+    assertThat(jobs().reapExpired(100)).isEqualTo(1);
+    clock.advance(Duration.ofSeconds(1));
+    LeaseGrant second = leaseOnly(anyBuild("w2"));
+    assertThat(second.job().id()).isEqualTo(id);
+
+    assertThat(jobs().renew(id, first.epoch(), LEASE).renewed()).isFalse();
+    assertThatThrownBy(() -> jobs().progress(id, first.epoch(), JobProgress.NONE, LEASE))
+        .isInstanceOf(LeaseLostException.class);
+    assertThatThrownBy(() -> jobs().start(id, first.epoch())).isInstanceOf(LeaseLostException.class);
+    assertThatThrownBy(() -> jobs().complete(id, first.epoch(), new Completion.Succeeded(null)))
+        .isInstanceOf(LeaseLostException.class).hasMessageContaining(id);
+    assertThatThrownBy(() -> jobs().cancellationRequested(id, first.epoch())).isInstanceOf(LeaseLostException.class);
+    // the live holder is untouched
+    assertThat(jobs().renew(id, second.epoch(), LEASE).renewed()).isTrue();
+    assertThat(jobs().complete(id, second.epoch(), new Completion.Succeeded(null)).state())
+        .isEqualTo(JobState.SUCCEEDED);
+  }
+
+  @Test
+  void renewOfAnExpiredLeaseAnswersNotRenewed() {
+    String id = jobs().enqueue(build()).jobId();
+    LeaseGrant g = leaseOnly(anyBuild("w1"));
+    clock.advance(LEASE);
+    assertThat(jobs().renew(id, g.epoch(), LEASE).renewed()).isFalse();
+    assertThatThrownBy(() -> jobs().progress(id, g.epoch(), JobProgress.NONE, LEASE))
+        .isInstanceOf(LeaseLostException.class).hasMessageContaining("expired");
+  }
+
+  @Test
+  void expiredButUnreclaimedLeaseMayStillCompleteAndDuplicatesAreIdempotent() {
+    String id = jobs().enqueue(build()).jobId();
+    LeaseGrant g = leaseOnly(anyBuild("w1"));
+    clock.advance(LEASE.plusSeconds(5));
+    var first = jobs().complete(id, g.epoch(), new Completion.Succeeded("done"));
+    assertThat(first.state()).isEqualTo(JobState.SUCCEEDED);
+    var again = jobs().complete(id, g.epoch(), new Completion.Succeeded("done"));
+    assertThat(again.state()).isEqualTo(JobState.SUCCEEDED);
+    assertThat(again.replayed()).isTrue();
+    assertThatThrownBy(() -> jobs().complete(id, g.epoch(), new Completion.Failed("x", Disposition.TERMINAL)))
+        .isInstanceOf(IdempotencyMismatchException.class);
+    assertThat(jobs().reapExpired(100)).isZero();
+  }
+
+  @Test
+  void pinnedJobsGoOnlyToRequestsNamingTheirExecutor() {
+    String pinned = jobs().enqueue(JobSpec.builder(JobKind.EXEC_FILE_GROUP).pinnedExecutorId("rust-capture").build())
+        .jobId();
+    String free = jobs().enqueue(JobSpec.builder(JobKind.EXEC_FILE_GROUP).build()).jobId();
+    LeaseRequest plain = LeaseRequest.of("w1", Set.of(JobKind.EXEC_FILE_GROUP), LEASE).withMaxJobs(10);
+
+    List<LeaseGrant> got = jobs().lease(plain);
+    assertThat(got).extracting(g -> g.job().id()).containsExactly(free);
+    assertThat(jobs().lease(plain.withExecutorIds(Set.of("java-capture")))).isEmpty();
+    List<LeaseGrant> pinnedGrant = jobs().lease(plain.withExecutorIds(Set.of("java-capture", "rust-capture")));
+    assertThat(pinnedGrant).extracting(g -> g.job().id()).containsExactly(pinned);
+  }
+
+  @Test
+  void unpinnedJobsAreStillFoundByPinnedRequests() {
+    String free = jobs().enqueue(JobSpec.builder(JobKind.EXEC_FILE_GROUP).build()).jobId();
+    LeaseRequest req = LeaseRequest.of("w1", Set.of(JobKind.EXEC_FILE_GROUP), LEASE).withExecutorIds(Set.of("x"));
+    assertThat(leaseOnly(req).job().id()).isEqualTo(free);
+  }
+
+  @Test
+  void filtersByKindClassAndLaneWithWildcard() {
+    String gpuJob = jobs().enqueue(JobSpec.builder(JobKind.EXEC_FILE_GROUP).executionClass("gpu").lane("east")
+        .build()).jobId();
+    jobs().enqueue(JobSpec.builder(JobKind.PLAN_TABLE).build());
+    LeaseRequest base = LeaseRequest.of("w1", Set.of(JobKind.EXEC_FILE_GROUP), LEASE);
+    assertThat(jobs().leaseOne(base.withExecutionClasses(Set.of("cpu")))).isEmpty();
+    assertThat(jobs().leaseOne(base.withExecutionClasses(Set.of("gpu")).withLanes(Set.of("west")))).isEmpty();
+    assertThat(leaseOnly(base.withExecutionClasses(Set.of("gpu")).withLanes(Set.of("*"))).job().id())
+        .isEqualTo(gpuJob);
+    assertThat(jobs().leaseOne(base)).isEmpty(); // the PLAN_TABLE job is not a file group
+  }
+
+  @Test
+  void laneKeyAllowsOneRunningJobAtATime() {
+    String a = jobs().enqueue(JobSpec.builder(JobKind.PLAN_TABLE).laneKey("table:t1").build()).jobId();
+    String b = jobs().enqueue(JobSpec.builder(JobKind.PLAN_TABLE).laneKey("table:t1").build()).jobId();
+    String c = jobs().enqueue(JobSpec.builder(JobKind.PLAN_TABLE).laneKey("table:t2").build()).jobId();
+    LeaseRequest req = LeaseRequest.of("w1", Set.of(JobKind.PLAN_TABLE), LEASE).withMaxJobs(10);
+
+    List<LeaseGrant> first = jobs().lease(req);
+    assertThat(first).extracting(g -> g.job().id()).containsExactly(a, c);
+    assertThat(jobs().lease(req)).isEmpty();
+    LeaseGrant ga = first.get(0);
+    jobs().complete(a, ga.epoch(), new Completion.Succeeded(null));
+    assertThat(jobs().lease(req)).extracting(g -> g.job().id()).containsExactly(b);
+  }
+
+  @Test
+  void dedupeKeyIsHonouredOnlyWhileTheJobIsLive() {
+    JobSpec spec = JobSpec.builder(JobKind.BUILD).dedupeKey("change-7").build();
+    var first = jobs().enqueue(spec);
+    var dup = jobs().enqueue(spec);
+    assertThat(first.created()).isTrue();
+    assertThat(dup.created()).isFalse();
+    assertThat(dup.jobId()).isEqualTo(first.jobId());
+    // a different kind does not collide
+    assertThat(jobs().enqueue(JobSpec.builder(JobKind.PLAN_TABLE).dedupeKey("change-7").build()).created()).isTrue();
+
+    LeaseGrant g = leaseOnly(anyBuild("w1"));
+    assertThat(jobs().enqueue(spec).jobId()).isEqualTo(first.jobId());
+    jobs().complete(g.job().id(), g.epoch(), new Completion.Succeeded(null));
+    var afterTerminal = jobs().enqueue(spec);
+    assertThat(afterTerminal.created()).isTrue();
+    assertThat(afterTerminal.jobId()).isNotEqualTo(first.jobId());
+  }
+
+  @Test
+  void retryableFailuresBackOffExponentiallyThenFailAtMaxAttempts() {
+    String id = jobs().enqueue(build()).jobId(); // max 3 attempts, backoff 1s, 2s
+    LeaseGrant a1 = leaseOnly(anyBuild("w1"));
+    assertThat(jobs().complete(id, a1.epoch(), new Completion.Failed("boom 1", Disposition.RETRYABLE)).state())
+        .isEqualTo(JobState.QUEUED);
+    assertThat(jobs().get(id).runAfter()).isEqualTo(T0.plusSeconds(1));
+    assertThat(jobs().leaseOne(anyBuild("w1"))).isEmpty();
+
+    clock.advance(Duration.ofSeconds(1));
+    LeaseGrant a2 = leaseOnly(anyBuild("w1"));
+    assertThat(a2.job().attempts()).isEqualTo(2);
+    jobs().complete(id, a2.epoch(), new Completion.Failed("boom 2", Disposition.RETRYABLE));
+    assertThat(jobs().get(id).runAfter()).isEqualTo(T0.plusSeconds(3));
+    clock.advance(Duration.ofMillis(1999));
+    assertThat(jobs().leaseOne(anyBuild("w1"))).isEmpty();
+    clock.advance(Duration.ofMillis(1));
+
+    LeaseGrant a3 = leaseOnly(anyBuild("w1"));
+    var last = jobs().complete(id, a3.epoch(), new Completion.Failed("boom 3", Disposition.RETRYABLE));
+    assertThat(last.state()).isEqualTo(JobState.FAILED);
+    assertThat(jobs().get(id).lastError()).contains("boom 3").contains("3 attempts");
+  }
+
+  @Test
+  void terminalFailureNeverRetries() {
+    String id = jobs().enqueue(build()).jobId();
+    LeaseGrant g = leaseOnly(anyBuild("w1"));
+    assertThat(jobs().complete(id, g.epoch(), new Completion.Failed("bad input", Disposition.TERMINAL)).state())
+        .isEqualTo(JobState.FAILED);
+    assertThat(jobs().get(id).attempts()).isEqualTo(1);
+  }
+
+  @Test
+  void waitingOnADependencyDoesNotConsumeAnAttempt() {
+    String id = jobs().enqueue(JobSpec.builder(JobKind.BUILD).maxAttempts(1).build()).jobId();
+    for (int i = 0; i < 3; i++) {
+      LeaseGrant g = leaseOnly(anyBuild("w1"));
+      assertThat(jobs().complete(id, g.epoch(), new Completion.Failed("dep not ready",
+          Disposition.WAITING_ON_DEPENDENCY)).state()).isEqualTo(JobState.QUEUED);
+      assertThat(jobs().get(id).attempts()).isZero();
+      assertThat(jobs().get(id).runAfter()).isEqualTo(clock.instant().plus(TEST_RETRY.dependencyWait()));
+      clock.advance(TEST_RETRY.dependencyWait());
+    }
+    LeaseGrant g = leaseOnly(anyBuild("w1"));
+    assertThat(jobs().complete(id, g.epoch(), new Completion.Succeeded(null)).state()).isEqualTo(JobState.SUCCEEDED);
+  }
+
+  @Test
+  void resultReplayReturnsTheStoredAnswerAndADifferentPayloadIsRefused() {
+    String id = jobs().enqueue(build()).jobId();
+    LeaseGrant g = leaseOnly(anyBuild("w1"));
+    byte[] request = "stats for f1".getBytes(StandardCharsets.UTF_8);
+    int[] effects = {0};
+    JobResults.Effect effect = (tx, job) -> {
+      effects[0]++;
+      return ("accepted " + effects[0]).getBytes(StandardCharsets.UTF_8);
+    };
+    var first = jobs().recordResult(id, g.epoch(), id + ":success", request, effect);
+    var replay = jobs().recordResult(id, g.epoch(), id + ":success", request, effect);
+    assertThat(first.replayed()).isFalse();
+    assertThat(replay.replayed()).isTrue();
+    assertThat(new String(replay.response(), StandardCharsets.UTF_8)).isEqualTo("accepted 1");
+    assertThat(effects[0]).isEqualTo(1);
+
+    assertThatThrownBy(() -> jobs().recordResult(id, g.epoch(), id + ":success",
+        "different".getBytes(StandardCharsets.UTF_8), effect))
+        .isInstanceOf(IdempotencyMismatchException.class).hasMessageContaining(id + ":success");
+    assertThat(effects[0]).isEqualTo(1);
+  }
+
+  @Test
+  void firstResultNeedsTheLiveLeaseButAReplayDoesNot() {
+    String id = jobs().enqueue(build()).jobId();
+    LeaseGrant g = leaseOnly(anyBuild("w1"));
+    byte[] req = {1, 2, 3};
+    jobs().recordResult(id, g.epoch(), "r1", req, new byte[] {9});
+    jobs().complete(id, g.epoch(), new Completion.Succeeded(null));
+    assertThat(jobs().recordResult(id, g.epoch(), "r1", req, new byte[] {0}).response()).containsExactly(9);
+    assertThatThrownBy(() -> jobs().recordResult(id, g.epoch(), "r2", req, new byte[] {0}))
+        .isInstanceOf(LeaseLostException.class);
+    assertThatThrownBy(() -> jobs().recordResult(id, "not-an-epoch", "r3", req, new byte[] {0}))
+        .isInstanceOf(LeaseLostException.class);
+  }
+}
