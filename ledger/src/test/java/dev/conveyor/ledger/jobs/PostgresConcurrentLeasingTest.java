@@ -1,0 +1,18 @@
+package dev.conveyor.ledger.jobs;
+
+import dev.conveyor.ledger.testing.PostgresDatabase;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+class PostgresConcurrentLeasingTest extends ConcurrentLeasingContract {
+  @RegisterExtension static PostgresDatabase pg = new PostgresDatabase();
+
+  @Override
+  protected String ledgerUrl() {
+    return pg.url();
+  }
+
+  @Override
+  protected int jobCount() {
+    return 5_000;
+  }
+}
