@@ -9,7 +9,11 @@ import dev.conveyor.ledger.jobs.JobErrors.IdempotencyMismatchException;
 import dev.conveyor.ledger.jobs.JobErrors.InvalidJobStateException;
 import dev.conveyor.ledger.jobs.JobErrors.LeaseLostException;
 import dev.conveyor.ledger.jobs.Outcomes.Completed;
+import dev.conveyor.ledger.jobs.JobErrors.JobNotFoundException;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The terminal (or retry) transition a lease holder asks for. A holder whose lease expired but
@@ -19,38 +23,75 @@ import java.sql.SQLException;
 final class JobCompletion {
   private JobCompletion() {}
 
+  /** One holder's claim on one job: the job id and the epoch it was leased under. */
+  record Holder(String jobId, String epoch) {}
+
   static Completed complete(Tx tx, RetryPolicy policy, String jobId, String epoch, Completion completion)
       throws SQLException {
-    JobRows.requireId("lease_epoch", epoch);
-    Job job = JobRows.require(tx, jobId);
+    return completeAll(tx, policy, List.of(new Holder(jobId, epoch)), completion).get(0);
+  }
+
+  /**
+   * Completes several held jobs with one read and one batched update; a worker that leases in
+   * batches completes in batches. All or nothing: one stale holder refuses the whole batch.
+   */
+  static List<Completed> completeAll(Tx tx, RetryPolicy policy, List<Holder> holders, Completion completion)
+      throws SQLException {
+    for (Holder h : holders) {
+      JobRows.requireId("job_id", h.jobId());
+      JobRows.requireId("lease_epoch", h.epoch());
+    }
+    if (completion == null) {
+      throw new IllegalArgumentException("completion must be given (succeeded, failed or cancelled)");
+    }
     String hash = fingerprint(completion);
-    if (epoch.equals(job.lastCompletionEpoch())) {
-      if (hash.equals(job.lastCompletionHash())) {
-        return new Completed(job.state(), true);
+    Map<String, Job> jobs = JobRows.findAll(tx, holders.stream().map(Holder::jobId).toList());
+    List<Completed> out = new ArrayList<>(holders.size());
+    List<Job> changed = new ArrayList<>();
+    List<Object[]> args = new ArrayList<>();
+    List<Job> nowTerminal = new ArrayList<>();
+    for (Holder h : holders) {
+      Job job = jobs.get(h.jobId());
+      if (job == null) {
+        throw new JobNotFoundException(h.jobId());
       }
-      throw new IdempotencyMismatchException("job " + jobId + " was already completed under lease " + epoch
-          + " with a different outcome");
-    }
-    if (job.state() == JobState.WAITING && epoch.equals(job.leaseEpoch())) {
-      // A planner that fanned out reports success; its children decide the outcome.
-      if (!(completion instanceof Succeeded)) {
-        throw new InvalidJobStateException("job " + jobId + " already planned its children; cancel it instead");
+      String epoch = h.epoch();
+      if (epoch.equals(job.lastCompletionEpoch())) {
+        if (hash.equals(job.lastCompletionHash())) {
+          out.add(new Completed(job.state(), true));
+          continue;
+        }
+        throw new IdempotencyMismatchException("job " + job.id() + " was already completed under lease " + epoch
+            + " with a different outcome");
       }
-      JobRows.cas(tx, job, "last_completion_epoch = ?, last_completion_hash = ?", epoch, hash);
-      return new Completed(JobState.WAITING, false);
+      if (job.state() == JobState.WAITING && epoch.equals(job.leaseEpoch())) {
+        // A planner that fanned out reports success; its children decide the outcome.
+        if (!(completion instanceof Succeeded)) {
+          throw new InvalidJobStateException("job " + job.id() + " already planned its children; cancel it instead");
+        }
+        JobRows.cas(tx, job, "last_completion_epoch = ?, last_completion_hash = ?", epoch, hash);
+        out.add(new Completed(JobState.WAITING, false));
+        continue;
+      }
+      if (!job.heldWith(epoch)) {
+        throw new LeaseLostException(job.id(), JobLeasing.staleReason(job, epoch));
+      }
+      Transition t = transition(job, completion, policy, tx);
+      changed.add(job);
+      args.add(new Object[] {t.state, t.attempts, t.runAfterMillis, t.state.isTerminal() ? tx.nowMillis() : null,
+          t.error, epoch, hash});
+      if (t.state.isTerminal() && job.parentId() != null) {
+        nowTerminal.add(job);
+      }
+      out.add(new Completed(t.state, false));
     }
-    if (!job.heldWith(epoch)) {
-      throw new LeaseLostException(jobId, JobLeasing.staleReason(job, epoch));
-    }
-    Transition t = transition(job, completion, policy, tx);
-    JobRows.cas(tx, job, "state = ?, attempts = ?, run_after = ?, finished_at = ?, last_error = ?,"
-            + " lease_epoch = NULL, lease_owner = NULL, lease_expires_at = NULL,"
-            + " last_completion_epoch = ?, last_completion_hash = ?",
-        t.state, t.attempts, t.runAfterMillis, t.state.isTerminal() ? tx.nowMillis() : null, t.error, epoch, hash);
-    if (t.state.isTerminal()) {
+    JobRows.casAll(tx, "state = ?, attempts = ?, run_after = ?, finished_at = ?, last_error = ?,"
+        + " lease_epoch = NULL, lease_owner = NULL, lease_expires_at = NULL,"
+        + " last_completion_epoch = ?, last_completion_hash = ?", changed, args);
+    for (Job job : nowTerminal) {
       ParentResolution.afterChildTerminal(tx, job);
     }
-    return new Completed(t.state, false);
+    return out;
   }
 
   private record Transition(JobState state, int attempts, long runAfterMillis, String error) {}

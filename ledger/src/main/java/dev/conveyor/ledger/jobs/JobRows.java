@@ -96,6 +96,44 @@ final class JobRows {
     }
   }
 
+  /** Several jobs by id in one round trip. */
+  static java.util.Map<String, Job> findAll(Tx tx, java.util.Collection<String> ids) throws SQLException {
+    java.util.Map<String, Job> out = new java.util.HashMap<>();
+    if (ids.isEmpty()) {
+      return out;
+    }
+    for (Job j : tx.query("SELECT " + COLUMNS + " FROM jobs WHERE id IN (" + JobQueue.placeholders(ids.size()) + ")",
+        JobRows::map, ids.toArray())) {
+      out.put(j.id(), j);
+    }
+    return out;
+  }
+
+  /**
+   * The batched form of {@link #cas}: one JDBC batch, the same assignments per job, each row
+   * guarded by its own version. Any mismatch re-runs the transaction.
+   */
+  static void casAll(Tx tx, String assignments, List<Job> jobs, List<Object[]> argsPerJob) throws SQLException {
+    List<Object[]> rows = new java.util.ArrayList<>(jobs.size());
+    for (int i = 0; i < jobs.size(); i++) {
+      Object[] args = argsPerJob.get(i);
+      Object[] all = new Object[args.length + 3];
+      System.arraycopy(args, 0, all, 0, args.length);
+      all[args.length] = tx.nowMillis();
+      all[args.length + 1] = jobs.get(i).id();
+      all[args.length + 2] = jobs.get(i).version();
+      rows.add(all);
+    }
+    int[] counts = tx.batch("UPDATE jobs SET " + assignments + ", updated_at = ?, version = version + 1"
+        + " WHERE id = ? AND version = ?", rows);
+    for (int i = 0; i < counts.length; i++) {
+      // drivers may report SUCCESS_NO_INFO (-2) for batched rows; only an explicit 0 is a miss
+      if (counts[i] == 0) {
+        throw new OptimisticConflictException("job " + jobs.get(i).id() + " changed concurrently");
+      }
+    }
+  }
+
   static void requireId(String field, String value) {
     if (value == null || value.isBlank()) {
       throw new IllegalArgumentException(field + " must not be empty");

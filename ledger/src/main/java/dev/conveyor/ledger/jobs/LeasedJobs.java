@@ -139,13 +139,9 @@ public final class LeasedJobs {
 
   /** A batch of completions in one transaction: the fast path for workers that lease in batches. */
   public List<Completed> completeAll(List<LeaseGrant> grants, Completion completion) {
-    return ledger.transact(tx -> {
-      List<Completed> out = new ArrayList<>(grants.size());
-      for (LeaseGrant g : grants) {
-        out.add(JobCompletion.complete(tx, policy, g.job().id(), g.epoch(), completion));
-      }
-      return out;
-    });
+    List<JobCompletion.Holder> holders =
+        grants.stream().map(g -> new JobCompletion.Holder(g.job().id(), g.epoch())).toList();
+    return ledger.transact(tx -> JobCompletion.completeAll(tx, policy, holders, completion));
   }
 
   public FannedOut fanOut(String parentId, String epoch, List<JobSpec> children) {

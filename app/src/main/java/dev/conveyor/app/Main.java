@@ -1,0 +1,35 @@
+package dev.conveyor.app;
+
+import dev.conveyor.app.cli.ErrorReporter;
+import dev.conveyor.app.demo.DemoCommand;
+import dev.conveyor.app.jobs.JobsCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+@Command(
+    name = "conveyor",
+    mixinStandardHelpOptions = true,
+    version = "conveyor 0.1.0",
+    description = "Durable asynchronous work on one ledger: leased jobs, idempotent results, streams.",
+    subcommands = {DemoCommand.class, JobsCommand.class, CommandLine.HelpCommand.class},
+    footer = {"", "Ledger: --ledger URL or CONVEYOR_LEDGER; default sqlite:conveyor-data/conveyor.db.",
+        "Run 'conveyor help COMMAND' for a command's options."})
+public final class Main implements Runnable {
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the CLI and answers its exit code; the entry point tests use. */
+  public static int run(String... args) {
+    return new CommandLine(new Main())
+        .setExecutionExceptionHandler(new ErrorReporter())
+        .setParameterExceptionHandler(ErrorReporter::parameterError)
+        .execute(args);
+  }
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+}

@@ -1,0 +1,75 @@
+package dev.conveyor.app.cli;
+
+import dev.conveyor.ledger.LedgerException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.IExecutionExceptionHandler;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+
+/** Turns any failure into one clear line with a hint; a stack trace only with CONVEYOR_DEBUG=1. */
+public final class ErrorReporter implements IExecutionExceptionHandler {
+  public static final int EXIT_FAILURE = 1;
+  public static final int EXIT_USAGE = 2;
+
+  @Override
+  public int handleExecutionException(Exception e, CommandLine cmd, ParseResult parsed) {
+    PrintWriter err = cmd.getErr();
+    err.println("error: " + describe(e));
+    String hint = hint(e, cmd);
+    if (hint != null) {
+      err.println("hint: " + hint);
+    }
+    if ("1".equals(System.getenv("CONVEYOR_DEBUG"))) {
+      e.printStackTrace(err);
+    }
+    err.flush();
+    return e instanceof IllegalArgumentException ? EXIT_USAGE : EXIT_FAILURE;
+  }
+
+  public static int parameterError(ParameterException e, String[] args) {
+    CommandLine cmd = e.getCommandLine();
+    cmd.getErr().println("error: " + e.getMessage());
+    cmd.getErr().println("hint: run '" + cmd.getCommandSpec().qualifiedName() + " --help' for usage");
+    cmd.getErr().flush();
+    return EXIT_USAGE;
+  }
+
+  private static String describe(Exception e) {
+    if (e instanceof LedgerException || e instanceof IllegalArgumentException || e instanceof UserError) {
+      return e.getMessage();
+    }
+    return "unexpected " + e.getClass().getSimpleName() + ": " + e.getMessage();
+  }
+
+  private static String hint(Exception e, CommandLine cmd) {
+    if (e instanceof UserError u && u.hint() != null) {
+      return u.hint();
+    }
+    if (e instanceof dev.conveyor.ledger.jobs.JobErrors.JobNotFoundException) {
+      return "'conveyor jobs list' shows the ids in this ledger (is --ledger the right one?)";
+    }
+    if (e instanceof LedgerException && e.getMessage() != null && e.getMessage().contains("cannot open ledger")) {
+      return "check --ledger (or CONVEYOR_LEDGER); the default is sqlite:conveyor-data/conveyor.db";
+    }
+    if (!(e instanceof LedgerException) && !(e instanceof IllegalArgumentException) && !(e instanceof UserError)) {
+      return "re-run with CONVEYOR_DEBUG=1 for details";
+    }
+    return "run '" + cmd.getCommandSpec().qualifiedName() + " --help' for usage";
+  }
+
+  /** A failure caused by what the user asked for, with a hint on what to do instead. */
+  public static final class UserError extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final String hint;
+
+    public UserError(String message, String hint) {
+      super(message);
+      this.hint = hint;
+    }
+
+    public String hint() {
+      return hint;
+    }
+  }
+}

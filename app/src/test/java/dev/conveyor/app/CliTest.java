@@ -1,0 +1,88 @@
+package dev.conveyor.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.conveyor.ledger.Ledger;
+import dev.conveyor.ledger.jobs.JobKind;
+import dev.conveyor.ledger.jobs.JobSpec;
+import dev.conveyor.ledger.jobs.JobState;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CliTest {
+  @TempDir Path dir;
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+  private PrintStream originalOut;
+  private PrintStream originalErr;
+  private String url;
+
+  @BeforeEach
+  void capture() {
+    url = "sqlite:" + dir.resolve("cli.db");
+    originalOut = System.out;
+    originalErr = System.err;
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  @AfterEach
+  void restore() {
+    System.setOut(originalOut);
+    System.setErr(originalErr);
+  }
+
+  private String stdout() {
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  private String stderr() {
+    return err.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void listShowAndCancelAJob() {
+    String id;
+    try (Ledger ledger = Ledger.open(url)) {
+      id = ledger.jobs().enqueue(JobSpec.builder(JobKind.BUILD).build()).jobId();
+    }
+    assertThat(Main.run("jobs", "list", "--ledger", url)).isZero();
+    assertThat(stdout()).contains(id).contains("BUILD").contains("QUEUED");
+
+    assertThat(Main.run("jobs", "show", id, "--ledger", url)).isZero();
+    assertThat(stdout()).contains("attempts").contains("0 of 5");
+
+    assertThat(Main.run("jobs", "cancel", id, "--ledger", url, "--reason", "no longer needed")).isZero();
+    assertThat(stdout()).contains(id + " is now CANCELLED");
+    try (Ledger ledger = Ledger.open(url)) {
+      assertThat(ledger.jobs().get(id).state()).isEqualTo(JobState.CANCELLED);
+      assertThat(ledger.jobs().get(id).lastError()).isEqualTo("no longer needed");
+    }
+  }
+
+  @Test
+  void errorsAreOneLineWithAHintAndNoStackTrace() {
+    assertThat(Main.run("jobs", "show", "missing", "--ledger", url)).isEqualTo(1);
+    assertThat(stderr()).startsWith("error: no job with id 'missing'").contains("hint: ").doesNotContain("\tat ");
+
+    err.reset();
+    assertThat(Main.run("jobs", "list", "--kind", "COMPILE", "--ledger", url)).isEqualTo(2);
+    assertThat(stderr()).contains("unknown job kind 'COMPILE'").doesNotContain("Exception");
+
+    err.reset();
+    assertThat(Main.run("jobs", "list", "--bogus")).isEqualTo(2);
+    assertThat(stderr()).contains("Unknown option: '--bogus'").contains("conveyor jobs list --help");
+  }
+
+  @Test
+  void demoRunsToASucceededTree() {
+    assertThat(Main.run("demo", "--groups", "3", "--lease-ms", "400", "--ledger", url)).isZero();
+    assertThat(stdout()).contains("ended SUCCEEDED").contains("reclaimed").contains("EXEC_FILE_GROUP");
+  }
+}

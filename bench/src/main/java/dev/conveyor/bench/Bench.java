@@ -1,0 +1,24 @@
+package dev.conveyor.bench;
+
+import java.util.Arrays;
+
+/** Entry point: {@code bin/conveyor-bench <benchmark> [options]}. */
+public final class Bench {
+  private Bench() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length == 0 || args[0].equals("--help")) {
+      System.out.println("usage: bin/conveyor-bench jobs [--jobs N] [--threads T] [--batch B] [--pg HOST:PORT]");
+      System.out.println("  jobs   leased-job throughput on PostgreSQL and SQLite, next to db-scheduler");
+      return;
+    }
+    String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    switch (args[0]) {
+      case "jobs" -> JobsBench.run(BenchArgs.parse(rest));
+      default -> {
+        System.err.println("error: unknown benchmark '" + args[0] + "'; try: jobs");
+        System.exit(2);
+      }
+    }
+  }
+}
