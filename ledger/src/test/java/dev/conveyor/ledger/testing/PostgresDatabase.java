@@ -26,9 +26,11 @@ public final class PostgresDatabase implements BeforeAllCallback, AfterAllCallba
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
     String owner = context.getRequiredTestClass().getSimpleName().toLowerCase(Locale.ROOT);
-    name = "conveyor_" + owner.replaceAll("[^a-z0-9]", "") + "_" + UUID.randomUUID().toString().substring(0, 8);
+    String candidate =
+        "conveyor_" + owner.replaceAll("[^a-z0-9]", "") + "_" + UUID.randomUUID().toString().substring(0, 8);
     try (Connection c = admin(); Statement s = c.createStatement()) {
-      s.execute("CREATE DATABASE " + name);
+      s.execute("CREATE DATABASE " + candidate);
+      name = candidate;
     } catch (SQLException e) {
       String why = "PostgreSQL is not reachable at " + HOST + ":" + PORT + " as user postgres (" + e.getMessage() + ")";
       if ("1".equals(System.getenv("CONVEYOR_REQUIRE_POSTGRES"))) {
