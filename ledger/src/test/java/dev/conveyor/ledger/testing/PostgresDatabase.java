@@ -9,6 +9,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
@@ -16,12 +17,13 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * afterwards. Without a reachable server the class is skipped with a clear message, unless
  * CONVEYOR_REQUIRE_POSTGRES=1, in which case it fails: CI must never skip silently.
  */
-public final class PostgresDatabase implements BeforeAllCallback, AfterAllCallback {
+public final class PostgresDatabase implements BeforeAllCallback, BeforeEachCallback, AfterAllCallback {
   public static final String HOST = System.getenv().getOrDefault("CONVEYOR_TEST_PG_HOST", "127.0.0.1");
   public static final int PORT = Integer.parseInt(System.getenv().getOrDefault("CONVEYOR_TEST_PG_PORT", "5432"));
   private static final String ADMIN_URL = "jdbc:postgresql://" + HOST + ":" + PORT + "/postgres";
 
   private String name;
+  private String unreachable;
 
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
@@ -36,7 +38,15 @@ public final class PostgresDatabase implements BeforeAllCallback, AfterAllCallba
       if ("1".equals(System.getenv("CONVEYOR_REQUIRE_POSTGRES"))) {
         throw new IllegalStateException(why + "; CONVEYOR_REQUIRE_POSTGRES=1 forbids skipping", e);
       }
-      Assumptions.abort(why + "; skipping. Set CONVEYOR_REQUIRE_POSTGRES=1 to make this a failure.");
+      // Aborting per test (not per class) makes Surefire count and report every skipped test.
+      unreachable = why + "; skipping. Set CONVEYOR_REQUIRE_POSTGRES=1 to make this a failure.";
+    }
+  }
+
+  @Override
+  public void beforeEach(ExtensionContext context) {
+    if (unreachable != null) {
+      Assumptions.abort(unreachable);
     }
   }
 
