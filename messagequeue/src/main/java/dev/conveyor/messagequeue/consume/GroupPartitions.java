@@ -1,0 +1,220 @@
+package dev.conveyor.messagequeue.consume;
+
+import dev.conveyor.api.ProtoJson;
+import dev.conveyor.api.base.DeadLetter;
+import dev.conveyor.ledger.Ids;
+import dev.conveyor.ledger.Tx;
+import dev.conveyor.messagequeue.stream.Publisher;
+import dev.conveyor.messagequeue.stream.StreamMessage;
+import dev.conveyor.messagequeue.stream.Replay;
+import com.google.protobuf.ByteString;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The durable state of one consumer group on one topic: a row per partition holding its lease
+ * (owner, epoch, expiry), its committed cursor, and the delivery state of its head message.
+ */
+final class GroupPartitions {
+  private final String group;
+  private final String topic;
+  private final int partitions;
+  private final String dlqTopic;
+  private final int maxAttempts;
+  private final Publisher publisher;
+
+  GroupPartitions(String group, String topic, int partitions, String dlqTopic, int maxAttempts, Publisher publisher) {
+    this.group = group;
+    this.topic = topic;
+    this.partitions = partitions;
+    this.dlqTopic = dlqTopic;
+    this.maxAttempts = maxAttempts;
+    this.publisher = publisher;
+  }
+
+  private record Row(int partition, long committed, int headAttempts, long headNotBefore, String lastError,
+      String owner, String epoch, long expiresAt) {}
+
+  private static final String ROW = "SELECT partition_no, committed_seq, head_attempts, head_not_before,"
+      + " head_last_error, owner, lease_epoch, COALESCE(lease_expires_at, 0) FROM mq_group_partitions";
+
+  private static Row row(java.sql.ResultSet rs) throws SQLException {
+    return new Row(rs.getInt(1), rs.getLong(2), rs.getInt(3), rs.getLong(4), rs.getString(5), rs.getString(6),
+        rs.getString(7), rs.getLong(8));
+  }
+
+  /** Creates the group's rows; a new group starts at the oldest retained message. */
+  void ensureRows(Tx tx) throws SQLException {
+    List<Object[]> rows = new ArrayList<>();
+    for (int p = 0; p < partitions; p++) {
+      rows.add(new Object[] {group, topic, p, topic, p});
+    }
+    tx.batch("INSERT INTO mq_group_partitions (group_name, topic, partition_no, committed_seq, head_attempts,"
+        + " head_not_before, takeovers, version) VALUES (?, ?, ?, COALESCE((SELECT low_seq - 1 FROM mq_partitions"
+        + " WHERE topic = ? AND partition_no = ?), 0), 0, 0, 0, 0) ON CONFLICT DO NOTHING", rows);
+  }
+
+  /**
+   * Heartbeats {@code member}, then takes or gives back partitions so each live member holds its
+   * fair share, and renews what it keeps. Busy partitions are never given back mid-message.
+   */
+  Map<Integer, String> rebalance(Tx tx, String member, Duration ttl, Set<Integer> busy) throws SQLException {
+    long now = tx.nowMillis();
+    long expires = now + ttl.toMillis();
+    tx.update("INSERT INTO mq_members (group_name, member_id, expires_at) VALUES (?, ?, ?)"
+        + " ON CONFLICT (group_name, member_id) DO UPDATE SET expires_at = excluded.expires_at", group, member, expires);
+    long live = Math.max(1, tx.queryLong("SELECT COUNT(*) FROM mq_members WHERE group_name = ? AND expires_at > ?",
+        group, now));
+    int share = (int) ((partitions + live - 1) / live);
+    List<Row> rows = tx.query(ROW + " WHERE group_name = ? AND topic = ? ORDER BY partition_no"
+        + tx.dialect().forUpdate(), GroupPartitions::row, group, topic);
+
+    Map<Integer, String> mine = new HashMap<>();
+    for (Row r : rows) {
+      if (member.equals(r.owner()) && r.expiresAt() > now) {
+        mine.put(r.partition(), r.epoch());
+      }
+    }
+    for (int i = rows.size() - 1; i >= 0 && mine.size() > share; i--) {
+      Row r = rows.get(i);
+      if (mine.containsKey(r.partition()) && !busy.contains(r.partition())) {
+        release(tx, r.partition(), member);
+        mine.remove(r.partition());
+      }
+    }
+    // Start the scan at a member-specific offset so members racing for free partitions spread out.
+    int offset = Math.floorMod(member.hashCode(), Math.max(1, rows.size()));
+    for (int i = 0; i < rows.size() && mine.size() < share; i++) {
+      Row r = rows.get((i + offset) % rows.size());
+      boolean free = r.owner() == null || r.expiresAt() <= now;
+      if (free && !mine.containsKey(r.partition())) {
+        String epoch = Ids.opaque();
+        boolean takeover = r.owner() != null && !r.owner().equals(member);
+        tx.update("UPDATE mq_group_partitions SET owner = ?, lease_epoch = ?, lease_expires_at = ?,"
+                + " takeovers = takeovers + ?, version = version + 1 WHERE group_name = ? AND topic = ? AND partition_no = ?",
+            member, epoch, expires, takeover ? 1 : 0, group, topic, r.partition());
+        mine.put(r.partition(), epoch);
+      }
+    }
+    tx.update("UPDATE mq_group_partitions SET lease_expires_at = ? WHERE group_name = ? AND topic = ? AND owner = ?",
+        expires, group, topic, member);
+    return mine;
+  }
+
+  void release(Tx tx, int partition, String member) throws SQLException {
+    tx.update("UPDATE mq_group_partitions SET owner = NULL, lease_epoch = NULL, lease_expires_at = NULL,"
+        + " version = version + 1 WHERE group_name = ? AND topic = ? AND partition_no = ? AND owner = ?",
+        group, topic, partition, member);
+  }
+
+  void leave(Tx tx, String member) throws SQLException {
+    tx.update("UPDATE mq_group_partitions SET owner = NULL, lease_epoch = NULL, lease_expires_at = NULL,"
+        + " version = version + 1 WHERE group_name = ? AND topic = ? AND owner = ?", group, topic, member);
+    tx.update("DELETE FROM mq_members WHERE group_name = ? AND member_id = ?", group, member);
+  }
+
+  /** Messages handed out together; {@code attempt} is the head's delivery count. */
+  record Batch(List<StreamMessage> messages, int attempt) {}
+
+  /**
+   * The next messages of a held partition, counting a delivery attempt against the head. After a
+   * failed or interrupted attempt only the head is handed out, so a poison message is isolated.
+   * A head that used up its attempts is dead-lettered here instead.
+   */
+  Optional<Batch> deliver(Tx tx, int partition, String epoch, int batchSize) throws SQLException {
+    Row r = held(tx, partition, epoch);
+    if (r.headNotBefore() > tx.nowMillis()) {
+      return Optional.empty();
+    }
+    List<StreamMessage> messages = Replay.read(tx, topic, partition, r.committed(), r.headAttempts() > 0 ? 1 : batchSize);
+    if (messages.isEmpty()) {
+      return Optional.empty();
+    }
+    StreamMessage head = messages.get(0);
+    if (r.headAttempts() >= maxAttempts) {
+      deadLetter(tx, head, r.headAttempts(), r.lastError() == null ? "interrupted " + r.headAttempts()
+          + " times (crashed or timed out holder)" : r.lastError());
+      return Optional.of(new Batch(List.of(), 0));
+    }
+    tx.update("UPDATE mq_group_partitions SET head_attempts = head_attempts + 1, version = version + 1"
+        + " WHERE group_name = ? AND topic = ? AND partition_no = ?", group, topic, partition);
+    return Optional.of(new Batch(messages, r.headAttempts() + 1));
+  }
+
+  /** Acks everything up to {@code seq}; fenced by the epoch, so a deposed member cannot ack. */
+  void commit(Tx tx, int partition, String epoch, long seq) throws SQLException {
+    int n = tx.update("UPDATE mq_group_partitions SET committed_seq = ?, head_attempts = 0, head_not_before = 0,"
+        + " head_last_error = NULL, version = version + 1 WHERE group_name = ? AND topic = ? AND partition_no = ?"
+        + " AND lease_epoch = ? AND committed_seq < ?", seq, group, topic, partition, epoch, seq);
+    if (n == 0) {
+      throw new PartitionLeaseLostException(group, topic, partition);
+    }
+  }
+
+  void nack(Tx tx, int partition, String epoch, StreamMessage message, String error, Duration delay)
+      throws SQLException {
+    Row r = head(tx, partition, epoch, message);
+    if (r.headAttempts() >= maxAttempts) {
+      deadLetter(tx, message, r.headAttempts(), error);
+      return;
+    }
+    tx.update("UPDATE mq_group_partitions SET head_not_before = ?, head_last_error = ?, version = version + 1"
+        + " WHERE group_name = ? AND topic = ? AND partition_no = ?", tx.nowMillis() + delay.toMillis(),
+        truncate(error), group, topic, partition);
+  }
+
+  void reject(Tx tx, int partition, String epoch, StreamMessage message, String error) throws SQLException {
+    Row r = head(tx, partition, epoch, message);
+    deadLetter(tx, message, r.headAttempts(), error);
+  }
+
+  /** Re-delivers later and gives the attempt back. */
+  void postpone(Tx tx, int partition, String epoch, StreamMessage message, Duration delay) throws SQLException {
+    head(tx, partition, epoch, message);
+    tx.update("UPDATE mq_group_partitions SET head_attempts = CASE WHEN head_attempts > 0 THEN head_attempts - 1"
+        + " ELSE 0 END, head_not_before = ?, version = version + 1 WHERE group_name = ? AND topic = ?"
+        + " AND partition_no = ?", tx.nowMillis() + delay.toMillis(), group, topic, partition);
+  }
+
+  /** Moves the head to the dead-letter topic and past it, in the caller's transaction. */
+  private void deadLetter(Tx tx, StreamMessage m, int attempts, String error) throws SQLException {
+    DeadLetter letter = DeadLetter.newBuilder()
+        .setOriginalTopic(m.topic()).setPartition(m.partition()).setSeq(m.seq()).setMessageId(m.messageId())
+        .setPartitionKey(m.partitionKey()).setGroup(group).setAttempts(attempts).setLastError(truncate(error))
+        .setPayload(ByteString.copyFrom(m.payload())).setDeadAtMs(tx.nowMillis()).build();
+    publisher.append(tx, dlqTopic, 1, m.partitionKey(), group + ":" + m.topic() + ":" + m.partition() + ":" + m.seq(),
+        ProtoJson.toBytes(letter));
+    tx.update("UPDATE mq_group_partitions SET committed_seq = ?, head_attempts = 0, head_not_before = 0,"
+        + " head_last_error = NULL, version = version + 1 WHERE group_name = ? AND topic = ? AND partition_no = ?",
+        m.seq(), group, topic, m.partition());
+  }
+
+  private Row held(Tx tx, int partition, String epoch) throws SQLException {
+    Row r = tx.queryOne(ROW + " WHERE group_name = ? AND topic = ? AND partition_no = ?" + tx.dialect().forUpdate(),
+        GroupPartitions::row, group, topic, partition).orElseThrow(() ->
+        new PartitionLeaseLostException(group, topic, partition));
+    if (!epoch.equals(r.epoch())) {
+      throw new PartitionLeaseLostException(group, topic, partition);
+    }
+    return r;
+  }
+
+  private Row head(Tx tx, int partition, String epoch, StreamMessage message) throws SQLException {
+    Row r = held(tx, partition, epoch);
+    if (r.committed() != message.seq() - 1) {
+      throw new PartitionLeaseLostException(group, topic, partition);
+    }
+    return r;
+  }
+
+  private static String truncate(String error) {
+    String e = error == null ? "unknown error" : error;
+    return e.length() > 4000 ? e.substring(0, 4000) : e;
+  }
+}

@@ -1,0 +1,92 @@
+package dev.conveyor.messagequeue.stream;
+
+import dev.conveyor.ledger.Dialect;
+import dev.conveyor.ledger.Ledger;
+import dev.conveyor.messagequeue.consume.Consumer;
+import dev.conveyor.messagequeue.consume.ConsumerOptions;
+import dev.conveyor.messagequeue.consume.ErrorClassifier;
+import dev.conveyor.messagequeue.consume.MessageHandler;
+import dev.conveyor.messagequeue.topic.TopicKey;
+import dev.conveyor.messagequeue.topic.TopicRegistry;
+import dev.conveyor.messagequeue.wakeup.PgNotifyListener;
+import dev.conveyor.messagequeue.wakeup.Wakeups;
+
+/**
+ * The message-queue runtime of one process on one ledger: the registry, the publisher, wake-ups
+ * (in-process, plus LISTEN/NOTIFY on PostgreSQL), replay, retention and consumers. Create one per
+ * process and share it, so in-process publishers wake in-process consumers.
+ */
+public final class Streams implements AutoCloseable {
+  private final Ledger ledger;
+  private final TopicRegistry registry;
+  private final Wakeups wakeups = new Wakeups();
+  private final Publisher publisher;
+  private final Replay replay;
+  private final RetentionGc gc;
+  private final PgNotifyListener listener;
+
+  public Streams(Ledger ledger, TopicRegistry registry) {
+    this.ledger = ledger;
+    this.registry = registry;
+    this.publisher = new Publisher(registry, wakeups);
+    this.replay = new Replay(ledger);
+    this.gc = new RetentionGc(ledger, registry);
+    this.listener = ledger.dialect() == Dialect.POSTGRESQL ? new PgNotifyListener(ledger.url(), wakeups) : null;
+  }
+
+  public Ledger ledger() {
+    return ledger;
+  }
+
+  public TopicRegistry registry() {
+    return registry;
+  }
+
+  public Publisher publisher() {
+    return publisher;
+  }
+
+  public Wakeups wakeups() {
+    return wakeups;
+  }
+
+  public Replay replay() {
+    return replay;
+  }
+
+  public RetentionGc retention() {
+    return gc;
+  }
+
+  /** Starts a member of {@code options.group()} consuming {@code topic}. */
+  public Consumer consume(TopicKey topic, ConsumerOptions options, MessageHandler handler) {
+    return new Consumer(this, registry.config(topic), options, handler, ErrorClassifier.DEFAULT);
+  }
+
+  public Consumer consume(TopicKey topic, ConsumerOptions options, MessageHandler handler,
+      ErrorClassifier classifier) {
+    return new Consumer(this, registry.config(topic), options, handler, classifier);
+  }
+
+  /**
+   * Starts the dead-letter reconciler of {@code topic}: a consumer of {@code <topic>.dlq} that
+   * hands each dead letter to {@code reconciler} and retries forever rather than drop one.
+   */
+  public Consumer reconcileDeadLetters(TopicKey topic, ConsumerOptions options,
+      dev.conveyor.messagequeue.consume.DeadLetterReconciler reconciler) {
+    var dlq = registry.configOfWire(registry.config(topic).dlqWireName()).orElseThrow();
+    return new Consumer(this, dlq, options, dev.conveyor.messagequeue.consume.DeadLetterReconciler.asHandler(reconciler),
+        ErrorClassifier.ALWAYS_RETRY);
+  }
+
+  public dev.conveyor.messagequeue.consume.DeadLetters deadLetters() {
+    return new dev.conveyor.messagequeue.consume.DeadLetters(ledger, registry, publisher);
+  }
+
+  @Override
+  public void close() {
+    if (listener != null) {
+      listener.close();
+    }
+  }
+}

@@ -1,0 +1,66 @@
+package dev.conveyor.messagequeue.consume;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.conveyor.ledger.Ledger;
+import dev.conveyor.ledger.testing.ChildJvm;
+import dev.conveyor.messagequeue.StreamsTestBase;
+import dev.conveyor.messagequeue.stream.Streams;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Three members of one group; one is a child JVM killed with SIGKILL mid-work. Its partitions are
+ * taken over after lease expiry, nothing is lost, and redelivered messages are processed once.
+ */
+public abstract class RebalanceContract extends StreamsTestBase {
+  private static final int MESSAGES = 300;
+
+  @Test
+  void partitionsOfAKilledMemberAreTakenOverAndNothingIsLost() throws Exception {
+    ledger.transact(tx -> {
+      tx.update("DROP TABLE IF EXISTS test_processed");
+      tx.update("DROP TABLE IF EXISTS test_deliveries");
+      tx.update("CREATE TABLE test_processed (message_id VARCHAR(64) PRIMARY KEY, member VARCHAR(64))");
+      tx.update("CREATE TABLE test_deliveries (message_id VARCHAR(64), member VARCHAR(64))");
+      return null;
+    });
+    for (int i = 0; i < MESSAGES; i++) {
+      publish(ORDERS, "key-" + i, "msg-" + i, "body");
+    }
+    // Every member runs on the wall clock, as separate nodes would.
+    try (Ledger wallClock = Ledger.open(ledgerUrl());
+         Streams nodeStreams = new Streams(wallClock, registry());
+         ChildJvm child = ChildJvm.start(ConsumerNode.class, ledgerUrl(), "child", "100")) {
+      child.readUntil("STARTED");
+      await().atMost(Duration.ofSeconds(60)).until(() -> count(wallClock,
+          "SELECT COUNT(*) FROM test_deliveries WHERE member = 'child'") >= 3);
+      Consumer a = ConsumerNode.start(nodeStreams, "node-a", Duration.ZERO);
+      Consumer b = ConsumerNode.start(nodeStreams, "node-b", Duration.ZERO);
+      try {
+        await().atMost(Duration.ofSeconds(60)).until(() -> !a.ownedPartitions().isEmpty()
+            && !b.ownedPartitions().isEmpty());
+        child.kill();
+        long childProcessed = count(wallClock, "SELECT COUNT(*) FROM test_processed WHERE member = 'child'");
+        assertThat(childProcessed).isLessThan(MESSAGES);
+
+        await().atMost(Duration.ofSeconds(120)).until(() ->
+            count(wallClock, "SELECT COUNT(*) FROM test_processed") == MESSAGES);
+        assertThat(count(wallClock, "SELECT COUNT(DISTINCT message_id) FROM test_deliveries")).isEqualTo(MESSAGES);
+        assertThat(count(wallClock, "SELECT COUNT(*) FROM test_deliveries")).isGreaterThanOrEqualTo(MESSAGES);
+        assertThat(count(wallClock, "SELECT COALESCE(SUM(takeovers), 0) FROM mq_group_partitions"
+            + " WHERE group_name = 'rebalance'")).isPositive();
+        await().atMost(Duration.ofSeconds(30)).until(() -> a.ownedPartitions().size()
+            + b.ownedPartitions().size() == 8);
+      } finally {
+        a.close(Duration.ofSeconds(5));
+        b.close(Duration.ofSeconds(5));
+      }
+    }
+  }
+
+  private static long count(Ledger l, String sql) {
+    return l.transact(tx -> tx.queryLong(sql));
+  }
+}
