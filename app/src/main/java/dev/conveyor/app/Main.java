@@ -3,6 +3,7 @@ package dev.conveyor.app;
 import dev.conveyor.app.cli.ErrorReporter;
 import dev.conveyor.app.demo.DemoCommand;
 import dev.conveyor.app.jobs.JobsCommand;
+import dev.conveyor.app.queue.QueueCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -11,7 +12,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "conveyor 0.1.0",
     description = "Durable asynchronous work on one ledger: leased jobs, idempotent results, streams.",
-    subcommands = {DemoCommand.class, JobsCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {DemoCommand.class, JobsCommand.class, QueueCommand.class, CommandLine.HelpCommand.class},
     footer = {"", "Ledger: --ledger URL or CONVEYOR_LEDGER; default sqlite:conveyor-data/conveyor.db.",
         "Run 'conveyor help COMMAND' for a command's options."})
 public final class Main implements Runnable {

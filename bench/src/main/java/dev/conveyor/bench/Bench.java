@@ -10,13 +10,15 @@ public final class Bench {
     if (args.length == 0 || args[0].equals("--help")) {
       System.out.println("usage: bin/conveyor-bench jobs [--jobs N] [--threads T] [--batch B] [--pg HOST:PORT]");
       System.out.println("  jobs   leased-job throughput on PostgreSQL and SQLite, next to db-scheduler");
+      System.out.println("  queue  message hand-off latency and throughput, 16 partitions (--jobs = messages)");
       return;
     }
     String[] rest = Arrays.copyOfRange(args, 1, args.length);
     switch (args[0]) {
       case "jobs" -> JobsBench.run(BenchArgs.parse(rest));
+      case "queue" -> QueueBench.run(BenchArgs.parse(rest));
       default -> {
-        System.err.println("error: unknown benchmark '" + args[0] + "'; try: jobs");
+        System.err.println("error: unknown benchmark '" + args[0] + "'; try: jobs, queue");
         System.exit(2);
       }
     }

@@ -12,17 +12,26 @@ import dev.conveyor.messagequeue.wakeup.Wakeups;
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * Publishes inside the caller's transaction, so a state change and the messages it causes commit
  * together (transactional outbox). Sequences are assigned under the partition row's lock, so they
  * are gap-free and commit in order; a rolled-back publish leaves no trace.
+ *
+ * <p>A transaction that publishes to several partitions should use {@link #publishAll}: it locks
+ * partitions in one canonical order, so concurrent publishers cannot deadlock on each other.
  */
 public final class Publisher {
   private final TopicRegistry registry;
   private final Wakeups wakeups;
+  /** Partition rows known to exist (they are never deleted), so publishing skips the upsert. */
+  private final java.util.Set<String> knownPartitions = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   public Publisher(TopicRegistry registry, Wakeups wakeups) {
     this.registry = registry;
@@ -33,6 +42,117 @@ public final class Publisher {
       throws SQLException {
     TopicConfig config = registry.config(topic);
     return append(tx, config.wireName(), config.partitions(), partitionKey, messageId, payload);
+  }
+
+  /**
+   * Publishes many messages in the caller's transaction in a handful of round trips: every
+   * partition lock in one ordered statement (so concurrent publishers cannot deadlock), one
+   * dedupe query, one batched insert and one batched sequence update. Results come back in the
+   * order of {@code messages}.
+   */
+  public List<PublishResult> publishAll(Tx tx, List<Outgoing> messages) throws SQLException {
+    if (messages.isEmpty()) {
+      return List.of();
+    }
+    record Placed(int index, Outgoing out, String wire, int partition) {
+      String partitionKey() {
+        return wire + "#" + partition;
+      }
+    }
+    List<Placed> placed = new ArrayList<>(messages.size());
+    Map<String, int[]> partitions = new TreeMap<>();
+    Map<String, String> wireOf = new HashMap<>();
+    for (int i = 0; i < messages.size(); i++) {
+      Outgoing o = messages.get(i);
+      validate(o.partitionKey(), o.messageId(), o.payload());
+      TopicConfig config = registry.config(o.topic());
+      Placed p = new Placed(i, o, config.wireName(), Partitioner.partition(o.partitionKey(), config.partitions()));
+      placed.add(p);
+      partitions.putIfAbsent(p.partitionKey(), new int[] {p.partition()});
+      wireOf.putIfAbsent(p.partitionKey(), p.wire());
+    }
+    for (Map.Entry<String, int[]> e : partitions.entrySet()) {
+      ensurePartitionRow(tx, wireOf.get(e.getKey()), e.getValue()[0]);
+    }
+    Map<String, Long> next = lockPartitions(tx, partitions, wireOf);
+    Map<String, Long> existing = existingIds(tx, placed.stream()
+        .map(p -> new Object[] {p.wire(), p.partition(), p.out().messageId()}).toList());
+
+    PublishResult[] results = new PublishResult[messages.size()];
+    List<Object[]> inserts = new ArrayList<>();
+    for (Placed p : placed) {
+      String idKey = p.partitionKey() + "#" + p.out().messageId();
+      Long seq = existing.get(idKey);
+      if (seq != null) {
+        results[p.index()] = new PublishResult(p.wire(), p.partition(), seq, true);
+        continue;
+      }
+      long assigned = next.merge(p.partitionKey(), 1L, Long::sum) - 1;
+      existing.put(idKey, assigned);
+      inserts.add(new Object[] {p.wire(), p.partition(), assigned, p.out().messageId(), p.out().partitionKey(),
+          p.out().payload(), tx.nowMillis()});
+      results[p.index()] = new PublishResult(p.wire(), p.partition(), assigned, false);
+    }
+    try {
+      tx.batch("INSERT INTO mq_messages (topic, partition_no, seq, message_id, partition_key, payload, published_at)"
+          + " VALUES (?, ?, ?, ?, ?, ?, ?)", inserts);
+    } catch (SQLException e) {
+      if (tx.dialect().isUniqueViolation(e)
+          || (e.getNextException() != null && tx.dialect().isUniqueViolation(e.getNextException()))) {
+        // the same intent id was published concurrently; the retry sees it and reports a duplicate
+        throw new dev.conveyor.ledger.OptimisticConflictException("message id published concurrently");
+      }
+      throw e;
+    }
+    List<Object[]> updates = new ArrayList<>();
+    for (Map.Entry<String, Long> e : next.entrySet()) {
+      updates.add(new Object[] {e.getValue(), wireOf.get(e.getKey()), partitions.get(e.getKey())[0]});
+    }
+    tx.batch("UPDATE mq_partitions SET next_seq = ? WHERE topic = ? AND partition_no = ?", updates);
+    notifyConsumers(tx, placed.get(0).wire());
+    return List.of(results);
+  }
+
+  private static Map<String, Long> lockPartitions(Tx tx, Map<String, int[]> partitions, Map<String, String> wireOf)
+      throws SQLException {
+    List<Object> args = new ArrayList<>();
+    StringBuilder where = new StringBuilder();
+    for (Map.Entry<String, int[]> e : partitions.entrySet()) {
+      where.append(where.length() == 0 ? "" : " OR ").append("(topic = ? AND partition_no = ?)");
+      args.add(wireOf.get(e.getKey()));
+      args.add(e.getValue()[0]);
+    }
+    Map<String, Long> next = new HashMap<>();
+    // Rows are locked in the ORDER BY order, the same for every publisher.
+    tx.query("SELECT topic, partition_no, next_seq FROM mq_partitions WHERE " + where
+        + " ORDER BY topic, partition_no" + tx.dialect().forUpdate(),
+        rs -> next.put(rs.getString(1) + "#" + rs.getInt(2), rs.getLong(3)), args.toArray());
+    return next;
+  }
+
+  /** Already-retained intent ids, one indexed query per partition ((topic, partition, id) index). */
+  private static Map<String, Long> existingIds(Tx tx, List<Object[]> triples) throws SQLException {
+    Map<String, List<String>> idsByPartition = new TreeMap<>();
+    Map<String, Object[]> partitionOf = new HashMap<>();
+    for (Object[] t : triples) {
+      String key = t[0] + "#" + t[1];
+      idsByPartition.computeIfAbsent(key, k -> new ArrayList<>()).add((String) t[2]);
+      partitionOf.putIfAbsent(key, t);
+    }
+    Map<String, Long> existing = new HashMap<>();
+    for (Map.Entry<String, List<String>> e : idsByPartition.entrySet()) {
+      Object[] part = partitionOf.get(e.getKey());
+      List<String> ids = e.getValue();
+      for (int from = 0; from < ids.size(); from += 500) {
+        List<String> chunk = ids.subList(from, Math.min(ids.size(), from + 500));
+        List<Object> args = new ArrayList<>(List.of(part[0], part[1]));
+        args.addAll(chunk);
+        tx.query("SELECT message_id, seq FROM mq_messages WHERE topic = ? AND partition_no = ? AND message_id IN ("
+            + String.join(", ", java.util.Collections.nCopies(chunk.size(), "?")) + ")",
+            rs -> existing.put(e.getKey() + "#" + rs.getString(1), rs.getLong(2)), args.toArray());
+      }
+    }
+    return existing;
   }
 
   /** Publishes a contract message as protobuf JSON. */
@@ -78,10 +198,7 @@ public final class Publisher {
       byte[] payload) throws SQLException {
     validate(partitionKey, messageId, payload);
     int partition = Partitioner.partition(partitionKey, partitions);
-    tx.update("INSERT INTO mq_partitions (topic, partition_no, next_seq, low_seq) VALUES (?, ?, 1, 1)"
-        + " ON CONFLICT DO NOTHING", wireTopic, partition);
-    long next = tx.queryLong("SELECT next_seq FROM mq_partitions WHERE topic = ? AND partition_no = ?"
-        + tx.dialect().forUpdate(), wireTopic, partition);
+    long next = lockPartition(tx, wireTopic, partition);
     Optional<Long> existing = tx.queryOne("SELECT seq FROM mq_messages WHERE topic = ? AND partition_no = ?"
         + " AND message_id = ?", rs -> rs.getLong(1), wireTopic, partition, messageId);
     if (existing.isPresent()) {
@@ -91,11 +208,31 @@ public final class Publisher {
         + " VALUES (?, ?, ?, ?, ?, ?, ?)", wireTopic, partition, next, messageId, partitionKey, payload, tx.nowMillis());
     tx.update("UPDATE mq_partitions SET next_seq = ? WHERE topic = ? AND partition_no = ?", next + 1, wireTopic,
         partition);
+    notifyConsumers(tx, wireTopic);
+    return new PublishResult(wireTopic, partition, next, false);
+  }
+
+  private void ensurePartitionRow(Tx tx, String wireTopic, int partition) throws SQLException {
+    String known = wireTopic + "#" + partition;
+    if (!knownPartitions.contains(known)) {
+      tx.update("INSERT INTO mq_partitions (topic, partition_no, next_seq, low_seq) VALUES (?, ?, 1, 1)"
+          + " ON CONFLICT DO NOTHING", wireTopic, partition);
+      tx.afterCommit(() -> knownPartitions.add(known));
+    }
+  }
+
+  /** Takes the partition's row lock (held to commit) and answers its next sequence. */
+  private long lockPartition(Tx tx, String wireTopic, int partition) throws SQLException {
+    ensurePartitionRow(tx, wireTopic, partition);
+    return tx.queryLong("SELECT next_seq FROM mq_partitions WHERE topic = ? AND partition_no = ?"
+        + tx.dialect().forUpdate(), wireTopic, partition);
+  }
+
+  private void notifyConsumers(Tx tx, String wireTopic) throws SQLException {
     if (tx.dialect() == Dialect.POSTGRESQL) {
       tx.queryOne("SELECT pg_notify(?, ?)", rs -> 1, PgNotifyListener.CHANNEL, wireTopic);
     }
     tx.afterCommit(wakeups::signal);
-    return new PublishResult(wireTopic, partition, next, false);
   }
 
   private static void validate(String partitionKey, String messageId, byte[] payload) {

@@ -49,6 +49,26 @@ public abstract class IntentIdContract extends StreamsTestBase {
   }
 
   @Test
+  void publishAllSequencesEachPartitionGapFreeAndDedupesWithinAndAcrossBatches() {
+    String k0 = keyFor(0, 8);
+    String k1 = keyFor(1, 8);
+    publish(ORDERS, k0, "a#1", "x");
+    List<PublishResult> results = ledger.transact(tx -> streams.publisher().publishAll(tx, List.of(
+        new Outgoing(ORDERS, k1, "b#1", "1".getBytes()),
+        new Outgoing(ORDERS, k0, "a#1", "dup of an earlier batch".getBytes()),
+        new Outgoing(ORDERS, k0, "a#2", "2".getBytes()),
+        new Outgoing(ORDERS, k1, "b#1", "dup within this batch".getBytes()),
+        new Outgoing(ORDERS, k1, "b#2", "3".getBytes()))));
+    assertThat(results).extracting(PublishResult::partition).containsExactly(1, 0, 0, 1, 1);
+    assertThat(results).extracting(PublishResult::seq).containsExactly(1L, 1L, 2L, 1L, 2L);
+    assertThat(results).extracting(PublishResult::duplicate).containsExactly(false, true, false, true, false);
+    assertThat(streams.replay().after("test-orders", 0, 0, 10).messages()).extracting(StreamMessage::messageId)
+        .containsExactly("a#1", "a#2");
+    assertThat(streams.replay().after("test-orders", 1, 0, 10).messages()).extracting(StreamMessage::messageId)
+        .containsExactly("b#1", "b#2");
+  }
+
+  @Test
   void publishAfterHoldsTheMessageUntilDue() {
     List<String> seen = new CopyOnWriteArrayList<>();
     Boolean scheduled = ledger.transact(tx -> streams.publisher().publishAfter(tx, ORDERS, "k", "later#1",

@@ -1,0 +1,127 @@
+package dev.conveyor.app.queue;
+
+import dev.conveyor.app.cli.LedgerOption;
+import dev.conveyor.app.cli.Table;
+import dev.conveyor.app.wiring.Topics;
+import dev.conveyor.ledger.Ledger;
+import dev.conveyor.messagequeue.admin.QueueAdmin;
+import dev.conveyor.messagequeue.stream.StreamMessage;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "queue", mixinStandardHelpOptions = true,
+    description = "Look inside the ledger's message streams: topics, consumer lag, dead letters, messages.",
+    subcommands = {QueueCommand.TopicsCmd.class, QueueCommand.LagCmd.class, DlqCommand.class,
+        QueueCommand.InspectCmd.class})
+public final class QueueCommand implements Runnable {
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+
+  static String preview(byte[] payload, int max) {
+    String text = new String(payload, StandardCharsets.UTF_8);
+    boolean printable = text.chars().allMatch(c -> c >= 0x20 || c == '\n' || c == '\t') && !text.contains("\uFFFD");
+    if (!printable) {
+      return "<" + payload.length + " binary bytes>";
+    }
+    String flat = text.replace('\n', ' ');
+    return flat.length() <= max ? flat : flat.substring(0, max - 1) + "…";
+  }
+
+  static String time(Instant t) {
+    return t == null ? "-" : t.toString();
+  }
+
+  @Command(name = "topics", mixinStandardHelpOptions = true, description = "Topics with stored messages.")
+  static final class TopicsCmd implements Callable<Integer> {
+    @Mixin LedgerOption ledgerOption;
+
+    @Override
+    public Integer call() {
+      try (Ledger ledger = ledgerOption.open()) {
+        Table t = new Table("TOPIC", "KEY", "PARTITIONS", "PUBLISHED", "RETAINED", "SCHEDULED");
+        var registry = Topics.registry();
+        for (var v : new QueueAdmin(ledger).topics()) {
+          String key = registry.keyOfWire(v.topic()).map(Object::toString).orElse(v.topic().endsWith(".dlq") ? "(dlq)" : "-");
+          t.row(v.topic(), key, v.partitions(), v.published(), v.retained(), v.scheduled());
+        }
+        if (t.isEmpty()) {
+          System.out.println("no messages have been published to this ledger yet");
+        } else {
+          t.print(System.out);
+        }
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "lag", mixinStandardHelpOptions = true,
+      description = "Per consumer group and partition: committed position, latest message, lag and holder.")
+  static final class LagCmd implements Callable<Integer> {
+    @Mixin LedgerOption ledgerOption;
+
+    @Option(names = "--group", description = "Only this consumer group.")
+    String group;
+
+    @Override
+    public Integer call() {
+      try (Ledger ledger = ledgerOption.open()) {
+        List<QueueAdmin.LagView> rows = new QueueAdmin(ledger).lag(group);
+        Table t = new Table("GROUP", "TOPIC", "PART", "COMMITTED", "LATEST", "LAG", "HOLDER", "ATTEMPTS", "LAST ERROR");
+        for (var r : rows) {
+          t.row(r.group(), r.topic(), r.partition(), r.committed(), r.latest(), r.lag(), r.owner(),
+              r.headAttempts(), r.lastError());
+        }
+        if (t.isEmpty()) {
+          System.out.println(group == null ? "no consumer groups yet" : "no consumer group named '" + group + "'");
+        } else {
+          t.print(System.out);
+        }
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "inspect", mixinStandardHelpOptions = true, description = "The newest messages of a topic.")
+  static final class InspectCmd implements Callable<Integer> {
+    @Mixin LedgerOption ledgerOption;
+
+    @Parameters(paramLabel = "TOPIC", description = "Wire topic name (see 'queue topics').")
+    String topic;
+
+    @Option(names = "--partition", description = "Only this partition (default: every partition).")
+    Integer partition;
+
+    @Option(names = "--limit", defaultValue = "10", description = "Messages per partition (default: ${DEFAULT-VALUE}).")
+    int limit;
+
+    @Override
+    public Integer call() {
+      try (Ledger ledger = ledgerOption.open()) {
+        QueueAdmin admin = new QueueAdmin(ledger);
+        List<Integer> partitions = partition == null ? admin.partitionsOf(topic) : List.of(partition);
+        if (partitions.isEmpty()) {
+          throw new dev.conveyor.app.cli.ErrorReporter.UserError("topic '" + topic + "' has no messages",
+              "'conveyor queue topics' lists the topics of this ledger");
+        }
+        Table t = new Table("PART", "SEQ", "MESSAGE ID", "KEY", "PUBLISHED", "PAYLOAD");
+        for (int p : partitions) {
+          for (StreamMessage m : admin.recent(topic, p, limit)) {
+            t.row(m.partition(), m.seq(), m.messageId(), m.partitionKey(), time(m.publishedAt()), preview(m.payload(), 80));
+          }
+        }
+        t.print(System.out);
+      }
+      return 0;
+    }
+  }
+}

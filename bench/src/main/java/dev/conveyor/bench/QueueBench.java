@@ -1,0 +1,144 @@
+package dev.conveyor.bench;
+
+import dev.conveyor.ledger.Ledger;
+import dev.conveyor.ledger.LedgerOptions;
+import dev.conveyor.messagequeue.consume.Consumer;
+import dev.conveyor.messagequeue.consume.ConsumerOptions;
+import dev.conveyor.messagequeue.consume.Outcome;
+import dev.conveyor.messagequeue.stream.Outgoing;
+import dev.conveyor.messagequeue.stream.Streams;
+import dev.conveyor.messagequeue.topic.TopicConfig;
+import dev.conveyor.messagequeue.topic.TopicKey;
+import dev.conveyor.messagequeue.topic.TopicRegistry;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Message hand-off on 16 partitions: (1) latency from publish commit to handler entry at a
+ * paced rate, (2) sustained throughput with publishers and one consumer group running together.
+ */
+final class QueueBench {
+  private static final TopicKey TOPIC = TopicKey.of("bench.queue");
+  private static final int PARTITIONS = 16;
+
+  private QueueBench() {}
+
+  record Result(String name, double p50Ms, double p99Ms, double perSecond, int messages) {}
+
+  static void run(BenchArgs a) throws Exception {
+    int messages = a.jobs();
+    System.out.printf("queue benchmark: %d partitions, latency at ~500 msg/s, throughput with %d messages%n",
+        PARTITIONS, messages);
+    List<Result> results = new ArrayList<>();
+    results.add(measure("PostgreSQL", Pg.freshDatabase(a, "conveyor_bench_queue").replace("jdbc:postgresql://",
+        "postgresql://postgres@"), messages, a));
+    results.add(measure("SQLite", "sqlite:" + Files.createTempDirectory("conveyor-qbench").resolve("q.db"), messages, a));
+    System.out.println();
+    System.out.printf("%-12s %12s %12s %14s%n", "ledger", "p50 ms", "p99 ms", "msgs/s");
+    for (Result r : results) {
+      System.out.printf("%-12s %12.2f %12.2f %14.0f%n", r.name(), r.p50Ms(), r.p99Ms(), r.perSecond());
+    }
+    Result pg = results.get(0);
+    System.out.printf("%ntargets on PostgreSQL: p50 < 10 ms: %s; >= 5,000 msgs/s: %s%n",
+        pg.p50Ms() < 10 ? "met" : "NOT met", pg.perSecond() >= 5000 ? "met" : "NOT met");
+  }
+
+  private static Result measure(String name, String url, int messages, BenchArgs a) throws Exception {
+    TopicRegistry registry = TopicRegistry.builder()
+        .register(TOPIC, TopicConfig.defaults("bench-queue").withPartitions(PARTITIONS).withRetention(Duration.ZERO))
+        .build();
+    try (Ledger ledger = Ledger.open(LedgerOptions.defaults(url).withPoolSize(a.threads() + 8));
+         Streams streams = new Streams(ledger, registry)) {
+      double[] latency = latency(streams, 2_000);
+      double perSecond = throughput(streams, messages, a.threads());
+      return new Result(name, latency[0], latency[1], perSecond, messages);
+    }
+  }
+
+  private static ConsumerOptions options(String group, int parallelism) {
+    return ConsumerOptions.defaults(group, "bench-node").withParallelism(parallelism).withBatchSize(256)
+        .withPollInterval(Duration.ofMillis(200));
+  }
+
+  /** Publishes one message per transaction at ~500/s; answers p50 and p99 publish→handler in ms. */
+  private static double[] latency(Streams streams, int count) throws Exception {
+    long[] nanos = new long[count];
+    AtomicInteger seen = new AtomicInteger();
+    Consumer consumer = streams.consume(TOPIC, options("latency", 8), d -> {
+      long sent = ByteBuffer.wrap(d.payload()).getLong();
+      int i = ByteBuffer.wrap(d.payload()).getInt(8);
+      nanos[i] = System.nanoTime() - sent;
+      seen.incrementAndGet();
+      return Outcome.ack();
+    });
+    Thread.sleep(500); // let the member take its partitions before timing starts
+    for (int i = 0; i < count; i++) {
+      int n = i;
+      streams.ledger().transact(tx -> streams.publisher().publish(tx, TOPIC, "key-" + n, "lat-" + n,
+          ByteBuffer.allocate(12).putLong(System.nanoTime()).putInt(n).array()));
+      LockSupport.parkNanos(2_000_000);
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (seen.get() < count && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    consumer.close(Duration.ofSeconds(5));
+    long[] sorted = Arrays.stream(nanos).sorted().toArray();
+    return new double[] {JobsBench.percentile(sorted, 0.50), JobsBench.percentile(sorted, 0.99)};
+  }
+
+  /** Publishers (100 messages per transaction) and a consumer group run together; answers messages/s end to end. */
+  private static double throughput(Streams streams, int count, int publishers) throws Exception {
+    AtomicInteger seen = new AtomicInteger();
+    Consumer consumer = streams.consume(TOPIC, options("throughput", 8), d -> {
+      if (d.message().messageId().startsWith("tp-")) {
+        seen.incrementAndGet(); // the group also reads the latency phase's messages; count only ours
+      }
+      return Outcome.ack();
+    });
+    Thread.sleep(500);
+    long start = System.nanoTime();
+    ExecutorService pool = Executors.newFixedThreadPool(publishers);
+    List<Future<?>> tasks = new ArrayList<>();
+    int perPublisher = count / publishers;
+    for (int p = 0; p < publishers; p++) {
+      int me = p;
+      tasks.add(pool.submit(() -> {
+        for (int from = 0; from < perPublisher; from += 100) {
+          int first = from;
+          List<Outgoing> batch = new ArrayList<>();
+          for (int i = first; i < Math.min(perPublisher, first + 100); i++) {
+            batch.add(new Outgoing(TOPIC, "key-" + me + "-" + i, "tp-" + me + "-" + i, new byte[64]));
+          }
+          streams.ledger().transact(tx -> streams.publisher().publishAll(tx, batch));
+        }
+        return null;
+      }));
+    }
+    for (Future<?> t : tasks) {
+      t.get();
+    }
+    pool.shutdown();
+    double publishSeconds = (System.nanoTime() - start) / 1e9;
+    System.out.printf("  %s: published %d in %.2f s (%.0f/s); consumed %d by then%n", streams.ledger().dialect(),
+        perPublisher * publishers, publishSeconds, perPublisher * publishers / publishSeconds, seen.get());
+    int expected = perPublisher * publishers;
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+    while (seen.get() < expected && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    consumer.close(Duration.ofSeconds(5));
+    return seen.get() / seconds;
+  }
+}
