@@ -6,6 +6,9 @@ import dev.conveyor.ledger.Ledger;
 import dev.conveyor.ledger.LedgerOptions;
 import dev.conveyor.ledger.jobs.JobState;
 import dev.conveyor.ledger.jobs.RetryPolicy;
+import dev.conveyor.messagequeue.stream.Streams;
+import dev.conveyor.messagequeue.topic.TopicConfig;
+import dev.conveyor.messagequeue.topic.TopicRegistry;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -16,7 +19,8 @@ import picocli.CommandLine.Option;
  * The end-to-end tour of what Conveyor runs today: a planner fans a capture-shaped job out into
  * file groups on the ledger; two workers lease them with heartbeats and progress; one group
  * fails once and is retried with backoff; one worker abandons a group mid-work and the reaper
- * hands it to the other worker after the lease lapses. The job tree is printed at the end.
+ * hands it to the other worker after the lease lapses. Every completion publishes a job event in
+ * the same transaction, and an audit consumer group reports them. The job tree is printed at the end.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = "Run an end-to-end tour on the embedded ledger and print what happened.")
@@ -38,15 +42,22 @@ public final class DemoCommand implements Callable<Integer> {
     RetryPolicy quick = new RetryPolicy(Duration.ofMillis(200), 2.0, Duration.ofSeconds(2), Duration.ofMillis(200));
     try (Ledger ledger = Ledger.open(LedgerOptions.defaults(ledgerOption.url()).withRetryPolicy(quick))) {
       System.out.println("Conveyor demo — ledger " + ledger.url());
-      DemoRun run = new DemoRun(ledger, groups, Duration.ofMillis(leaseMs), System.out);
-      String rootId = run.execute();
+      TopicRegistry topics = TopicRegistry.builder()
+          .register(DemoRun.EVENTS, TopicConfig.defaults(DemoRun.EVENTS_WIRE).withPartitions(4)).build();
+      String rootId;
+      DemoRun run;
+      try (Streams streams = new Streams(ledger, topics)) {
+        run = new DemoRun(ledger, streams, groups, Duration.ofMillis(leaseMs), System.out);
+        rootId = run.execute();
+      }
       System.out.println();
       JobTreePrinter.print(ledger.jobs().tree(rootId), System.out);
       JobState end = ledger.jobs().get(rootId).state();
       System.out.println();
       System.out.println("Summary: root job " + rootId + " ended " + end + "; " + run.summary());
-      System.out.println("Look again with: bin/conveyor jobs show " + rootId
-          + (ledgerOption.url().startsWith("sqlite:conveyor-data/") ? "" : " --ledger " + ledgerOption.url()));
+      String ledgerFlag = ledgerOption.url().startsWith("sqlite:conveyor-data/") ? "" : " --ledger " + ledgerOption.url();
+      System.out.println("Look again with: bin/conveyor jobs show " + rootId + ledgerFlag);
+      System.out.println("            and: bin/conveyor queue lag --group demo-audit" + ledgerFlag);
       return end == JobState.SUCCEEDED ? 0 : 1;
     }
   }

@@ -11,6 +11,12 @@ import dev.conveyor.ledger.jobs.JobSpec;
 import dev.conveyor.ledger.jobs.JobState;
 import dev.conveyor.ledger.jobs.LeaseRequest;
 import dev.conveyor.ledger.jobs.Outcomes.LeaseGrant;
+import dev.conveyor.messagequeue.consume.Consumer;
+import dev.conveyor.messagequeue.consume.ConsumerOptions;
+import dev.conveyor.messagequeue.consume.Outcome;
+import dev.conveyor.messagequeue.stream.IntentId;
+import dev.conveyor.messagequeue.stream.Streams;
+import dev.conveyor.messagequeue.topic.TopicKey;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -27,6 +33,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** One demo run: planner, two workers and a reaper, against a real ledger and the wall clock. */
 final class DemoRun {
   private static final int STEPS = 4;
+  static final TopicKey EVENTS = TopicKey.of("demo.job_events");
+  static final String EVENTS_WIRE = "demo-job-events";
 
   private final Ledger ledger;
   private final int groups;
@@ -36,9 +44,12 @@ final class DemoRun {
   private final AtomicBoolean failedOnce = new AtomicBoolean();
   private final AtomicInteger completed = new AtomicInteger();
   private final AtomicInteger reclaimed = new AtomicInteger();
+  private final AtomicInteger audited = new AtomicInteger();
+  private final Streams streams;
 
-  DemoRun(Ledger ledger, int groups, Duration lease, PrintStream out) {
+  DemoRun(Ledger ledger, Streams streams, int groups, Duration lease, PrintStream out) {
     this.ledger = ledger;
+    this.streams = streams;
     this.groups = groups;
     this.lease = lease;
     this.out = out;
@@ -50,6 +61,12 @@ final class DemoRun {
     say("planner", "enqueued capture plan " + root);
     plan(root);
 
+    Consumer audit = streams.consume(EVENTS, ConsumerOptions.defaults("demo-audit", "audit-1")
+        .withPollInterval(Duration.ofMillis(100)), d -> {
+          audited.incrementAndGet();
+          say("audit", "event #" + d.message().seq() + ": " + new String(d.payload(), StandardCharsets.UTF_8));
+          return Outcome.ack();
+        });
     ExecutorService pool = Executors.newFixedThreadPool(3);
     List<Future<?>> tasks = new ArrayList<>();
     tasks.add(pool.submit(() -> work("worker-a", root, false)));
@@ -62,12 +79,20 @@ final class DemoRun {
     } finally {
       pool.shutdownNow();
     }
+    long published = ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM mq_messages WHERE topic = ?",
+        EVENTS_WIRE));
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (audited.get() < published && System.currentTimeMillis() < deadline) {
+      TimeUnit.MILLISECONDS.sleep(20);
+    }
+    audit.close(Duration.ofSeconds(5));
     return root;
   }
 
   String summary() {
     return completed.get() + " file groups completed, " + reclaimed.get() + " abandoned lease(s) reclaimed, "
-        + (failedOnce.get() ? "1 retry after a transient failure" : "no retries");
+        + (failedOnce.get() ? "1 retry after a transient failure" : "no retries") + ", " + audited.get()
+        + " job events delivered to the audit consumer";
   }
 
   private void plan(String root) {
@@ -124,14 +149,24 @@ final class DemoRun {
     byte[] digest = Hashing.sha256Hex(group).getBytes(StandardCharsets.UTF_8);
     ledger.jobs().recordResult(g.job().id(), g.epoch(), g.job().id() + ":success", digest, digest);
     if (group.equals("group-1") && failedOnce.compareAndSet(false, true)) {
-      ledger.jobs().complete(g.job().id(), g.epoch(), new Completion.Failed("transient read error",
-          Disposition.RETRYABLE));
+      completeAndAnnounce(g, group, new Completion.Failed("transient read error", Disposition.RETRYABLE));
       say(me, group + " failed transiently; it will be retried after backoff");
       return;
     }
-    JobState s = ledger.jobs().complete(g.job().id(), g.epoch(), new Completion.Succeeded(null)).state();
+    JobState s = completeAndAnnounce(g, group, new Completion.Succeeded(null));
     completed.incrementAndGet();
     say(me, "completed " + group + " → " + s);
+  }
+
+  /** The completion and the event it causes commit together: the transactional outbox. */
+  private JobState completeAndAnnounce(LeaseGrant g, String group, Completion completion) {
+    return ledger.transact(tx -> {
+      JobState state = ledger.jobs().complete(tx, g.job().id(), g.epoch(), completion).state();
+      String event = group + " (job " + g.job().id() + ", attempt " + g.job().attempts() + ") -> " + state;
+      streams.publisher().publish(tx, EVENTS, g.job().rootId(), IntentId.of(g.job().id(), "completed-" + g.epoch()),
+          event.getBytes(StandardCharsets.UTF_8));
+      return state;
+    });
   }
 
   private Void reap(String root) throws InterruptedException {
