@@ -26,6 +26,15 @@ public final class Table {
     return rows.isEmpty();
   }
 
+  /** Prints the table, or {@code whenEmpty} when it has no rows. */
+  public void printOr(PrintStream out, String whenEmpty) {
+    if (rows.isEmpty()) {
+      out.println(whenEmpty);
+    } else {
+      print(out);
+    }
+  }
+
   public void print(PrintStream out) {
     int[] widths = new int[headers.size()];
     for (int i = 0; i < widths.length; i++) {

@@ -64,11 +64,7 @@ public final class JobsCommand implements Runnable {
           table.row(j.id(), j.kind(), j.state(), j.attempts() + "/" + j.maxAttempts(), j.parentId(),
               time(j.createdAt()), j.lastError());
         }
-        if (table.isEmpty()) {
-          System.out.println("no jobs match");
-        } else {
-          table.print(System.out);
-        }
+        table.printOr(System.out, "no jobs match");
       }
       return 0;
     }

@@ -67,11 +67,7 @@ public final class DlqCommand implements Callable<Integer> {
         t.row(e.seq(), d.getOriginalTopic() + "[" + d.getPartition() + "]#" + d.getSeq(), d.getMessageId(),
             d.getGroup(), d.getAttempts(), Instant.ofEpochMilli(d.getDeadAtMs()), d.getLastError());
       }
-      if (t.isEmpty()) {
-        System.out.println("no dead letters in " + DeadLetters.dlqOf(topic));
-      } else {
-        t.print(System.out);
-      }
+      t.printOr(System.out, "no dead letters in " + DeadLetters.dlqOf(topic));
     }
     return 0;
   }

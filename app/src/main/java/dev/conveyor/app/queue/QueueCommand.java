@@ -54,11 +54,7 @@ public final class QueueCommand implements Runnable {
           String key = registry.keyOfWire(v.topic()).map(Object::toString).orElse(v.topic().endsWith(".dlq") ? "(dlq)" : "-");
           t.row(v.topic(), key, v.partitions(), v.published(), v.retained(), v.scheduled());
         }
-        if (t.isEmpty()) {
-          System.out.println("no messages have been published to this ledger yet");
-        } else {
-          t.print(System.out);
-        }
+        t.printOr(System.out, "no messages have been published to this ledger yet");
       }
       return 0;
     }
@@ -81,11 +77,7 @@ public final class QueueCommand implements Runnable {
           t.row(r.group(), r.topic(), r.partition(), r.committed(), r.latest(), r.lag(), r.owner(),
               r.headAttempts(), r.lastError());
         }
-        if (t.isEmpty()) {
-          System.out.println(group == null ? "no consumer groups yet" : "no consumer group named '" + group + "'");
-        } else {
-          t.print(System.out);
-        }
+        t.printOr(System.out, group == null ? "no consumer groups yet" : "no consumer group named '" + group + "'");
       }
       return 0;
     }

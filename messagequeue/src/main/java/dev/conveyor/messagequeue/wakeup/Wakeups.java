@@ -1,7 +1,6 @@
 package dev.conveyor.messagequeue.wakeup;
 
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -45,9 +44,5 @@ public final class Wakeups {
     } finally {
       lock.unlock();
     }
-  }
-
-  public void awaitAfter(long seenVersion, long millis) throws InterruptedException {
-    awaitAfter(seenVersion, Duration.of(millis, TimeUnit.MILLISECONDS.toChronoUnit()));
   }
 }
