@@ -17,16 +17,10 @@ import java.util.Optional;
 final class JobResults {
   private JobResults() {}
 
-  /** The effect of a first-time result; returns the response to store and answer. */
-  @FunctionalInterface
-  interface Effect {
-    byte[] apply(Tx tx, Job job) throws SQLException;
-  }
-
   private record Stored(String sha, byte[] response) {}
 
   static RecordedResult record(Tx tx, String jobId, String epoch, String resultId, byte[] canonicalRequest,
-      Effect effect) throws SQLException {
+      ResultEffect effect) throws SQLException {
     JobRows.requireId("job_id", jobId);
     JobRows.requireId("result_id", resultId);
     JobRows.requireId("lease_epoch", epoch);

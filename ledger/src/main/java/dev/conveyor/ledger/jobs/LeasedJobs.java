@@ -115,7 +115,7 @@ public final class LeasedJobs {
   }
 
   public RecordedResult recordResult(String jobId, String epoch, String resultId, byte[] canonicalRequest,
-      JobResults.Effect effect) {
+      ResultEffect effect) {
     return ledger.transact(tx -> JobResults.record(tx, jobId, epoch, resultId, canonicalRequest, effect));
   }
 

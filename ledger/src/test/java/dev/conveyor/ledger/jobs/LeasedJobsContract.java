@@ -256,7 +256,7 @@ public abstract class LeasedJobsContract extends LedgerTestBase {
     LeaseGrant g = leaseOnly(anyBuild("w1"));
     byte[] request = "stats for f1".getBytes(StandardCharsets.UTF_8);
     int[] effects = {0};
-    JobResults.Effect effect = (tx, job) -> {
+    ResultEffect effect = (tx, job) -> {
       effects[0]++;
       return ("accepted " + effects[0]).getBytes(StandardCharsets.UTF_8);
     };

@@ -1,0 +1,124 @@
+package dev.conveyor.reconcile.executor;
+
+import com.google.protobuf.CodedOutputStream;
+import dev.conveyor.api.catalog.StatsTarget;
+import dev.conveyor.api.catalog.TargetStatsRecord;
+import dev.conveyor.api.reconcile.FileGroupSuccess;
+import dev.conveyor.api.reconcile.FileResult;
+import dev.conveyor.api.reconcile.LeasedFileGroupExecution;
+import dev.conveyor.api.reconcile.SubmitLeasedFileGroupExecutionResultRequest;
+import dev.conveyor.ledger.Tx;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.sql.SQLException;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/** The rules of a file group's result: what it must cover, how it is hashed, how its stats are stored. */
+final class FileGroupResults {
+  static final String SUCCESS_SUFFIX = ":success";
+  static final String FAILURE_SUFFIX = ":failure";
+
+  private FileGroupResults() {}
+
+  /** The request's bytes without the lease epoch: a retry after re-lease with the same payload replays. */
+  static byte[] canonical(SubmitLeasedFileGroupExecutionResultRequest request) {
+    try {
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+      out.useDeterministicSerialization();
+      request.toBuilder().clearLeaseEpoch().build().writeTo(out);
+      out.flush();
+      return bytes.toByteArray();
+    } catch (IOException e) {
+      throw new IllegalStateException("in-memory serialization failed", e);
+    }
+  }
+
+  static String resultId(SubmitLeasedFileGroupExecutionResultRequest request) {
+    return switch (request.getOutcomeCase()) {
+      case SUCCESS -> requireSuffix(request.getSuccess().getResultId(), SUCCESS_SUFFIX, "success.result_id");
+      case FAILURE -> requireSuffix(request.getFailure().getResultId(), FAILURE_SUFFIX, "failure.result_id");
+      default -> throw new IllegalArgumentException("outcome: one of success or failure is required");
+    };
+  }
+
+  private static String requireSuffix(String id, String suffix, String field) {
+    if (id.isBlank()) {
+      throw new IllegalArgumentException(field + " must not be empty");
+    }
+    if (!id.endsWith(suffix)) {
+      throw new IllegalArgumentException(field + " '" + id + "' must end with '" + suffix
+          + "' (success and failure never share a result id)");
+    }
+    return id;
+  }
+
+  /**
+   * A success must account for every planned file and name none outside the group; with page
+   * index requested, it carries one artifact per planned file.
+   */
+  static void validateSuccess(FileGroupSuccess success, LeasedFileGroupExecution group) {
+    Set<String> planned = new LinkedHashSet<>(group.getFilePathsList());
+    Set<String> reported = new HashSet<>();
+    for (FileResult r : success.getFileResultsList()) {
+      requirePlanned(planned, r.getPath(), "file_results", group);
+      reported.add(r.getPath());
+    }
+    for (String path : planned) {
+      if (!reported.contains(path)) {
+        throw new IllegalArgumentException("file_results has no entry for planned file '" + path + "' of group "
+            + group.getGroupId());
+      }
+    }
+    for (TargetStatsRecord rec : success.getStatsRecordsList()) {
+      StatsTarget t = rec.getTarget();
+      if (t.hasFile()) {
+        requirePlanned(planned, t.getFile().getPath(), "stats_records", group);
+      } else if (t.hasFileColumn()) {
+        requirePlanned(planned, t.getFileColumn().getPath(), "stats_records", group);
+      }
+    }
+    if (group.getCapturePolicy().getPageIndex()) {
+      Set<String> covered = new HashSet<>();
+      for (var artifact : success.getIndexArtifactsList()) {
+        requirePlanned(planned, artifact.getRecord().getSourceFile(), "index_artifacts", group);
+        covered.add(artifact.getRecord().getSourceFile());
+      }
+      for (String path : planned) {
+        if (!covered.contains(path)) {
+          throw new IllegalArgumentException("index_artifacts has no page index for planned file '" + path + "'");
+        }
+      }
+    }
+  }
+
+  private static void requirePlanned(Set<String> planned, String path, String field, LeasedFileGroupExecution g) {
+    if (!planned.contains(path)) {
+      throw new IllegalArgumentException(field + " names '" + path + "', which is not a file of group "
+          + g.getGroupId());
+    }
+  }
+
+  /** Stores each statistic once per (table, snapshot, target); answers how many were new. */
+  static int storeStats(Tx tx, String jobId, FileGroupSuccess success) throws SQLException {
+    int written = 0;
+    for (TargetStatsRecord rec : success.getStatsRecordsList()) {
+      written += tx.update("INSERT INTO capture_stats (table_id, snapshot_id, target_key, record, job_id, created_at)"
+          + " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rec.getTableId(), rec.getSnapshotId(),
+          targetKey(rec.getTarget()), rec.toByteArray(), jobId, tx.nowMillis());
+    }
+    return written;
+  }
+
+  static String targetKey(StatsTarget t) {
+    return switch (t.getTargetCase()) {
+      case TABLE -> "table";
+      case FILE -> "file:" + t.getFile().getPath();
+      case COLUMN -> "column:" + t.getColumn().getColumn();
+      case FILE_COLUMN -> "file_column:" + t.getFileColumn().getPath() + "#" + t.getFileColumn().getColumn();
+      default -> throw new IllegalArgumentException("stats_records has a record without a target");
+    };
+  }
+}

@@ -1,0 +1,85 @@
+package dev.conveyor.reconcile.executor;
+
+import com.google.protobuf.Any;
+import com.google.rpc.Code;
+import com.google.rpc.ErrorInfo;
+import dev.conveyor.ledger.LedgerException;
+import dev.conveyor.ledger.jobs.JobErrors.IdempotencyMismatchException;
+import dev.conveyor.ledger.jobs.JobErrors.InvalidJobStateException;
+import dev.conveyor.ledger.jobs.JobErrors.JobNotFoundException;
+import dev.conveyor.ledger.jobs.JobErrors.LeaseLostException;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every failure becomes a precise gRPC status carrying an {@link ErrorInfo} whose reason a client
+ * can switch on: LEASE_LOST, IDEMPOTENCY_MISMATCH, NOT_FOUND, INVALID_STATE, INVALID_ARGUMENT,
+ * OVERLOADED, INTERNAL.
+ */
+public final class GrpcErrors {
+  public static final String DOMAIN = "conveyor.dev";
+  private static final Logger log = LoggerFactory.getLogger(GrpcErrors.class);
+
+  private GrpcErrors() {}
+
+  public static StatusRuntimeException toStatus(Throwable e) {
+    if (e instanceof StatusRuntimeException s) {
+      return s;
+    }
+    if (e instanceof LeaseLostException lost) {
+      return status(Code.FAILED_PRECONDITION, "LEASE_LOST", e.getMessage(), "job_id", lost.jobId());
+    }
+    if (e instanceof IdempotencyMismatchException) {
+      return status(Code.ABORTED, "IDEMPOTENCY_MISMATCH", e.getMessage());
+    }
+    if (e instanceof JobNotFoundException) {
+      return status(Code.NOT_FOUND, "NOT_FOUND", e.getMessage());
+    }
+    if (e instanceof InvalidJobStateException) {
+      return status(Code.FAILED_PRECONDITION, "INVALID_STATE", e.getMessage());
+    }
+    if (e instanceof IllegalArgumentException) {
+      return status(Code.INVALID_ARGUMENT, "INVALID_ARGUMENT", e.getMessage());
+    }
+    if (e instanceof LedgerException) {
+      log.warn("ledger failure: {}", e.getMessage());
+      return status(Code.UNAVAILABLE, "LEDGER_UNAVAILABLE", e.getMessage());
+    }
+    log.error("unexpected failure", e);
+    return status(Code.INTERNAL, "INTERNAL", "internal error: " + e.getClass().getSimpleName());
+  }
+
+  public static StatusRuntimeException overloaded(String what) {
+    return status(Code.RESOURCE_EXHAUSTED, "OVERLOADED", what);
+  }
+
+  public static StatusRuntimeException status(Code code, String reason, String message, String... metadata) {
+    ErrorInfo.Builder info = ErrorInfo.newBuilder().setReason(reason).setDomain(DOMAIN);
+    for (int i = 0; i + 1 < metadata.length; i += 2) {
+      info.putMetadata(metadata[i], metadata[i + 1]);
+    }
+    com.google.rpc.Status status = com.google.rpc.Status.newBuilder().setCode(code.getNumber())
+        .setMessage(message == null ? reason : message).addDetails(Any.pack(info.build())).build();
+    return StatusProto.toStatusRuntimeException(status);
+  }
+
+  /** The ErrorInfo reason of a status, or null; for clients. */
+  public static String reasonOf(Throwable t) {
+    com.google.rpc.Status status = StatusProto.fromThrowable(t);
+    if (status == null) {
+      return null;
+    }
+    for (Any detail : status.getDetailsList()) {
+      if (detail.is(ErrorInfo.class)) {
+        try {
+          return detail.unpack(ErrorInfo.class).getReason();
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          return null;
+        }
+      }
+    }
+    return null;
+  }
+}
