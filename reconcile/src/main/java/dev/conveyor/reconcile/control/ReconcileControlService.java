@@ -1,0 +1,90 @@
+package dev.conveyor.reconcile.control;
+
+import dev.conveyor.api.reconcile.CancelJobRequest;
+import dev.conveyor.api.reconcile.CancelJobResponse;
+import dev.conveyor.api.reconcile.GetJobRequest;
+import dev.conveyor.api.reconcile.GetJobResponse;
+import dev.conveyor.api.reconcile.GetJobTreeRequest;
+import dev.conveyor.api.reconcile.GetJobTreeResponse;
+import dev.conveyor.api.reconcile.JobState;
+import dev.conveyor.api.reconcile.ListJobsRequest;
+import dev.conveyor.api.reconcile.ListJobsResponse;
+import dev.conveyor.api.reconcile.ReconcileControlGrpc;
+import dev.conveyor.ledger.Ledger;
+import dev.conveyor.ledger.jobs.Job;
+import dev.conveyor.reconcile.executor.GrpcErrors;
+import io.grpc.stub.StreamObserver;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+/**
+ * The public control plane's job views and cancel. Registering tables and starting captures
+ * arrive with the capture planners.
+ */
+public final class ReconcileControlService extends ReconcileControlGrpc.ReconcileControlImplBase {
+  private static final int MAX_PAGE = 1000;
+
+  private final Ledger ledger;
+
+  public ReconcileControlService(Ledger ledger) {
+    this.ledger = ledger;
+  }
+
+  private static <T> void call(StreamObserver<T> out, Callable<T> body) {
+    T response;
+    try {
+      response = body.call();
+    } catch (Throwable e) {
+      out.onError(GrpcErrors.toStatus(e));
+      return;
+    }
+    out.onNext(response);
+    out.onCompleted();
+  }
+
+  @Override
+  public void getJob(GetJobRequest req, StreamObserver<GetJobResponse> out) {
+    call(out, () -> GetJobResponse.newBuilder().setJob(JobViews.info(ledger.jobs().get(req.getJobId()))).build());
+  }
+
+  @Override
+  public void getJobTree(GetJobTreeRequest req, StreamObserver<GetJobTreeResponse> out) {
+    call(out, () -> GetJobTreeResponse.newBuilder().setRoot(JobViews.tree(ledger.jobs().tree(req.getJobId()))).build());
+  }
+
+  @Override
+  public void listJobs(ListJobsRequest req, StreamObserver<ListJobsResponse> out) {
+    call(out, () -> {
+      if (req.getLimit() < 0 || req.getLimit() > MAX_PAGE) {
+        throw new IllegalArgumentException("limit must be between 0 and " + MAX_PAGE + ", got " + req.getLimit());
+      }
+      int limit = req.getLimit() == 0 ? 100 : req.getLimit();
+      Set<dev.conveyor.ledger.jobs.JobState> states = new HashSet<>();
+      for (JobState s : req.getStatesList()) {
+        if (s == JobState.RJS_UNSPECIFIED || s == JobState.UNRECOGNIZED) {
+          throw new IllegalArgumentException("states contains " + s + ", which is not a job state");
+        }
+        states.add(dev.conveyor.ledger.jobs.JobState.valueOf(s.name().substring(4)));
+      }
+      String after = req.getPageToken().isEmpty() ? null : req.getPageToken();
+      List<Job> page = ledger.jobs().list(states, Set.of(), req.getRootsOnly(), limit + 1, after);
+      ListJobsResponse.Builder b = ListJobsResponse.newBuilder();
+      page.stream().limit(limit).forEach(j -> b.addJobs(JobViews.info(j)));
+      if (page.size() > limit) {
+        b.setNextPageToken(page.get(limit - 1).id());
+      }
+      return b.build();
+    });
+  }
+
+  @Override
+  public void cancelJob(CancelJobRequest req, StreamObserver<CancelJobResponse> out) {
+    call(out, () -> {
+      ledger.jobs().cancel(req.getJobId(), req.getReason().isEmpty() ? "cancelled through the control plane"
+          : req.getReason());
+      return CancelJobResponse.newBuilder().setJob(JobViews.info(ledger.jobs().get(req.getJobId()))).build();
+    });
+  }
+}
