@@ -1,0 +1,67 @@
+package dev.conveyor.reconcile.auth;
+
+import com.google.rpc.Code;
+import dev.conveyor.reconcile.executor.GrpcErrors;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.StatusRuntimeException;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Requires a valid bearer token on every call and the role its service demands: a missing,
+ * malformed, expired, foreign-issuer or wrong-audience token is UNAUTHENTICATED; a valid token
+ * without the role is PERMISSION_DENIED.
+ */
+public final class BearerAuthInterceptor implements ServerInterceptor {
+  public static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  public static final String WORKER_ROLE = "reconcile-worker";
+  public static final String ADMIN_ROLE = "reconcile-admin";
+
+  /** The role each reconcile service demands, by gRPC service name. */
+  public static final Map<String, String> RECONCILE_ROLES = Map.of(
+      "conveyor.reconcile.ReconcileExecutorControl", WORKER_ROLE,
+      "conveyor.reconcile.ReconcileControl", ADMIN_ROLE);
+
+  private final TokenValidator validator;
+  private final Map<String, String> roleByService;
+
+  public BearerAuthInterceptor(TokenValidator validator, Map<String, String> roleByService) {
+    this.validator = validator;
+    this.roleByService = Map.copyOf(roleByService);
+  }
+
+  @Override
+  public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+      ServerCallHandler<Q, R> next) {
+    String service = call.getMethodDescriptor().getServiceName();
+    String required = roleByService.get(service);
+    if (required == null) {
+      return next.startCall(call, headers); // health and other public services
+    }
+    String header = headers.get(AUTHORIZATION);
+    StatusRuntimeException refusal = null;
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7) || header.length() <= 7) {
+      refusal = GrpcErrors.status(Code.UNAUTHENTICATED, "MISSING_TOKEN",
+          "a bearer token is required (authorization: Bearer <token>)");
+    } else {
+      try {
+        Set<String> roles = validator.rolesOf(header.substring(7).trim());
+        if (!roles.contains(required)) {
+          refusal = GrpcErrors.status(Code.PERMISSION_DENIED, "MISSING_ROLE",
+              "the token lacks the role " + required + " that " + service + " requires");
+        }
+      } catch (TokenValidator.InvalidTokenException e) {
+        refusal = GrpcErrors.status(Code.UNAUTHENTICATED, "INVALID_TOKEN", "invalid bearer token: " + e.getMessage());
+      }
+    }
+    if (refusal != null) {
+      call.close(refusal.getStatus(), refusal.getTrailers() == null ? new Metadata() : refusal.getTrailers());
+      return new ServerCall.Listener<>() {};
+    }
+    return next.startCall(call, headers);
+  }
+}

@@ -1,0 +1,137 @@
+package dev.conveyor.reconcile.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.conveyor.api.reconcile.LeaseReconcileJobRequest;
+import dev.conveyor.api.reconcile.ListJobsRequest;
+import dev.conveyor.api.reconcile.ReconcileControlGrpc;
+import dev.conveyor.api.reconcile.ReconcileExecutorControlGrpc;
+import dev.conveyor.ledger.testing.LedgerTestBase;
+import dev.conveyor.reconcile.control.ReconcileControlService;
+import dev.conveyor.reconcile.executor.GrpcErrors;
+import dev.conveyor.reconcile.executor.ReconcileExecutorService;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Bearer-token auth against a real local OIDC issuer, on real gRPC over loopback. */
+class AuthTest extends LedgerTestBase {
+  @TempDir static Path dir;
+  private LocalOidcIssuer issuer;
+  private LocalOidcIssuer stranger;
+  private Server server;
+  private ManagedChannel channel;
+
+  @Override
+  protected String ledgerUrl() {
+    return "sqlite:" + dir.resolve("ledger.db");
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    issuer = new LocalOidcIssuer();
+    stranger = new LocalOidcIssuer();
+    issuer.register("capture-worker", "s3cret", BearerAuthInterceptor.WORKER_ROLE);
+    issuer.register("operator", "adm1n", BearerAuthInterceptor.ADMIN_ROLE);
+    TokenValidator validator = new TokenValidator(OidcDiscovery.fetch(issuer.issuer()), "conveyor");
+    BearerAuthInterceptor auth = new BearerAuthInterceptor(validator, BearerAuthInterceptor.RECONCILE_ROLES);
+    server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+        .addService(ServerInterceptors.intercept(new ReconcileExecutorService(ledger, 16), auth))
+        .addService(ServerInterceptors.intercept(new ReconcileControlService(ledger), auth))
+        .build().start();
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    issuer.close();
+    stranger.close();
+  }
+
+  private ReconcileExecutorControlGrpc.ReconcileExecutorControlBlockingStub worker(String token) {
+    var stub = ReconcileExecutorControlGrpc.newBlockingStub(channel);
+    return token == null ? stub : stub.withCallCredentials(new BearerCredentials(() -> token));
+  }
+
+  private static final LeaseReconcileJobRequest LEASE = LeaseReconcileJobRequest.newBuilder().setExecutorId("w").build();
+
+  private static void refused(ThrowingCallable call, Status.Code code, String reason) {
+    assertThatThrownBy(call).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+      assertThat(e.getStatus().getCode()).isEqualTo(code);
+      assertThat(GrpcErrors.reasonOf(e)).isEqualTo(reason);
+    });
+  }
+
+  @Test
+  void aWorkerWithClientCredentialsIsServed() {
+    var tokens = new ClientCredentialsTokens(OidcDiscovery.fetch(issuer.issuer()).tokenEndpoint(), "capture-worker",
+        "s3cret", "conveyor", Duration.ofSeconds(30), clock);
+    var stub = ReconcileExecutorControlGrpc.newBlockingStub(channel).withCallCredentials(
+        new BearerCredentials(tokens::token));
+    assertThat(stub.leaseReconcileJob(LEASE).getJobsList()).isEmpty();
+  }
+
+  @Test
+  void missingExpiredForeignWrongAudienceAndWrongRoleTokensAreRefused() {
+    Instant later = Instant.now().plusSeconds(300);
+    List<String> workerRole = List.of(BearerAuthInterceptor.WORKER_ROLE);
+    refused(() -> worker(null).leaseReconcileJob(LEASE), Status.Code.UNAUTHENTICATED, "MISSING_TOKEN");
+    refused(() -> worker(issuer.mint(issuer.issuer(), "conveyor", Instant.now().minusSeconds(600), workerRole))
+        .leaseReconcileJob(LEASE), Status.Code.UNAUTHENTICATED, "INVALID_TOKEN");
+    refused(() -> worker(stranger.mint(stranger.issuer(), "conveyor", later, workerRole)).leaseReconcileJob(LEASE),
+        Status.Code.UNAUTHENTICATED, "INVALID_TOKEN");
+    refused(() -> worker(issuer.mint("https://elsewhere.example", "conveyor", later, workerRole))
+        .leaseReconcileJob(LEASE), Status.Code.UNAUTHENTICATED, "INVALID_TOKEN");
+    refused(() -> worker(issuer.mint(issuer.issuer(), "another-service", later, workerRole)).leaseReconcileJob(LEASE),
+        Status.Code.UNAUTHENTICATED, "INVALID_TOKEN");
+    refused(() -> worker(issuer.mint(issuer.issuer(), "conveyor", later, List.of(BearerAuthInterceptor.ADMIN_ROLE)))
+        .leaseReconcileJob(LEASE), Status.Code.PERMISSION_DENIED, "MISSING_ROLE");
+    refused(() -> ReconcileControlGrpc.newBlockingStub(channel)
+        .withCallCredentials(new BearerCredentials(() -> issuer.mint(issuer.issuer(), "conveyor", later, workerRole)))
+        .listJobs(ListJobsRequest.getDefaultInstance()), Status.Code.PERMISSION_DENIED, "MISSING_ROLE");
+    assertThat(ReconcileControlGrpc.newBlockingStub(channel).withCallCredentials(new BearerCredentials(() ->
+        issuer.mint(issuer.issuer(), "conveyor", later, List.of(BearerAuthInterceptor.ADMIN_ROLE))))
+        .listJobs(ListJobsRequest.getDefaultInstance()).getJobsList()).isEmpty();
+  }
+
+  @Test
+  void tokensAreRefreshedBeforeTheyExpire() {
+    issuer.tokenTtlSeconds(120);
+    var tokens = new ClientCredentialsTokens(OidcDiscovery.fetch(issuer.issuer()).tokenEndpoint(), "capture-worker",
+        "s3cret", "conveyor", Duration.ofSeconds(30), clock);
+    String first = tokens.token();
+    clock.advance(Duration.ofSeconds(89));
+    assertThat(tokens.token()).isEqualTo(first);
+    assertThat(tokens.fetches()).isEqualTo(1);
+    clock.advance(Duration.ofSeconds(1)); // 30 s before expiry
+    tokens.token();
+    assertThat(tokens.fetches()).isEqualTo(2);
+    assertThat(issuer.tokensIssued()).isEqualTo(2);
+  }
+
+  @Test
+  void wrongClientSecretIsAClearError() {
+    var tokens = new ClientCredentialsTokens(OidcDiscovery.fetch(issuer.issuer()).tokenEndpoint(), "capture-worker",
+        "wrong", "conveyor", Duration.ofSeconds(30), clock);
+    assertThatThrownBy(tokens::token).hasMessageContaining("HTTP 401").hasMessageContaining("invalid_client");
+  }
+}
