@@ -1,0 +1,166 @@
+package dev.conveyor.capture.stats;
+
+import dev.conveyor.api.catalog.ColumnStats;
+import dev.conveyor.api.catalog.FileTarget;
+import dev.conveyor.api.catalog.StatsTarget;
+import dev.conveyor.api.catalog.TargetStatsRecord;
+import dev.conveyor.api.reconcile.ColumnSelection;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.parquet.ParquetReadOptions;
+import org.apache.parquet.column.ColumnDescriptor;
+import org.apache.parquet.column.statistics.Statistics;
+import org.apache.parquet.conf.PlainParquetConfiguration;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.metadata.BlockMetaData;
+import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
+import org.apache.parquet.hadoop.metadata.ParquetMetadata;
+import org.apache.parquet.io.LocalInputFile;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.PrimitiveType;
+
+/**
+ * Per-file and per-column statistics of one Parquet file from its footer: row count and size;
+ * per column value count, null count, typed min and max, compressed and uncompressed sizes.
+ * Nested columns are skipped and reported as such.
+ */
+public final class ParquetFileStats {
+  private ParquetFileStats() {}
+
+  public static TargetStatsRecord capture(Path file, String tableId, String snapshotId, ColumnSelection selection)
+      throws FileCaptureException {
+    ParquetMetadata footer;
+    long size;
+    try {
+      size = Files.size(file);
+      try (ParquetFileReader reader = ParquetFileReader.open(new LocalInputFile(file),
+          ParquetReadOptions.builder(new PlainParquetConfiguration()).build())) {
+        footer = reader.getFooter();
+      }
+    } catch (IOException | RuntimeException e) {
+      throw new FileCaptureException(file + ": " + describe(e), e);
+    }
+    MessageType schema = footer.getFileMetaData().getSchema();
+    TargetStatsRecord.Builder record = TargetStatsRecord.newBuilder().setTableId(tableId).setSnapshotId(snapshotId)
+        .setTarget(StatsTarget.newBuilder().setFile(FileTarget.newBuilder().setPath(file.toString())))
+        .setFileCount(1).setSizeBytes(size);
+    long rows = 0;
+    for (BlockMetaData block : footer.getBlocks()) {
+      rows += block.getRowCount();
+    }
+    record.setRowCount(rows);
+
+    Map<String, Accumulator> columns = new LinkedHashMap<>();
+    List<String> selected = selectedColumns(schema, selection, record);
+    for (ColumnDescriptor c : schema.getColumns()) {
+      String name = String.join(".", c.getPath());
+      if (selected.contains(name)) {
+        columns.put(name, new Accumulator(name, c.getPrimitiveType()));
+      }
+    }
+    for (BlockMetaData block : footer.getBlocks()) {
+      for (ColumnChunkMetaData chunk : block.getColumns()) {
+        Accumulator acc = columns.get(chunk.getPath().toDotString());
+        if (acc != null) {
+          acc.add(chunk);
+        }
+      }
+    }
+    columns.values().forEach(a -> record.addColumns(a.build()));
+    return record.build();
+  }
+
+  private static List<String> selectedColumns(MessageType schema, ColumnSelection selection,
+      TargetStatsRecord.Builder record) {
+    List<String> flat = new ArrayList<>();
+    for (ColumnDescriptor c : schema.getColumns()) {
+      String name = String.join(".", c.getPath());
+      if (c.getPath().length > 1 || c.getMaxRepetitionLevel() > 0) {
+        record.addSkippedColumns(name + " (nested or repeated columns are not supported yet)");
+      } else {
+        flat.add(name);
+      }
+    }
+    return switch (selection.getSelectionCase()) {
+      case FIRST_N -> flat.subList(0, Math.min(flat.size(), Math.max(0, selection.getFirstN())));
+      case EXPLICIT -> flat.stream().filter(selection.getExplicit().getNamesList()::contains).toList();
+      default -> flat;
+    };
+  }
+
+  private static String describe(Throwable e) {
+    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    if (m.contains("is not a Parquet file") || m.contains("magic number")) {
+      return "not a Parquet file (" + m + ")";
+    }
+    if (e instanceof java.io.EOFException || m.contains("Reached the end") || m.contains("corrupted")) {
+      return "truncated or corrupt Parquet file (" + m + ")";
+    }
+    return "unreadable Parquet file (" + m + ")";
+  }
+
+  /** Folds one column's chunks across row groups. */
+  private static final class Accumulator {
+    private final String name;
+    private final PrimitiveType type;
+    private long values;
+    private long nulls;
+    private long compressed;
+    private long uncompressed;
+    private Object min;
+    private Object max;
+    private boolean statsMissing;
+    private Statistics<?> first;
+
+    Accumulator(String name, PrimitiveType type) {
+      this.name = name;
+      this.type = type;
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    void add(ColumnChunkMetaData chunk) {
+      values += chunk.getValueCount();
+      compressed += chunk.getTotalSize();
+      uncompressed += chunk.getTotalUncompressedSize();
+      Statistics stats = chunk.getStatistics();
+      if (stats == null || stats.isEmpty()) {
+        statsMissing = true;
+        return;
+      }
+      nulls += stats.getNumNulls();
+      if (!stats.hasNonNullValue()) {
+        return;
+      }
+      if (first == null) {
+        first = stats;
+      }
+      Object lo = stats.genericGetMin();
+      Object hi = stats.genericGetMax();
+      if (min == null || stats.comparator().compare(lo, min) < 0) {
+        min = lo;
+      }
+      if (max == null || stats.comparator().compare(hi, max) > 0) {
+        max = hi;
+      }
+    }
+
+    ColumnStats build() {
+      ColumnStats.Builder b = ColumnStats.newBuilder().setColumn(name)
+          .setPhysicalType(type.getPrimitiveTypeName().name()).setLogicalType(ValueRenderer.logicalType(type))
+          .setValueCount(values).setNullCount(nulls).setCompressedSize(compressed).setUncompressedSize(uncompressed);
+      if (!statsMissing && min != null) {
+        var lo = ValueRenderer.render(type, min);
+        var hi = ValueRenderer.render(type, max);
+        if (lo != null && hi != null) {
+          b.setMin(lo).setMax(hi);
+        }
+      }
+      return b.build();
+    }
+  }
+}

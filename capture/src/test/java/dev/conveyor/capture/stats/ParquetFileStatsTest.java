@@ -1,0 +1,191 @@
+package dev.conveyor.capture.stats;
+
+import static org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.BINARY;
+import static org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.BOOLEAN;
+import static org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.DOUBLE;
+import static org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32;
+import static org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT64;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.conveyor.api.catalog.ColumnStats;
+import dev.conveyor.api.catalog.TargetStatsRecord;
+import dev.conveyor.api.reconcile.ColumnList;
+import dev.conveyor.api.reconcile.ColumnSelection;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.apache.parquet.example.data.Group;
+import org.apache.parquet.example.data.simple.SimpleGroupFactory;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.example.ExampleParquetWriter;
+import org.apache.parquet.io.LocalOutputFile;
+import org.apache.parquet.schema.LogicalTypeAnnotation;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.Types;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ParquetFileStatsTest {
+  @TempDir Path dir;
+
+  static final MessageType SCHEMA = Types.buildMessage()
+      .required(INT64).named("id")
+      .optional(BINARY).as(LogicalTypeAnnotation.stringType()).named("name")
+      .optional(INT64).as(LogicalTypeAnnotation.decimalType(2, 12)).named("amount")
+      .optional(INT64).as(LogicalTypeAnnotation.timestampType(true, LogicalTypeAnnotation.TimeUnit.MICROS)).named("ts")
+      .optional(DOUBLE).named("score")
+      .optional(BOOLEAN).named("flag")
+      .optional(INT32).as(LogicalTypeAnnotation.dateType()).named("day")
+      .optionalGroup().optional(INT32).named("x").named("nested")
+      .named("t");
+
+  /** Expected statistics, computed from the rows as they are written. */
+  static final class Expected {
+    long rows;
+    final Map<String, long[]> nulls = new java.util.HashMap<>();
+    final Map<String, String[]> minMax = new java.util.HashMap<>();
+    final Map<String, Object[]> raw = new java.util.HashMap<>();
+
+    @SuppressWarnings("unchecked")
+    <T extends Comparable<T>> void see(String column, T value, Function<T, String> render) {
+      nulls.computeIfAbsent(column, k -> new long[1]);
+      if (value == null) {
+        nulls.get(column)[0]++;
+        return;
+      }
+      Object[] mm = raw.computeIfAbsent(column, k -> new Object[2]);
+      if (mm[0] == null || value.compareTo((T) mm[0]) < 0) {
+        mm[0] = value;
+        minMax.computeIfAbsent(column, k -> new String[2])[0] = render.apply(value);
+      }
+      if (mm[1] == null || value.compareTo((T) mm[1]) > 0) {
+        mm[1] = value;
+        minMax.computeIfAbsent(column, k -> new String[2])[1] = render.apply(value);
+      }
+    }
+  }
+
+  static Expected write(Path file, int rows, long seed) throws IOException {
+    Expected e = new Expected();
+    Random r = new Random(seed);
+    SimpleGroupFactory groups = new SimpleGroupFactory(SCHEMA);
+    try (ParquetWriter<Group> w = ExampleParquetWriter.builder(new LocalOutputFile(file)).withType(SCHEMA)
+        .withRowGroupSize(16 * 1024L).withPageSize(2048).build()) {
+      for (int i = 0; i < rows; i++) {
+        Group g = groups.newGroup();
+        long id = seed * 100_000 + i;
+        g.append("id", id);
+        e.see("id", id, v -> Long.toString(v));
+        String name = r.nextInt(5) == 0 ? null : "name-" + (char) ('a' + r.nextInt(26)) + r.nextInt(1000);
+        if (name != null) {
+          g.append("name", name);
+        }
+        e.see("name", name, v -> v);
+        Long amount = r.nextInt(7) == 0 ? null : (long) (r.nextInt(2_000_000) - 1_000_000);
+        if (amount != null) {
+          g.append("amount", amount);
+        }
+        e.see("amount", amount, v -> BigDecimal.valueOf(v, 2).toPlainString());
+        Long ts = r.nextInt(6) == 0 ? null : 1_700_000_000_000_000L + r.nextInt(1_000_000) * 1_000_003L;
+        if (ts != null) {
+          g.append("ts", ts);
+        }
+        e.see("ts", ts, v -> Instant.ofEpochSecond(v / 1_000_000, (v % 1_000_000) * 1000).toString());
+        Double score = r.nextInt(8) == 0 ? null : r.nextGaussian() * 100;
+        if (score != null) {
+          g.append("score", score);
+        }
+        e.see("score", score, v -> Double.toString(v));
+        Boolean flag = r.nextInt(9) == 0 ? null : r.nextBoolean();
+        if (flag != null) {
+          g.append("flag", flag);
+        }
+        e.see("flag", flag, v -> Boolean.toString(v));
+        Integer day = r.nextInt(10) == 0 ? null : 19_000 + r.nextInt(1000);
+        if (day != null) {
+          g.append("day", day);
+        }
+        e.see("day", day, v -> LocalDate.ofEpochDay(v).toString());
+        g.addGroup("nested").append("x", i);
+        w.write(g);
+        e.rows++;
+      }
+    }
+    return e;
+  }
+
+  @Test
+  void footerStatisticsEqualStatisticsComputedFromTheRows() throws Exception {
+    Path file = dir.resolve("part-0.parquet");
+    Expected expected = write(file, 3_000, 7);
+    TargetStatsRecord rec = ParquetFileStats.capture(file, "t1", "s1",
+        ColumnSelection.newBuilder().setAll(true).build());
+
+    assertThat(rec.getRowCount()).isEqualTo(3_000);
+    assertThat(rec.getSizeBytes()).isEqualTo(Files.size(file));
+    assertThat(rec.getTarget().getFile().getPath()).isEqualTo(file.toString());
+    assertThat(rec.getSkippedColumnsList()).singleElement().asString().startsWith("nested.x");
+    Map<String, ColumnStats> cols = rec.getColumnsList().stream()
+        .collect(Collectors.toMap(ColumnStats::getColumn, Function.identity()));
+    assertThat(cols.keySet()).containsExactlyInAnyOrder("id", "name", "amount", "ts", "score", "flag", "day");
+    for (String c : cols.keySet()) {
+      ColumnStats s = cols.get(c);
+      assertThat(s.getValueCount()).as(c).isEqualTo(3_000);
+      assertThat(s.getNullCount()).as(c).isEqualTo(expected.nulls.get(c)[0]);
+      assertThat(s.getMin().getRendered()).as(c + " min").isEqualTo(expected.minMax.get(c)[0]);
+      assertThat(s.getMax().getRendered()).as(c + " max").isEqualTo(expected.minMax.get(c)[1]);
+      assertThat(s.getCompressedSize()).as(c).isPositive();
+    }
+    assertThat(cols.get("amount").getLogicalType()).isEqualTo("DECIMAL(12,2)");
+    assertThat(cols.get("ts").getMin().getIntValue()).isPositive();
+  }
+
+  @Test
+  void columnSelectionFirstNAndExplicit() throws Exception {
+    Path file = dir.resolve("part-1.parquet");
+    write(file, 100, 3);
+    assertThat(ParquetFileStats.capture(file, "t", "s", ColumnSelection.newBuilder().setFirstN(2).build())
+        .getColumnsList()).extracting(ColumnStats::getColumn).containsExactly("id", "name");
+    assertThat(ParquetFileStats.capture(file, "t", "s", ColumnSelection.newBuilder()
+        .setExplicit(ColumnList.newBuilder().addNames("ts").addNames("flag")).build())
+        .getColumnsList()).extracting(ColumnStats::getColumn).containsExactly("ts", "flag");
+  }
+
+  @Test
+  void corruptTruncatedAndNonParquetFilesAreClearPerFileFailures() throws Exception {
+    Path good = dir.resolve("good.parquet");
+    write(good, 500, 1);
+    byte[] bytes = Files.readAllBytes(good);
+
+    Path truncated = dir.resolve("truncated.parquet");
+    Files.write(truncated, Arrays.copyOf(bytes, bytes.length / 2));
+    Path text = dir.resolve("notes.parquet");
+    Files.writeString(text, "id,name\n1,alice\n", StandardCharsets.UTF_8);
+    Path corrupt = dir.resolve("corrupt.parquet");
+    byte[] mangled = bytes.clone();
+    for (int i = mangled.length - 200; i < mangled.length - 8; i++) {
+      mangled[i] = (byte) 0x5A;
+    }
+    Files.write(corrupt, mangled);
+
+    for (Path bad : new Path[] {truncated, text, corrupt}) {
+      assertThatThrownBy(() -> ParquetFileStats.capture(bad, "t", "s", ColumnSelection.getDefaultInstance()))
+          .isInstanceOf(FileCaptureException.class)
+          .hasMessageStartingWith(bad.toString())
+          .hasMessageContaining("Parquet file");
+    }
+    assertThatThrownBy(() -> ParquetFileStats.capture(dir.resolve("missing.parquet"), "t", "s",
+        ColumnSelection.getDefaultInstance())).isInstanceOf(FileCaptureException.class)
+        .hasMessageContaining("missing.parquet");
+  }
+}
