@@ -31,7 +31,8 @@ public record Job(
     Instant updatedAt,
     Instant startedAt,
     Instant finishedAt,
-    long version) {
+    long version,
+    boolean afterSiblings) {
 
   public boolean isRoot() {
     return parentId == null;

@@ -63,6 +63,7 @@ final class JobFanOut {
       Hashing.update(digest, c.pinnedExecutorId());
       Hashing.update(digest, c.dedupeKey());
       Hashing.update(digest, Integer.toString(c.maxAttempts()));
+      Hashing.update(digest, c.afterSiblings() ? "after-siblings" : "");
       Hashing.update(digest, c.payload());
     }
     return HexFormat.of().formatHex(digest.digest());

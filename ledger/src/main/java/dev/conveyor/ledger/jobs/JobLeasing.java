@@ -45,6 +45,8 @@ final class JobLeasing {
     }
     sql.append(" AND (j.lane_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs r WHERE r.lane_key = j.lane_key"
         + " AND r.state IN ('RUNNING', 'CANCELLING')))");
+    sql.append(" AND (j.after_siblings = 0 OR NOT EXISTS (SELECT 1 FROM jobs s WHERE s.parent_id = j.parent_id"
+        + " AND s.after_siblings = 0 AND s.state NOT IN " + JobState.TERMINAL_SQL + "))");
     sql.append(" ORDER BY j.run_after, j.id LIMIT ?").append(tx.dialect().forUpdateSkipLocked());
     // Over-fetch a little so jobs sharing a lane key within one batch do not starve the batch.
     args.add(req.maxJobs() == 1 ? 1 : req.maxJobs() + Math.min(req.maxJobs(), 16));
@@ -103,7 +105,7 @@ final class JobLeasing {
         j.pinnedExecutorId(), j.dedupeKey(), j.parentId(), j.rootId(), j.payload(), j.attempts() + 1,
         j.maxAttempts(), j.runAfter(), epoch, owner, expires, j.cancelRequested(), j.progress(),
         j.childrenFingerprint(), j.lastCompletionEpoch(), j.lastCompletionHash(), j.lastError(), j.createdAt(),
-        j.updatedAt(), null, j.finishedAt(), j.version() + 1);
+        j.updatedAt(), null, j.finishedAt(), j.version() + 1, j.afterSiblings());
   }
 
   /** Requires a live, unexpired lease; answers the job as held. */

@@ -18,7 +18,7 @@ final class JobQueue {
   private static final String INSERT = "INSERT INTO jobs (id, kind, state, execution_class, lane, lane_key,"
       + " pinned_executor, dedupe_key, parent_id, root_id, child_ordinal, payload, attempts, max_attempts, run_after,"
       + " cancel_requested, progress_done, progress_total, progress_failed, progress_bytes, created_at, updated_at,"
-      + " version) VALUES (?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, 0, 0, 0, 0, 0, ?, ?, 0)"
+      + " version, after_siblings) VALUES (?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, 0, 0, 0, 0, 0, ?, ?, 0, ?)"
       + " ON CONFLICT DO NOTHING";
 
   private JobQueue() {}
@@ -29,7 +29,7 @@ final class JobQueue {
     long now = tx.nowMillis();
     int inserted = tx.update(INSERT, id, spec.kind(), spec.executionClass(), spec.lane(), spec.laneKey(),
         spec.pinnedExecutorId(), spec.dedupeKey(), parentId, rootId == null ? id : rootId, ordinal, spec.payload(),
-        spec.maxAttempts(), now + spec.delay().toMillis(), now, now);
+        spec.maxAttempts(), now + spec.delay().toMillis(), now, now, spec.afterSiblings() ? 1 : 0);
     if (inserted == 1) {
       return new Enqueued(id, true);
     }

@@ -15,7 +15,7 @@ final class JobRows {
       + " parent_id, root_id, payload, attempts, max_attempts, run_after, lease_epoch, lease_owner,"
       + " lease_expires_at, cancel_requested, progress_done, progress_total, progress_failed, progress_bytes,"
       + " progress_message, children_fingerprint, last_completion_epoch, last_completion_hash, last_error,"
-      + " created_at, updated_at, started_at, finished_at, version";
+      + " created_at, updated_at, started_at, finished_at, version, after_siblings";
 
   /** {@link #COLUMNS} qualified with the alias {@code j}. */
   static final String ALIASED_COLUMNS = "j." + COLUMNS.replace(", ", ", j.");
@@ -52,7 +52,8 @@ final class JobRows {
         instant(rs, "updated_at"),
         instant(rs, "started_at"),
         instant(rs, "finished_at"),
-        rs.getLong("version"));
+        rs.getLong("version"),
+        rs.getInt("after_siblings") != 0);
   }
 
   private static Instant instant(ResultSet rs, String column) throws SQLException {

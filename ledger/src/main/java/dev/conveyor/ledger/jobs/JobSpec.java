@@ -13,7 +13,8 @@ public record JobSpec(
     String dedupeKey,
     byte[] payload,
     int maxAttempts,
-    Duration delay) {
+    Duration delay,
+    boolean afterSiblings) {
 
   public static final String DEFAULT_CLASS = "default";
   public static final String DEFAULT_LANE = "default";
@@ -67,6 +68,7 @@ public record JobSpec(
     private byte[] payload;
     private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
     private Duration delay;
+    private boolean afterSiblings;
 
     private Builder(JobKind kind) {
       this.kind = kind;
@@ -112,8 +114,18 @@ public record JobSpec(
       return this;
     }
 
+    /**
+     * Makes this child a continuation: leasable only once every ordinary sibling is terminal, and
+     * cancelled instead if one of them failed or was cancelled.
+     */
+    public Builder afterSiblings() {
+      this.afterSiblings = true;
+      return this;
+    }
+
     public JobSpec build() {
-      return new JobSpec(kind, executionClass, lane, laneKey, pinnedExecutorId, dedupeKey, payload, maxAttempts, delay);
+      return new JobSpec(kind, executionClass, lane, laneKey, pinnedExecutorId, dedupeKey, payload, maxAttempts, delay,
+          afterSiblings);
     }
   }
 }

@@ -21,6 +21,7 @@ final class ParentResolution {
         return;
       }
       Job parent = locked.get();
+      settleContinuations(tx, parent.id());
       JobState outcome = outcomeOfChildren(tx, parent.id());
       if (outcome == null) {
         return;
@@ -29,6 +30,25 @@ final class ParentResolution {
       JobRows.cas(tx, parent, "state = ?, finished_at = ?, last_error = ?, lease_epoch = NULL, lease_owner = NULL,"
           + " lease_expires_at = NULL", outcome, tx.nowMillis(), error);
       parentId = parent.parentId();
+    }
+  }
+
+  /**
+   * Once every ordinary child is terminal, a continuation that can no longer be useful (a sibling
+   * failed or was cancelled) is cancelled, so the parent can resolve.
+   */
+  private static void settleContinuations(Tx tx, String parentId) throws SQLException {
+    long liveOrdinary = tx.queryLong("SELECT COUNT(*) FROM jobs WHERE parent_id = ? AND after_siblings = 0"
+        + " AND state NOT IN " + JobState.TERMINAL_SQL, parentId);
+    if (liveOrdinary > 0) {
+      return;
+    }
+    long unsuccessful = tx.queryLong("SELECT COUNT(*) FROM jobs WHERE parent_id = ? AND after_siblings = 0"
+        + " AND state IN ('FAILED', 'CANCELLED')", parentId);
+    if (unsuccessful > 0) {
+      tx.update("UPDATE jobs SET state = 'CANCELLED', finished_at = ?, updated_at = ?, version = version + 1,"
+          + " last_error = 'not run: a sibling job failed or was cancelled' WHERE parent_id = ? AND after_siblings = 1"
+          + " AND state = 'QUEUED'", tx.nowMillis(), tx.nowMillis(), parentId);
     }
   }
 

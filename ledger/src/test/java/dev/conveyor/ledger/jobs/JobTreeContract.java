@@ -105,6 +105,46 @@ public abstract class JobTreeContract extends LedgerTestBase {
     assertThat(jobs().get(root).state()).isEqualTo(JobState.CANCELLED);
   }
 
+  private String plannedWithFinalizer(int groups) {
+    String root = jobs().enqueue(JobSpec.builder(JobKind.PLAN_SNAPSHOT).build()).jobId();
+    LeaseGrant planner = jobs().leaseOne(PLANNERS).orElseThrow();
+    List<JobSpec> children = new java.util.ArrayList<>(groups(groups));
+    children.add(JobSpec.builder(JobKind.FINALIZE_SNAPSHOT).afterSiblings().build());
+    jobs().fanOut(root, planner.epoch(), children);
+    return root;
+  }
+
+  private static final LeaseRequest FINALIZERS =
+      LeaseRequest.of("finalizer", Set.of(JobKind.FINALIZE_SNAPSHOT), LEASE);
+
+  @Test
+  void aContinuationRunsOnlyAfterEveryOtherChild() {
+    String root = plannedWithFinalizer(2);
+    List<LeaseGrant> groups = List.copyOf(leaseGroups().values());
+    assertThat(jobs().leaseOne(FINALIZERS)).isEmpty();
+    jobs().complete(groups.get(0).job().id(), groups.get(0).epoch(), new Completion.Succeeded(null));
+    assertThat(jobs().leaseOne(FINALIZERS)).isEmpty();
+    jobs().complete(groups.get(1).job().id(), groups.get(1).epoch(), new Completion.Succeeded(null));
+    assertThat(jobs().get(root).state()).isEqualTo(JobState.WAITING);
+    LeaseGrant finalizer = jobs().leaseOne(FINALIZERS).orElseThrow();
+    jobs().complete(finalizer.job().id(), finalizer.epoch(), new Completion.Succeeded(null));
+    assertThat(jobs().get(root).state()).isEqualTo(JobState.SUCCEEDED);
+  }
+
+  @Test
+  void aContinuationIsCancelledWhenASiblingFailsAndTheParentResolves() {
+    String root = plannedWithFinalizer(2);
+    List<LeaseGrant> groups = List.copyOf(leaseGroups().values());
+    jobs().complete(groups.get(0).job().id(), groups.get(0).epoch(), new Completion.Failed("corrupt",
+        Disposition.TERMINAL));
+    jobs().complete(groups.get(1).job().id(), groups.get(1).epoch(), new Completion.Succeeded(null));
+    Job finalizer = jobs().children(root).stream().filter(Job::afterSiblings).findFirst().orElseThrow();
+    assertThat(finalizer.state()).isEqualTo(JobState.CANCELLED);
+    assertThat(finalizer.lastError()).contains("sibling");
+    assertThat(jobs().leaseOne(FINALIZERS)).isEmpty();
+    assertThat(jobs().get(root).state()).isEqualTo(JobState.FAILED);
+  }
+
   @Test
   void plannerWithNoChildrenSucceedsAtOnce() {
     String root = jobs().enqueue(JobSpec.builder(JobKind.PLAN_SNAPSHOT).build()).jobId();
