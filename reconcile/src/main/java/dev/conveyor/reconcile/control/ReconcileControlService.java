@@ -1,6 +1,13 @@
 package dev.conveyor.reconcile.control;
 
 import dev.conveyor.api.reconcile.CancelJobRequest;
+import dev.conveyor.api.reconcile.CapturePolicy;
+import dev.conveyor.api.reconcile.RegisterTableRequest;
+import dev.conveyor.api.reconcile.RegisterTableResponse;
+import dev.conveyor.api.reconcile.StartCaptureRequest;
+import dev.conveyor.api.reconcile.StartCaptureResponse;
+import dev.conveyor.reconcile.planning.CapturePlanner;
+import dev.conveyor.reconcile.planning.CaptureTables;
 import dev.conveyor.api.reconcile.CancelJobResponse;
 import dev.conveyor.api.reconcile.GetJobRequest;
 import dev.conveyor.api.reconcile.GetJobResponse;
@@ -19,17 +26,39 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
-/**
- * The public control plane's job views and cancel. Registering tables and starting captures
- * arrive with the capture planners.
- */
+/** The public control plane: register tables, start captures, look at and cancel jobs. */
 public final class ReconcileControlService extends ReconcileControlGrpc.ReconcileControlImplBase {
   private static final int MAX_PAGE = 1000;
 
   private final Ledger ledger;
+  private final CaptureTables tables;
+  private final CapturePlanner planner;
+
+  public ReconcileControlService(Ledger ledger, CaptureTables tables, CapturePlanner planner) {
+    this.ledger = ledger;
+    this.tables = tables;
+    this.planner = planner;
+  }
 
   public ReconcileControlService(Ledger ledger) {
-    this.ledger = ledger;
+    this(ledger, new CaptureTables(ledger), new CapturePlanner(ledger, new CaptureTables(ledger),
+        CapturePlanner.Limits.DEFAULT));
+  }
+
+  @Override
+  public void registerTable(RegisterTableRequest req, StreamObserver<RegisterTableResponse> out) {
+    call(out, () -> RegisterTableResponse.newBuilder().setTableId(req.getTableId())
+        .setCreated(tables.register(req.getTableId(), req.getConnector())).build());
+  }
+
+  @Override
+  public void startCapture(StartCaptureRequest req, StreamObserver<StartCaptureResponse> out) {
+    call(out, () -> {
+      CapturePolicy policy = req.hasPolicy() ? req.getPolicy() : CapturePolicy.newBuilder().setFileStats(true)
+          .setColumnStats(true).setTableStats(true).build();
+      return StartCaptureResponse.newBuilder().setJobId(planner.startCapture(req.getTableId(), req.getSnapshotId(),
+          policy)).build();
+    });
   }
 
   private static <T> void call(StreamObserver<T> out, Callable<T> body) {

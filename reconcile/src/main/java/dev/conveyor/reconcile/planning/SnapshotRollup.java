@@ -1,0 +1,104 @@
+package dev.conveyor.reconcile.planning;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.conveyor.api.catalog.ColumnStats;
+import dev.conveyor.api.catalog.ColumnTarget;
+import dev.conveyor.api.catalog.StatValue;
+import dev.conveyor.api.catalog.StatsTarget;
+import dev.conveyor.api.catalog.TableTarget;
+import dev.conveyor.api.catalog.TargetStatsRecord;
+import dev.conveyor.ledger.Tx;
+import java.math.BigDecimal;
+import java.sql.SQLException;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Rolls a snapshot's file statistics up into one table record and one record per column (sums,
+ * min of mins, max of maxes), stores them once, and records the snapshot as finalized.
+ */
+final class SnapshotRollup {
+  private SnapshotRollup() {}
+
+  record Finalized(long files, long rows) {}
+
+  static Finalized finalizeSnapshot(Tx tx, String tableId, String snapshotId, String jobId) throws SQLException {
+    List<byte[]> stored = tx.query("SELECT record FROM capture_stats WHERE table_id = ? AND snapshot_id = ?"
+        + " AND target_key LIKE 'file:%' ORDER BY target_key", rs -> rs.getBytes(1), tableId, snapshotId);
+    long files = 0;
+    long rows = 0;
+    long bytes = 0;
+    Map<String, ColumnStats> columns = new LinkedHashMap<>();
+    for (byte[] b : stored) {
+      TargetStatsRecord file = parse(b);
+      files++;
+      rows += file.getRowCount();
+      bytes += file.getSizeBytes();
+      for (ColumnStats c : file.getColumnsList()) {
+        columns.merge(c.getColumn(), c, SnapshotRollup::merge);
+      }
+    }
+    TargetStatsRecord table = TargetStatsRecord.newBuilder().setTableId(tableId).setSnapshotId(snapshotId)
+        .setTarget(StatsTarget.newBuilder().setTable(TableTarget.getDefaultInstance())).setFileCount(files)
+        .setRowCount(rows).setSizeBytes(bytes).addAllColumns(columns.values()).build();
+    insert(tx, table, "table", jobId);
+    for (ColumnStats c : columns.values()) {
+      insert(tx, TargetStatsRecord.newBuilder().setTableId(tableId).setSnapshotId(snapshotId)
+          .setTarget(StatsTarget.newBuilder().setColumn(ColumnTarget.newBuilder().setColumn(c.getColumn())))
+          .setFileCount(files).setRowCount(rows).setColumn(c).build(), "column:" + c.getColumn(), jobId);
+    }
+    tx.update("INSERT INTO capture_snapshots (table_id, snapshot_id, files, rows_total, job_id, finalized_at)"
+        + " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", tableId, snapshotId, files, rows, jobId, tx.nowMillis());
+    return new Finalized(files, rows);
+  }
+
+  private static void insert(Tx tx, TargetStatsRecord rec, String key, String jobId) throws SQLException {
+    tx.update("INSERT INTO capture_stats (table_id, snapshot_id, target_key, record, job_id, created_at)"
+        + " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rec.getTableId(), rec.getSnapshotId(), key,
+        rec.toByteArray(), jobId, tx.nowMillis());
+  }
+
+  private static TargetStatsRecord parse(byte[] b) {
+    try {
+      return TargetStatsRecord.parseFrom(b);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("a stored statistics record is unreadable", e);
+    }
+  }
+
+  static ColumnStats merge(ColumnStats a, ColumnStats b) {
+    ColumnStats.Builder m = a.toBuilder().setValueCount(a.getValueCount() + b.getValueCount())
+        .setNullCount(a.getNullCount() + b.getNullCount())
+        .setCompressedSize(a.getCompressedSize() + b.getCompressedSize())
+        .setUncompressedSize(a.getUncompressedSize() + b.getUncompressedSize());
+    if (a.hasMin() && b.hasMin()) {
+      m.setMin(compare(a.getMin(), b.getMin()) <= 0 ? a.getMin() : b.getMin());
+    } else if (b.hasMin()) {
+      m.setMin(b.getMin());
+    }
+    if (a.hasMax() && b.hasMax()) {
+      m.setMax(compare(a.getMax(), b.getMax()) >= 0 ? a.getMax() : b.getMax());
+    } else if (b.hasMax()) {
+      m.setMax(b.getMax());
+    }
+    return m.build();
+  }
+
+  /** Orders two values of one column the way Parquet orders them. */
+  static int compare(StatValue x, StatValue y) {
+    if (x.getLogicalType().startsWith("DECIMAL")) {
+      return new BigDecimal(x.getRendered()).compareTo(new BigDecimal(y.getRendered()));
+    }
+    return switch (x.getValueCase()) {
+      case INT_VALUE -> Long.compare(x.getIntValue(), y.getIntValue());
+      case DOUBLE_VALUE -> Double.compare(x.getDoubleValue(), y.getDoubleValue());
+      case BOOL_VALUE -> Boolean.compare(x.getBoolValue(), y.getBoolValue());
+      case STRING_VALUE -> Arrays.compareUnsigned(x.getStringValueBytes().toByteArray(),
+          y.getStringValueBytes().toByteArray());
+      case BINARY_VALUE -> Arrays.compareUnsigned(x.getBinaryValue().toByteArray(), y.getBinaryValue().toByteArray());
+      default -> 0;
+    };
+  }
+}
