@@ -35,7 +35,7 @@ import org.apache.parquet.schema.Types;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class ParquetFileStatsTest {
+public class ParquetFileStatsTest {
   @TempDir Path dir;
 
   static final MessageType SCHEMA = Types.buildMessage()
@@ -50,10 +50,10 @@ class ParquetFileStatsTest {
       .named("t");
 
   /** Expected statistics, computed from the rows as they are written. */
-  static final class Expected {
-    long rows;
-    final Map<String, long[]> nulls = new java.util.HashMap<>();
-    final Map<String, String[]> minMax = new java.util.HashMap<>();
+  public static final class Expected {
+    public long rows;
+    public final Map<String, long[]> nulls = new java.util.HashMap<>();
+    public final Map<String, String[]> minMax = new java.util.HashMap<>();
     final Map<String, Object[]> raw = new java.util.HashMap<>();
 
     @SuppressWarnings("unchecked")
@@ -75,7 +75,7 @@ class ParquetFileStatsTest {
     }
   }
 
-  static Expected write(Path file, int rows, long seed) throws IOException {
+  public static Expected write(Path file, int rows, long seed) throws IOException {
     Expected e = new Expected();
     Random r = new Random(seed);
     SimpleGroupFactory groups = new SimpleGroupFactory(SCHEMA);

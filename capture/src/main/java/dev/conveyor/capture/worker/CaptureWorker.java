@@ -1,0 +1,121 @@
+package dev.conveyor.capture.worker;
+
+import dev.conveyor.api.reconcile.JobKind;
+import dev.conveyor.api.reconcile.LeaseReconcileJobRequest;
+import dev.conveyor.api.reconcile.LeasedReconcileJob;
+import dev.conveyor.api.reconcile.ReconcileExecutorControlGrpc.ReconcileExecutorControlBlockingStub;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A remote capture worker: {@code parallelism} loops, each leasing one EXEC_FILE_GROUP at a time
+ * with this worker's stable executor id and the executor ids it satisfies, and running it through
+ * {@link FileGroupRun}. Heartbeats run on their own scheduler, well inside the lease.
+ */
+public final class CaptureWorker implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(CaptureWorker.class);
+
+  public record Options(String executorId, Set<String> executorIds, int parallelism, Duration lease,
+      Duration idlePoll) {
+    public Options {
+      if (executorId == null || executorId.isBlank()) {
+        throw new IllegalArgumentException("executor id must not be empty");
+      }
+      if (parallelism < 1) {
+        throw new IllegalArgumentException("parallelism must be at least 1");
+      }
+    }
+
+    public static Options defaults(String executorId) {
+      return new Options(executorId, Set.of("java-capture"), 2, Duration.ofSeconds(30), Duration.ofMillis(500));
+    }
+
+    public Options withParallelism(int n) {
+      return new Options(executorId, executorIds, n, lease, idlePoll);
+    }
+
+    public Options withLease(Duration d) {
+      return new Options(executorId, executorIds, parallelism, d, idlePoll);
+    }
+
+    public Options withIdlePoll(Duration d) {
+      return new Options(executorId, executorIds, parallelism, lease, d);
+    }
+  }
+
+  private final ReconcileExecutorControlBlockingStub rpc;
+  private final Options options;
+  private final ExecutorService loops;
+  private final ScheduledExecutorService heartbeats;
+  private final AtomicInteger groupsDone = new AtomicInteger();
+  private volatile boolean running = true;
+
+  public CaptureWorker(ReconcileExecutorControlBlockingStub rpc, Options options) {
+    this.rpc = rpc;
+    this.options = options;
+    this.loops = Executors.newFixedThreadPool(options.parallelism(), r -> daemon(r, "capture-" + options.executorId()));
+    this.heartbeats = Executors.newScheduledThreadPool(1, r -> daemon(r, "heartbeat-" + options.executorId()));
+  }
+
+  private static Thread daemon(Runnable r, String name) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    return t;
+  }
+
+  public CaptureWorker start() {
+    for (int i = 0; i < options.parallelism(); i++) {
+      loops.execute(this::loop);
+    }
+    return this;
+  }
+
+  /** File groups this worker has finished (any outcome). */
+  public int groupsDone() {
+    return groupsDone.get();
+  }
+
+  private void loop() {
+    LeaseReconcileJobRequest request = LeaseReconcileJobRequest.newBuilder().setExecutorId(options.executorId())
+        .addJobKinds(JobKind.RJK_EXEC_FILE_GROUP).addAllExecutorIds(options.executorIds())
+        .setLeaseMs(options.lease().toMillis()).setMaxJobs(1).build();
+    while (running) {
+      try {
+        List<LeasedReconcileJob> jobs = new ArrayList<>(rpc.leaseReconcileJob(request).getJobsList());
+        if (jobs.isEmpty()) {
+          TimeUnit.MILLISECONDS.sleep(options.idlePoll().toMillis());
+          continue;
+        }
+        for (LeasedReconcileJob job : jobs) {
+          new FileGroupRun(rpc, heartbeats, options.lease(), job).run();
+          groupsDone.incrementAndGet();
+        }
+      } catch (InterruptedException e) {
+        return;
+      } catch (RuntimeException e) {
+        log.warn("capture worker {}: {}", options.executorId(), e.getMessage());
+        try {
+          TimeUnit.MILLISECONDS.sleep(options.idlePoll().toMillis());
+        } catch (InterruptedException ie) {
+          return;
+        }
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    loops.shutdownNow();
+    heartbeats.shutdownNow();
+  }
+}

@@ -1,0 +1,182 @@
+package dev.conveyor.capture.worker;
+
+import dev.conveyor.api.catalog.TargetStatsRecord;
+import dev.conveyor.api.reconcile.CompleteLeasedReconcileJobRequest;
+import dev.conveyor.api.reconcile.FileGroupFailure;
+import dev.conveyor.api.reconcile.FileGroupSuccess;
+import dev.conveyor.api.reconcile.FileResult;
+import dev.conveyor.api.reconcile.GetLeasedFileGroupExecutionRequest;
+import dev.conveyor.api.reconcile.LeasedFileGroupExecution;
+import dev.conveyor.api.reconcile.LeasedReconcileJob;
+import dev.conveyor.api.reconcile.Progress;
+import dev.conveyor.api.reconcile.ReconcileCompletionStatus;
+import dev.conveyor.api.reconcile.ReconcileExecutorControlGrpc.ReconcileExecutorControlBlockingStub;
+import dev.conveyor.api.reconcile.RenewReconcileLeaseRequest;
+import dev.conveyor.api.reconcile.ReportReconcileProgressRequest;
+import dev.conveyor.api.reconcile.RetryDisposition;
+import dev.conveyor.api.reconcile.StartLeasedReconcileJobRequest;
+import dev.conveyor.api.reconcile.SubmitLeasedFileGroupExecutionResultRequest;
+import dev.conveyor.capture.stats.FileCaptureException;
+import dev.conveyor.capture.stats.ParquetFileStats;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * One leased file group: start → get execution → capture → submit → complete, with a heartbeat
+ * renewing at a third of the lease. Work stops on lease loss (and nothing more is sent) or on
+ * cancellation (completed RCS_CANCELLED). A lost submit or complete response is retried unchanged;
+ * after a handled completion the heartbeat is already stopped, so nothing renews.
+ */
+final class FileGroupRun {
+  private static final int RPC_ATTEMPTS = 5;
+
+  private final ReconcileExecutorControlBlockingStub rpc;
+  private final ScheduledExecutorService heartbeats;
+  private final Duration lease;
+  private final LeasedReconcileJob job;
+  private volatile boolean lost;
+  private volatile boolean cancelled;
+
+  FileGroupRun(ReconcileExecutorControlBlockingStub rpc, ScheduledExecutorService heartbeats, Duration lease,
+      LeasedReconcileJob job) {
+    this.rpc = rpc;
+    this.heartbeats = heartbeats;
+    this.lease = lease;
+    this.job = job;
+  }
+
+  void run() {
+    rpc.startLeasedReconcileJob(StartLeasedReconcileJobRequest.newBuilder().setJobId(job.getJobId())
+        .setLeaseEpoch(job.getLeaseEpoch()).build());
+    LeasedFileGroupExecution exec = rpc.getLeasedFileGroupExecution(GetLeasedFileGroupExecutionRequest.newBuilder()
+        .setJobId(job.getJobId()).setLeaseEpoch(job.getLeaseEpoch()).build());
+    long every = Math.max(50, lease.toMillis() / 3);
+    ScheduledFuture<?> heartbeat = heartbeats.scheduleAtFixedRate(this::beat, every, every, TimeUnit.MILLISECONDS);
+    List<FileResult> results = new ArrayList<>();
+    List<TargetStatsRecord> stats = new ArrayList<>();
+    try {
+      capture(exec, results, stats);
+    } finally {
+      heartbeat.cancel(false);
+    }
+    if (lost) {
+      return; // someone else owns the group now; sending anything would only be refused
+    }
+    if (cancelled) {
+      complete(ReconcileCompletionStatus.RCS_CANCELLED, RetryDisposition.RD_TERMINAL, "cancellation requested");
+      return;
+    }
+    String prefix = job.getJobId() + ":" + exec.getPlanId() + ":" + exec.getGroupId();
+    List<FileResult> failed = results.stream().filter(r -> !r.getOk()).toList();
+    if (failed.isEmpty()) {
+      submit(SubmitLeasedFileGroupExecutionResultRequest.newBuilder().setJobId(job.getJobId())
+          .setLeaseEpoch(job.getLeaseEpoch()).setSuccess(FileGroupSuccess.newBuilder().setResultId(prefix + ":success")
+              .addAllFileResults(results).addAllStatsRecords(stats)).build());
+      complete(ReconcileCompletionStatus.RCS_SUCCEEDED, RetryDisposition.RD_RETRYABLE, null);
+    } else {
+      String message = failed.size() + " of " + results.size() + " files failed: " + failed.stream()
+          .map(FileResult::getMessage).reduce((a, b) -> a + "; " + b).orElse("");
+      submit(SubmitLeasedFileGroupExecutionResultRequest.newBuilder().setJobId(job.getJobId())
+          .setLeaseEpoch(job.getLeaseEpoch()).setFailure(FileGroupFailure.newBuilder().setResultId(prefix + ":failure")
+              .setMessage(message).addAllFileResults(results)).build());
+      // A bad file does not get better by retrying: the job fails and says which files and why.
+      complete(ReconcileCompletionStatus.RCS_FAILED, RetryDisposition.RD_TERMINAL, message);
+    }
+  }
+
+  private void capture(LeasedFileGroupExecution exec, List<FileResult> results, List<TargetStatsRecord> stats) {
+    var policy = exec.getCapturePolicy();
+    boolean wantsStats = policy.getFileStats() || policy.getColumnStats() || policy.getTableStats();
+    long bytes = 0;
+    for (var file : exec.getFilesList().isEmpty() ? exec.getFilePathsList().stream()
+        .map(p -> dev.conveyor.api.reconcile.PlannedFile.newBuilder().setPath(p).build()).toList() : exec.getFilesList()) {
+      if (lost || cancelled) {
+        return;
+      }
+      if (!wantsStats) {
+        results.add(FileResult.newBuilder().setPath(file.getPath()).setOk(true).build());
+        continue;
+      }
+      try {
+        TargetStatsRecord rec = ParquetFileStats.capture(Path.of(file.getPath()), exec.getTableId(),
+            exec.getSnapshotId(), policy.getColumns());
+        if (!policy.getColumnStats() && !policy.getTableStats()) {
+          rec = rec.toBuilder().clearColumns().build();
+        }
+        stats.add(rec);
+        results.add(FileResult.newBuilder().setPath(file.getPath()).setOk(true).setRowCount(rec.getRowCount()).build());
+      } catch (FileCaptureException e) {
+        results.add(FileResult.newBuilder().setPath(file.getPath()).setOk(false).setMessage(e.getMessage()).build());
+      }
+      bytes += file.getSizeBytes();
+      progress(results, exec.getFilePathsCount(), bytes);
+    }
+  }
+
+  private void progress(List<FileResult> results, int total, long bytes) {
+    try {
+      var r = rpc.reportReconcileProgress(ReportReconcileProgressRequest.newBuilder().setJobId(job.getJobId())
+          .setLeaseEpoch(job.getLeaseEpoch()).setProgress(Progress.newBuilder().setFilesTotal(total)
+              .setFilesDone(results.size()).setFilesFailed(results.stream().filter(x -> !x.getOk()).count())
+              .setBytesDone(bytes)).build());
+      cancelled |= r.getCancellationRequested();
+    } catch (StatusRuntimeException e) {
+      lost |= e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION;
+    }
+  }
+
+  private void beat() {
+    try {
+      var r = rpc.renewReconcileLease(RenewReconcileLeaseRequest.newBuilder().setJobId(job.getJobId())
+          .setLeaseEpoch(job.getLeaseEpoch()).setLeaseMs(lease.toMillis()).build());
+      lost |= !r.getRenewed();
+      cancelled |= r.getCancellationRequested();
+    } catch (StatusRuntimeException e) {
+      // a missed heartbeat is retried at the next tick; only the server decides the lease is gone
+    }
+  }
+
+  private void submit(SubmitLeasedFileGroupExecutionResultRequest request) {
+    retryUnchanged(() -> rpc.submitLeasedFileGroupExecutionResult(request));
+  }
+
+  private void complete(ReconcileCompletionStatus status, RetryDisposition retry, String message) {
+    CompleteLeasedReconcileJobRequest.Builder b = CompleteLeasedReconcileJobRequest.newBuilder()
+        .setJobId(job.getJobId()).setLeaseEpoch(job.getLeaseEpoch()).setStatus(status).setRetry(retry);
+    if (message != null) {
+      b.setMessage(message);
+    }
+    CompleteLeasedReconcileJobRequest request = b.build();
+    retryUnchanged(() -> rpc.completeLeasedReconcileJob(request));
+  }
+
+  /** Retries the identical request when the answer was lost in transit; the server's idempotency makes it safe. */
+  private static <T> T retryUnchanged(Supplier<T> call) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return call.get();
+      } catch (StatusRuntimeException e) {
+        Status.Code code = e.getStatus().getCode();
+        boolean transient_ = code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED
+            || code == Status.Code.RESOURCE_EXHAUSTED;
+        if (!transient_ || attempt >= RPC_ATTEMPTS) {
+          throw e;
+        }
+        try {
+          TimeUnit.MILLISECONDS.sleep(100L << attempt);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
+  }
+}

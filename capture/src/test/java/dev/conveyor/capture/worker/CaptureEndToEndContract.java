@@ -1,0 +1,154 @@
+package dev.conveyor.capture.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.conveyor.api.catalog.ColumnStats;
+import dev.conveyor.api.catalog.TargetStatsRecord;
+import dev.conveyor.api.reconcile.CapturePolicy;
+import dev.conveyor.api.reconcile.ColumnSelection;
+import dev.conveyor.api.reconcile.ConnectorSpec;
+import dev.conveyor.api.reconcile.ReconcileExecutorControlGrpc;
+import dev.conveyor.capture.stats.ParquetFileStatsTest;
+import dev.conveyor.capture.stats.ParquetFileStatsTest.Expected;
+import dev.conveyor.ledger.jobs.Job;
+import dev.conveyor.ledger.jobs.JobKind;
+import dev.conveyor.ledger.jobs.JobState;
+import dev.conveyor.ledger.testing.LedgerTestBase;
+import dev.conveyor.reconcile.control.ReconcileControlService;
+import dev.conveyor.reconcile.executor.ReconcileExecutorService;
+import dev.conveyor.reconcile.planning.CapturePlanner;
+import dev.conveyor.reconcile.planning.CaptureTables;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Capture end to end: planners, two remote workers over real gRPC, real Parquet files. */
+public abstract class CaptureEndToEndContract extends LedgerTestBase {
+  @TempDir Path tableDir;
+  private Server server;
+  private ManagedChannel channel;
+  private CapturePlanner planner;
+  private CaptureTables tables;
+
+  @BeforeEach
+  void start() throws Exception {
+    tables = new CaptureTables(ledger);
+    planner = new CapturePlanner(ledger, tables, new CapturePlanner.Limits(4, 1L << 30));
+    server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+        .addService(new ReconcileControlService(ledger, tables, planner))
+        .addService(new ReconcileExecutorService(ledger, 64)).build().start();
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+  }
+
+  private CaptureWorker worker(String id) {
+    return new CaptureWorker(ReconcileExecutorControlGrpc.newBlockingStub(channel),
+        CaptureWorker.Options.defaults(id).withIdlePoll(Duration.ofMillis(20)).withLease(Duration.ofSeconds(30)))
+        .start();
+  }
+
+  private String capture() {
+    tables.register("sales", ConnectorSpec.newBuilder().setKind(ConnectorSpec.Kind.PARQUET_DIRECTORY)
+        .setLocation(tableDir.toString()).build());
+    return planner.startCapture("sales", "", CapturePolicy.newBuilder().setFileStats(true).setColumnStats(true)
+        .setTableStats(true).setColumns(ColumnSelection.newBuilder().setAll(true)).build());
+  }
+
+  private Job awaitRoot(String root) {
+    await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(50)).until(() -> {
+      planner.runOnce("planner", 10);
+      return ledger.jobs().get(root).state().isTerminal();
+    });
+    return ledger.jobs().get(root);
+  }
+
+  private TargetStatsRecord stored(String key) throws Exception {
+    byte[] b = ledger.transact(tx -> tx.queryOne("SELECT record FROM capture_stats WHERE table_id = 'sales'"
+        + " AND target_key = ?", rs -> rs.getBytes(1), key).orElseThrow(() -> new AssertionError("no stats " + key)));
+    return TargetStatsRecord.parseFrom(b);
+  }
+
+  @Test
+  void fortyFilesCapturedByTwoWorkersMatchStatisticsComputedFromTheRows() throws Exception {
+    Map<Path, Expected> expected = new LinkedHashMap<>();
+    long totalRows = 0;
+    for (int i = 0; i < 40; i++) {
+      Path file = tableDir.resolve(String.format("part-%02d.parquet", i));
+      Expected e = ParquetFileStatsTest.write(file, 50 + i * 7, i + 1);
+      expected.put(file.toAbsolutePath(), e);
+      totalRows += e.rows;
+    }
+    String root = capture();
+    try (CaptureWorker w1 = worker("worker-1"); CaptureWorker w2 = worker("worker-2")) {
+      Job done = awaitRoot(root);
+      assertThat(done.state()).isEqualTo(JobState.SUCCEEDED);
+      assertThat(w1.groupsDone() + w2.groupsDone()).isEqualTo(10);
+      assertThat(w1.groupsDone()).isPositive();
+      assertThat(w2.groupsDone()).isPositive();
+    }
+    for (Map.Entry<Path, Expected> e : expected.entrySet()) {
+      TargetStatsRecord rec = stored("file:" + e.getKey());
+      assertThat(rec.getRowCount()).isEqualTo(e.getValue().rows);
+      for (ColumnStats c : rec.getColumnsList()) {
+        assertThat(c.getNullCount()).as(e.getKey() + " " + c.getColumn()).isEqualTo(e.getValue().nulls.get(c.getColumn())[0]);
+        assertThat(c.getMin().getRendered()).isEqualTo(e.getValue().minMax.get(c.getColumn())[0]);
+        assertThat(c.getMax().getRendered()).isEqualTo(e.getValue().minMax.get(c.getColumn())[1]);
+      }
+    }
+    TargetStatsRecord table = stored("table");
+    assertThat(table.getFileCount()).isEqualTo(40);
+    assertThat(table.getRowCount()).isEqualTo(totalRows);
+    String minId = expected.values().stream().map(x -> Long.parseLong(x.minMax.get("id")[0])).min(Long::compare)
+        .orElseThrow().toString();
+    assertThat(stored("column:id").getColumn().getMin().getRendered()).isEqualTo(minId);
+
+    Job snapshot = ledger.jobs().children(root).get(0);
+    Job finalizer = ledger.jobs().children(snapshot.id()).stream().filter(j -> j.kind() == JobKind.FINALIZE_SNAPSHOT)
+        .findFirst().orElseThrow();
+    long lastGroup = ledger.jobs().children(snapshot.id()).stream().filter(j -> j.kind() == JobKind.EXEC_FILE_GROUP)
+        .mapToLong(j -> j.finishedAt().toEpochMilli()).max().orElseThrow();
+    assertThat(finalizer.startedAt().toEpochMilli()).isGreaterThanOrEqualTo(lastGroup);
+  }
+
+  @Test
+  void corruptTruncatedAndNonParquetFilesFailTheirGroupWithAClearMessage() throws Exception {
+    for (int i = 0; i < 4; i++) { // one group of good files, one group (of at most 4) with the bad ones
+      ParquetFileStatsTest.write(tableDir.resolve("good-" + i + ".parquet"), 40, i);
+    }
+    byte[] good = Files.readAllBytes(tableDir.resolve("good-0.parquet"));
+    Files.write(tableDir.resolve("z-half.parquet"), java.util.Arrays.copyOf(good, good.length / 2));
+    Files.writeString(tableDir.resolve("z-notes.parquet"), "not parquet at all");
+    String root = capture();
+    try (CaptureWorker w = worker("worker-1")) {
+      Job done = awaitRoot(root);
+      assertThat(done.state()).isEqualTo(JobState.FAILED);
+    }
+    Job snapshot = ledger.jobs().children(root).get(0);
+    var groups = ledger.jobs().children(snapshot.id()).stream().filter(j -> j.kind() == JobKind.EXEC_FILE_GROUP)
+        .toList();
+    var failed = groups.stream().filter(g -> g.state() == JobState.FAILED).toList();
+    assertThat(failed).isNotEmpty();
+    String errors = String.join("\n", failed.stream().map(Job::lastError).toList());
+    assertThat(errors).contains("z-half.parquet").contains("z-notes.parquet").contains("Parquet file");
+    assertThat(groups.stream().filter(g -> g.state() == JobState.SUCCEEDED)).isNotEmpty();
+  }
+}
