@@ -1,7 +1,10 @@
 package dev.conveyor.app;
 
 import dev.conveyor.app.cli.ErrorReporter;
+import dev.conveyor.app.capture.CaptureCommand;
+import dev.conveyor.app.capture.WorkerCommand;
 import dev.conveyor.app.demo.DemoCommand;
+import dev.conveyor.app.serve.ServeCommand;
 import dev.conveyor.app.jobs.JobsCommand;
 import dev.conveyor.app.queue.QueueCommand;
 import picocli.CommandLine;
@@ -12,7 +15,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "conveyor 0.1.0",
     description = "Durable asynchronous work on one ledger: leased jobs, idempotent results, streams.",
-    subcommands = {DemoCommand.class, JobsCommand.class, QueueCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {DemoCommand.class, ServeCommand.class, CaptureCommand.class, WorkerCommand.class, JobsCommand.class,
+        QueueCommand.class, CommandLine.HelpCommand.class},
     footer = {"", "Ledger: --ledger URL or CONVEYOR_LEDGER; default sqlite:conveyor-data/conveyor.db.",
         "Run 'conveyor help COMMAND' for a command's options."})
 public final class Main implements Runnable {

@@ -36,8 +36,14 @@ public final class ErrorReporter implements IExecutionExceptionHandler {
   }
 
   private static String describe(Exception e) {
+    if (e instanceof io.grpc.StatusRuntimeException s) {
+      return "the server answered " + s.getStatus().getCode() + ": " + s.getStatus().getDescription();
+    }
     if (e instanceof LedgerException || e instanceof IllegalArgumentException || e instanceof UserError) {
       return e.getMessage();
+    }
+    if (e instanceof java.io.IOException) {
+      return e.getClass().getSimpleName() + ": " + e.getMessage();
     }
     return "unexpected " + e.getClass().getSimpleName() + ": " + e.getMessage();
   }
@@ -46,13 +52,21 @@ public final class ErrorReporter implements IExecutionExceptionHandler {
     if (e instanceof UserError u && u.hint() != null) {
       return u.hint();
     }
+    if (e instanceof io.grpc.StatusRuntimeException s) {
+      return switch (s.getStatus().getCode()) {
+        case UNAVAILABLE -> "is 'conveyor serve' running there? (--server, or CONVEYOR_SERVER)";
+        case UNAUTHENTICATED, PERMISSION_DENIED -> "check --token-file (the server's data directory holds local-token)";
+        default -> "run '" + cmd.getCommandSpec().qualifiedName() + " --help' for usage";
+      };
+    }
     if (e instanceof dev.conveyor.ledger.jobs.JobErrors.JobNotFoundException) {
       return "'conveyor jobs list' shows the ids in this ledger (is --ledger the right one?)";
     }
     if (e instanceof LedgerException && e.getMessage() != null && e.getMessage().contains("cannot open ledger")) {
       return "check --ledger (or CONVEYOR_LEDGER); the default is sqlite:conveyor-data/conveyor.db";
     }
-    if (!(e instanceof LedgerException) && !(e instanceof IllegalArgumentException) && !(e instanceof UserError)) {
+    if (!(e instanceof LedgerException) && !(e instanceof IllegalArgumentException) && !(e instanceof UserError)
+        && !(e instanceof io.grpc.StatusRuntimeException)) {
       return "re-run with CONVEYOR_DEBUG=1 for details";
     }
     return "run '" + cmd.getCommandSpec().qualifiedName() + " --help' for usage";

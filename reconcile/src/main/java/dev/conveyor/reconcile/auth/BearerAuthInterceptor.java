@@ -26,10 +26,10 @@ public final class BearerAuthInterceptor implements ServerInterceptor {
       "conveyor.reconcile.ReconcileExecutorControl", WORKER_ROLE,
       "conveyor.reconcile.ReconcileControl", ADMIN_ROLE);
 
-  private final TokenValidator validator;
+  private final TokenRoles validator;
   private final Map<String, String> roleByService;
 
-  public BearerAuthInterceptor(TokenValidator validator, Map<String, String> roleByService) {
+  public BearerAuthInterceptor(TokenRoles validator, Map<String, String> roleByService) {
     this.validator = validator;
     this.roleByService = Map.copyOf(roleByService);
   }

@@ -17,7 +17,7 @@ import java.util.Set;
  * Validates bearer JWTs: RS256/ES256 signature against the issuer's JWKS (cached and refreshed by
  * Nimbus), exact issuer and audience, and an unexpired {@code exp}. Answers the token's roles.
  */
-public final class TokenValidator {
+public final class TokenValidator implements TokenRoles {
   public static final String ROLES_CLAIM = "roles";
 
   private final DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
@@ -35,6 +35,7 @@ public final class TokenValidator {
   }
 
   /** The token's roles; throws {@link InvalidTokenException} when the token is not acceptable. */
+  @Override
   public Set<String> rolesOf(String token) {
     try {
       JWTClaimsSet claims = processor.process(token, null);
@@ -54,7 +55,7 @@ public final class TokenValidator {
   public static final class InvalidTokenException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    InvalidTokenException(String message) {
+    public InvalidTokenException(String message) {
       super(message);
     }
   }

@@ -1,0 +1,202 @@
+package dev.conveyor.app.capture;
+
+import dev.conveyor.api.catalog.ColumnStats;
+import dev.conveyor.api.catalog.TargetStatsRecord;
+import dev.conveyor.api.reconcile.CancelJobRequest;
+import dev.conveyor.api.reconcile.CapturePolicy;
+import dev.conveyor.api.reconcile.ColumnList;
+import dev.conveyor.api.reconcile.ColumnSelection;
+import dev.conveyor.api.reconcile.ConnectorSpec;
+import dev.conveyor.api.reconcile.GetJobTreeRequest;
+import dev.conveyor.api.reconcile.JobState;
+import dev.conveyor.api.reconcile.ListJobsRequest;
+import dev.conveyor.api.reconcile.ReconcileControlGrpc;
+import dev.conveyor.api.reconcile.RegisterTableRequest;
+import dev.conveyor.api.reconcile.StartCaptureRequest;
+import dev.conveyor.app.cli.LedgerOption;
+import dev.conveyor.app.cli.ServerOption;
+import dev.conveyor.app.cli.Table;
+import dev.conveyor.ledger.Ledger;
+import io.grpc.ManagedChannel;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "capture", mixinStandardHelpOptions = true,
+    description = "Capture Parquet table statistics through a running 'conveyor serve'.",
+    subcommands = {CaptureCommand.AddTable.class, CaptureCommand.Start.class, CaptureCommand.Status.class,
+        CaptureCommand.Jobs.class, CaptureCommand.Cancel.class, CaptureCommand.Stats.class})
+public final class CaptureCommand implements Runnable {
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+
+  static <T> T withControl(ServerOption server, Function<ReconcileControlGrpc.ReconcileControlBlockingStub, T> call) {
+    ManagedChannel channel = server.channel();
+    try {
+      var stub = ReconcileControlGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+      var creds = server.credentials();
+      return call.apply(creds == null ? stub : stub.withCallCredentials(creds));
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  @Command(name = "add-table", mixinStandardHelpOptions = true, description = "Register a directory of Parquet files as a table.")
+  static final class AddTable implements Callable<Integer> {
+    @Mixin ServerOption server;
+
+    @Parameters(index = "0", paramLabel = "TABLE", description = "Table id.")
+    String table;
+
+    @Parameters(index = "1", paramLabel = "DIR", description = "Directory holding the table's .parquet files.")
+    Path dir;
+
+    @Override
+    public Integer call() {
+      var r = withControl(server, s -> s.registerTable(RegisterTableRequest.newBuilder().setTableId(table)
+          .setConnector(ConnectorSpec.newBuilder().setKind(ConnectorSpec.Kind.PARQUET_DIRECTORY)
+              .setLocation(dir.toAbsolutePath().toString())).build()));
+      System.out.println((r.getCreated() ? "registered " : "updated ") + table + " -> " + dir.toAbsolutePath());
+      return 0;
+    }
+  }
+
+  @Command(name = "start", mixinStandardHelpOptions = true, description = "Start capturing a table's current (or given) snapshot.")
+  static final class Start implements Callable<Integer> {
+    @Mixin ServerOption server;
+
+    @Parameters(paramLabel = "TABLE", description = "Table id.")
+    String table;
+
+    @Option(names = "--snapshot", description = "Snapshot id (default: the current one).")
+    String snapshot = "";
+
+    @Option(names = "--columns", split = ",", description = "Only these columns.")
+    List<String> columns = List.of();
+
+    @Option(names = "--first-columns", description = "Only the first N columns.")
+    Integer firstN;
+
+    @Option(names = "--no-column-stats", description = "File statistics only.")
+    boolean noColumnStats;
+
+    @Override
+    public Integer call() {
+      ColumnSelection.Builder sel = ColumnSelection.newBuilder();
+      if (!columns.isEmpty()) {
+        sel.setExplicit(ColumnList.newBuilder().addAllNames(columns));
+      } else if (firstN != null) {
+        sel.setFirstN(firstN);
+      } else {
+        sel.setAll(true);
+      }
+      CapturePolicy policy = CapturePolicy.newBuilder().setFileStats(true).setColumnStats(!noColumnStats)
+          .setTableStats(true).setColumns(sel).build();
+      var r = withControl(server, s -> s.startCapture(StartCaptureRequest.newBuilder().setTableId(table)
+          .setSnapshotId(snapshot).setPolicy(policy).build()));
+      System.out.println("capture started: job " + r.getJobId());
+      System.out.println("follow it with: conveyor capture status " + r.getJobId());
+      return 0;
+    }
+  }
+
+  @Command(name = "status", mixinStandardHelpOptions = true, description = "A capture's job tree with progress.")
+  static final class Status implements Callable<Integer> {
+    @Mixin ServerOption server;
+
+    @Parameters(paramLabel = "JOB_ID", description = "The capture's job id.")
+    String jobId;
+
+    @Override
+    public Integer call() {
+      var tree = withControl(server, s -> s.getJobTree(GetJobTreeRequest.newBuilder().setJobId(jobId).build()));
+      TreeView.print(tree.getRoot(), System.out);
+      return 0;
+    }
+  }
+
+  @Command(name = "jobs", mixinStandardHelpOptions = true, description = "Capture jobs (roots by default).")
+  static final class Jobs implements Callable<Integer> {
+    @Mixin ServerOption server;
+
+    @Option(names = "--state", split = ",", description = "Only these states (QUEUED, RUNNING, WAITING, ...).")
+    List<String> states = List.of();
+
+    @Option(names = "--all", description = "Include child jobs.")
+    boolean all;
+
+    @Override
+    public Integer call() {
+      ListJobsRequest.Builder req = ListJobsRequest.newBuilder().setRootsOnly(!all).setLimit(200);
+      for (String s : states) {
+        req.addStates(JobState.valueOf("RJS_" + dev.conveyor.ledger.jobs.JobState.parse(s).name()));
+      }
+      var r = withControl(server, s -> s.listJobs(req.build()));
+      Table t = new Table("JOB", "KIND", "STATE", "PROGRESS", "ERROR");
+      r.getJobsList().forEach(j -> t.row(j.getJobId(), j.getKind().name().substring(4), j.getState().name().substring(4),
+          j.getProgress().getFilesDone() + "/" + j.getProgress().getFilesTotal(), j.getLastError()));
+      t.printOr(System.out, "no capture jobs");
+      return 0;
+    }
+  }
+
+  @Command(name = "cancel", mixinStandardHelpOptions = true, description = "Cancel a capture and everything under it.")
+  static final class Cancel implements Callable<Integer> {
+    @Mixin ServerOption server;
+
+    @Parameters(paramLabel = "JOB_ID", description = "The capture's job id.")
+    String jobId;
+
+    @Override
+    public Integer call() {
+      var r = withControl(server, s -> s.cancelJob(CancelJobRequest.newBuilder().setJobId(jobId)
+          .setReason("cancelled from the CLI").build()));
+      System.out.println(jobId + " is now " + r.getJob().getState().name().substring(4));
+      return 0;
+    }
+  }
+
+  @Command(name = "stats", mixinStandardHelpOptions = true,
+      description = "The captured statistics of a table (read from the ledger), newest finalized snapshot by default.")
+  static final class Stats implements Callable<Integer> {
+    @Mixin LedgerOption ledgerOption;
+
+    @Parameters(paramLabel = "TABLE", description = "Table id.")
+    String table;
+
+    @Option(names = "--snapshot", description = "Snapshot id (default: the newest finalized one).")
+    String snapshot;
+
+    @Override
+    public Integer call() throws Exception {
+      try (Ledger ledger = ledgerOption.open()) {
+        String snap = snapshot != null ? snapshot : ledger.transact(tx -> tx.queryOne("SELECT snapshot_id FROM"
+            + " capture_snapshots WHERE table_id = ? ORDER BY finalized_at DESC LIMIT 1", rs -> rs.getString(1), table))
+            .orElseThrow(() -> new dev.conveyor.app.cli.ErrorReporter.UserError("table '" + table
+                + "' has no finalized capture", "run 'conveyor capture start " + table + "' and wait for it"));
+        byte[] bytes = ledger.transact(tx -> tx.queryOne("SELECT record FROM capture_stats WHERE table_id = ? AND"
+            + " snapshot_id = ? AND target_key = 'table'", rs -> rs.getBytes(1), table, snap)).orElseThrow();
+        TargetStatsRecord rec = TargetStatsRecord.parseFrom(bytes);
+        System.out.println(table + " @ " + snap + ": " + rec.getFileCount() + " files, " + rec.getRowCount() + " rows, "
+            + rec.getSizeBytes() + " bytes");
+        Table t = new Table("COLUMN", "TYPE", "VALUES", "NULLS", "MIN", "MAX");
+        for (ColumnStats c : rec.getColumnsList()) {
+          t.row(c.getColumn(), c.getLogicalType(), c.getValueCount(), c.getNullCount(),
+              c.hasMin() ? c.getMin().getRendered() : "-", c.hasMax() ? c.getMax().getRendered() : "-");
+        }
+        t.printOr(System.out, "no column statistics were captured");
+      }
+      return 0;
+    }
+  }
+}

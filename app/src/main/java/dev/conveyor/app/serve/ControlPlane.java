@@ -1,0 +1,161 @@
+package dev.conveyor.app.serve;
+
+import dev.conveyor.app.cli.ErrorReporter.UserError;
+import dev.conveyor.api.reconcile.ReconcileExecutorControlGrpc;
+import dev.conveyor.capture.worker.CaptureWorker;
+import dev.conveyor.ledger.Ledger;
+import dev.conveyor.reconcile.auth.BearerAuthInterceptor;
+import dev.conveyor.reconcile.auth.BearerCredentials;
+import dev.conveyor.reconcile.auth.LocalToken;
+import dev.conveyor.reconcile.auth.OidcDiscovery;
+import dev.conveyor.reconcile.auth.TokenRoles;
+import dev.conveyor.reconcile.auth.TokenValidator;
+import dev.conveyor.reconcile.control.ReconcileControlService;
+import dev.conveyor.reconcile.executor.ReconcileExecutorService;
+import dev.conveyor.reconcile.planning.CapturePlanner;
+import dev.conveyor.reconcile.planning.CaptureTables;
+import io.grpc.BindableService;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The reconcile control plane of one process, wired with constructors: the ledger, both gRPC
+ * services behind bearer auth, the planner and reaper loops, and (unless switched off) an
+ * in-process capture worker that talks to the services over loopback like any remote worker.
+ */
+public final class ControlPlane implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
+
+  public enum AuthMode { LOCAL, OIDC, NONE }
+
+  public record Config(String ledgerUrl, Path dataDir, String bind, int port, AuthMode auth, String oidcIssuer,
+      String oidcAudience, boolean captureWorker, int captureParallelism, CapturePlanner.Limits limits) {}
+
+  private final Ledger ledger;
+  private final Server server;
+  private final ScheduledExecutorService loops;
+  private final LocalToken localToken;
+  private ManagedChannel workerChannel;
+  private CaptureWorker worker;
+
+  private ControlPlane(Ledger ledger, Server server, ScheduledExecutorService loops, LocalToken localToken) {
+    this.ledger = ledger;
+    this.server = server;
+    this.loops = loops;
+    this.localToken = localToken;
+  }
+
+  public static ControlPlane start(Config c) throws IOException {
+    InetAddress address = InetAddress.getByName(c.bind());
+    if (c.auth() == AuthMode.NONE && !address.isLoopbackAddress()) {
+      throw new UserError("refusing to listen on " + c.bind() + " with auth disabled",
+          "use --auth local or --auth oidc, or bind to 127.0.0.1");
+    }
+    Ledger ledger = Ledger.open(c.ledgerUrl());
+    try {
+      LocalToken local = c.auth() == AuthMode.LOCAL ? LocalToken.inDataDirectory(c.dataDir()) : null;
+      TokenRoles roles = switch (c.auth()) {
+        case LOCAL -> local;
+        case OIDC -> new TokenValidator(OidcDiscovery.fetch(require(c.oidcIssuer(), "--oidc-issuer")), c.oidcAudience());
+        case NONE -> null;
+      };
+      CaptureTables tables = new CaptureTables(ledger);
+      CapturePlanner planner = new CapturePlanner(ledger, tables, c.limits());
+      BearerAuthInterceptor auth = roles == null ? null
+          : new BearerAuthInterceptor(roles, BearerAuthInterceptor.RECONCILE_ROLES);
+      Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, c.port()))
+          .addService(secured(new ReconcileControlService(ledger, tables, planner), auth))
+          .addService(secured(new ReconcileExecutorService(ledger, 256), auth))
+          .build().start();
+      ScheduledExecutorService loops = Executors.newScheduledThreadPool(2, r -> {
+        Thread t = new Thread(r, "control-plane-loop");
+        t.setDaemon(true);
+        return t;
+      });
+      loops.scheduleWithFixedDelay(() -> quietly("planner", () -> planner.runOnce("control-plane-planner", 16)),
+          0, 200, TimeUnit.MILLISECONDS);
+      loops.scheduleWithFixedDelay(() -> quietly("reaper", () -> ledger.jobs().reapExpired(500)),
+          1, 1, TimeUnit.SECONDS);
+      ControlPlane plane = new ControlPlane(ledger, server, loops, local);
+      if (c.captureWorker() && c.auth() != AuthMode.OIDC) {
+        plane.startWorker(c.captureParallelism());
+      }
+      return plane;
+    } catch (IOException | RuntimeException e) {
+      ledger.close();
+      throw e;
+    }
+  }
+
+  private static String require(String value, String flag) {
+    if (value == null || value.isBlank()) {
+      throw new UserError(flag + " is required with --auth oidc", "pass the issuer URL, e.g. https://login.example/realm");
+    }
+    return value;
+  }
+
+  private static ServerServiceDefinition secured(BindableService service, BearerAuthInterceptor auth) {
+    return auth == null ? service.bindService() : ServerInterceptors.intercept(service, auth);
+  }
+
+  private static void quietly(String what, Runnable r) {
+    try {
+      r.run();
+    } catch (RuntimeException e) {
+      log.warn("{}: {}", what, e.getMessage());
+    }
+  }
+
+  private void startWorker(int parallelism) {
+    workerChannel = NettyChannelBuilder.forAddress("127.0.0.1", port()).usePlaintext().build();
+    var stub = ReconcileExecutorControlGrpc.newBlockingStub(workerChannel);
+    if (localToken != null) {
+      String token = localToken.value();
+      stub = stub.withCallCredentials(new BearerCredentials(() -> token));
+    }
+    worker = new CaptureWorker(stub, CaptureWorker.Options.defaults("in-process-capture")
+        .withParallelism(parallelism).withIdlePoll(Duration.ofMillis(200))).start();
+  }
+
+  public int port() {
+    return server.getPort();
+  }
+
+  public Ledger ledger() {
+    return ledger;
+  }
+
+  /** Stops leasing and working, lets in-flight calls finish, then closes the ledger. */
+  @Override
+  public void close() {
+    if (worker != null) {
+      worker.close();
+    }
+    if (workerChannel != null) {
+      workerChannel.shutdownNow();
+    }
+    loops.shutdownNow();
+    server.shutdown();
+    try {
+      server.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    server.shutdownNow();
+    ledger.close();
+  }
+}

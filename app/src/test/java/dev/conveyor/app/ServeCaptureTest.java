@@ -1,0 +1,94 @@
+package dev.conveyor.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.conveyor.app.serve.ControlPlane;
+import dev.conveyor.capture.stats.ParquetFileStatsTest;
+import dev.conveyor.ledger.jobs.JobState;
+import dev.conveyor.reconcile.planning.CapturePlanner;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** 'conveyor serve' wiring and the capture CLI against it, with the embedded local token. */
+class ServeCaptureTest {
+  @TempDir Path dir;
+
+  private record Run(int exit, String out, String err) {}
+
+  private static Run cli(String... args) {
+    PrintStream out0 = System.out;
+    PrintStream err0 = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      int exit = Main.run(args);
+      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(out0);
+      System.setErr(err0);
+    }
+  }
+
+  private ControlPlane.Config config(Path data, String bind, ControlPlane.AuthMode auth) {
+    return new ControlPlane.Config("sqlite:" + data.resolve("conveyor.db"), data, bind, 0, auth, null, "conveyor",
+        true, 2, new CapturePlanner.Limits(2, 1L << 30));
+  }
+
+  @Test
+  void aTableIsRegisteredCapturedAndReportedThroughTheCli() throws Exception {
+    Path data = dir.resolve("data");
+    Path table = Files.createDirectories(dir.resolve("sales"));
+    long rows = 0;
+    for (int i = 0; i < 5; i++) {
+      rows += ParquetFileStatsTest.write(table.resolve("part-" + i + ".parquet"), 100 + i, i).rows;
+    }
+    try (ControlPlane plane = ControlPlane.start(config(data, "127.0.0.1", ControlPlane.AuthMode.LOCAL))) {
+      String server = "127.0.0.1:" + plane.port();
+      String token = data.resolve("local-token").toString();
+      assertThat(Files.exists(data.resolve("local-token"))).isTrue();
+
+      assertThat(cli("capture", "add-table", "sales", table.toString(), "--server", server, "--token-file", token)
+          .out()).contains("registered sales");
+      Run started = cli("capture", "start", "sales", "--server", server, "--token-file", token);
+      assertThat(started.exit()).isZero();
+      String jobId = started.out().replaceAll("(?s).*job (\\S+).*", "$1").trim();
+      await().atMost(Duration.ofMinutes(1)).until(() -> plane.ledger().jobs().get(jobId).state().isTerminal());
+      assertThat(plane.ledger().jobs().get(jobId).state()).isEqualTo(JobState.SUCCEEDED);
+
+      assertThat(cli("capture", "status", jobId, "--server", server, "--token-file", token).out())
+          .contains("PLAN_TABLE").contains("EXEC_FILE_GROUP").contains("FINALIZE_SNAPSHOT").contains("SUCCEEDED");
+      assertThat(cli("capture", "jobs", "--server", server, "--token-file", token).out()).contains(jobId);
+      Run stats = cli("capture", "stats", "sales", "--ledger", "sqlite:" + data.resolve("conveyor.db"));
+      assertThat(stats.out()).contains("5 files, " + rows + " rows").contains("amount").contains("DECIMAL(12,2)");
+
+      Path wrong = Files.writeString(dir.resolve("wrong-token"), "not-the-token");
+      Run refused = cli("capture", "jobs", "--server", server, "--token-file", wrong.toString());
+      assertThat(refused.exit()).isEqualTo(1);
+      assertThat(refused.err()).contains("UNAUTHENTICATED").contains("hint: check --token-file")
+          .doesNotContain("\tat ");
+    }
+  }
+
+  @Test
+  void aServerWithoutAuthRefusesToListenBeyondLoopback() {
+    assertThatThrownBy(() -> ControlPlane.start(config(dir.resolve("d"), "0.0.0.0", ControlPlane.AuthMode.NONE)))
+        .hasMessageContaining("refusing to listen on 0.0.0.0 with auth disabled");
+  }
+
+  @Test
+  void anUnreachableServerIsOneClearLine() {
+    Run r = cli("capture", "jobs", "--server", "127.0.0.1:1", "--token-file", dir.resolve("none").toString());
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err()).contains("UNAVAILABLE").contains("is 'conveyor serve' running there?");
+  }
+}

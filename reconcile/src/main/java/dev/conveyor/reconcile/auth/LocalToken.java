@@ -1,0 +1,64 @@
+package dev.conveyor.reconcile.auth;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Set;
+
+/**
+ * The embedded default's auth: one random token generated into the data directory (readable only
+ * by its owner) and used by local workers and the CLI. It carries every reconcile role.
+ */
+public final class LocalToken implements TokenRoles {
+  public static final String FILE_NAME = "local-token";
+
+  private final byte[] token;
+
+  private LocalToken(String token) {
+    this.token = token.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** Reads the data directory's token, creating it on first use. */
+  public static LocalToken inDataDirectory(Path dataDir) throws IOException {
+    Path file = dataDir.resolve(FILE_NAME);
+    if (!Files.exists(file)) {
+      Files.createDirectories(dataDir);
+      byte[] random = new byte[32];
+      new SecureRandom().nextBytes(random);
+      Path tmp = Files.createTempFile(dataDir, FILE_NAME, ".tmp");
+      try {
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+      } catch (UnsupportedOperationException e) {
+        // not a POSIX file system; the directory's own permissions protect it
+      }
+      Files.writeString(tmp, HexFormat.of().formatHex(random));
+      try {
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      } catch (java.nio.file.FileAlreadyExistsException e) {
+        Files.deleteIfExists(tmp); // another process made it first; use theirs
+      }
+    }
+    return new LocalToken(read(file));
+  }
+
+  public static String read(Path file) throws IOException {
+    return Files.readString(file).trim();
+  }
+
+  public String value() {
+    return new String(token, StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public Set<String> rolesOf(String presented) {
+    if (!MessageDigest.isEqual(token, presented.getBytes(StandardCharsets.UTF_8))) {
+      throw new TokenValidator.InvalidTokenException("not this server's local token");
+    }
+    return Set.of(BearerAuthInterceptor.WORKER_ROLE, BearerAuthInterceptor.ADMIN_ROLE);
+  }
+}
