@@ -23,7 +23,7 @@ public record DirectorySnapshot(String snapshotId, List<PlannedFile> files) {
     }
     List<Path> paths;
     try (Stream<Path> s = Files.list(directory)) {
-      paths = s.filter(p -> p.getFileName().toString().endsWith(".parquet") && Files.isRegularFile(p)).sorted().toList();
+      paths = s.filter(p -> p.getFileName().toString().endsWith(".parquet") && !Files.isDirectory(p)).sorted().toList();
     }
     MessageDigest digest = Hashing.sha256();
     List<PlannedFile> files = new java.util.ArrayList<>();
