@@ -82,7 +82,10 @@ class CliTest {
 
   @Test
   void demoRunsToASucceededTree() {
-    assertThat(Main.run("demo", "--groups", "3", "--lease-ms", "400", "--ledger", url)).isZero();
-    assertThat(stdout()).contains("ended SUCCEEDED").contains("reclaimed").contains("EXEC_FILE_GROUP");
+    assertThat(Main.run("demo", "--groups", "3", "--lease-ms", "400", "--ledger", url, "--data-dir",
+        dir.resolve("data").toString())).isZero();
+    assertThat(stdout()).contains("ended SUCCEEDED").contains("reclaimed").contains("EXEC_FILE_GROUP")
+        .contains("job events delivered to the audit consumer")
+        .contains("Captured statistics of demo.orders").contains("6 files, 30000 rows").contains("DECIMAL(12,2)");
   }
 }

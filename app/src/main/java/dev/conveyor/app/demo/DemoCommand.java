@@ -20,7 +20,8 @@ import picocli.CommandLine.Option;
  * file groups on the ledger; two workers lease them with heartbeats and progress; one group
  * fails once and is retried with backoff; one worker abandons a group mid-work and the reaper
  * hands it to the other worker after the lease lapses. Every completion publishes a job event in
- * the same transaction, and an audit consumer group reports them. The job tree is printed at the end.
+ * the same transaction, and an audit consumer group reports them. Then a sample Parquet table is
+ * captured through the reconcile control plane and its in-process worker.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = "Run an end-to-end tour on the embedded ledger and print what happened.")
@@ -29,6 +30,10 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Option(names = "--groups", defaultValue = "8", description = "File groups to plan (default: ${DEFAULT-VALUE}).")
   int groups;
+
+  @Option(names = "--data-dir", defaultValue = "conveyor-data",
+      description = "Where the demo keeps its sample table and local token (default: ${DEFAULT-VALUE}).")
+  java.nio.file.Path dataDir;
 
   @Option(names = "--lease-ms", defaultValue = "1500",
       description = "Lease length; an abandoned group waits this long (default: ${DEFAULT-VALUE}).")
@@ -55,6 +60,12 @@ public final class DemoCommand implements Callable<Integer> {
       JobState end = ledger.jobs().get(rootId).state();
       System.out.println();
       System.out.println("Summary: root job " + rootId + " ended " + end + "; " + run.summary());
+      System.out.println();
+      System.out.println("Capture: Parquet statistics through the reconcile control plane");
+      boolean captured = CaptureTour.run(ledgerOption.url(), dataDir, System.out);
+      if (!captured) {
+        end = JobState.FAILED;
+      }
       String ledgerFlag = ledgerOption.url().startsWith("sqlite:conveyor-data/") ? "" : " --ledger " + ledgerOption.url();
       System.out.println("Look again with: bin/conveyor jobs show " + rootId + ledgerFlag);
       System.out.println("            and: bin/conveyor queue lag --group demo-audit" + ledgerFlag);
