@@ -65,8 +65,8 @@ public final class CaptureCommand implements Runnable {
     public Integer call() {
       var r = withControl(server, s -> s.registerTable(RegisterTableRequest.newBuilder().setTableId(table)
           .setConnector(ConnectorSpec.newBuilder().setKind(ConnectorSpec.Kind.PARQUET_DIRECTORY)
-              .setLocation(dir.toAbsolutePath().toString())).build()));
-      System.out.println((r.getCreated() ? "registered " : "updated ") + table + " -> " + dir.toAbsolutePath());
+              .setLocation(dir.toAbsolutePath().normalize().toString())).build()));
+      System.out.println((r.getCreated() ? "registered " : "updated ") + table + " -> " + dir.toAbsolutePath().normalize());
       return 0;
     }
   }
