@@ -11,14 +11,16 @@ public final class Bench {
       System.out.println("usage: bin/conveyor-bench jobs [--jobs N] [--threads T] [--batch B] [--pg HOST:PORT]");
       System.out.println("  jobs   leased-job throughput on PostgreSQL and SQLite, next to db-scheduler");
       System.out.println("  queue  message hand-off latency and throughput, 16 partitions (--jobs = messages)");
+      System.out.println("  capture  one capture worker on a generated table of --mb megabytes (default 1024)");
       return;
     }
     String[] rest = Arrays.copyOfRange(args, 1, args.length);
     switch (args[0]) {
       case "jobs" -> JobsBench.run(BenchArgs.parse(rest));
       case "queue" -> QueueBench.run(BenchArgs.parse(rest));
+      case "capture" -> CaptureBench.run(BenchArgs.parse(rest));
       default -> {
-        System.err.println("error: unknown benchmark '" + args[0] + "'; try: jobs, queue");
+        System.err.println("error: unknown benchmark '" + args[0] + "'; try: jobs, queue, capture");
         System.exit(2);
       }
     }

@@ -1,7 +1,7 @@
 package dev.conveyor.bench;
 
 /** Options shared by the benchmarks, with defaults sized for a 2-core machine. */
-record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgPort) {
+record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgPort, int mb) {
 
   static BenchArgs parse(String[] args) {
     int jobs = 20_000;
@@ -9,12 +9,14 @@ record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgPort) {
     int batch = 50;
     String host = "127.0.0.1";
     int port = 5432;
+    int mb = 1024;
     for (int i = 0; i < args.length; i++) {
       String v = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
         case "--jobs" -> jobs = Integer.parseInt(require(args[i], v));
         case "--threads" -> threads = Integer.parseInt(require(args[i], v));
         case "--batch" -> batch = Integer.parseInt(require(args[i], v));
+        case "--mb" -> mb = Integer.parseInt(require(args[i], v));
         case "--pg" -> {
           String[] hp = require(args[i], v).split(":");
           host = hp[0];
@@ -24,7 +26,7 @@ record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgPort) {
       }
       i++;
     }
-    return new BenchArgs(jobs, threads, batch, host, port);
+    return new BenchArgs(jobs, threads, batch, host, port, mb);
   }
 
   private static String require(String option, String value) {

@@ -42,6 +42,9 @@ final class FileGroupRun {
   private final ScheduledExecutorService heartbeats;
   private final Duration lease;
   private final LeasedReconcileJob job;
+  private static final long PROGRESS_EVERY_MS = 1000;
+
+  private long lastProgressAt;
   private volatile boolean lost;
   private volatile boolean cancelled;
 
@@ -117,7 +120,12 @@ final class FileGroupRun {
         results.add(FileResult.newBuilder().setPath(file.getPath()).setOk(false).setMessage(e.getMessage()).build());
       }
       bytes += file.getSizeBytes();
-      progress(results, exec.getFilePathsCount(), bytes);
+      long now = System.currentTimeMillis();
+      // Progress is for people watching; the heartbeat already keeps the lease, so report at most once a second.
+      if (now - lastProgressAt >= PROGRESS_EVERY_MS || results.size() == exec.getFilePathsCount()) {
+        progress(results, exec.getFilePathsCount(), bytes);
+        lastProgressAt = now;
+      }
     }
   }
 
