@@ -3,23 +3,13 @@ package dev.conveyor.app.capture;
 import dev.conveyor.api.reconcile.JobInfo;
 import dev.conveyor.api.reconcile.JobTreeNode;
 import java.io.PrintStream;
-import java.util.List;
 
 /** A capture job tree for people: state, progress bar and error per job. */
 final class TreeView {
   private TreeView() {}
 
   static void print(JobTreeNode node, PrintStream out) {
-    print(node, out, "", "");
-  }
-
-  private static void print(JobTreeNode node, PrintStream out, String lead, String childLead) {
-    out.println(lead + line(node.getJob()));
-    List<JobTreeNode> children = node.getChildrenList();
-    for (int i = 0; i < children.size(); i++) {
-      boolean last = i == children.size() - 1;
-      print(children.get(i), out, childLead + (last ? "└─ " : "├─ "), childLead + (last ? "   " : "│  "));
-    }
+    dev.conveyor.app.cli.TreeLines.print(node, JobTreeNode::getChildrenList, n -> line(n.getJob()), out);
   }
 
   static String line(JobInfo j) {

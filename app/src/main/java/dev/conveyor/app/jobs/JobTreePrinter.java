@@ -4,23 +4,13 @@ import dev.conveyor.ledger.jobs.Job;
 import dev.conveyor.ledger.jobs.JobProgress;
 import dev.conveyor.ledger.jobs.Outcomes.JobTree;
 import java.io.PrintStream;
-import java.util.List;
 
 /** Prints a job tree, one line per job, with state, attempts and progress. */
 public final class JobTreePrinter {
   private JobTreePrinter() {}
 
   public static void print(JobTree tree, PrintStream out) {
-    print(tree, out, "", "");
-  }
-
-  private static void print(JobTree node, PrintStream out, String lead, String childLead) {
-    out.println(lead + line(node.job()));
-    List<JobTree> children = node.children();
-    for (int i = 0; i < children.size(); i++) {
-      boolean last = i == children.size() - 1;
-      print(children.get(i), out, childLead + (last ? "└─ " : "├─ "), childLead + (last ? "   " : "│  "));
-    }
+    dev.conveyor.app.cli.TreeLines.print(tree, JobTree::children, t -> line(t.job()), out);
   }
 
   static String line(Job job) {

@@ -14,23 +14,10 @@ import dev.conveyor.ledger.jobs.JobErrors.LeaseLostException;
 import dev.conveyor.ledger.jobs.JobKind;
 import dev.conveyor.ledger.jobs.JobState;
 import dev.conveyor.ledger.testing.ChildJvm;
-import dev.conveyor.ledger.testing.LedgerTestBase;
-import dev.conveyor.reconcile.executor.ReconcileExecutorService;
-import dev.conveyor.reconcile.planning.CapturePlanner;
-import dev.conveyor.reconcile.planning.CaptureTables;
-import io.grpc.ManagedChannel;
-import io.grpc.Server;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,26 +25,11 @@ import org.junit.jupiter.api.io.TempDir;
  * Workers that die or are told to stop. A named pipe stands in for a Parquet file: opening it
  * blocks until a writer appears, which holds a worker mid-group for as long as the test needs.
  */
-public abstract class WorkerFailureContract extends LedgerTestBase {
+public abstract class WorkerFailureContract extends CaptureServerBase {
   @TempDir Path tableDir;
-  private Server server;
-  private ManagedChannel channel;
-  private CapturePlanner planner;
-  private CaptureTables tables;
-
-  @BeforeEach
-  void start() throws Exception {
-    tables = new CaptureTables(ledger);
-    planner = new CapturePlanner(ledger, tables, new CapturePlanner.Limits(2, 1L << 30));
-    server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
-        .addService(new ReconcileExecutorService(ledger, 64)).build().start();
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+  @Override
+  protected int filesPerGroup() {
+    return 2;
   }
 
   private Path fifo(String name) throws Exception {

@@ -1,0 +1,43 @@
+package dev.conveyor.capture.worker;
+
+import dev.conveyor.ledger.testing.LedgerTestBase;
+import dev.conveyor.reconcile.control.ReconcileControlService;
+import dev.conveyor.reconcile.executor.ReconcileExecutorService;
+import dev.conveyor.reconcile.planning.CapturePlanner;
+import dev.conveyor.reconcile.planning.CaptureTables;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+
+/** A control plane on loopback (both services, planner) over the test ledger, for worker tests. */
+public abstract class CaptureServerBase extends LedgerTestBase {
+  protected Server server;
+  protected ManagedChannel channel;
+  protected CapturePlanner planner;
+  protected CaptureTables tables;
+
+  /** Files per group the planner uses in this suite. */
+  protected abstract int filesPerGroup();
+
+  @BeforeEach
+  void startServer() throws Exception {
+    tables = new CaptureTables(ledger);
+    planner = new CapturePlanner(ledger, tables, new CapturePlanner.Limits(filesPerGroup(), 1L << 30));
+    server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+        .addService(new ReconcileControlService(ledger, tables, planner))
+        .addService(new ReconcileExecutorService(ledger, 64)).build().start();
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+  }
+
+  @AfterEach
+  void stopServer() throws Exception {
+    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+  }
+}
