@@ -34,13 +34,28 @@ public final class ParquetFileStats {
 
   public static TargetStatsRecord capture(Path file, String tableId, String snapshotId, ColumnSelection selection)
       throws FileCaptureException {
+    return capture(file, tableId, snapshotId, selection, false);
+  }
+
+  /**
+   * As {@link #capture(Path, String, String, ColumnSelection)}; with {@code decode}, the selected
+   * columns' pages are decoded too, adding NaN counts, NDV sketches and average widths.
+   */
+  public static TargetStatsRecord capture(Path file, String tableId, String snapshotId, ColumnSelection selection,
+      boolean decode) throws FileCaptureException {
     ParquetMetadata footer;
     long size;
+    Map<String, ColumnStats.Builder> decoded = Map.of();
     try {
       size = Files.size(file);
       try (ParquetFileReader reader = ParquetFileReader.open(new LocalInputFile(file),
           ParquetReadOptions.builder(new PlainParquetConfiguration()).build())) {
         footer = reader.getFooter();
+        if (decode) {
+          MessageType fileSchema = footer.getFileMetaData().getSchema();
+          List<String> wanted = selectedColumns(fileSchema, selection, TargetStatsRecord.newBuilder());
+          decoded = ColumnDecoder.decode(reader, fileSchema, wanted, footer.getFileMetaData().getCreatedBy());
+        }
       }
     } catch (IOException | RuntimeException e) {
       throw new FileCaptureException(file + ": " + describe(e), e);
@@ -71,7 +86,11 @@ public final class ParquetFileStats {
         }
       }
     }
-    columns.values().forEach(a -> record.addColumns(a.build()));
+    for (Accumulator a : columns.values()) {
+      ColumnStats footerStats = a.build();
+      ColumnStats.Builder extra = decoded.get(footerStats.getColumn());
+      record.addColumns(extra == null ? footerStats : footerStats.toBuilder().mergeFrom(extra.build()).build());
+    }
     return record.build();
   }
 

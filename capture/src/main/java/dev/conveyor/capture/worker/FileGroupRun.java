@@ -110,7 +110,7 @@ final class FileGroupRun {
       }
       try {
         TargetStatsRecord rec = ParquetFileStats.capture(Path.of(file.getPath()), exec.getTableId(),
-            exec.getSnapshotId(), policy.getColumns());
+            exec.getSnapshotId(), policy.getColumns(), policy.getColumnStats());
         if (!policy.getColumnStats() && !policy.getTableStats()) {
           rec = rec.toBuilder().clearColumns().build();
         }

@@ -54,6 +54,8 @@ public class ParquetFileStatsTest {
     public long rows;
     public final Map<String, long[]> nulls = new java.util.HashMap<>();
     public final Map<String, String[]> minMax = new java.util.HashMap<>();
+    public final Map<String, java.util.Set<Object>> distinct = new java.util.HashMap<>();
+    public final Map<String, long[]> widths = new java.util.HashMap<>();
     final Map<String, Object[]> raw = new java.util.HashMap<>();
 
     @SuppressWarnings("unchecked")
@@ -63,6 +65,9 @@ public class ParquetFileStatsTest {
         nulls.get(column)[0]++;
         return;
       }
+      distinct.computeIfAbsent(column, k -> new java.util.HashSet<>()).add(value);
+      widths.computeIfAbsent(column, k -> new long[1])[0] += value instanceof String str
+          ? str.getBytes(StandardCharsets.UTF_8).length : value instanceof Integer ? 4 : value instanceof Boolean ? 1 : 8;
       Object[] mm = raw.computeIfAbsent(column, k -> new Object[2]);
       if (mm[0] == null || value.compareTo((T) mm[0]) < 0) {
         mm[0] = value;
@@ -148,6 +153,29 @@ public class ParquetFileStatsTest {
     }
     assertThat(cols.get("amount").getLogicalType()).isEqualTo("DECIMAL(12,2)");
     assertThat(cols.get("ts").getMin().getIntValue()).isPositive();
+  }
+
+  @Test
+  void decodingAddsExactNdvBelowTheSketchSizeNanCountsAndWidths() throws Exception {
+    Path file = dir.resolve("decoded.parquet");
+    Expected expected = write(file, 3_000, 11);
+    TargetStatsRecord rec = ParquetFileStats.capture(file, "t", "s", ColumnSelection.newBuilder().setAll(true).build(),
+        true);
+    for (ColumnStats c : rec.getColumnsList()) {
+      long exact = expected.distinct.get(c.getColumn()).size();
+      long nonNull = expected.rows - expected.nulls.get(c.getColumn())[0];
+      assertThat(c.getNdv().getEstimate()).as(c.getColumn()).isEqualTo(exact); // < 4096 distinct: exact mode
+      assertThat(c.getNdv().getLowerBound()).isLessThanOrEqualTo(exact);
+      assertThat(c.getNdv().getUpperBound()).isGreaterThanOrEqualTo(exact);
+      assertThat(c.getNdv().getThetaSketch().isEmpty()).isFalse();
+      assertThat(c.getAvgWidth()).as(c.getColumn() + " width")
+          .isCloseTo((double) expected.widths.get(c.getColumn())[0] / nonNull, org.assertj.core.data.Offset.offset(1e-9));
+    }
+    ColumnStats score = rec.getColumnsList().stream().filter(c -> c.getColumn().equals("score")).findFirst().orElseThrow();
+    assertThat(score.hasNanCount()).isTrue();
+    assertThat(score.getNanCount()).isZero();
+    assertThat(rec.getColumnsList().stream().filter(c -> c.getColumn().equals("id")).findFirst().orElseThrow()
+        .hasNanCount()).isFalse();
   }
 
   @Test

@@ -90,6 +90,11 @@ public abstract class CaptureEndToEndContract extends CaptureServerBase {
     String minId = expected.values().stream().map(x -> Long.parseLong(x.minMax.get("id")[0])).min(Long::compare)
         .orElseThrow().toString();
     assertThat(stored("column:id").getColumn().getMin().getRendered()).isEqualTo(minId);
+    // NDV across files is the union of the files' sketches: ids are unique, flags are two values
+    var idNdv = stored("column:id").getColumn().getNdv();
+    assertThat(idNdv.getLowerBound()).isLessThanOrEqualTo(totalRows);
+    assertThat(idNdv.getUpperBound()).isGreaterThanOrEqualTo(totalRows);
+    assertThat(stored("column:flag").getColumn().getNdv().getEstimate()).isEqualTo(2.0);
 
     Job snapshot = ledger.jobs().children(root).get(0);
     Job finalizer = ledger.jobs().children(snapshot.id()).stream().filter(j -> j.kind() == JobKind.FINALIZE_SNAPSHOT)

@@ -2,7 +2,9 @@ package dev.conveyor.reconcile.planning;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.conveyor.api.catalog.ColumnStats;
+import com.google.protobuf.ByteString;
 import dev.conveyor.api.catalog.ColumnTarget;
+import dev.conveyor.api.catalog.NdvSketch;
 import dev.conveyor.api.catalog.StatValue;
 import dev.conveyor.api.catalog.StatsTarget;
 import dev.conveyor.api.catalog.TableTarget;
@@ -14,6 +16,11 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.datasketches.memory.Memory;
+import org.apache.datasketches.theta.CompactSketch;
+import org.apache.datasketches.theta.SetOperation;
+import org.apache.datasketches.theta.Sketches;
+import org.apache.datasketches.theta.Union;
 
 /**
  * Rolls a snapshot's file statistics up into one table record and one record per column (sums,
@@ -73,6 +80,17 @@ final class SnapshotRollup {
         .setNullCount(a.getNullCount() + b.getNullCount())
         .setCompressedSize(a.getCompressedSize() + b.getCompressedSize())
         .setUncompressedSize(a.getUncompressedSize() + b.getUncompressedSize());
+    long nonNullA = a.getValueCount() - a.getNullCount();
+    long nonNullB = b.getValueCount() - b.getNullCount();
+    if (nonNullA + nonNullB > 0) {
+      m.setAvgWidth((a.getAvgWidth() * nonNullA + b.getAvgWidth() * nonNullB) / (nonNullA + nonNullB));
+    }
+    if (a.hasNanCount() || b.hasNanCount()) {
+      m.setNanCount(a.getNanCount() + b.getNanCount());
+    }
+    if (!a.getNdv().getThetaSketch().isEmpty() && !b.getNdv().getThetaSketch().isEmpty()) {
+      m.setNdv(union(a.getNdv(), b.getNdv()));
+    }
     if (a.hasMin() && b.hasMin()) {
       m.setMin(compare(a.getMin(), b.getMin()) <= 0 ? a.getMin() : b.getMin());
     } else if (b.hasMin()) {
@@ -84,6 +102,16 @@ final class SnapshotRollup {
       m.setMax(b.getMax());
     }
     return m.build();
+  }
+
+  /** The NDV of two files together: the union of their theta sketches, never a sum of estimates. */
+  static NdvSketch union(NdvSketch a, NdvSketch b) {
+    Union union = SetOperation.builder().buildUnion();
+    union.union(Sketches.wrapSketch(Memory.wrap(a.getThetaSketch().toByteArray())));
+    union.union(Sketches.wrapSketch(Memory.wrap(b.getThetaSketch().toByteArray())));
+    CompactSketch r = union.getResult();
+    return NdvSketch.newBuilder().setEstimate(r.getEstimate()).setLowerBound(r.getLowerBound(2))
+        .setUpperBound(r.getUpperBound(2)).setThetaSketch(ByteString.copyFrom(r.toByteArray())).build();
   }
 
   /** Orders two values of one column the way Parquet orders them. */
