@@ -24,6 +24,13 @@ import org.apache.parquet.schema.Type;
  * NDV as a theta sketch (with its estimate and 2-standard-deviation bounds) and average width.
  */
 final class ColumnDecoder {
+  /**
+   * Theta sketch size: 2,048 entries give a relative standard error of about 2.2 % (the record
+   * carries the estimate's bounds) while a serialized sketch stays under 16 KiB, which keeps a
+   * 16-file group's result, with a sketch per file and column, cheap to submit and store.
+   */
+  static final int NDV_NOMINAL_ENTRIES = 2048;
+
   private ColumnDecoder() {}
 
   /** Per column: a builder update that adds the decoded statistics. */
@@ -54,7 +61,7 @@ final class ColumnDecoder {
 
   private static final class Acc {
     private final ColumnDescriptor column;
-    private final UpdateSketch sketch = UpdateSketch.builder().build();
+    private final UpdateSketch sketch = UpdateSketch.builder().setNominalEntries(NDV_NOMINAL_ENTRIES).build();
     private long nonNull;
     private long nan;
     private long widthBytes;

@@ -11,7 +11,6 @@ import dev.conveyor.api.reconcile.LeasedReconcileJob;
 import dev.conveyor.api.reconcile.Progress;
 import dev.conveyor.api.reconcile.ReconcileCompletionStatus;
 import dev.conveyor.api.reconcile.ReconcileExecutorControlGrpc.ReconcileExecutorControlBlockingStub;
-import dev.conveyor.api.reconcile.RenewReconcileLeaseRequest;
 import dev.conveyor.api.reconcile.ReportReconcileProgressRequest;
 import dev.conveyor.api.reconcile.RetryDisposition;
 import dev.conveyor.api.reconcile.StartLeasedReconcileJobRequest;
@@ -42,10 +41,14 @@ final class FileGroupRun {
   private final ScheduledExecutorService heartbeats;
   private final Duration lease;
   private final LeasedReconcileJob job;
-  private static final long PROGRESS_EVERY_MS = 1000;
+  /** Heartbeats carry progress, so people see it move at least this often even with long leases. */
+  private static final long MAX_HEARTBEAT_MS = 2000;
 
-  private long lastProgressAt;
   private volatile boolean lost;
+  private volatile int filesTotal;
+  private final java.util.concurrent.atomic.AtomicInteger filesDone = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicInteger filesFailed = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicLong bytesDone = new java.util.concurrent.atomic.AtomicLong();
   private volatile boolean cancelled;
 
   FileGroupRun(ReconcileExecutorControlBlockingStub rpc, ScheduledExecutorService heartbeats, Duration lease,
@@ -61,7 +64,8 @@ final class FileGroupRun {
         .setLeaseEpoch(job.getLeaseEpoch()).build());
     LeasedFileGroupExecution exec = rpc.getLeasedFileGroupExecution(GetLeasedFileGroupExecutionRequest.newBuilder()
         .setJobId(job.getJobId()).setLeaseEpoch(job.getLeaseEpoch()).build());
-    long every = Math.max(50, lease.toMillis() / 3);
+    filesTotal = exec.getFilePathsCount();
+    long every = Math.max(50, Math.min(MAX_HEARTBEAT_MS, lease.toMillis() / 3));
     ScheduledFuture<?> heartbeat = heartbeats.scheduleAtFixedRate(this::beat, every, every, TimeUnit.MILLISECONDS);
     List<FileResult> results = new ArrayList<>();
     List<TargetStatsRecord> stats = new ArrayList<>();
@@ -98,7 +102,6 @@ final class FileGroupRun {
   private void capture(LeasedFileGroupExecution exec, List<FileResult> results, List<TargetStatsRecord> stats) {
     var policy = exec.getCapturePolicy();
     boolean wantsStats = policy.getFileStats() || policy.getColumnStats() || policy.getTableStats();
-    long bytes = 0;
     for (var file : exec.getFilesList().isEmpty() ? exec.getFilePathsList().stream()
         .map(p -> dev.conveyor.api.reconcile.PlannedFile.newBuilder().setPath(p).build()).toList() : exec.getFilesList()) {
       if (lost || cancelled) {
@@ -118,37 +121,25 @@ final class FileGroupRun {
         results.add(FileResult.newBuilder().setPath(file.getPath()).setOk(true).setRowCount(rec.getRowCount()).build());
       } catch (FileCaptureException e) {
         results.add(FileResult.newBuilder().setPath(file.getPath()).setOk(false).setMessage(e.getMessage()).build());
+        filesFailed.incrementAndGet();
       }
-      bytes += file.getSizeBytes();
-      long now = System.currentTimeMillis();
-      // Progress is for people watching; the heartbeat already keeps the lease, so report at most once a second.
-      if (now - lastProgressAt >= PROGRESS_EVERY_MS || results.size() == exec.getFilePathsCount()) {
-        progress(results, exec.getFilePathsCount(), bytes);
-        lastProgressAt = now;
-      }
+      // the heartbeat thread reports these; the work never waits on a progress call
+      filesDone.incrementAndGet();
+      bytesDone.addAndGet(file.getSizeBytes());
     }
   }
 
-  private void progress(List<FileResult> results, int total, long bytes) {
-    try {
-      var r = rpc.reportReconcileProgress(ReportReconcileProgressRequest.newBuilder().setJobId(job.getJobId())
-          .setLeaseEpoch(job.getLeaseEpoch()).setProgress(Progress.newBuilder().setFilesTotal(total)
-              .setFilesDone(results.size()).setFilesFailed(results.stream().filter(x -> !x.getOk()).count())
-              .setBytesDone(bytes)).build());
-      cancelled |= r.getCancellationRequested();
-    } catch (StatusRuntimeException e) {
-      lost |= e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION;
-    }
-  }
-
+  /** Renews the lease by reporting progress (progress renews too) and learns about cancellation. */
   private void beat() {
     try {
-      var r = rpc.renewReconcileLease(RenewReconcileLeaseRequest.newBuilder().setJobId(job.getJobId())
-          .setLeaseEpoch(job.getLeaseEpoch()).setLeaseMs(lease.toMillis()).build());
-      lost |= !r.getRenewed();
+      var r = rpc.reportReconcileProgress(ReportReconcileProgressRequest.newBuilder().setJobId(job.getJobId())
+          .setLeaseEpoch(job.getLeaseEpoch()).setProgress(Progress.newBuilder().setFilesTotal(filesTotal)
+              .setFilesDone(filesDone.get()).setFilesFailed(filesFailed.get()).setBytesDone(bytesDone.get()))
+          .build());
       cancelled |= r.getCancellationRequested();
     } catch (StatusRuntimeException e) {
-      // a missed heartbeat is retried at the next tick; only the server decides the lease is gone
+      // LEASE_LOST means someone else owns the group now; anything else is retried at the next tick
+      lost |= e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION;
     }
   }
 
