@@ -105,6 +105,24 @@ public abstract class CaptureEndToEndContract extends CaptureServerBase {
   }
 
   @Test
+  void aGroupWithNoRequestedOutputsIsANoOpSuccess() throws Exception {
+    for (int i = 0; i < 3; i++) {
+      ParquetFileStatsTest.write(tableDir.resolve("p-" + i + ".parquet"), 20, i);
+    }
+    tables.register("sales", ConnectorSpec.newBuilder().setKind(ConnectorSpec.Kind.PARQUET_DIRECTORY)
+        .setLocation(tableDir.toString()).build());
+    String root = planner.startCapture("sales", "", CapturePolicy.getDefaultInstance()); // nothing requested
+    try (CaptureWorker w = worker("worker-1")) {
+      assertThat(awaitRoot(root).state()).isEqualTo(JobState.SUCCEEDED);
+    }
+    long fileStats = ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM capture_stats WHERE target_key LIKE 'file:%'"));
+    assertThat(fileStats).isZero();
+    long groups = ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM jobs WHERE kind = 'EXEC_FILE_GROUP'"
+        + " AND state = 'SUCCEEDED'"));
+    assertThat(groups).isEqualTo(1);
+  }
+
+  @Test
   void corruptTruncatedAndNonParquetFilesFailTheirGroupWithAClearMessage() throws Exception {
     for (int i = 0; i < 4; i++) { // one group of good files, one group (of at most 4) with the bad ones
       ParquetFileStatsTest.write(tableDir.resolve("good-" + i + ".parquet"), 40, i);
