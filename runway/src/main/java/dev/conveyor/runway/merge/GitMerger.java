@@ -1,0 +1,132 @@
+package dev.conveyor.runway.merge;
+
+import dev.conveyor.runway.merge.MergeOutcome.StepOutcome;
+import dev.conveyor.runway.merge.TargetPusher.PushStatus;
+import dev.conveyor.runway.queue.QueueConfig;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.ObjectInserter;
+import org.eclipse.jgit.lib.PersonIdent;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.revwalk.RevWalk;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one merge plan: fetch the target and every change, apply every step in memory, and only
+ * then push, with a compare-and-swap on the target ref. When the target moved, the steps are
+ * applied again on the new tip, a bounded number of times. One queue's merges run one at a time
+ * in a process; across processes the compare-and-swap keeps the target consistent.
+ */
+public final class GitMerger implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(GitMerger.class);
+
+  private final RepositoryCache cache;
+  private final Clock clock;
+  private final PersonIdent identity;
+  private final PushGate gate;
+  private final TargetPusher pusher = new TargetPusher();
+  private final ConcurrentHashMap<String, ReentrantLock> queueLocks = new ConcurrentHashMap<>();
+
+  public GitMerger(RepositoryCache cache, Clock clock, PersonIdent identity, PushGate gate) {
+    this.cache = cache;
+    this.clock = clock;
+    this.identity = identity;
+    this.gate = gate;
+  }
+
+  public GitMerger(RepositoryCache cache, Clock clock) {
+    this(cache, clock, new PersonIdent("Conveyor Runway", "runway@conveyor.invalid"), PushGate.NONE);
+  }
+
+  /** Throws {@link IOException} for infrastructure failures (unreachable remote, disk): retry later. */
+  public MergeOutcome merge(MergePlan plan) throws IOException {
+    ReentrantLock lock = queueLocks.computeIfAbsent(plan.queue().name(), q -> new ReentrantLock());
+    lock.lock();
+    try {
+      return mergeLocked(plan);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private MergeOutcome mergeLocked(MergePlan plan) throws IOException {
+    QueueConfig queue = plan.queue();
+    Repository repo = cache.repository(queue);
+    try (ObjectInserter inserter = repo.newObjectInserter();
+        RevWalk walk = new RevWalk(inserter.newReader())) {
+      RepositoryCache.Fetched fetched;
+      try {
+        fetched = cache.fetch(repo, walk, queue, plan.allChanges());
+      } catch (MergeRejection r) {
+        return MergeOutcome.Failed.of(r);
+      }
+      ObjectId tip = fetched.tip();
+      String moved = "";
+      for (int attempt = 1; ; attempt++) {
+        StepApplier applier = new StepApplier(repo, inserter, walk, mergeIdentity(), queue.branch(),
+            walk.parseCommit(tip));
+        List<StepOutcome> steps = new ArrayList<>();
+        try {
+          for (MergePlan.Step step : plan.steps()) {
+            steps.add(applier.apply(step, fetched.heads()));
+          }
+        } catch (MergeRejection r) {
+          return new MergeOutcome.Failed(r.stepId(), moved + r.describe(), r.paths());
+        }
+        ObjectId newTip = applier.tip().copy();
+        if (plan.dryRun()) {
+          return new MergeOutcome.Succeeded(withoutOutputs(steps), tip, newTip, false, 0);
+        }
+        if (newTip.equals(tip)) {
+          return new MergeOutcome.Succeeded(steps, tip, newTip, false, attempt - 1);
+        }
+        inserter.flush();
+        gate.beforePush(queue, tip, newTip, attempt);
+        PushStatus status = pusher.push(repo, queue.origin(), queue.targetRef(), tip, newTip);
+        if (status instanceof PushStatus.Pushed) {
+          return new MergeOutcome.Succeeded(steps, tip, newTip, true, attempt);
+        }
+        if (status instanceof PushStatus.Refused refused) {
+          return new MergeOutcome.Failed(null, queue.origin() + " refused the update of " + queue.branch() + " ("
+              + refused.detail() + ")", List.of());
+        }
+        ObjectId newer;
+        try {
+          newer = cache.fetchTarget(repo, queue);
+        } catch (MergeRejection r) {
+          return MergeOutcome.Failed.of(r);
+        }
+        log.info("queue {}: {} moved from {} to {} before push attempt {} of request {}", queue.name(),
+            queue.branch(), tip.name(), newer.name(), attempt, plan.requestId());
+        if (attempt >= queue.pushAttempts()) {
+          return new MergeOutcome.Failed(null, queue.branch() + " moved during each of " + attempt
+              + " push attempts (last seen at " + newer.name() + "); nothing was pushed", List.of());
+        }
+        moved = queue.branch() + " moved from " + tip.abbreviate(12).name() + " to " + newer.abbreviate(12).name()
+            + " before the push, and the steps no longer apply: ";
+        tip = newer;
+      }
+    }
+  }
+
+  private PersonIdent mergeIdentity() {
+    return new PersonIdent(identity.getName(), identity.getEmailAddress(), clock.instant(), ZoneOffset.UTC);
+  }
+
+  private static List<StepOutcome> withoutOutputs(List<StepOutcome> steps) {
+    return steps.stream().map(s -> new StepOutcome(s.stepId(), List.of(),
+        s.outputs().isEmpty() ? s.note() : "would apply")).toList();
+  }
+
+  @Override
+  public void close() {
+    cache.close();
+  }
+}

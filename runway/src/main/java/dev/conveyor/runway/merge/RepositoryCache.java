@@ -1,0 +1,174 @@
+package dev.conveyor.runway.merge;
+
+import dev.conveyor.runway.change.ChangeUri;
+import dev.conveyor.runway.queue.QueueConfig;
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.eclipse.jgit.errors.MissingObjectException;
+import org.eclipse.jgit.lib.NullProgressMonitor;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.Ref;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
+import org.eclipse.jgit.transport.FetchConnection;
+import org.eclipse.jgit.transport.RefSpec;
+import org.eclipse.jgit.transport.Transport;
+import org.eclipse.jgit.transport.URIish;
+
+/**
+ * One bare cache repository per queue under a root directory. It has no work tree, so merges
+ * happen in memory and a dry run can never leave files behind; only fetches move its refs, all
+ * under {@code refs/runway/}.
+ */
+public final class RepositoryCache implements AutoCloseable {
+  private final Path root;
+  private final Map<String, Repository> open = new ConcurrentHashMap<>();
+
+  public RepositoryCache(Path root) {
+    this.root = root;
+  }
+
+  /** The tip of the target branch and the verified head commit of every change URI. */
+  public record Fetched(ObjectId tip, Map<ChangeUri, RevCommit> heads) {}
+
+  Repository repository(QueueConfig queue) throws IOException {
+    Repository existing = open.get(queue.name());
+    if (existing != null) {
+      return existing;
+    }
+    synchronized (open) {
+      Repository repo = open.get(queue.name());
+      if (repo == null) {
+        Path dir = root.resolve(queue.name().replaceAll("[^A-Za-z0-9_.-]", "_") + ".git");
+        Files.createDirectories(dir.getParent());
+        repo = FileRepositoryBuilder.create(dir.toFile());
+        if (!Files.exists(dir.resolve("HEAD"))) {
+          repo.create(true);
+        }
+        open.put(queue.name(), repo);
+      }
+      return repo;
+    }
+  }
+
+  /**
+   * Fetches the target branch and every change ref in one round per remote, before anything is
+   * applied, then checks that each ref still contains the commit its URI names.
+   */
+  public Fetched fetch(Repository repo, RevWalk walk, QueueConfig queue, List<ChangeUri> changes)
+      throws IOException, MergeRejection {
+    Map<String, List<ChangeUri>> byRemote = new LinkedHashMap<>();
+    byRemote.put(QueueConfig.ORIGIN, new ArrayList<>());
+    for (ChangeUri c : changes) {
+      if (!queue.remotes().containsKey(c.remote())) {
+        throw new MergeRejection(null, "change " + c + " names remote '" + c.remote() + "', but queue '"
+            + queue.name() + "' has only " + queue.remotes().keySet());
+      }
+      byRemote.computeIfAbsent(c.remote(), r -> new ArrayList<>()).add(c);
+    }
+    ObjectId tip = null;
+    Map<String, ObjectId> refTips = new HashMap<>();
+    for (Map.Entry<String, List<ChangeUri>> e : byRemote.entrySet()) {
+      String alias = e.getKey();
+      List<String> wanted = new ArrayList<>();
+      if (alias.equals(QueueConfig.ORIGIN)) {
+        wanted.add(queue.targetRef());
+      }
+      e.getValue().forEach(c -> wanted.add(c.ref()));
+      Map<String, ObjectId> advertised = fetchRefs(repo, alias, queue.remotes().get(alias), wanted);
+      if (alias.equals(QueueConfig.ORIGIN)) {
+        tip = advertised.get(queue.targetRef());
+        if (tip == null) {
+          throw new MergeRejection(null, "target branch '" + queue.branch() + "' does not exist in "
+              + queue.origin());
+        }
+      }
+      for (ChangeUri c : e.getValue()) {
+        ObjectId refTip = advertised.get(c.ref());
+        if (refTip == null) {
+          throw new MergeRejection(null, "change " + c + ": ref '" + c.ref() + "' does not exist in remote '"
+              + alias + "'");
+        }
+        refTips.put(alias + " " + c.ref(), refTip);
+      }
+    }
+    Map<ChangeUri, RevCommit> heads = new LinkedHashMap<>();
+    for (ChangeUri c : changes) {
+      ObjectId refTip = refTips.get(c.remote() + " " + c.ref());
+      RevCommit head;
+      try {
+        head = walk.parseCommit(c.sha());
+      } catch (MissingObjectException e) {
+        throw new MergeRejection(null, "change " + c + ": commit " + c.sha().name() + " is not in ref '"
+            + c.ref() + "' of remote '" + c.remote() + "' (the ref is at " + refTip.name() + ")");
+      } catch (org.eclipse.jgit.errors.IncorrectObjectTypeException e) {
+        throw new MergeRejection(null, "change " + c + ": " + c.sha().name() + " is not a commit");
+      }
+      if (!head.equals(refTip) && !walk.isMergedInto(head, walk.parseCommit(refTip))) {
+        throw new MergeRejection(null, "change " + c + ": commit " + c.sha().name() + " is not in ref '"
+            + c.ref() + "' of remote '" + c.remote() + "' (the ref is at " + refTip.name() + ")");
+      }
+      heads.put(c, head);
+    }
+    return new Fetched(tip, heads);
+  }
+
+  /** Re-reads the target's tip after a push lost the race. */
+  public ObjectId fetchTarget(Repository repo, QueueConfig queue) throws IOException, MergeRejection {
+    ObjectId tip = fetchRefs(repo, QueueConfig.ORIGIN, queue.origin(), List.of(queue.targetRef()))
+        .get(queue.targetRef());
+    if (tip == null) {
+      throw new MergeRejection(null, "target branch '" + queue.branch() + "' was deleted from " + queue.origin());
+    }
+    return tip;
+  }
+
+  /** Fetches the wanted refs that exist; returns the advertised id of each wanted ref found. */
+  private static Map<String, ObjectId> fetchRefs(Repository repo, String alias, String url, List<String> wanted)
+      throws IOException {
+    URIish uri;
+    try {
+      uri = new URIish(url);
+    } catch (URISyntaxException e) {
+      throw new IOException("remote '" + alias + "' has an invalid URL '" + url + "': " + e.getMessage(), e);
+    }
+    try (Transport transport = Transport.open(repo, uri)) {
+      Map<String, Ref> refs;
+      try (FetchConnection connection = transport.openFetch()) {
+        refs = connection.getRefsMap();
+      }
+      Map<String, ObjectId> found = new HashMap<>();
+      List<RefSpec> specs = new ArrayList<>();
+      for (String ref : wanted) {
+        Ref r = refs.get(ref);
+        if (r != null && r.getObjectId() != null && found.put(ref, r.getObjectId()) == null) {
+          specs.add(new RefSpec("+" + ref + ":" + localRef(alias, ref)));
+        }
+      }
+      if (!specs.isEmpty()) {
+        transport.fetch(NullProgressMonitor.INSTANCE, specs);
+      }
+      return found;
+    }
+  }
+
+  static String localRef(String alias, String remoteRef) {
+    return "refs/runway/" + alias + "/" + remoteRef.substring("refs/".length());
+  }
+
+  @Override
+  public void close() {
+    open.values().forEach(Repository::close);
+    open.clear();
+  }
+}

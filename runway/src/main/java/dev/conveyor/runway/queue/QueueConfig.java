@@ -1,0 +1,64 @@
+package dev.conveyor.runway.queue;
+
+import dev.conveyor.api.base.Strategy;
+import java.util.Map;
+import java.util.TreeMap;
+import org.eclipse.jgit.lib.Repository;
+
+/**
+ * One merge queue: the repository that owns its target branch (remote {@code origin}), any
+ * further remotes changes may be fetched from, the target branch, the strategy a {@code DEFAULT}
+ * step means, and how many times a push is tried when the target moved underneath it.
+ */
+public record QueueConfig(String name, Map<String, String> remotes, String branch, Strategy defaultStrategy,
+    int pushAttempts) {
+  public static final String ORIGIN = "origin";
+  public static final int DEFAULT_PUSH_ATTEMPTS = 3;
+
+  public QueueConfig {
+    if (name == null || name.isBlank()) {
+      throw new IllegalArgumentException("queue name must not be empty");
+    }
+    remotes = Map.copyOf(remotes);
+    if (!remotes.containsKey(ORIGIN) || remotes.get(ORIGIN).isBlank()) {
+      throw new IllegalArgumentException("queue '" + name + "' needs a remote (the repository of its target branch)");
+    }
+    if (branch == null || !Repository.isValidRefName("refs/heads/" + branch)) {
+      throw new IllegalArgumentException("queue '" + name + "': '" + branch + "' is not a valid branch name");
+    }
+    if (defaultStrategy == null || defaultStrategy == Strategy.DEFAULT || defaultStrategy == Strategy.UNRECOGNIZED) {
+      throw new IllegalArgumentException("queue '" + name + "': its default strategy must be one of REBASE,"
+          + " SQUASH_REBASE, MERGE or PROMOTE");
+    }
+    if (pushAttempts < 1) {
+      throw new IllegalArgumentException("queue '" + name + "': push attempts must be at least 1");
+    }
+  }
+
+  public static QueueConfig of(String name, String remote, String branch, Strategy defaultStrategy) {
+    return new QueueConfig(name, Map.of(ORIGIN, remote), branch, defaultStrategy, DEFAULT_PUSH_ATTEMPTS);
+  }
+
+  public QueueConfig withRemote(String alias, String url) {
+    Map<String, String> all = new TreeMap<>(remotes);
+    all.put(alias, url);
+    return new QueueConfig(name, all, branch, defaultStrategy, pushAttempts);
+  }
+
+  public QueueConfig withPushAttempts(int n) {
+    return new QueueConfig(name, remotes, branch, defaultStrategy, n);
+  }
+
+  public String origin() {
+    return remotes.get(ORIGIN);
+  }
+
+  public String targetRef() {
+    return "refs/heads/" + branch;
+  }
+
+  /** What a step's strategy means on this queue. */
+  public Strategy resolve(Strategy requested) {
+    return requested == Strategy.DEFAULT ? defaultStrategy : requested;
+  }
+}

@@ -1,0 +1,116 @@
+package dev.conveyor.runway.queue;
+
+import dev.conveyor.api.base.Strategy;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The merge queues Runway serves, usually read from a properties file:
+ *
+ * <pre>
+ * queue.app.remote = /srv/git/app.git
+ * queue.app.branch = main
+ * queue.app.strategy = REBASE
+ * queue.app.push-attempts = 3
+ * queue.app.remotes.fork = https://git.example.com/fork/app.git
+ * </pre>
+ */
+public final class RunwayQueues {
+  private static final Pattern KEY = Pattern.compile("queue\\.([A-Za-z0-9_-]+)\\.(remote|branch|strategy|push-attempts"
+      + "|remotes\\.([A-Za-z0-9][A-Za-z0-9_.-]*))");
+
+  private final Map<String, QueueConfig> byName;
+
+  public RunwayQueues(Collection<QueueConfig> queues) {
+    Map<String, QueueConfig> map = new TreeMap<>();
+    for (QueueConfig q : queues) {
+      if (map.put(q.name(), q) != null) {
+        throw new IllegalArgumentException("queue '" + q.name() + "' is configured twice");
+      }
+    }
+    this.byName = Map.copyOf(map);
+  }
+
+  public static RunwayQueues of(QueueConfig... queues) {
+    return new RunwayQueues(java.util.List.of(queues));
+  }
+
+  public static RunwayQueues load(Path file) throws IOException {
+    Properties props = new Properties();
+    try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      props.load(r);
+    }
+    try {
+      return parse(props);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+    }
+  }
+
+  static RunwayQueues parse(Properties props) {
+    record Draft(Map<String, String> remotes, Map<String, String> settings) {}
+    Map<String, Draft> drafts = new TreeMap<>();
+    for (String key : props.stringPropertyNames()) {
+      Matcher m = KEY.matcher(key);
+      if (!m.matches()) {
+        throw new IllegalArgumentException("unknown setting '" + key + "'; expected queue.<name>.remote, .branch,"
+            + " .strategy, .push-attempts or .remotes.<alias>");
+      }
+      Draft d = drafts.computeIfAbsent(m.group(1), n -> new Draft(new TreeMap<>(), new TreeMap<>()));
+      String value = props.getProperty(key).trim();
+      if (m.group(3) != null) {
+        d.remotes().put(m.group(3), value);
+      } else if (m.group(2).equals("remote")) {
+        d.remotes().put(QueueConfig.ORIGIN, value);
+      } else {
+        d.settings().put(m.group(2), value);
+      }
+    }
+    return new RunwayQueues(drafts.entrySet().stream().map(e -> {
+      Map<String, String> s = e.getValue().settings();
+      return new QueueConfig(e.getKey(), e.getValue().remotes(), s.getOrDefault("branch", "main"),
+          strategy(e.getKey(), s.getOrDefault("strategy", "REBASE")),
+          pushAttempts(e.getKey(), s.getOrDefault("push-attempts", String.valueOf(QueueConfig.DEFAULT_PUSH_ATTEMPTS))));
+    }).toList());
+  }
+
+  private static Strategy strategy(String queue, String value) {
+    try {
+      return Strategy.valueOf(value.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("queue." + queue + ".strategy: '" + value
+          + "' is not one of REBASE, SQUASH_REBASE, MERGE, PROMOTE");
+    }
+  }
+
+  private static int pushAttempts(String queue, String value) {
+    try {
+      return Integer.parseInt(value);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("queue." + queue + ".push-attempts: '" + value + "' is not a number");
+    }
+  }
+
+  public Optional<QueueConfig> find(String name) {
+    return Optional.ofNullable(byName.get(name));
+  }
+
+  public Collection<QueueConfig> all() {
+    return byName.values();
+  }
+
+  public java.util.Set<String> names() {
+    return new java.util.TreeSet<>(byName.keySet());
+  }
+}
