@@ -107,14 +107,29 @@ final class StepApplier {
     }
   }
 
-  /** One commit holding everything the change adds since it branched off the target. */
+  /**
+   * One commit holding what the change adds and the target lacks. Leading commits whose patches
+   * already landed (an earlier change of the same stack, cherry-picked) are left out of the squash.
+   */
   private void squash(String stepId, ChangeUri change, RevCommit head) throws IOException, MergeRejection {
-    RevCommit base = mergeBase(stepId, change, head);
-    if (base.equals(tip) && head.getParentCount() == 1 && head.getParent(0).equals(tip)) {
-      tip = head;
+    List<RevCommit> missing = commitsMissingFromTip(head);
+    Set<ObjectId> landed = upstream.since(head, tip);
+    int first = 0;
+    while (first < missing.size() && !landed.isEmpty() && missing.get(first).getParentCount() == 1
+        && landed.contains(upstream.patchId(walk.parseCommit(missing.get(first).getParent(0)).getTree(),
+            missing.get(first).getTree()))) {
+      first++;
+    }
+    if (first == missing.size()) {
       return;
     }
-    Set<ObjectId> landed = upstream.since(head, tip);
+    List<RevCommit> rest = missing.subList(first, missing.size());
+    boolean linear = rest.stream().allMatch(c -> c.getParentCount() == 1);
+    RevCommit base = linear ? walk.parseCommit(rest.get(0).getParent(0)) : mergeBase(stepId, change, head);
+    if (base.equals(tip) && rest.size() == 1) {
+      tip = head; // squashing one commit onto its own parent with the same identities is the commit itself
+      return;
+    }
     if (!landed.isEmpty() && landed.contains(upstream.patchId(base.getTree(), head.getTree()))) {
       return;
     }
