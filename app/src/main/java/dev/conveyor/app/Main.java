@@ -7,6 +7,7 @@ import dev.conveyor.app.demo.DemoCommand;
 import dev.conveyor.app.serve.ServeCommand;
 import dev.conveyor.app.jobs.JobsCommand;
 import dev.conveyor.app.queue.QueueCommand;
+import dev.conveyor.app.runway.RunwayCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -16,7 +17,7 @@ import picocli.CommandLine.Command;
     version = "conveyor 0.1.0",
     description = "Durable asynchronous work on one ledger: leased jobs, idempotent results, streams.",
     subcommands = {DemoCommand.class, ServeCommand.class, CaptureCommand.class, WorkerCommand.class, JobsCommand.class,
-        QueueCommand.class, CommandLine.HelpCommand.class},
+        QueueCommand.class, RunwayCommand.class, CommandLine.HelpCommand.class},
     footer = {"", "Ledger: --ledger URL or CONVEYOR_LEDGER; default sqlite:conveyor-data/conveyor.db.",
         "Run 'conveyor help COMMAND' for a command's options."})
 public final class Main implements Runnable {

@@ -43,7 +43,8 @@ public final class ControlPlane implements AutoCloseable {
   public enum AuthMode { LOCAL, OIDC, NONE }
 
   public record Config(String ledgerUrl, Path dataDir, String bind, int port, AuthMode auth, String oidcIssuer,
-      String oidcAudience, boolean captureWorker, int captureParallelism, CapturePlanner.Limits limits) {}
+      String oidcAudience, boolean captureWorker, int captureParallelism, CapturePlanner.Limits limits,
+      dev.conveyor.runway.queue.RunwayQueues runwayQueues) {}
 
   private final Ledger ledger;
   private final Server server;
@@ -51,6 +52,7 @@ public final class ControlPlane implements AutoCloseable {
   private final LocalToken localToken;
   private ManagedChannel workerChannel;
   private CaptureWorker worker;
+  private dev.conveyor.app.runway.RunwayNode runway;
 
   private ControlPlane(Ledger ledger, Server server, ScheduledExecutorService loops, LocalToken localToken) {
     this.ledger = ledger;
@@ -94,6 +96,10 @@ public final class ControlPlane implements AutoCloseable {
       if (c.captureWorker() && c.auth() != AuthMode.OIDC) {
         plane.startWorker(c.captureParallelism());
       }
+      if (c.runwayQueues() != null) {
+        plane.runway = dev.conveyor.app.runway.RunwayNode.start(ledger, c.runwayQueues(), c.dataDir(),
+            "serve-" + ProcessHandle.current().pid());
+      }
       return plane;
     } catch (IOException | RuntimeException e) {
       ledger.close();
@@ -135,6 +141,10 @@ public final class ControlPlane implements AutoCloseable {
     return server.getPort();
   }
 
+  public boolean runsRunway() {
+    return runway != null;
+  }
+
   public Ledger ledger() {
     return ledger;
   }
@@ -144,6 +154,9 @@ public final class ControlPlane implements AutoCloseable {
   public void close() {
     if (worker != null) {
       worker.close();
+    }
+    if (runway != null) {
+      runway.close();
     }
     if (workerChannel != null) {
       workerChannel.shutdownNow();

@@ -47,10 +47,15 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--max-bytes-per-group", defaultValue = "268435456", description = "Default: ${DEFAULT-VALUE}.")
   long maxBytes;
 
+  @Option(names = "--runway-queues", paramLabel = "FILE",
+      description = "Run Runway for the merge queues in FILE (default: <data-dir>/runway-queues.properties if present).")
+  Path runwayQueues;
+
   @Override
   public Integer call() throws Exception {
+    var queues = dev.conveyor.app.runway.RunwayQueuesOption.loadIfPresent(runwayQueues, dataDir);
     ControlPlane plane = ControlPlane.start(new ControlPlane.Config(ledgerOption.url(), dataDir, bind, port, auth,
-        oidcIssuer, oidcAudience, !noCaptureWorker, captureParallelism, new CapturePlanner.Limits(maxFiles, maxBytes)));
+        oidcIssuer, oidcAudience, !noCaptureWorker, captureParallelism, new CapturePlanner.Limits(maxFiles, maxBytes), queues));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       System.out.println("conveyor: shutting down (finishing in-flight calls)");
@@ -59,7 +64,9 @@ public final class ServeCommand implements Callable<Integer> {
     }, "shutdown"));
     System.out.println("conveyor: serving on " + bind + ":" + plane.port() + " — ledger " + plane.ledger().url()
         + ", auth " + auth + (auth == ControlPlane.AuthMode.LOCAL ? " (token in " + dataDir.resolve("local-token") + ")" : "")
-        + (noCaptureWorker ? "" : ", in-process capture worker on"));
+        + (noCaptureWorker ? "" : ", in-process capture worker on")
+        + (queues == null ? ", Runway off (no " + dev.conveyor.app.runway.RunwayQueuesOption.defaultFile(dataDir) + ")"
+            : ", Runway serving queues " + queues.names()));
     System.out.println("conveyor: try 'conveyor capture add-table NAME DIR' then 'conveyor capture start NAME'");
     stopped.await();
     return 0;
