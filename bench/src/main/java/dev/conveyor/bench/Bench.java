@@ -12,6 +12,7 @@ public final class Bench {
       System.out.println("  jobs   leased-job throughput on PostgreSQL and SQLite, next to db-scheduler");
       System.out.println("  queue  message hand-off latency and throughput, 16 partitions (--jobs = messages)");
       System.out.println("  capture  one capture worker on a generated table of --mb megabytes (default 1024)");
+      System.out.println("  runway   a 10-step REBASE merge + push on 20,000 files / 5,000 commits, next to command-line git");
       return;
     }
     String[] rest = Arrays.copyOfRange(args, 1, args.length);
@@ -19,8 +20,9 @@ public final class Bench {
       case "jobs" -> JobsBench.run(BenchArgs.parse(rest));
       case "queue" -> QueueBench.run(BenchArgs.parse(rest));
       case "capture" -> CaptureBench.run(BenchArgs.parse(rest));
+      case "runway" -> RunwayBench.run(BenchArgs.parse(rest));
       default -> {
-        System.err.println("error: unknown benchmark '" + args[0] + "'; try: jobs, queue, capture");
+        System.err.println("error: unknown benchmark '" + args[0] + "'; try: jobs, queue, capture, runway");
         System.exit(2);
       }
     }
