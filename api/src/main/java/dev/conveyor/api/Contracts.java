@@ -7,6 +7,7 @@ import dev.conveyor.api.reconcile.ControlProto;
 import dev.conveyor.api.reconcile.ExecutorProto;
 import dev.conveyor.api.runway.MergeProto;
 import dev.conveyor.api.submitqueue.GatewayProto;
+import dev.conveyor.api.submitqueue.PipelineProto;
 import java.util.List;
 
 /** The contract files this module publishes, for registry and drift checks. */
@@ -18,6 +19,7 @@ public final class Contracts {
         MessageQueueProto.getDescriptor(),
         MergeProto.getDescriptor(),
         GatewayProto.getDescriptor(),
+        PipelineProto.getDescriptor(),
         ControlProto.getDescriptor(),
         ExecutorProto.getDescriptor(),
         StatsProto.getDescriptor());

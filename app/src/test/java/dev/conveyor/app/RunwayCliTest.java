@@ -109,7 +109,7 @@ class RunwayCliTest {
     String head = repos.commit("feature", "main", "feature", files("f.txt", "f\n"));
     Path data = dir.resolve("data");
     Files.createDirectories(data);
-    Path queues = data.resolve("runway-queues.properties");
+    Path queues = data.resolve("queues.properties");
     Files.writeString(queues, "queue.app.remote=" + repos.originUrl() + "\n");
     var config = new ControlPlane.Config("sqlite:" + data.resolve("conveyor.db"), data, "127.0.0.1", 0,
         ControlPlane.AuthMode.NONE, null, "conveyor", false, 1, new CapturePlanner.Limits(2, 1L << 30),

@@ -115,7 +115,7 @@ public final class RunwayCommand implements Runnable {
     @Option(names = "--data-dir", defaultValue = "conveyor-data", description = "Data directory (default: ${DEFAULT-VALUE}).")
     Path dataDir;
 
-    @Option(names = "--queues", paramLabel = "FILE", description = "Default: <data-dir>/runway-queues.properties.")
+    @Option(names = "--queues", paramLabel = "FILE", description = "Default: <data-dir>/queues.properties.")
     Path file;
 
     @Override

@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 public final class RunwayQueuesOption {
   @Option(names = "--queues", paramLabel = "FILE",
       description = "Queue configuration (properties: queue.<name>.remote, .branch, .strategy, .push-attempts,"
-          + " .remotes.<alias>). Default: <data-dir>/runway-queues.properties.")
+          + " .remotes.<alias>). Default: <data-dir>/queues.properties.")
   Path file;
 
   @Option(names = "--remote", paramLabel = "URL",
@@ -28,7 +28,7 @@ public final class RunwayQueuesOption {
   Strategy defaultStrategy;
 
   public static Path defaultFile(Path dataDir) {
-    return dataDir.resolve("runway-queues.properties");
+    return dataDir.resolve("queues.properties");
   }
 
   /** The configured queues; {@code queueName} names the queue that --remote defines. */

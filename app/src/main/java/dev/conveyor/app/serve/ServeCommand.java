@@ -47,8 +47,8 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--max-bytes-per-group", defaultValue = "268435456", description = "Default: ${DEFAULT-VALUE}.")
   long maxBytes;
 
-  @Option(names = "--runway-queues", paramLabel = "FILE",
-      description = "Run Runway for the merge queues in FILE (default: <data-dir>/runway-queues.properties if present).")
+  @Option(names = "--queues", paramLabel = "FILE",
+      description = "Run Runway for the merge queues in FILE (default: <data-dir>/queues.properties if present).")
   Path runwayQueues;
 
   @Override

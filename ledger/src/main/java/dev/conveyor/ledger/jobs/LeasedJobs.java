@@ -156,6 +156,12 @@ public final class LeasedJobs {
     return ledger.transact(tx -> JobCancellation.cancel(tx, jobId, reason));
   }
 
+  /** Cancels a job and its descendants in the caller's transaction (with the state change that caused it). */
+  public JobState cancel(Tx tx, String jobId, String reason) throws java.sql.SQLException {
+    JobRows.requireId("job_id", jobId);
+    return JobCancellation.cancel(tx, jobId, reason);
+  }
+
   /** Reclaims up to {@code limit} expired leases; answers how many it reclaimed. */
   public int reapExpired(int limit) {
     return ledger.transact(tx -> JobReaper.reap(tx, policy, limit));

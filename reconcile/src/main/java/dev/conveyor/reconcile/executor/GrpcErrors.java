@@ -1,25 +1,23 @@
 package dev.conveyor.reconcile.executor;
 
-import com.google.protobuf.Any;
 import com.google.rpc.Code;
-import com.google.rpc.ErrorInfo;
+import dev.conveyor.api.ErrorStatus;
 import dev.conveyor.ledger.LedgerException;
 import dev.conveyor.ledger.jobs.JobErrors.IdempotencyMismatchException;
 import dev.conveyor.ledger.jobs.JobErrors.InvalidJobStateException;
 import dev.conveyor.ledger.jobs.JobErrors.JobNotFoundException;
 import dev.conveyor.ledger.jobs.JobErrors.LeaseLostException;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Every failure becomes a precise gRPC status carrying an {@link ErrorInfo} whose reason a client
+ * Every failure becomes a precise gRPC status carrying an ErrorInfo whose reason a client
  * can switch on: LEASE_LOST, IDEMPOTENCY_MISMATCH, NOT_FOUND, INVALID_STATE, INVALID_ARGUMENT,
  * OVERLOADED, INTERNAL.
  */
 public final class GrpcErrors {
-  public static final String DOMAIN = "conveyor.dev";
+  public static final String DOMAIN = ErrorStatus.DOMAIN;
   private static final Logger log = LoggerFactory.getLogger(GrpcErrors.class);
 
   private GrpcErrors() {}
@@ -56,30 +54,11 @@ public final class GrpcErrors {
   }
 
   public static StatusRuntimeException status(Code code, String reason, String message, String... metadata) {
-    ErrorInfo.Builder info = ErrorInfo.newBuilder().setReason(reason).setDomain(DOMAIN);
-    for (int i = 0; i + 1 < metadata.length; i += 2) {
-      info.putMetadata(metadata[i], metadata[i + 1]);
-    }
-    com.google.rpc.Status status = com.google.rpc.Status.newBuilder().setCode(code.getNumber())
-        .setMessage(message == null ? reason : message).addDetails(Any.pack(info.build())).build();
-    return StatusProto.toStatusRuntimeException(status);
+    return ErrorStatus.of(code, reason, message, metadata);
   }
 
   /** The ErrorInfo reason of a status, or null; for clients. */
   public static String reasonOf(Throwable t) {
-    com.google.rpc.Status status = StatusProto.fromThrowable(t);
-    if (status == null) {
-      return null;
-    }
-    for (Any detail : status.getDetailsList()) {
-      if (detail.is(ErrorInfo.class)) {
-        try {
-          return detail.unpack(ErrorInfo.class).getReason();
-        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-          return null;
-        }
-      }
-    }
-    return null;
+    return ErrorStatus.reasonOf(t);
   }
 }

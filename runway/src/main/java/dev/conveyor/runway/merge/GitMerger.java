@@ -116,6 +116,37 @@ public final class GitMerger implements AutoCloseable {
     }
   }
 
+  /**
+   * The paths the changes touch relative to where each branched off the target (for conflict
+   * analysis). Fetches like a merge does; rejects the same bad changes.
+   */
+  public java.util.Set<String> changedPaths(QueueConfig queue, List<dev.conveyor.runway.change.ChangeUri> changes)
+      throws IOException, MergeRejection {
+    ReentrantLock lock = queueLocks.computeIfAbsent(queue.name(), q -> new ReentrantLock());
+    lock.lock();
+    try {
+      Repository repo = cache.repository(queue);
+      try (RevWalk walk = new RevWalk(repo)) {
+        RepositoryCache.Fetched fetched = cache.fetch(repo, walk, queue, changes);
+        java.util.Set<String> paths = new java.util.TreeSet<>();
+        for (var head : fetched.heads().values()) {
+          paths.addAll(TreeExport.changedSince(walk.getObjectReader(), walk, walk.parseCommit(fetched.tip()), head));
+        }
+        return paths;
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Writes the files of {@code commit} (for example a dry run's new tip) into {@code dir}; answers the file count. */
+  public int export(QueueConfig queue, ObjectId commit, java.nio.file.Path dir) throws IOException {
+    Repository repo = cache.repository(queue);
+    try (var reader = repo.newObjectReader()) {
+      return TreeExport.export(reader, commit, dir);
+    }
+  }
+
   private PersonIdent mergeIdentity() {
     return new PersonIdent(identity.getName(), identity.getEmailAddress(), clock.instant(), ZoneOffset.UTC);
   }

@@ -16,7 +16,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The merge queues Runway serves, usually read from a properties file:
+ * The merge queues Runway serves, usually read from {@code <data-dir>/queues.properties}:
  *
  * <pre>
  * queue.app.remote = /srv/git/app.git
@@ -29,6 +29,8 @@ import java.util.regex.Pattern;
 public final class RunwayQueues {
   private static final Pattern KEY = Pattern.compile("queue\\.([A-Za-z0-9_-]+)\\.(remote|branch|strategy|push-attempts"
       + "|remotes\\.([A-Za-z0-9][A-Za-z0-9_.-]*))");
+
+  private static final Pattern OTHER = Pattern.compile("queue\\.([A-Za-z0-9_-]+)\\.([a-z-]+)");
 
   private final Map<String, QueueConfig> byName;
 
@@ -47,25 +49,48 @@ public final class RunwayQueues {
   }
 
   public static RunwayQueues load(Path file) throws IOException {
-    Properties props = new Properties();
-    try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      props.load(r);
-    }
+    return load(file, java.util.Set.of());
+  }
+
+  /**
+   * Reads {@code file}; {@code otherSettings} are per-queue settings that another part of Conveyor
+   * (SubmitQueue) reads from the same file, so they are not reported as unknown here.
+   */
+  public static RunwayQueues load(Path file, java.util.Set<String> otherSettings) throws IOException {
+    Properties props = read(file);
     try {
-      return parse(props);
+      return parse(props, otherSettings);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }
   }
 
+  public static Properties read(Path file) throws IOException {
+    Properties props = new Properties();
+    try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      props.load(r);
+    }
+    return props;
+  }
+
   static RunwayQueues parse(Properties props) {
+    return parse(props, java.util.Set.of());
+  }
+
+  public static RunwayQueues parse(Properties props, java.util.Set<String> otherSettings) {
     record Draft(Map<String, String> remotes, Map<String, String> settings) {}
     Map<String, Draft> drafts = new TreeMap<>();
     for (String key : props.stringPropertyNames()) {
       Matcher m = KEY.matcher(key);
+      Matcher other = OTHER.matcher(key);
+      if (!m.matches() && other.matches() && otherSettings.contains(other.group(2))) {
+        drafts.computeIfAbsent(other.group(1), n -> new Draft(new TreeMap<>(), new TreeMap<>()));
+        continue;
+      }
       if (!m.matches()) {
         throw new IllegalArgumentException("unknown setting '" + key + "'; expected queue.<name>.remote, .branch,"
-            + " .strategy, .push-attempts or .remotes.<alias>");
+            + " .strategy, .push-attempts or .remotes.<alias>"
+            + (otherSettings.isEmpty() ? "" : ", or one of " + new java.util.TreeSet<>(otherSettings)));
       }
       Draft d = drafts.computeIfAbsent(m.group(1), n -> new Draft(new TreeMap<>(), new TreeMap<>()));
       String value = props.getProperty(key).trim();

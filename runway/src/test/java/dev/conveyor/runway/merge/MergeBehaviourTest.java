@@ -211,6 +211,29 @@ class MergeBehaviourTest extends MergerTestBase {
     assertThat(repos.show("main", "src/fork.txt")).isEqualTo("f");
   }
 
+  @Test
+  void changedPathsAndExportServeConflictAnalysisAndBuilds() throws Exception {
+    repos.commit("main", "main moves on", files("README.md", "moved\n"));
+    String head = repos.commit("feature", "main~1", "feature", files("src/app.txt", "ONE\n", "src/lib.txt", null,
+        "bin/run.sh", "#!/bin/sh\necho hi\n"));
+    GitCli.run(repos.work(), "update-index", "--chmod=+x", "bin/run.sh");
+    GitCli.run(repos.work(), "commit", "-q", "--amend", "--no-edit");
+    GitCli.run(repos.work(), "push", "-q", "-f", "origin", "feature");
+    head = GitCli.run(repos.work(), "rev-parse", "HEAD");
+    var queue = queues.find("app").orElseThrow();
+
+    assertThat(merger.changedPaths(queue, java.util.List.of(dev.conveyor.runway.change.ChangeUri.parse(
+        changeUri("feature", head))))).containsExactly("bin/run.sh", "src/app.txt", "src/lib.txt");
+
+    var checked = (MergeOutcome.Succeeded) check(request("c", step("s", Strategy.REBASE, changeUri("feature", head))));
+    var dir = tmp.resolve("tree");
+    assertThat(merger.export(queue, checked.newTip(), dir)).isEqualTo(3);
+    assertThat(Files.readString(dir.resolve("README.md"))).isEqualTo("moved\n");
+    assertThat(Files.readString(dir.resolve("src/app.txt"))).isEqualTo("ONE\n");
+    assertThat(dir.resolve("src/lib.txt")).doesNotExist();
+    assertThat(Files.isExecutable(dir.resolve("bin/run.sh"))).isTrue();
+  }
+
   private String failure(String uri) throws Exception {
     MergeOutcome outcome = merge(request("r", step("s", Strategy.REBASE, uri)));
     assertThat(outcome).isInstanceOf(MergeOutcome.Failed.class);
