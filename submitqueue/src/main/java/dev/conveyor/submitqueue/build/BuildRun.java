@@ -1,0 +1,225 @@
+package dev.conveyor.submitqueue.build;
+
+import dev.conveyor.api.ProtoJson;
+import dev.conveyor.api.runway.MergeRequest;
+import dev.conveyor.api.submitqueue.BuildSignal;
+import dev.conveyor.api.submitqueue.BuildSpec;
+import dev.conveyor.ledger.Ledger;
+import dev.conveyor.ledger.jobs.Completion;
+import dev.conveyor.ledger.jobs.JobErrors;
+import dev.conveyor.ledger.jobs.Outcomes.LeaseGrant;
+import dev.conveyor.messagequeue.stream.IntentId;
+import dev.conveyor.runway.merge.GitMerger;
+import dev.conveyor.runway.merge.MergeOutcome;
+import dev.conveyor.runway.merge.MergePlans;
+import dev.conveyor.runway.merge.MergeRejection;
+import dev.conveyor.submitqueue.config.SubmitQueueConfig;
+import dev.conveyor.submitqueue.config.SubmitQueues;
+import dev.conveyor.submitqueue.pipeline.Signals;
+import dev.conveyor.submitqueue.pipeline.SubmitQueueTopics;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One BUILD job: make the speculative tree with Runway's merger (a dry run: target tip plus the
+ * path's steps), write it to a fresh directory, run the queue's build command there with a timeout,
+ * store its output as it comes, heartbeat, and stop the process tree when the job is cancelled or
+ * the lease is lost. The result and its BuildSignal commit together.
+ */
+final class BuildRun {
+  private static final Logger log = LoggerFactory.getLogger(BuildRun.class);
+  private static final int REASON_TAIL = 2_000;
+
+  private final Ledger ledger;
+  private final Signals signals;
+  private final SubmitQueues queues;
+  private final GitMerger merger;
+  private final LeaseGrant grant;
+  private final Path dir;
+  private final Duration lease;
+
+  BuildRun(Ledger ledger, Signals signals, SubmitQueues queues, GitMerger merger, LeaseGrant grant, Path workRoot,
+      Duration lease) {
+    this.ledger = ledger;
+    this.signals = signals;
+    this.queues = queues;
+    this.merger = merger;
+    this.grant = grant;
+    this.dir = workRoot.resolve(grant.job().id());
+    this.lease = lease;
+  }
+
+  void run() {
+    String jobId = grant.job().id();
+    BuildSpec spec;
+    try {
+      spec = ProtoJson.fromBytes(grant.job().payload(), BuildSpec.getDefaultInstance());
+    } catch (ProtoJson.PayloadException e) {
+      complete(new Completion.Failed("undecodable build spec: " + e.getMessage(), Completion.Disposition.TERMINAL), null);
+      return;
+    }
+    try {
+      ledger.jobs().start(jobId, grant.epoch());
+      SubmitQueueConfig queue = queues.find(spec.getQueue()).orElse(null);
+      if (queue == null) {
+        finish(spec, false, "queue '" + spec.getQueue() + "' is not configured on this build worker");
+        return;
+      }
+      MergeRequest tree = MergeRequest.newBuilder().setId(spec.getPathId()).setQueueName(spec.getQueue())
+          .addAllSteps(spec.getStepsList()).build();
+      MergeOutcome outcome = merger.merge(MergePlans.plan(tree, queues.runway(), true));
+      if (outcome instanceof MergeOutcome.Failed failed) {
+        finish(spec, false, "the speculative tree does not apply: " + failed.reason());
+        return;
+      }
+      merger.export(queue.git(), ((MergeOutcome.Succeeded) outcome).newTip(), dir);
+      runCommand(spec);
+    } catch (MergeRejection e) {
+      finish(spec, false, "the speculative tree does not apply: " + e.describe());
+    } catch (IOException e) {
+      log.warn("build {}: {}; will retry", jobId, e.toString());
+      complete(new Completion.Failed(e.toString(), Completion.Disposition.RETRYABLE), null);
+    } catch (JobErrors.LeaseLostException e) {
+      log.info("build {}: lease lost, stopping", jobId);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      deleteQuietly(dir);
+    }
+  }
+
+  private void runCommand(BuildSpec spec) throws IOException, InterruptedException {
+    String jobId = grant.job().id();
+    Process process = new ProcessBuilder("bash", "-c", spec.getCommand()).directory(dir.toFile())
+        .redirectErrorStream(true).start();
+    process.getOutputStream().close();
+    StringBuilder pending = new StringBuilder();
+    StringBuilder tail = new StringBuilder();
+    Thread reader = new Thread(() -> pump(process.getInputStream(), pending, tail), "build-log-" + jobId);
+    reader.setDaemon(true);
+    reader.start();
+    try {
+      supervise(spec, process, reader, pending, tail);
+    } catch (InterruptedException | RuntimeException e) {
+      kill(process);
+      throw e;
+    }
+  }
+
+  private void supervise(BuildSpec spec, Process process, Thread reader, StringBuilder pending, StringBuilder tail)
+      throws InterruptedException {
+    String jobId = grant.job().id();
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(spec.getTimeoutMs());
+    long beat = Math.max(200, Math.min(2_000, lease.toMillis() / 3));
+    while (!process.waitFor(beat, TimeUnit.MILLISECONDS)) {
+      flushLog(pending);
+      var status = ledger.jobs().renew(jobId, grant.epoch(), lease);
+      if (!status.renewed() || status.cancellationRequested()) {
+        kill(process);
+        reader.join(5_000);
+        flushLog(pending);
+        if (status.renewed()) {
+          complete(new Completion.Cancelled("build cancelled"), null);
+        }
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        kill(process);
+        reader.join(5_000);
+        flushLog(pending);
+        finish(spec, false, "timed out after " + Duration.ofMillis(spec.getTimeoutMs()) + "; last output:\n"
+            + tailOf(tail));
+        return;
+      }
+    }
+    reader.join(5_000);
+    flushLog(pending);
+    int exit = process.exitValue();
+    finish(spec, exit == 0, exit == 0 ? "" : "build command exited " + exit + "; last output:\n" + tailOf(tail));
+  }
+
+  private static void pump(InputStream in, StringBuilder pending, StringBuilder tail) {
+    byte[] buf = new byte[8192];
+    try {
+      for (int n; (n = in.read(buf)) > 0; ) {
+        String s = new String(buf, 0, n, StandardCharsets.UTF_8);
+        synchronized (pending) {
+          pending.append(s);
+          tail.append(s);
+          if (tail.length() > 4 * REASON_TAIL) {
+            tail.delete(0, tail.length() - REASON_TAIL);
+          }
+        }
+      }
+    } catch (IOException e) {
+      // the process was killed; what was read is kept
+    }
+  }
+
+  private static String tailOf(StringBuilder tail) {
+    synchronized (tail) {
+      return tail.length() <= REASON_TAIL ? tail.toString() : tail.substring(tail.length() - REASON_TAIL);
+    }
+  }
+
+  private void flushLog(StringBuilder pending) {
+    String chunk;
+    synchronized (pending) {
+      chunk = pending.toString();
+      pending.setLength(0);
+    }
+    if (!chunk.isEmpty()) {
+      ledger.transact(tx -> {
+        BuildLogs.append(tx, grant.job().id(), chunk);
+        return null;
+      });
+    }
+  }
+
+  private static void kill(Process process) {
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
+    process.destroyForcibly();
+  }
+
+  private void finish(BuildSpec spec, boolean passed, String reason) {
+    BuildSignal signal = BuildSignal.newBuilder().setBatchId(spec.getBatchId()).setQueue(spec.getQueue())
+        .setPathId(spec.getPathId()).setJobId(grant.job().id()).setPassed(passed).setReason(reason).build();
+    complete(passed ? new Completion.Succeeded(null) : new Completion.Failed(reason, Completion.Disposition.TERMINAL),
+        signal);
+  }
+
+  /** Completes the job, and publishes its BuildSignal in the same transaction. */
+  private void complete(Completion completion, BuildSignal signal) {
+    try {
+      ledger.transact(tx -> {
+        ledger.jobs().complete(tx, grant.job().id(), grant.epoch(), completion);
+        if (signal != null) {
+          signals.publish(tx, SubmitQueueTopics.BUILDSIGNAL, signal.getQueue(),
+              IntentId.of(signal.getPathId(), "built"), signal);
+        }
+        return null;
+      });
+    } catch (JobErrors.LeaseLostException e) {
+      log.info("build {}: lease lost before completion; the next holder decides", grant.job().id());
+    }
+  }
+
+  private static void deleteQuietly(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      log.warn("cannot clean build directory {}: {}", dir, e.getMessage());
+    }
+  }
+}

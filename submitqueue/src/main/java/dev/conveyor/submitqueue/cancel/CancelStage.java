@@ -1,0 +1,46 @@
+package dev.conveyor.submitqueue.cancel;
+
+import dev.conveyor.api.submitqueue.BatchInfo;
+import dev.conveyor.api.submitqueue.RequestInfo.State;
+import dev.conveyor.api.submitqueue.RequestSignal;
+import dev.conveyor.ledger.Tx;
+import dev.conveyor.submitqueue.batch.BatchRecord;
+import dev.conveyor.submitqueue.batch.Batches;
+import dev.conveyor.submitqueue.pipeline.Stage;
+import dev.conveyor.submitqueue.pipeline.StageContext;
+import dev.conveyor.submitqueue.pipeline.SubmitQueueTopics;
+import dev.conveyor.submitqueue.request.RequestRecord;
+import dev.conveyor.submitqueue.request.Requests;
+import java.sql.SQLException;
+
+/**
+ * Finishes a cancel the gateway accepted: an unbatched request is CANCELLED at once; a batched one
+ * takes its CANCELLING batch down (builds cancelled, batch CANCELLED) and conclude does the rest.
+ */
+public final class CancelStage extends Stage<RequestSignal> {
+  private final StageContext ctx;
+
+  public CancelStage(StageContext ctx) {
+    super(RequestSignal.getDefaultInstance());
+    this.ctx = ctx;
+  }
+
+  @Override
+  protected void apply(Tx tx, RequestSignal s) throws SQLException {
+    RequestRecord r = Requests.find(tx, s.getRequestId()).orElse(null);
+    if (r == null || r.state() != State.CANCELLING) {
+      return;
+    }
+    if (r.batchId() == null) {
+      Requests.transition(tx, r, State.CANCELLED, r.reason());
+      return;
+    }
+    BatchRecord b = Batches.get(tx, r.batchId());
+    if (b.state() == BatchInfo.State.CANCELLING) {
+      ctx.planner().cancelAll(tx, b.batchId(), "request " + r.requestId() + " was cancelled");
+      if (Batches.transition(tx, b, BatchInfo.State.CANCELLED, "cancelled: request " + r.requestId())) {
+        ctx.signals().batch(tx, SubmitQueueTopics.CONCLUDE, b.queue(), b.batchId(), "cancelled");
+      }
+    }
+  }
+}

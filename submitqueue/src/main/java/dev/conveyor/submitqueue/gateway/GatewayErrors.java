@@ -1,0 +1,41 @@
+package dev.conveyor.submitqueue.gateway;
+
+import com.google.rpc.Code;
+import dev.conveyor.api.ErrorStatus;
+import dev.conveyor.ledger.LedgerException;
+import dev.conveyor.submitqueue.request.RequestRefused;
+import io.grpc.StatusRuntimeException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Maps gateway failures to gRPC statuses with an ErrorInfo reason (the RequestRefused kind). */
+final class GatewayErrors {
+  private static final Logger log = LoggerFactory.getLogger(GatewayErrors.class);
+
+  private GatewayErrors() {}
+
+  static StatusRuntimeException toStatus(Throwable e) {
+    if (e instanceof StatusRuntimeException s) {
+      return s;
+    }
+    if (e instanceof RequestRefused r) {
+      Code code = switch (r.kind()) {
+        case UNKNOWN_QUEUE, REQUEST_NOT_FOUND -> Code.NOT_FOUND;
+        case INVALID_ARGUMENT, INVALID_CHANGE_URI -> Code.INVALID_ARGUMENT;
+        case CHANGE_ALREADY_QUEUED -> Code.ALREADY_EXISTS;
+        case ALREADY_TERMINAL, BATCH_MERGING -> Code.FAILED_PRECONDITION;
+      };
+      return r.holder() == null ? ErrorStatus.of(code, r.kind().name(), r.getMessage())
+          : ErrorStatus.of(code, r.kind().name(), r.getMessage(), "holder", r.holder());
+    }
+    if (e instanceof IllegalArgumentException) {
+      return ErrorStatus.of(Code.INVALID_ARGUMENT, "INVALID_ARGUMENT", e.getMessage());
+    }
+    if (e instanceof LedgerException) {
+      log.warn("ledger failure: {}", e.getMessage());
+      return ErrorStatus.of(Code.UNAVAILABLE, "LEDGER_UNAVAILABLE", e.getMessage());
+    }
+    log.error("unexpected gateway failure", e);
+    return ErrorStatus.of(Code.INTERNAL, "INTERNAL", "internal error: " + e.getClass().getSimpleName());
+  }
+}

@@ -1,0 +1,50 @@
+package dev.conveyor.submitqueue.speculate;
+
+import dev.conveyor.ledger.Tx;
+import dev.conveyor.submitqueue.speculate.PathRecord.PathState;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Speculative paths and their builds, in the caller's transaction. */
+public final class Paths {
+  private static final String COLUMNS = "path_id, batch_id, assumptions, state, job_id, reason";
+
+  private Paths() {}
+
+  public static void insertBuilding(Tx tx, String batchId, Map<String, Boolean> assumptions, String jobId)
+      throws SQLException {
+    long now = tx.nowMillis();
+    tx.update("INSERT INTO sq_paths (path_id, batch_id, assumptions, state, job_id, reason, created_at, updated_at)"
+        + " VALUES (?, ?, ?, 'BUILDING', ?, NULL, ?, ?)", PathRecord.idOf(batchId, assumptions), batchId,
+        PathRecord.encode(assumptions), jobId, now, now);
+  }
+
+  public static Optional<PathRecord> find(Tx tx, String pathId) throws SQLException {
+    return tx.queryOne("SELECT " + COLUMNS + " FROM sq_paths WHERE path_id = ?", Paths::row, pathId);
+  }
+
+  public static List<PathRecord> forBatch(Tx tx, String batchId) throws SQLException {
+    return tx.query("SELECT " + COLUMNS + " FROM sq_paths WHERE batch_id = ? ORDER BY created_at, path_id", Paths::row,
+        batchId);
+  }
+
+  /** Ends a BUILDING path; false when it already ended (a redelivered signal, or a cancel that came first). */
+  public static boolean finish(Tx tx, String pathId, PathState to, String reason) throws SQLException {
+    return tx.update("UPDATE sq_paths SET state = ?, reason = ?, updated_at = ? WHERE path_id = ? AND state = 'BUILDING'",
+        to.name(), reason, tx.nowMillis(), pathId) == 1;
+  }
+
+  /** Builds running for the queue: what counts against its build budget. */
+  public static long building(Tx tx, String queue) throws SQLException {
+    return tx.queryLong("SELECT COUNT(*) FROM sq_paths p JOIN sq_batches b ON b.batch_id = p.batch_id"
+        + " WHERE b.queue = ? AND p.state = 'BUILDING'", queue);
+  }
+
+  private static PathRecord row(ResultSet rs) throws SQLException {
+    return new PathRecord(rs.getString(1), rs.getString(2), PathRecord.decode(rs.getString(3)),
+        PathState.valueOf(rs.getString(4)), rs.getString(5), rs.getString(6));
+  }
+}

@@ -1,0 +1,70 @@
+package dev.conveyor.submitqueue.start;
+
+import dev.conveyor.api.base.Strategy;
+import dev.conveyor.ledger.Tx;
+import dev.conveyor.runway.change.ChangeUri;
+import dev.conveyor.runway.change.InvalidChangeUriException;
+import dev.conveyor.submitqueue.config.SubmitQueues;
+import dev.conveyor.submitqueue.pipeline.Signals;
+import dev.conveyor.submitqueue.pipeline.SubmitQueueTopics;
+import dev.conveyor.submitqueue.request.RequestRecord;
+import dev.conveyor.submitqueue.request.RequestRefused;
+import dev.conveyor.submitqueue.request.RequestRefused.Kind;
+import dev.conveyor.submitqueue.request.Requests;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Accepts a land request: the queue must exist, every change URI must parse, and no live request may
+ * hold the same change. The request is stored STARTED and handed to the start stage in one
+ * transaction, so an accepted request is never lost and a refused one leaves nothing.
+ */
+public final class Admission {
+  private final SubmitQueues queues;
+  private final Signals signals;
+
+  public Admission(SubmitQueues queues, Signals signals) {
+    this.queues = queues;
+    this.signals = signals;
+  }
+
+  /** Checks the input before any transaction; answers the canonical URIs. */
+  public List<String> validate(String queue, List<String> uris, Strategy strategy) {
+    if (queue == null || queue.isBlank()) {
+      throw new RequestRefused(Kind.INVALID_ARGUMENT, "field 'queue' must not be empty");
+    }
+    if (queues.find(queue).isEmpty()) {
+      throw new RequestRefused(Kind.UNKNOWN_QUEUE, "unknown queue '" + queue + "'; configured queues: "
+          + queues.names());
+    }
+    if (uris.isEmpty()) {
+      throw new RequestRefused(Kind.INVALID_ARGUMENT, "field 'change.uris' must name at least one change URI");
+    }
+    if (strategy == Strategy.UNRECOGNIZED) {
+      throw new RequestRefused(Kind.INVALID_ARGUMENT, "field 'strategy' is not a known strategy");
+    }
+    List<String> canonical = new ArrayList<>();
+    for (String uri : uris) {
+      try {
+        canonical.add(ChangeUri.parse(uri).toString());
+      } catch (InvalidChangeUriException e) {
+        throw new RequestRefused(Kind.INVALID_CHANGE_URI, e.getMessage());
+      }
+    }
+    return canonical;
+  }
+
+  public RequestRecord land(Tx tx, String queue, List<String> canonicalUris, Strategy strategy) throws SQLException {
+    var holder = Requests.liveHolder(tx, queue, canonicalUris);
+    if (holder.isPresent()) {
+      throw new RequestRefused(Kind.CHANGE_ALREADY_QUEUED, "the change is already held by live request "
+          + holder.get().requestId() + " (" + holder.get().state() + "); land it again once that one has ended",
+          holder.get().requestId());
+    }
+    long n = Requests.allocate(tx, queue);
+    RequestRecord r = Requests.create(tx, queue, n, canonicalUris, strategy);
+    signals.request(tx, SubmitQueueTopics.START, queue, r.requestId());
+    return r;
+  }
+}

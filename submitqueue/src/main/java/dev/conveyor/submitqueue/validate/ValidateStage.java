@@ -1,0 +1,83 @@
+package dev.conveyor.submitqueue.validate;
+
+import dev.conveyor.api.ProtoJson;
+import dev.conveyor.api.runway.MergeRequest;
+import dev.conveyor.api.runway.MergeStep;
+import dev.conveyor.api.submitqueue.RequestInfo.State;
+import dev.conveyor.api.submitqueue.RequestSignal;
+import dev.conveyor.messagequeue.consume.Delivery;
+import dev.conveyor.messagequeue.consume.MessageHandler;
+import dev.conveyor.messagequeue.consume.Outcome;
+import dev.conveyor.messagequeue.stream.IntentId;
+import dev.conveyor.runway.change.ChangeUri;
+import dev.conveyor.runway.change.InvalidChangeUriException;
+import dev.conveyor.runway.merge.MergeRejection;
+import dev.conveyor.runway.service.RunwayTopics;
+import dev.conveyor.submitqueue.config.SubmitQueueConfig;
+import dev.conveyor.submitqueue.pipeline.StageContext;
+import dev.conveyor.submitqueue.request.RequestRecord;
+import dev.conveyor.submitqueue.request.Requests;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Learns which paths the change touches (for conflict analysis) and asks Runway whether it applies
+ * to the target: the full MergeRequest goes to Runway's check topic with the request id as the
+ * correlation id. A change Runway cannot even fetch fails the request here.
+ */
+public final class ValidateStage implements MessageHandler {
+  private final StageContext ctx;
+
+  public ValidateStage(StageContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public Outcome handle(Delivery delivery) {
+    RequestSignal s;
+    try {
+      s = delivery.payloadAs(RequestSignal.getDefaultInstance());
+    } catch (ProtoJson.PayloadException e) {
+      return Outcome.reject(e.getMessage());
+    }
+    RequestRecord r = ctx.ledger().transact(tx -> Requests.find(tx, s.getRequestId())).orElse(null);
+    if (r == null || r.state() != State.STARTED) {
+      return Outcome.ack();
+    }
+    SubmitQueueConfig queue = ctx.queue(r.queue());
+    Set<String> paths;
+    try {
+      List<ChangeUri> uris = new ArrayList<>();
+      for (String uri : r.uris()) {
+        uris.add(ChangeUri.parse(uri));
+      }
+      paths = ctx.merger().changedPaths(queue.git(), uris);
+    } catch (InvalidChangeUriException | MergeRejection e) {
+      String reason = e instanceof MergeRejection m ? m.describe() : e.getMessage();
+      return Outcome.ack(tx -> fail(tx, r.requestId(), reason));
+    } catch (IOException e) {
+      return Outcome.nack("cannot fetch the change: " + e.getMessage());
+    }
+    MergeRequest check = MergeRequest.newBuilder().setId(r.requestId()).setQueueName(r.queue())
+        .addSteps(MergeStep.newBuilder().setStepId(r.requestId()).setChange(r.change()).setStrategy(r.strategy()))
+        .build();
+    return Outcome.ack(tx -> {
+      RequestRecord now = Requests.get(tx, r.requestId());
+      if (now.state() != State.STARTED) {
+        return;
+      }
+      Requests.setPaths(tx, r.requestId(), paths);
+      ctx.signals().publish(tx, RunwayTopics.CHECK, r.queue(), IntentId.of(r.requestId(), RunwayTopics.CHECK.value()),
+          check);
+    });
+  }
+
+  private static void fail(dev.conveyor.ledger.Tx tx, String requestId, String reason) throws java.sql.SQLException {
+    RequestRecord now = Requests.get(tx, requestId);
+    if (now.state() == State.STARTED) {
+      Requests.transition(tx, now, State.ERROR, "invalid change: " + reason);
+    }
+  }
+}
