@@ -1,0 +1,188 @@
+package dev.conveyor.submitqueue;
+
+import static dev.conveyor.runway.testing.GitRepos.changeUri;
+import static dev.conveyor.runway.testing.GitRepos.files;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.conveyor.api.ErrorStatus;
+import dev.conveyor.api.base.Change;
+import dev.conveyor.api.submitqueue.CancelRequest;
+import dev.conveyor.api.submitqueue.LandRequest;
+import dev.conveyor.api.submitqueue.RequestInfo.State;
+import dev.conveyor.ledger.testing.LedgerTestBase;
+import dev.conveyor.runway.testing.GitCli;
+import dev.conveyor.submitqueue.config.SubmitQueueConfig;
+import dev.conveyor.submitqueue.pipeline.StageDecorator;
+import dev.conveyor.submitqueue.testing.SubmitQueueHarness;
+import io.grpc.StatusRuntimeException;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Through the gateway, real repositories and real builds: the request lifecycle end to end. */
+public abstract class EndToEndContract extends LedgerTestBase {
+  @TempDir
+  Path tmp;
+
+  SubmitQueueHarness sq;
+
+  SubmitQueueHarness start(StageDecorator decorator, int budget) {
+    sq = new SubmitQueueHarness(tmp, ledger, decorator, budget, SubmitQueueConfig.ConflictAnalyzer.PATHS);
+    return sq;
+  }
+
+  SubmitQueueHarness start() {
+    return start(StageDecorator.NONE, 4);
+  }
+
+  @AfterEach
+  void stop() {
+    if (sq != null) {
+      sq.close();
+    }
+  }
+
+  private static final String APP = "one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\n";
+
+  @Test
+  void happyPathLandsWithEachStatusOnceInHistory() {
+    start();
+    String head = sq.repos.commit("feature", "main", "feature", files("docs/guide.txt", "better guide\n"));
+
+    String id = sq.land(changeUri("feature", head));
+
+    assertThat(id).isEqualTo("app/1");
+    assertThat(sq.awaitTerminal(id).getState()).isEqualTo(State.LANDED);
+    assertThat(sq.history(id)).containsExactly(State.STARTED, State.VALIDATED, State.BATCHED, State.LANDED);
+    assertThat(sq.repos.tip("main")).isEqualTo(head);
+    assertThat(sq.status(id).getBatch().getState().name()).isEqualTo("SUCCEEDED");
+  }
+
+  @Test
+  void gatewayRefusesBadInputPrecisely() throws Exception {
+    // builds wait, so the first request is still live when the same change is landed again
+    start();
+    String head = sq.repos.commit("feature", "main", "feature", files("docs/guide.txt", "x\n"));
+    sq.holdBuilds();
+
+    assertThatThrownBy(() -> sq.gateway.land(LandRequest.newBuilder().setQueue("nope")
+        .setChange(Change.newBuilder().addUris(changeUri("feature", head))).build()))
+        .satisfies(e -> assertThat(ErrorStatus.reasonOf(e)).isEqualTo("UNKNOWN_QUEUE"))
+        .hasMessageContaining("NOT_FOUND").hasMessageContaining("unknown queue 'nope'");
+    assertThatThrownBy(() -> sq.land("feature@" + head))
+        .satisfies(e -> assertThat(ErrorStatus.reasonOf(e)).isEqualTo("INVALID_CHANGE_URI"))
+        .hasMessageContaining("INVALID_ARGUMENT");
+    String first = sq.land(changeUri("feature", head));
+    assertThatThrownBy(() -> sq.land(changeUri("feature", head)))
+        .isInstanceOf(StatusRuntimeException.class)
+        .satisfies(e -> assertThat(ErrorStatus.infoOf(e).getMetadataMap()).containsEntry("holder", first))
+        .hasMessageContaining("ALREADY_EXISTS");
+    sq.gateway.cancel(CancelRequest.newBuilder().setRequestId(first).build());
+    assertThat(sq.awaitTerminal(first).getState()).isEqualTo(State.CANCELLED);
+    String second = sq.land(changeUri("feature", head));
+    assertThat(second).isEqualTo("app/2");
+  }
+
+  @Test
+  void checkFailureEndsInErrorWithRunwaysReasonAndIsNotDeadLettered() {
+    start();
+    String head = sq.repos.commit("clash", "main", "clash", files("src/app.txt", "uno\n" + APP.substring(4)));
+    sq.repos.commit("main", "main", "main edits", files("src/app.txt", "eins\n" + APP.substring(4)));
+
+    String id = sq.land(changeUri("clash", head));
+
+    var info = sq.awaitTerminal(id);
+    assertThat(info.getState()).isEqualTo(State.ERROR);
+    assertThat(info.getReason()).contains("does not apply", "src/app.txt");
+    assertThat(sq.streams.deadLetters().list("runway-check-signal", 0, 10)).isEmpty();
+  }
+
+  @Test
+  void twoChangesEditingTheSameLinesFirstLandsSecondFails() {
+    start();
+    String a = sq.repos.commit("a", "main", "a", files("src/app.txt", "ONE-A\n" + APP.substring(4)));
+    String b = sq.repos.commit("b", "main", "b", files("src/app.txt", "ONE-B\n" + APP.substring(4)));
+
+    String ra = sq.land(changeUri("a", a));
+    String rb = sq.land(changeUri("b", b));
+
+    assertThat(sq.awaitTerminal(ra).getState()).isEqualTo(State.LANDED);
+    var second = sq.awaitTerminal(rb);
+    assertThat(second.getState()).isEqualTo(State.ERROR);
+    assertThat(sq.status(rb).getBatch().getDependsOnList()).containsExactly(sq.status(ra).getRequest().getBatchId());
+    assertThat(sq.repos.show("main", "src/app.txt")).startsWith("ONE-A");
+    assertThat(sq.repos.count("main")).isEqualTo(2);
+  }
+
+  @Test
+  void aStackOfThreeLandsInOrderInOneRefUpdate() {
+    start();
+    String a = sq.repos.commit("stack", "main", "s1", files("docs/one.txt", "1\n"));
+    String b = sq.repos.commit("stack", "s2", files("docs/two.txt", "2\n"));
+    String c = sq.repos.commit("stack", "s3", files("docs/three.txt", "3\n"));
+    int updates = sq.repos.mainUpdates();
+
+    String id = sq.land(changeUri("stack", a), changeUri("stack", b), changeUri("stack", c));
+
+    assertThat(sq.awaitTerminal(id).getState()).isEqualTo(State.LANDED);
+    assertThat(sq.repos.mainUpdates()).isEqualTo(updates + 1);
+    assertThat(GitCli.run(sq.repos.origin(), "log", "--format=%s", "-3", "main")).isEqualTo("s3\ns2\ns1");
+  }
+
+  @Test
+  void resubmittingALandedChangeIsRefusedAsStale() {
+    start();
+    String head = sq.repos.commit("feature", "main", "feature", files("docs/guide.txt", "better\n"));
+    assertThat(sq.awaitTerminal(sq.land(changeUri("feature", head))).getState()).isEqualTo(State.LANDED);
+
+    var again = sq.awaitTerminal(sq.land(changeUri("feature", head)));
+
+    assertThat(again.getState()).isEqualTo(State.ERROR);
+    assertThat(again.getReason()).contains("stale");
+  }
+
+  @Test
+  void aBrokenChangeNeverReachesTheTargetAndDoesNotBlockOthers() {
+    start();
+    String broken = sq.repos.commit("broken", "main", "broken", files("src/app.txt", "ONE\n" + APP.substring(4),
+        "BROKEN", "yes\n"));
+    String dependent = sq.repos.commit("dependent", "main", "dependent", files("src/app.txt",
+        APP.replace("eight", "EIGHT")));
+    String independent = sq.repos.commit("independent", "main", "independent", files("docs/guide.txt", "new\n"));
+
+    String rBroken = sq.land(changeUri("broken", broken));
+    String rDependent = sq.land(changeUri("dependent", dependent));
+    String rIndependent = sq.land(changeUri("independent", independent));
+
+    var b = sq.awaitTerminal(rBroken);
+    assertThat(b.getState()).isEqualTo(State.ERROR);
+    assertThat(b.getReason()).contains("build failed", "exited 3");
+    assertThat(sq.awaitTerminal(rDependent).getState()).as("re-planned after its dependency failed")
+        .isEqualTo(State.LANDED);
+    assertThat(sq.awaitTerminal(rIndependent).getState()).isEqualTo(State.LANDED);
+    assertThat(GitCli.run(sq.repos.origin(), "ls-tree", "--name-only", "main")).doesNotContain("BROKEN");
+    assertThat(sq.repos.show("main", "src/app.txt")).contains("EIGHT").startsWith("one");
+  }
+
+  @Test
+  void aDependentWaitsForItsDependencysMergeAndLandsAfterIt() throws Exception {
+    start();
+    String a = sq.repos.commit("a", "main", "a", files("src/app.txt", "ONE\n" + APP.substring(4)));
+    String b = sq.repos.commit("b", "main", "b", files("src/app.txt", APP.replace("eight", "EIGHT")));
+
+    String ra = sq.land(changeUri("a", a));
+    String rb = sq.land(changeUri("b", b));
+
+    assertThat(sq.awaitTerminal(rb).getState()).isEqualTo(State.LANDED);
+    assertThat(sq.state(ra)).isEqualTo(State.LANDED);
+    assertThat(GitCli.run(sq.repos.origin(), "log", "--format=%s", "-2", "main")).isEqualTo("b\na");
+    assertThat(sq.repos.show("main", "src/app.txt")).startsWith("ONE").contains("EIGHT");
+  }
+
+  List<State> states(String id) {
+    return sq.history(id);
+  }
+}
