@@ -53,9 +53,45 @@ public final class StageDeadLetters {
     };
   }
 
+  /**
+   * A Runway merge result that could not be processed still says what happened to the target, so
+   * it decides the batch (a merged batch must not be reported failed); anything else fails it.
+   */
+  public static DeadLetterReconciler mergeResults(StageContext ctx) {
+    return (tx, letter) -> {
+      dev.conveyor.api.runway.MergeResult result;
+      try {
+        result = ProtoJson.fromBytes(letter.getPayload().toByteArray(),
+            dev.conveyor.api.runway.MergeResult.getDefaultInstance());
+      } catch (ProtoJson.PayloadException e) {
+        String batchId = field(letter, "id");
+        if (batchId != null) {
+          failBatch(tx, ctx, batchId, letter);
+        }
+        return;
+      }
+      BatchRecord b = Batches.find(tx, result.getId()).orElse(null);
+      if (b == null) {
+        return;
+      }
+      if (b.state() == BatchInfo.State.MERGING
+          && result.getOutcome() == dev.conveyor.api.runway.Outcome.SUCCEEDED) {
+        if (Batches.transition(tx, b, BatchInfo.State.SUCCEEDED, null)) {
+          ConcludeStage.conclude(tx, ctx, Batches.get(tx, b.batchId()));
+        }
+        return;
+      }
+      failBatch(tx, ctx, b.batchId(), letter);
+    };
+  }
+
   private static void failBatch(Tx tx, StageContext ctx, String batchId, DeadLetter letter) throws SQLException {
     BatchRecord b = Batches.find(tx, batchId).orElse(null);
-    if (b == null || b.terminal()) {
+    if (b == null) {
+      return;
+    }
+    if (b.terminal()) {
+      ConcludeStage.conclude(tx, ctx, b); // the outcome stands; its members may not have heard of it yet
       return;
     }
     if (Batches.transition(tx, b, BatchInfo.State.FAILED, reason(letter))) {

@@ -88,7 +88,7 @@ public final class SubmitQueuePipeline implements AutoCloseable {
     p.stage(streams, options, decorator, SubmitQueueTopics.MERGE, "merge", new MergeStage(ctx),
         StageDeadLetters.batchScoped(ctx, "batch_id"));
     p.stage(streams, options, decorator, RunwayTopics.MERGE_SIGNAL, "mergesignal", new MergeSignalStage(ctx),
-        StageDeadLetters.batchScoped(ctx, "id"));
+        StageDeadLetters.mergeResults(ctx));
     p.stage(streams, options, decorator, SubmitQueueTopics.CONCLUDE, "conclude", new ConcludeStage(ctx),
         StageDeadLetters.batchScoped(ctx, "batch_id"));
     sweeper.scheduleWithFixedDelay(p::sweep, SWEEP_INTERVAL.toMillis(), SWEEP_INTERVAL.toMillis(),
