@@ -8,6 +8,7 @@ import dev.conveyor.app.serve.ServeCommand;
 import dev.conveyor.app.jobs.JobsCommand;
 import dev.conveyor.app.queue.QueueCommand;
 import dev.conveyor.app.runway.RunwayCommand;
+import dev.conveyor.app.mergequeue.MergeQueueCommands;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -17,7 +18,9 @@ import picocli.CommandLine.Command;
     version = "conveyor 0.1.0",
     description = "Durable asynchronous work on one ledger: leased jobs, idempotent results, streams.",
     subcommands = {DemoCommand.class, ServeCommand.class, CaptureCommand.class, WorkerCommand.class, JobsCommand.class,
-        QueueCommand.class, RunwayCommand.class, CommandLine.HelpCommand.class},
+        QueueCommand.class, RunwayCommand.class,
+        MergeQueueCommands.Land.class, MergeQueueCommands.Status.class, MergeQueueCommands.ListRequests.class,
+        MergeQueueCommands.Watch.class, MergeQueueCommands.Cancel.class, CommandLine.HelpCommand.class},
     footer = {"", "Ledger: --ledger URL or CONVEYOR_LEDGER; default sqlite:conveyor-data/conveyor.db.",
         "Run 'conveyor help COMMAND' for a command's options."})
 public final class Main implements Runnable {

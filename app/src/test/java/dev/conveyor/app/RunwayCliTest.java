@@ -16,7 +16,6 @@ import dev.conveyor.app.wiring.Topics;
 import dev.conveyor.messagequeue.consume.ConsumerOptions;
 import dev.conveyor.messagequeue.stream.Streams;
 import dev.conveyor.reconcile.planning.CapturePlanner;
-import dev.conveyor.runway.queue.RunwayQueues;
 import dev.conveyor.runway.service.RunwayTopics;
 import dev.conveyor.runway.testing.GitRepos;
 import java.io.ByteArrayOutputStream;
@@ -113,7 +112,7 @@ class RunwayCliTest {
     Files.writeString(queues, "queue.app.remote=" + repos.originUrl() + "\n");
     var config = new ControlPlane.Config("sqlite:" + data.resolve("conveyor.db"), data, "127.0.0.1", 0,
         ControlPlane.AuthMode.NONE, null, "conveyor", false, 1, new CapturePlanner.Limits(2, 1L << 30),
-        RunwayQueues.load(queues));
+        dev.conveyor.submitqueue.config.SubmitQueues.load(queues), 0);
     AtomicReference<MergeResult> result = new AtomicReference<>();
     try (ControlPlane plane = ControlPlane.start(config); Streams streams = new Streams(plane.ledger(), Topics.registry())) {
       assertThat(plane.runsRunway()).isTrue();

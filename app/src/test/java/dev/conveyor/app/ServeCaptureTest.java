@@ -41,7 +41,7 @@ class ServeCaptureTest {
 
   private ControlPlane.Config config(Path data, String bind, ControlPlane.AuthMode auth) {
     return new ControlPlane.Config("sqlite:" + data.resolve("conveyor.db"), data, bind, 0, auth, null, "conveyor",
-        true, 2, new CapturePlanner.Limits(2, 1L << 30), null);
+        true, 2, new CapturePlanner.Limits(2, 1L << 30), null, 0);
   }
 
   @Test

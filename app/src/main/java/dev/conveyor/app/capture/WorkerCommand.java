@@ -17,7 +17,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "worker", mixinStandardHelpOptions = true, description = "Run a remote worker.",
-    subcommands = {WorkerCommand.Capture.class})
+    subcommands = {WorkerCommand.Capture.class, dev.conveyor.app.mergequeue.BuildWorkerCommand.class})
 public final class WorkerCommand implements Runnable {
 
   @Override

@@ -30,7 +30,7 @@ final class CaptureTour {
     SampleTable.write(tableDir, 6, 5_000);
     out.println("  capture   wrote a sample table: 6 Parquet files, 30,000 orders, in " + tableDir);
     try (ControlPlane plane = ControlPlane.start(new ControlPlane.Config(ledgerUrl, dataDir, "127.0.0.1", 0,
-        ControlPlane.AuthMode.LOCAL, null, "conveyor", true, 2, new CapturePlanner.Limits(2, 1L << 30), null))) {
+        ControlPlane.AuthMode.LOCAL, null, "conveyor", true, 2, new CapturePlanner.Limits(2, 1L << 30), null, 0))) {
       out.println("  capture   control plane on 127.0.0.1:" + plane.port() + " with an in-process capture worker");
       var channel = NettyChannelBuilder.forAddress("127.0.0.1", plane.port()).usePlaintext().build();
       try {

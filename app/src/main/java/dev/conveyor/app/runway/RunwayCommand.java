@@ -126,7 +126,7 @@ public final class RunwayCommand implements Runnable {
             "write one (see 'conveyor runway merge --help') or pass --queues FILE");
       }
       Table table = new Table("QUEUE", "REMOTE", "BRANCH", "DEFAULT", "PUSH ATTEMPTS", "OTHER REMOTES");
-      for (var q : RunwayQueues.load(f).all()) {
+      for (var q : RunwayQueues.load(f, dev.conveyor.submitqueue.config.SubmitQueues.SETTINGS).all()) {
         table.row(q.name(), q.origin(), q.branch(), q.defaultStrategy(), q.pushAttempts(),
             q.remotes().keySet().stream().filter(a -> !a.equals("origin")).sorted().toList());
       }

@@ -41,15 +41,16 @@ public final class RunwayQueuesOption {
       throw new UserError("no Runway queue configuration at " + f,
           "pass --queues FILE, or --remote URL [--branch B] to define the queue on the command line");
     }
-    return RunwayQueues.load(f);
+    return RunwayQueues.load(f, dev.conveyor.submitqueue.config.SubmitQueues.SETTINGS);
   }
 
-  /** The queues of a server: none (Runway off) unless a file is given or the default one exists. */
-  public static RunwayQueues loadIfPresent(Path file, Path dataDir) throws IOException {
+  /** The queues of a server: none (merge queue off) unless a file is given or the default one exists. */
+  public static dev.conveyor.submitqueue.config.SubmitQueues loadIfPresent(Path file, Path dataDir)
+      throws IOException {
     Path f = file != null ? file : defaultFile(dataDir);
     if (file == null && !Files.exists(f)) {
       return null;
     }
-    return RunwayQueues.load(f);
+    return dev.conveyor.submitqueue.config.SubmitQueues.load(f);
   }
 }

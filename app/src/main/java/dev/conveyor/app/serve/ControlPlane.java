@@ -1,6 +1,8 @@
 package dev.conveyor.app.serve;
 
 import dev.conveyor.app.cli.ErrorReporter.UserError;
+import dev.conveyor.app.mergequeue.MergeQueueNode;
+import dev.conveyor.submitqueue.config.SubmitQueues;
 import dev.conveyor.api.reconcile.ReconcileExecutorControlGrpc;
 import dev.conveyor.capture.worker.CaptureWorker;
 import dev.conveyor.ledger.Ledger;
@@ -44,7 +46,7 @@ public final class ControlPlane implements AutoCloseable {
 
   public record Config(String ledgerUrl, Path dataDir, String bind, int port, AuthMode auth, String oidcIssuer,
       String oidcAudience, boolean captureWorker, int captureParallelism, CapturePlanner.Limits limits,
-      dev.conveyor.runway.queue.RunwayQueues runwayQueues) {}
+      SubmitQueues queues, int buildParallelism) {}
 
   private final Ledger ledger;
   private final Server server;
@@ -52,7 +54,7 @@ public final class ControlPlane implements AutoCloseable {
   private final LocalToken localToken;
   private ManagedChannel workerChannel;
   private CaptureWorker worker;
-  private dev.conveyor.app.runway.RunwayNode runway;
+  private MergeQueueNode mergeQueue;
 
   private ControlPlane(Ledger ledger, Server server, ScheduledExecutorService loops, LocalToken localToken) {
     this.ledger = ledger;
@@ -68,6 +70,7 @@ public final class ControlPlane implements AutoCloseable {
           "use --auth local or --auth oidc, or bind to 127.0.0.1");
     }
     Ledger ledger = Ledger.open(c.ledgerUrl());
+    MergeQueueNode mergeQueue = null;
     try {
       LocalToken local = c.auth() == AuthMode.LOCAL ? LocalToken.inDataDirectory(c.dataDir()) : null;
       TokenRoles roles = switch (c.auth()) {
@@ -78,11 +81,16 @@ public final class ControlPlane implements AutoCloseable {
       CaptureTables tables = new CaptureTables(ledger);
       CapturePlanner planner = new CapturePlanner(ledger, tables, c.limits());
       BearerAuthInterceptor auth = roles == null ? null
-          : new BearerAuthInterceptor(roles, BearerAuthInterceptor.RECONCILE_ROLES);
-      Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, c.port()))
+          : new BearerAuthInterceptor(roles, BearerAuthInterceptor.SERVICE_ROLES);
+      mergeQueue = c.queues() == null ? null : MergeQueueNode.start(ledger, c.queues(), c.dataDir(),
+          "serve-" + ProcessHandle.current().pid(), c.buildParallelism());
+      NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(address, c.port()))
           .addService(secured(new ReconcileControlService(ledger, tables, planner), auth))
-          .addService(secured(new ReconcileExecutorService(ledger, 256), auth))
-          .build().start();
+          .addService(secured(new ReconcileExecutorService(ledger, 256), auth));
+      if (mergeQueue != null && mergeQueue.gateway() != null) {
+        builder.addService(secured(mergeQueue.gateway(), auth));
+      }
+      Server server = builder.build().start();
       ScheduledExecutorService loops = Executors.newScheduledThreadPool(2, r -> {
         Thread t = new Thread(r, "control-plane-loop");
         t.setDaemon(true);
@@ -96,12 +104,12 @@ public final class ControlPlane implements AutoCloseable {
       if (c.captureWorker() && c.auth() != AuthMode.OIDC) {
         plane.startWorker(c.captureParallelism());
       }
-      if (c.runwayQueues() != null) {
-        plane.runway = dev.conveyor.app.runway.RunwayNode.start(ledger, c.runwayQueues(), c.dataDir(),
-            "serve-" + ProcessHandle.current().pid());
-      }
+      plane.mergeQueue = mergeQueue;
       return plane;
     } catch (IOException | RuntimeException e) {
+      if (mergeQueue != null) {
+        mergeQueue.close();
+      }
       ledger.close();
       throw e;
     }
@@ -142,7 +150,11 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   public boolean runsRunway() {
-    return runway != null;
+    return mergeQueue != null;
+  }
+
+  public boolean runsSubmitQueue() {
+    return mergeQueue != null && mergeQueue.runsSubmitQueue();
   }
 
   public Ledger ledger() {
@@ -155,8 +167,8 @@ public final class ControlPlane implements AutoCloseable {
     if (worker != null) {
       worker.close();
     }
-    if (runway != null) {
-      runway.close();
+    if (mergeQueue != null) {
+      mergeQueue.close();
     }
     if (workerChannel != null) {
       workerChannel.shutdownNow();

@@ -48,14 +48,20 @@ public final class ServeCommand implements Callable<Integer> {
   long maxBytes;
 
   @Option(names = "--queues", paramLabel = "FILE",
-      description = "Run Runway for the merge queues in FILE (default: <data-dir>/queues.properties if present).")
+      description = "Run the merge queue (Runway, and SubmitQueue for queues with a build command) for the queues in"
+          + " FILE (default: <data-dir>/queues.properties if present).")
   Path runwayQueues;
+
+  @Option(names = "--build-parallelism", defaultValue = "2",
+      description = "Builds the in-process build worker runs at once; 0 runs none (default: ${DEFAULT-VALUE}).")
+  int buildParallelism;
 
   @Override
   public Integer call() throws Exception {
     var queues = dev.conveyor.app.runway.RunwayQueuesOption.loadIfPresent(runwayQueues, dataDir);
     ControlPlane plane = ControlPlane.start(new ControlPlane.Config(ledgerOption.url(), dataDir, bind, port, auth,
-        oidcIssuer, oidcAudience, !noCaptureWorker, captureParallelism, new CapturePlanner.Limits(maxFiles, maxBytes), queues));
+        oidcIssuer, oidcAudience, !noCaptureWorker, captureParallelism, new CapturePlanner.Limits(maxFiles, maxBytes), queues,
+        buildParallelism));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       System.out.println("conveyor: shutting down (finishing in-flight calls)");
@@ -65,8 +71,9 @@ public final class ServeCommand implements Callable<Integer> {
     System.out.println("conveyor: serving on " + bind + ":" + plane.port() + " — ledger " + plane.ledger().url()
         + ", auth " + auth + (auth == ControlPlane.AuthMode.LOCAL ? " (token in " + dataDir.resolve("local-token") + ")" : "")
         + (noCaptureWorker ? "" : ", in-process capture worker on")
-        + (queues == null ? ", Runway off (no " + dev.conveyor.app.runway.RunwayQueuesOption.defaultFile(dataDir) + ")"
-            : ", Runway serving queues " + queues.names()));
+        + (queues == null ? ", merge queue off (no " + dev.conveyor.app.runway.RunwayQueuesOption.defaultFile(dataDir) + ")"
+            : ", Runway serving queues " + queues.runway().names()
+                + (queues.all().isEmpty() ? "" : ", SubmitQueue serving " + queues.names())));
     System.out.println("conveyor: try 'conveyor capture add-table NAME DIR' then 'conveyor capture start NAME'");
     stopped.await();
     return 0;

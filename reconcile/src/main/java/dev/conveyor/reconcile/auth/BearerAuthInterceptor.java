@@ -20,11 +20,13 @@ public final class BearerAuthInterceptor implements ServerInterceptor {
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   public static final String WORKER_ROLE = "reconcile-worker";
   public static final String ADMIN_ROLE = "reconcile-admin";
+  public static final String SUBMITQUEUE_ROLE = "submitqueue-user";
 
-  /** The role each reconcile service demands, by gRPC service name. */
-  public static final Map<String, String> RECONCILE_ROLES = Map.of(
+  /** The role each service demands, by gRPC service name. */
+  public static final Map<String, String> SERVICE_ROLES = Map.of(
       "conveyor.reconcile.ReconcileExecutorControl", WORKER_ROLE,
-      "conveyor.reconcile.ReconcileControl", ADMIN_ROLE);
+      "conveyor.reconcile.ReconcileControl", ADMIN_ROLE,
+      "conveyor.submitqueue.Gateway", SUBMITQUEUE_ROLE);
 
   private final TokenRoles validator;
   private final Map<String, String> roleByService;

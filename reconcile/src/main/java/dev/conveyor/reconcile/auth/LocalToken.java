@@ -59,6 +59,7 @@ public final class LocalToken implements TokenRoles {
     if (!MessageDigest.isEqual(token, presented.getBytes(StandardCharsets.UTF_8))) {
       throw new TokenValidator.InvalidTokenException("not this server's local token");
     }
-    return Set.of(BearerAuthInterceptor.WORKER_ROLE, BearerAuthInterceptor.ADMIN_ROLE);
+    return Set.of(BearerAuthInterceptor.WORKER_ROLE, BearerAuthInterceptor.ADMIN_ROLE,
+        BearerAuthInterceptor.SUBMITQUEUE_ROLE);
   }
 }

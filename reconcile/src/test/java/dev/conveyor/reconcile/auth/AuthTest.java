@@ -51,7 +51,7 @@ class AuthTest extends LedgerTestBase {
     issuer.register("capture-worker", "s3cret", BearerAuthInterceptor.WORKER_ROLE);
     issuer.register("operator", "adm1n", BearerAuthInterceptor.ADMIN_ROLE);
     TokenValidator validator = new TokenValidator(OidcDiscovery.fetch(issuer.issuer()), "conveyor");
-    BearerAuthInterceptor auth = new BearerAuthInterceptor(validator, BearerAuthInterceptor.RECONCILE_ROLES);
+    BearerAuthInterceptor auth = new BearerAuthInterceptor(validator, BearerAuthInterceptor.SERVICE_ROLES);
     server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
         .addService(ServerInterceptors.intercept(new ReconcileExecutorService(ledger, 16), auth))
         .addService(ServerInterceptors.intercept(new ReconcileControlService(ledger), auth))

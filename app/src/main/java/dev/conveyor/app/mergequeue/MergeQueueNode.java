@@ -1,0 +1,92 @@
+package dev.conveyor.app.mergequeue;
+
+import dev.conveyor.app.wiring.Topics;
+import dev.conveyor.ledger.Ledger;
+import dev.conveyor.messagequeue.consume.ConsumerOptions;
+import dev.conveyor.messagequeue.stream.Streams;
+import dev.conveyor.runway.merge.GitMerger;
+import dev.conveyor.runway.merge.RepositoryCache;
+import dev.conveyor.runway.service.RunwayService;
+import dev.conveyor.submitqueue.build.BuildWorker;
+import dev.conveyor.submitqueue.config.SubmitQueues;
+import dev.conveyor.submitqueue.gateway.GatewayService;
+import dev.conveyor.submitqueue.pipeline.StageDecorator;
+import dev.conveyor.submitqueue.pipeline.SubmitQueuePipeline;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * The merge queue inside {@code conveyor serve}: Runway for every configured queue; for queues with
+ * a build command, SubmitQueue's stages, its gateway and (unless switched off) a build worker.
+ * Git caches and build directories live in the data directory.
+ */
+public final class MergeQueueNode implements AutoCloseable {
+  private final Streams streams;
+  private final GitMerger merger;
+  private final RunwayService runway;
+  private final SubmitQueuePipeline pipeline;
+  private final BuildWorker builds;
+  private final GatewayService gateway;
+  private final ScheduledExecutorService watchers;
+
+  private MergeQueueNode(Streams streams, GitMerger merger, RunwayService runway, SubmitQueuePipeline pipeline,
+      BuildWorker builds, GatewayService gateway, ScheduledExecutorService watchers) {
+    this.streams = streams;
+    this.merger = merger;
+    this.runway = runway;
+    this.pipeline = pipeline;
+    this.builds = builds;
+    this.gateway = gateway;
+    this.watchers = watchers;
+  }
+
+  public static MergeQueueNode start(Ledger ledger, SubmitQueues queues, Path dataDir, String memberId,
+      int buildParallelism) {
+    Streams streams = new Streams(ledger, Topics.registry());
+    GitMerger merger = new GitMerger(new RepositoryCache(dataDir.resolve("runway-cache")), Clock.systemUTC());
+    ConsumerOptions options = ConsumerOptions.defaults(RunwayService.GROUP, memberId);
+    RunwayService runway = RunwayService.start(streams, merger, queues.runway(), options);
+    if (queues.all().isEmpty()) {
+      return new MergeQueueNode(streams, merger, runway, null, null, null, null);
+    }
+    SubmitQueuePipeline pipeline = SubmitQueuePipeline.start(streams, queues, merger, options, StageDecorator.NONE);
+    BuildWorker builds = buildParallelism <= 0 ? null : new BuildWorker(ledger, pipeline.context().signals(), queues,
+        new GitMerger(new RepositoryCache(dataDir.resolve("build-cache")), Clock.systemUTC()),
+        BuildWorker.Options.defaults(memberId + "-builds", dataDir.resolve("builds"))
+            .withParallelism(buildParallelism)).start();
+    ScheduledExecutorService watchers = Executors.newScheduledThreadPool(1, r -> {
+      Thread t = new Thread(r, "gateway-watch");
+      t.setDaemon(true);
+      return t;
+    });
+    GatewayService gateway = new GatewayService(ledger, pipeline.admission(), pipeline.cancellation(), watchers);
+    return new MergeQueueNode(streams, merger, runway, pipeline, builds, gateway, watchers);
+  }
+
+  /** The SubmitQueue gateway, or null when no queue has a build command. */
+  public GatewayService gateway() {
+    return gateway;
+  }
+
+  public boolean runsSubmitQueue() {
+    return pipeline != null;
+  }
+
+  @Override
+  public void close() {
+    if (watchers != null) {
+      watchers.shutdownNow();
+    }
+    if (builds != null) {
+      builds.close();
+    }
+    if (pipeline != null) {
+      pipeline.close();
+    }
+    runway.close();
+    merger.close();
+    streams.close();
+  }
+}

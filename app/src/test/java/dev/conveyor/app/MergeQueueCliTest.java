@@ -1,0 +1,85 @@
+package dev.conveyor.app;
+
+import static dev.conveyor.runway.testing.GitRepos.changeUri;
+import static dev.conveyor.runway.testing.GitRepos.files;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.conveyor.app.serve.ControlPlane;
+import dev.conveyor.reconcile.planning.CapturePlanner;
+import dev.conveyor.runway.testing.GitRepos;
+import dev.conveyor.submitqueue.config.SubmitQueues;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** conveyor serve with a merge queue, driven by the land/status/list/watch/cancel verbs. */
+class MergeQueueCliTest {
+  @TempDir Path dir;
+
+  private record Run(int exit, String out, String err) {}
+
+  private static Run run(String... args) {
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+    ByteArrayOutputStream o = new ByteArrayOutputStream();
+    ByteArrayOutputStream e = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+    try {
+      return new Run(Main.run(args), o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(out);
+      System.setErr(err);
+    }
+  }
+
+  @Test
+  void landWatchStatusListAndCancelThroughServe() throws Exception {
+    GitRepos repos = GitRepos.create(dir.resolve("repos"), Map.of("README.md", "hello\n", "app.txt", "one\n"));
+    String good = repos.commit("good", "main", "good change", files("docs.txt", "docs\n"));
+    String broken = repos.commit("broken", "main", "broken change", files("BROKEN", "x\n"));
+    Path data = dir.resolve("data");
+    Files.createDirectories(data);
+    Files.writeString(data.resolve("queues.properties"), "queue.app.remote = " + repos.originUrl() + "\n"
+        + "queue.app.build-command = test ! -e BROKEN\n"
+        + "queue.app.build-budget = 2\n");
+    var config = new ControlPlane.Config("sqlite:" + data.resolve("conveyor.db"), data, "127.0.0.1", 0,
+        ControlPlane.AuthMode.LOCAL, null, "conveyor", false, 1, new CapturePlanner.Limits(2, 1L << 30),
+        SubmitQueues.load(data.resolve("queues.properties")), 2);
+    try (ControlPlane plane = ControlPlane.start(config)) {
+      assertThat(plane.runsSubmitQueue()).isTrue();
+      String server = "127.0.0.1:" + plane.port();
+      String token = data.resolve("local-token").toString();
+
+      Run land = run("land", "--server", server, "--token-file", token, "--queue", "app", "--watch",
+          changeUri("good", good));
+      assertThat(land.exit()).as(land.err()).isZero();
+      assertThat(land.out()).startsWith("app/1").contains("app/1  STARTED", "app/1  LANDED");
+      assertThat(repos.tip("main")).isEqualTo(good);
+
+      Run failed = run("land", "--server", server, "--token-file", token, "--queue", "app", "--watch",
+          changeUri("broken", broken));
+      assertThat(failed.exit()).isEqualTo(1);
+      assertThat(failed.out()).contains("app/2  ERROR", "build failed");
+
+      Run status = run("status", "--server", server, "--token-file", token, "app/1");
+      assertThat(status.out()).contains("app/1  LANDED", "batch app/b1 SUCCEEDED", "STARTED", "VALIDATED", "BATCHED");
+
+      Run list = run("list", "--server", server, "--token-file", token, "--queue", "app", "--state", "ERROR");
+      assertThat(list.out()).contains("app/2", "ERROR").doesNotContain("app/1 ");
+
+      Run cancel = run("cancel", "--server", server, "--token-file", token, "app/1");
+      assertThat(cancel.exit()).isEqualTo(1);
+      assertThat(cancel.err()).contains("error: the server answered FAILED_PRECONDITION: request app/1 already ended"
+          + " LANDED").doesNotContain("Exception");
+
+      Run unknown = run("land", "--server", server, "--token-file", token, "--queue", "nope", changeUri("good", good));
+      assertThat(unknown.err()).contains("NOT_FOUND", "unknown queue 'nope'");
+    }
+  }
+}
