@@ -110,12 +110,12 @@ public final class Consumer implements AutoCloseable {
       return;
     }
     java.util.Collections.sort(partitions);
-    long version = streams.wakeups().version();
     int start = roundRobin++;
     for (int i = 0; i < partitions.size() && busy.size() < options.parallelism(); i++) {
       int p = partitions.get(Math.floorMod(start + i, partitions.size()));
       long[] idle = idleSince.get(p);
-      if (idle != null && idle[0] == version && now - idle[1] < options.pollInterval().toMillis()) {
+      if (idle != null && idle[0] == streams.wakeups().version(topic.wireName(), p)
+          && now - idle[1] < options.pollInterval().toMillis()) {
         continue;
       }
       String epoch = owned.get(p);
@@ -127,12 +127,12 @@ public final class Consumer implements AutoCloseable {
 
   /** Works one partition until it has nothing deliverable. */
   private void drain(int partition, String epoch) {
-    long versionBefore = streams.wakeups().version();
+    long versionBefore = streams.wakeups().version(topic.wireName(), partition);
     try {
       PartitionWorker worker = new PartitionWorker(ledger, state, options, topic, handler, classifier, timers,
           partition, epoch);
       while (running && worker.deliverOnce()) {
-        versionBefore = streams.wakeups().version();
+        versionBefore = streams.wakeups().version(topic.wireName(), partition);
       }
       idleSince.put(partition, new long[] {versionBefore, System.currentTimeMillis()});
     } catch (PartitionLeaseLostException e) {

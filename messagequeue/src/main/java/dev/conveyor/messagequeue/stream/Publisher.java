@@ -109,7 +109,20 @@ public final class Publisher {
       updates.add(new Object[] {e.getValue(), wireOf.get(e.getKey()), partitions.get(e.getKey())[0]});
     }
     tx.batch("UPDATE mq_partitions SET next_seq = ? WHERE topic = ? AND partition_no = ?", updates);
-    notifyConsumers(tx, placed.get(0).wire());
+    java.util.Set<String> wires = new java.util.TreeSet<>();
+    for (Placed p : placed) {
+      if (wires.add(p.wire())) {
+        notifyOtherNodes(tx, p.wire());
+      }
+    }
+    java.util.Set<Placed> signalled = new java.util.HashSet<>();
+    java.util.Set<String> keys = new java.util.HashSet<>();
+    for (Placed p : placed) {
+      if (keys.add(p.partitionKey())) {
+        signalled.add(p);
+      }
+    }
+    tx.afterCommit(() -> signalled.forEach(p -> wakeups.signal(p.wire(), p.partition())));
     return List.of(results);
   }
 
@@ -208,7 +221,8 @@ public final class Publisher {
         + " VALUES (?, ?, ?, ?, ?, ?, ?)", wireTopic, partition, next, messageId, partitionKey, payload, tx.nowMillis());
     tx.update("UPDATE mq_partitions SET next_seq = ? WHERE topic = ? AND partition_no = ?", next + 1, wireTopic,
         partition);
-    notifyConsumers(tx, wireTopic);
+    notifyOtherNodes(tx, wireTopic);
+    tx.afterCommit(() -> wakeups.signal(wireTopic, partition));
     return new PublishResult(wireTopic, partition, next, false);
   }
 
@@ -228,11 +242,11 @@ public final class Publisher {
         + tx.dialect().forUpdate(), wireTopic, partition);
   }
 
-  private void notifyConsumers(Tx tx, String wireTopic) throws SQLException {
+  /** On PostgreSQL, consumers on other nodes hear of the commit through LISTEN/NOTIFY (payload: the topic). */
+  private static void notifyOtherNodes(Tx tx, String wireTopic) throws SQLException {
     if (tx.dialect() == Dialect.POSTGRESQL) {
       tx.queryOne("SELECT pg_notify(?, ?)", rs -> 1, PgNotifyListener.CHANNEL, wireTopic);
     }
-    tx.afterCommit(wakeups::signal);
   }
 
   private static void validate(String partitionKey, String messageId, byte[] payload) {

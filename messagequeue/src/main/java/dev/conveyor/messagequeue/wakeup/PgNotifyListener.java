@@ -39,8 +39,14 @@ public final class PgNotifyListener implements AutoCloseable {
         PGConnection pg = c.unwrap(PGConnection.class);
         while (running) {
           PGNotification[] batch = pg.getNotifications(500);
-          if (batch != null && batch.length > 0) {
-            wakeups.signal();
+          if (batch != null) {
+            for (PGNotification n : batch) {
+              if (n.getParameter() == null || n.getParameter().isEmpty()) {
+                wakeups.signal();
+              } else {
+                wakeups.signal(n.getParameter());
+              }
+            }
           }
         }
       } catch (SQLException e) {

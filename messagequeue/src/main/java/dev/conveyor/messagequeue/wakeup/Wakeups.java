@@ -7,17 +7,56 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * In-process wake-ups: publishers signal after commit, consumers wait for a change or a timeout
  * (the polling fallback). On PostgreSQL a LISTEN thread feeds other nodes' commits in here.
+ * Besides the global version, each topic partition has its own, so a consumer only re-reads the
+ * partitions that received something (a process with many groups would otherwise re-read every
+ * partition of every group on every publish).
  */
 public final class Wakeups {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
+  private final java.util.Map<String, Long> byPartition = new java.util.HashMap<>();
   private long version;
+  private long everything;
 
+  /** Something changed somewhere: every partition counts as signalled. */
   public void signal() {
     lock.lock();
     try {
       version++;
+      everything++;
       changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Something was committed to {@code wireTopic} (every partition of it counts as signalled). */
+  public void signal(String wireTopic) {
+    bump(wireTopic + "#*");
+  }
+
+  /** Something was committed to one partition. */
+  public void signal(String wireTopic, int partition) {
+    bump(wireTopic + "#" + partition);
+  }
+
+  private void bump(String key) {
+    lock.lock();
+    try {
+      version++;
+      byPartition.merge(key, 1L, Long::sum);
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** A number that grows whenever {@code partition} of {@code wireTopic} may have something new. */
+  public long version(String wireTopic, int partition) {
+    lock.lock();
+    try {
+      return everything + byPartition.getOrDefault(wireTopic + "#*", 0L)
+          + byPartition.getOrDefault(wireTopic + "#" + partition, 0L);
     } finally {
       lock.unlock();
     }
