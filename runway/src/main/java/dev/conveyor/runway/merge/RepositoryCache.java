@@ -54,10 +54,25 @@ public final class RepositoryCache implements AutoCloseable {
         repo = FileRepositoryBuilder.create(dir.toFile());
         if (!Files.exists(dir.resolve("HEAD"))) {
           repo.create(true);
+        } else {
+          removeStaleLocks(dir);
         }
         open.put(queue.name(), repo);
       }
       return repo;
+    }
+  }
+
+  /**
+   * A process killed mid-fetch leaves git lock files behind, and every later fetch would fail on
+   * them. The cache belongs to one process (never share a cache directory), so whatever locks exist
+   * when this process first opens it are stale.
+   */
+  private static void removeStaleLocks(Path dir) throws IOException {
+    try (var files = Files.walk(dir)) {
+      for (Path p : files.filter(f -> f.getFileName().toString().endsWith(".lock")).toList()) {
+        Files.deleteIfExists(p);
+      }
     }
   }
 
