@@ -13,6 +13,7 @@ public final class Bench {
       System.out.println("  queue  message hand-off latency and throughput, 16 partitions (--jobs = messages)");
       System.out.println("  capture  one capture worker on a generated table of --mb megabytes (default 1024)");
       System.out.println("  runway   a 10-step REBASE merge + push on 20,000 files / 5,000 commits, next to command-line git");
+      System.out.println("  submitqueue  100 land requests, serial vs speculative budgets 1/4/8 (--build-ms, default 1000)");
       return;
     }
     String[] rest = Arrays.copyOfRange(args, 1, args.length);
@@ -21,8 +22,9 @@ public final class Bench {
       case "queue" -> QueueBench.run(BenchArgs.parse(rest));
       case "capture" -> CaptureBench.run(BenchArgs.parse(rest));
       case "runway" -> RunwayBench.run(BenchArgs.parse(rest));
+      case "submitqueue" -> SubmitQueueBench.run(BenchArgs.parse(rest));
       default -> {
-        System.err.println("error: unknown benchmark '" + args[0] + "'; try: jobs, queue, capture, runway");
+        System.err.println("error: unknown benchmark '" + args[0] + "'; try: jobs, queue, capture, runway, submitqueue");
         System.exit(2);
       }
     }

@@ -1,7 +1,7 @@
 package dev.conveyor.bench;
 
 /** Options shared by the benchmarks, with defaults sized for a 2-core machine. */
-record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgPort, int mb) {
+record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgPort, int mb, long buildMs) {
 
   static BenchArgs parse(String[] args) {
     int jobs = 20_000;
@@ -10,6 +10,7 @@ record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgPort, in
     String host = "127.0.0.1";
     int port = 5432;
     int mb = 1024;
+    long buildMs = 1000;
     for (int i = 0; i < args.length; i++) {
       String v = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
@@ -17,6 +18,7 @@ record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgPort, in
         case "--threads" -> threads = Integer.parseInt(require(args[i], v));
         case "--batch" -> batch = Integer.parseInt(require(args[i], v));
         case "--mb" -> mb = Integer.parseInt(require(args[i], v));
+        case "--build-ms" -> buildMs = Long.parseLong(require(args[i], v));
         case "--pg" -> {
           String[] hp = require(args[i], v).split(":");
           host = hp[0];
@@ -26,7 +28,7 @@ record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgPort, in
       }
       i++;
     }
-    return new BenchArgs(jobs, threads, batch, host, port, mb);
+    return new BenchArgs(jobs, threads, batch, host, port, mb, buildMs);
   }
 
   private static String require(String option, String value) {

@@ -39,19 +39,19 @@ final class RunwayBench {
     try {
       long t0 = System.nanoTime();
       Path origin = root.resolve("origin.git");
-      git(root, "init", "-q", "--bare", "-b", "main", origin.toString());
+      Shell.git(root, "init", "-q", "--bare", "-b", "main", origin.toString());
       generate(origin);
       System.out.printf("repository: %,d files, %,d commits on main, %d change branches (built in %.1f s)%n",
-          FILES, Integer.parseInt(git(origin, "rev-list", "--count", "refs/heads/main")), STEPS,
+          FILES, Integer.parseInt(Shell.git(origin, "rev-list", "--count", "refs/heads/main")), STEPS,
           (System.nanoTime() - t0) / 1e9);
       String[] changes = new String[STEPS];
       for (int k = 0; k < STEPS; k++) {
-        changes[k] = git(origin, "rev-parse", "refs/heads/change-" + k);
+        changes[k] = Shell.git(origin, "rev-parse", "refs/heads/change-" + k);
       }
       Path work = root.resolve("git-work");
-      git(root, "clone", "-q", origin.toString(), work.toString());
+      Shell.git(root, "clone", "-q", origin.toString(), work.toString());
       for (int k = 0; k < STEPS; k++) {
-        git(work, "fetch", "-q", "origin", "change-" + k);
+        Shell.git(work, "fetch", "-q", "origin", "change-" + k);
       }
 
       MergeRequest.Builder request = MergeRequest.newBuilder().setId("bench").setQueueName("bench");
@@ -63,8 +63,8 @@ final class RunwayBench {
       List<Double> gitMs = new ArrayList<>();
       try (GitMerger merger = new GitMerger(new RepositoryCache(root.resolve("cache")), Clock.systemUTC())) {
         for (int round = 0; round <= ROUNDS; round++) {
-          Path forRunway = copy(origin, root.resolve("round-" + round + "-runway.git"));
-          Path forGit = copy(origin, root.resolve("round-" + round + "-git.git"));
+          Path forRunway = Shell.copy(origin, root.resolve("round-" + round + "-runway.git"));
+          Path forGit = Shell.copy(origin, root.resolve("round-" + round + "-git.git"));
           var queues = RunwayQueues.of(QueueConfig.of("bench", forRunway.toString(), "main", Strategy.REBASE));
 
           long s = System.nanoTime();
@@ -74,20 +74,20 @@ final class RunwayBench {
             throw new IllegalStateException("runway merge failed: " + outcome);
           }
 
-          git(work, "remote", "set-url", "origin", forGit.toString());
+          Shell.git(work, "remote", "set-url", "origin", forGit.toString());
           s = System.nanoTime();
-          git(work, "fetch", "-q", "origin");
-          git(work, "checkout", "-q", "-B", "land", "origin/main");
+          Shell.git(work, "fetch", "-q", "origin");
+          Shell.git(work, "checkout", "-q", "-B", "land", "origin/main");
           List<String> pick = new ArrayList<>(List.of("cherry-pick"));
           pick.addAll(Arrays.asList(changes));
-          git(work, pick.toArray(String[]::new));
-          git(work, "push", "-q", "origin", "land:main");
+          Shell.git(work, pick.toArray(String[]::new));
+          Shell.git(work, "push", "-q", "origin", "land:main");
           double cli = (System.nanoTime() - s) / 1e6;
 
-          String treeRunway = git(forRunway, "rev-parse", "main^{tree}");
-          String treeGit = git(forGit, "rev-parse", "main^{tree}");
-          if (!treeRunway.equals(treeGit) || !git(forRunway, "rev-list", "--count", "main")
-              .equals(git(forGit, "rev-list", "--count", "main"))) {
+          String treeRunway = Shell.git(forRunway, "rev-parse", "main^{tree}");
+          String treeGit = Shell.git(forGit, "rev-parse", "main^{tree}");
+          if (!treeRunway.equals(treeGit) || !Shell.git(forRunway, "rev-list", "--count", "main")
+              .equals(Shell.git(forGit, "rev-list", "--count", "main"))) {
             throw new IllegalStateException("runway and git disagree on the result in round " + round);
           }
           System.out.printf("round %d%s: runway %.0f ms, git %.0f ms%n", round, round == 0 ? " (warm-up)" : "",
@@ -96,8 +96,8 @@ final class RunwayBench {
             runwayMs.add(runway);
             gitMs.add(cli);
           }
-          deleteTree(forRunway);
-          deleteTree(forGit);
+          Shell.delete(forRunway);
+          Shell.delete(forGit);
         }
       }
       double r = median(runwayMs);
@@ -105,7 +105,7 @@ final class RunwayBench {
       System.out.printf("10-step REBASE merge + push, median of %d rounds: runway %.0f ms, command-line git %.0f ms,"
           + " ratio %.2fx (target <= 1.5x); trees and commit counts identical%n", ROUNDS, r, g, r / g);
     } finally {
-      deleteTree(root);
+      Shell.delete(root);
     }
   }
 
@@ -145,7 +145,7 @@ final class RunwayBench {
     if (p.waitFor() != 0) {
       throw new IllegalStateException("git fast-import failed");
     }
-    git(origin, "gc", "-q");
+    Shell.git(origin, "gc", "-q");
   }
 
   private static String path(int f) {
@@ -166,39 +166,6 @@ final class RunwayBench {
   private static void file(StringBuilder c, String path, String content) {
     c.append("M 100644 inline ").append(path).append('\n')
         .append("data ").append(content.getBytes(StandardCharsets.UTF_8).length).append('\n').append(content).append('\n');
-  }
-
-  private static Path copy(Path from, Path to) throws IOException, InterruptedException {
-    run(from.getParent(), "cp", "-a", from.toString(), to.toString());
-    return to;
-  }
-
-  private static void deleteTree(Path dir) throws IOException, InterruptedException {
-    run(dir.getParent(), "rm", "-rf", dir.toString());
-  }
-
-  private static String git(Path dir, String... args) throws IOException, InterruptedException {
-    String[] command = new String[args.length + 1];
-    command[0] = "git";
-    System.arraycopy(args, 0, command, 1, args.length);
-    return run(dir, command);
-  }
-
-  private static String run(Path dir, String... command) throws IOException, InterruptedException {
-    ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
-    pb.environment().put("GIT_CONFIG_NOSYSTEM", "1");
-    pb.environment().put("GIT_CONFIG_GLOBAL", "/dev/null");
-    pb.environment().put("GIT_COMMITTER_NAME", "Cy Committer");
-    pb.environment().put("GIT_COMMITTER_EMAIL", "cy@example.com");
-    pb.environment().put("GIT_AUTHOR_NAME", "Cy Committer");
-    pb.environment().put("GIT_AUTHOR_EMAIL", "cy@example.com");
-    Process p = pb.start();
-    p.getOutputStream().close();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-    if (p.waitFor() != 0) {
-      throw new IllegalStateException(String.join(" ", command) + " failed: " + out);
-    }
-    return out;
   }
 
   private static double median(List<Double> values) {

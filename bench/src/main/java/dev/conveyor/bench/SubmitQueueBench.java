@@ -1,0 +1,157 @@
+package dev.conveyor.bench;
+
+import dev.conveyor.api.Contracts;
+import dev.conveyor.api.TopicKeys;
+import dev.conveyor.api.base.Strategy;
+import dev.conveyor.ledger.Ledger;
+import dev.conveyor.messagequeue.consume.ConsumerOptions;
+import dev.conveyor.messagequeue.stream.Streams;
+import dev.conveyor.messagequeue.topic.TopicConfig;
+import dev.conveyor.messagequeue.topic.TopicKey;
+import dev.conveyor.messagequeue.topic.TopicRegistry;
+import dev.conveyor.runway.merge.GitMerger;
+import dev.conveyor.runway.merge.RepositoryCache;
+import dev.conveyor.runway.queue.QueueConfig;
+import dev.conveyor.runway.service.RunwayService;
+import dev.conveyor.submitqueue.build.BuildWorker;
+import dev.conveyor.submitqueue.config.SubmitQueueConfig;
+import dev.conveyor.submitqueue.config.SubmitQueueConfig.ConflictAnalyzer;
+import dev.conveyor.submitqueue.config.SubmitQueues;
+import dev.conveyor.submitqueue.pipeline.StageDecorator;
+import dev.conveyor.submitqueue.pipeline.SubmitQueuePipeline;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * 100 land requests on a real repository (10 conflicting pairs, 10 broken changes, 70 independent),
+ * a build that sleeps a fixed time: landed requests per hour for a serial queue and for speculation
+ * with build budgets 1, 4 and 8, next to the lower bound of building every good change once in parallel.
+ */
+final class SubmitQueueBench {
+  private static final int REQUESTS = 100;
+  private static final int PAIRS = 10;
+  private static final int BROKEN = 10;
+
+  private SubmitQueueBench() {}
+
+  private record Mode(String name, ConflictAnalyzer analyzer, int budget) {}
+
+  private record Result(int landed, int failed, double seconds, boolean green) {}
+
+  static void run(BenchArgs args) throws Exception {
+    long buildMs = args.buildMs();
+    Path root = Files.createTempDirectory("submitqueue-bench");
+    try {
+      Path origin = root.resolve("origin.git");
+      List<String> uris = createRepository(root, origin);
+      Path build = root.resolve("build.sh");
+      Files.writeString(build, "sleep " + (buildMs / 1000.0) + "\nif [ -e BROKEN ]; then exit 3; fi\n");
+      System.out.printf("workload: %d requests (%d conflicting pairs, %d broken, %d independent), build = sleep %d ms,"
+          + " ledger SQLite%n", REQUESTS, PAIRS, BROKEN, REQUESTS - 2 * PAIRS - BROKEN, buildMs);
+      int good = REQUESTS - PAIRS - BROKEN;
+      double bound = buildMs / 1000.0;
+      System.out.printf("lower bound: %d good changes built once, all in parallel: %.1f s -> %,.0f landed/hour%n",
+          good, bound, good / bound * 3600);
+      List<Mode> modes = List.of(new Mode("serial (one at a time)", ConflictAnalyzer.SERIAL, 1),
+          new Mode("speculative, budget 1", ConflictAnalyzer.PATHS, 1),
+          new Mode("speculative, budget 4", ConflictAnalyzer.PATHS, 4),
+          new Mode("speculative, budget 8", ConflictAnalyzer.PATHS, 8));
+      double serialRate = 0;
+      for (Mode mode : modes) {
+        Result r = runOnce(root, origin, build, uris, mode, buildMs);
+        double rate = r.landed() / r.seconds() * 3600;
+        if (mode.analyzer() == ConflictAnalyzer.SERIAL) {
+          serialRate = rate;
+        }
+        System.out.printf("%-24s landed %3d, failed %3d in %6.1f s -> %,7.0f landed/hour (%.2fx serial), target green: %s%n",
+            mode.name(), r.landed(), r.failed(), r.seconds(), rate, serialRate == 0 ? 0 : rate / serialRate,
+            r.green() ? "yes" : "NO");
+      }
+      System.out.println("target: budget 4 >= 3x serial, and no broken change on the target");
+    } finally {
+      Shell.delete(root);
+    }
+  }
+
+  /** Origin with one file per independent change and one shared file per conflicting pair; change branches pushed. */
+  private static List<String> createRepository(Path root, Path origin) throws Exception {
+    Path work = root.resolve("work");
+    Shell.git(root, "init", "-q", "--bare", "-b", "main", origin.toString());
+    Shell.git(root, "init", "-q", "-b", "main", work.toString());
+    for (int i = 0; i < REQUESTS; i++) {
+      Files.writeString(work.resolve("file-" + i + ".txt"), "line one\nline two\n");
+    }
+    Shell.git(work, "add", "-A");
+    Shell.git(work, "commit", "-q", "-m", "initial");
+    List<String> uris = new ArrayList<>();
+    for (int i = 0; i < REQUESTS; i++) {
+      Shell.git(work, "checkout", "-q", "-B", "change-" + i, "main");
+      if (i < 2 * PAIRS) {
+        Files.writeString(work.resolve("file-" + (i / 2) + ".txt"), "pair " + i + " was here\nline two\n");
+      } else {
+        Files.writeString(work.resolve("file-" + i + ".txt"), "change " + i + "\nline two\n");
+        if (i < 2 * PAIRS + BROKEN) {
+          Files.writeString(work.resolve("BROKEN"), "this change breaks the build\n");
+        }
+      }
+      Shell.git(work, "add", "-A");
+      Shell.git(work, "commit", "-q", "-m", "change " + i);
+      uris.add("change://origin/refs/heads/change-" + i + "@" + Shell.git(work, "rev-parse", "HEAD"));
+    }
+    Shell.git(work, "push", "-q", origin.toString(), "--all");
+    List<String> order = new ArrayList<>(uris);
+    Collections.shuffle(order, new Random(42));
+    return order;
+  }
+
+  private static Result runOnce(Path root, Path origin, Path build, List<String> uris, Mode mode, long buildMs)
+      throws Exception {
+    String tag = mode.analyzer() + "-" + mode.budget();
+    Path dir = Files.createDirectories(root.resolve(tag));
+    Path target = Shell.copy(origin, dir.resolve("origin.git"));
+    try (Ledger ledger = Ledger.open("sqlite:" + dir.resolve("ledger.db"))) {
+      TopicRegistry.Builder topics = TopicRegistry.builder();
+      for (var message : TopicKeys.boundMessages(Contracts.files())) {
+        for (String key : TopicKeys.of(message)) {
+          topics.register(TopicKey.of(key), TopicConfig.defaults(key).withPartitions(4));
+        }
+      }
+      SubmitQueues queues = SubmitQueues.of(new SubmitQueueConfig(QueueConfig.of("bench", target.toString(), "main",
+          Strategy.REBASE), "sh " + build, Duration.ofMinutes(5), mode.budget(), mode.analyzer(), 0.8));
+      ConsumerOptions options = ConsumerOptions.defaults("x", "bench").withPollInterval(Duration.ofMillis(50));
+      try (Streams streams = new Streams(ledger, topics.build());
+          GitMerger merger = new GitMerger(new RepositoryCache(dir.resolve("cache")), Clock.systemUTC());
+          RunwayService runway = RunwayService.start(streams, merger, queues.runway(), options);
+          SubmitQueuePipeline pipeline = SubmitQueuePipeline.start(streams, queues, merger, options,
+              StageDecorator.NONE);
+          BuildWorker builds = new BuildWorker(ledger, pipeline.context().signals(), queues,
+              new GitMerger(new RepositoryCache(dir.resolve("build-cache")), Clock.systemUTC()),
+              BuildWorker.Options.defaults("bench-builds", dir.resolve("builds")).withParallelism(8)
+                  .withIdlePoll(Duration.ofMillis(50))).start()) {
+        long t0 = System.nanoTime();
+        var admission = pipeline.admission();
+        for (String uri : uris) {
+          ledger.transact(tx -> admission.land(tx, "bench", List.of(uri), Strategy.DEFAULT));
+        }
+        long open;
+        do {
+          // a benchmark polls the ledger for completion; correctness never depends on this pause
+          Thread.sleep(200);
+          open = ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM sq_requests WHERE state NOT IN"
+              + " ('LANDED', 'ERROR', 'CANCELLED')"));
+        } while (open > 0 && System.nanoTime() - t0 < Duration.ofMinutes(30).toNanos());
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        long landed = ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM sq_requests WHERE state = 'LANDED'"));
+        long failed = ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM sq_requests WHERE state = 'ERROR'"));
+        boolean green = Shell.git(target, "log", "--format=%H", "main", "--", "BROKEN").isEmpty();
+        return new Result((int) landed, (int) failed, seconds, green);
+      }
+    }
+  }
+}
