@@ -21,7 +21,8 @@ import org.apache.parquet.schema.Type;
 
 /**
  * Decodes the values of selected flat columns to compute what footers do not carry: NaN counts,
- * NDV as a theta sketch (with its estimate and 2-standard-deviation bounds) and average width.
+ * NDV as a theta sketch (with its estimate and 2-standard-deviation bounds) and average width, and
+ * the min, max and null count that a footer without trustworthy statistics cannot give.
  */
 final class ColumnDecoder {
   /**
@@ -34,7 +35,7 @@ final class ColumnDecoder {
   private ColumnDecoder() {}
 
   /** Per column: a builder update that adds the decoded statistics. */
-  static Map<String, ColumnStats.Builder> decode(ParquetFileReader reader, MessageType schema, List<String> columns,
+  static Map<String, Decoded> decode(ParquetFileReader reader, MessageType schema, List<String> columns,
       String createdBy) throws IOException {
     List<Type> fields = new ArrayList<>();
     for (String c : columns) {
@@ -54,13 +55,21 @@ final class ColumnDecoder {
         accs.get(d.getPath()[0]).read(store.getColumnReader(d));
       }
     }
-    Map<String, ColumnStats.Builder> out = new HashMap<>();
-    accs.forEach((name, acc) -> out.put(name, acc.toStats()));
+    Map<String, Decoded> out = new HashMap<>();
+    accs.forEach((name, acc) -> out.put(name, acc.toDecoded()));
     return out;
   }
 
+  /** What decoding found for one column: statistics to merge, and the values' own min, max and nulls. */
+  record Decoded(ColumnStats.Builder stats, Object min, Object max, long nulls) {}
+
   private static final class Acc {
     private final ColumnDescriptor column;
+    @SuppressWarnings("rawtypes")
+    private final org.apache.parquet.schema.PrimitiveComparator comparator;
+    private Object min;
+    private Object max;
+    private long values;
     private final UpdateSketch sketch = UpdateSketch.builder().setNominalEntries(NDV_NOMINAL_ENTRIES).build();
     private long nonNull;
     private long nan;
@@ -68,48 +77,82 @@ final class ColumnDecoder {
 
     Acc(ColumnDescriptor column) {
       this.column = column;
+      this.comparator = column.getPrimitiveType().comparator();
+    }
+
+    /** NaN never becomes a min or max, as in Parquet's own statistics. */
+    @SuppressWarnings("unchecked")
+    private void order(Object v) {
+      if (v instanceof Float f && f.isNaN() || v instanceof Double d && d.isNaN()) {
+        return;
+      }
+      if (min == null || comparator.compare(v, min) < 0) {
+        min = v;
+      }
+      if (max == null || comparator.compare(v, max) > 0) {
+        max = v;
+      }
     }
 
     void read(ColumnReader r) {
       int maxDef = column.getMaxDefinitionLevel();
       long total = r.getTotalValueCount();
+      values += total;
       for (long i = 0; i < total; i++) {
         if (r.getCurrentDefinitionLevel() == maxDef) {
           nonNull++;
-          switch (column.getPrimitiveType().getPrimitiveTypeName()) {
-            case INT32 -> {
-              sketch.update(r.getInteger());
-              widthBytes += 4;
-            }
-            case INT64 -> {
-              sketch.update(r.getLong());
-              widthBytes += 8;
-            }
-            case FLOAT -> {
-              float f = r.getFloat();
-              nan += Float.isNaN(f) ? 1 : 0;
-              sketch.update(f);
-              widthBytes += 4;
-            }
-            case DOUBLE -> {
-              double v = r.getDouble();
-              nan += Double.isNaN(v) ? 1 : 0;
-              sketch.update(v);
-              widthBytes += 8;
-            }
-            case BOOLEAN -> {
-              sketch.update(r.getBoolean() ? 1L : 0L);
-              widthBytes += 1;
-            }
-            default -> {
-              byte[] bytes = r.getBinary().getBytes();
-              sketch.update(bytes);
-              widthBytes += bytes.length;
-            }
-          }
+          order(readOne(r));
         }
         r.consume();
       }
+    }
+
+    private Object readOne(ColumnReader r) {
+      switch (column.getPrimitiveType().getPrimitiveTypeName()) {
+        case INT32 -> {
+          int v = r.getInteger();
+          sketch.update(v);
+          widthBytes += 4;
+          return v;
+        }
+        case INT64 -> {
+          long v = r.getLong();
+          sketch.update(v);
+          widthBytes += 8;
+          return v;
+        }
+        case FLOAT -> {
+          float f = r.getFloat();
+          nan += Float.isNaN(f) ? 1 : 0;
+          sketch.update(f);
+          widthBytes += 4;
+          return f;
+        }
+        case DOUBLE -> {
+          double v = r.getDouble();
+          nan += Double.isNaN(v) ? 1 : 0;
+          sketch.update(v);
+          widthBytes += 8;
+          return v;
+        }
+        case BOOLEAN -> {
+          boolean b = r.getBoolean();
+          sketch.update(b ? 1L : 0L);
+          widthBytes += 1;
+          return b;
+        }
+        default -> {
+          org.apache.parquet.io.api.Binary binary = r.getBinary().copy();
+          byte[] bytes = binary.getBytes();
+          sketch.update(bytes);
+          widthBytes += bytes.length;
+          return binary;
+        }
+      }
+    }
+
+    Decoded toDecoded() {
+      return new Decoded(toStats(), min, max, values - nonNull);
     }
 
     ColumnStats.Builder toStats() {

@@ -27,6 +27,8 @@ import org.apache.parquet.schema.PrimitiveType;
 /**
  * Per-file and per-column statistics of one Parquet file from its footer: row count and size;
  * per column value count, null count, typed min and max, compressed and uncompressed sizes.
+ * Footer min/max are used only where the reader trusts them (parquet-java drops, for instance, the
+ * binary statistics of old writers whose sort order is unknown); a column without them is decoded.
  * Nested columns are skipped and reported as such.
  */
 public final class ParquetFileStats {
@@ -45,23 +47,40 @@ public final class ParquetFileStats {
       boolean decode) throws FileCaptureException {
     ParquetMetadata footer;
     long size;
-    Map<String, ColumnStats.Builder> decoded = Map.of();
+    Map<String, ColumnDecoder.Decoded> decoded = Map.of();
+    Map<String, Accumulator> columns = new LinkedHashMap<>();
+    TargetStatsRecord.Builder record = TargetStatsRecord.newBuilder();
     try {
       size = Files.size(file);
       try (ParquetFileReader reader = ParquetFileReader.open(new LocalInputFile(file),
           ParquetReadOptions.builder(new PlainParquetConfiguration()).build())) {
         footer = reader.getFooter();
-        if (decode) {
-          MessageType fileSchema = footer.getFileMetaData().getSchema();
-          List<String> wanted = selectedColumns(fileSchema, selection, TargetStatsRecord.newBuilder());
+        MessageType fileSchema = footer.getFileMetaData().getSchema();
+        List<String> selected = selectedColumns(fileSchema, selection, record);
+        for (ColumnDescriptor c : fileSchema.getColumns()) {
+          String name = String.join(".", c.getPath());
+          if (selected.contains(name)) {
+            columns.put(name, new Accumulator(name, c.getPrimitiveType()));
+          }
+        }
+        for (BlockMetaData block : footer.getBlocks()) {
+          for (ColumnChunkMetaData chunk : block.getColumns()) {
+            Accumulator acc = columns.get(chunk.getPath().toDotString());
+            if (acc != null) {
+              acc.add(chunk);
+            }
+          }
+        }
+        List<String> wanted = decode ? selected
+            : columns.values().stream().filter(a -> !a.trustworthy()).map(a -> a.name).toList();
+        if (!wanted.isEmpty()) {
           decoded = ColumnDecoder.decode(reader, fileSchema, wanted, footer.getFileMetaData().getCreatedBy());
         }
       }
     } catch (IOException | RuntimeException e) {
       throw new FileCaptureException(file + ": " + describe(e), e);
     }
-    MessageType schema = footer.getFileMetaData().getSchema();
-    TargetStatsRecord.Builder record = TargetStatsRecord.newBuilder().setTableId(tableId).setSnapshotId(snapshotId)
+    record.setTableId(tableId).setSnapshotId(snapshotId)
         .setTarget(StatsTarget.newBuilder().setFile(FileTarget.newBuilder().setPath(file.toString())))
         .setFileCount(1).setSizeBytes(size);
     long rows = 0;
@@ -70,26 +89,21 @@ public final class ParquetFileStats {
     }
     record.setRowCount(rows);
 
-    Map<String, Accumulator> columns = new LinkedHashMap<>();
-    List<String> selected = selectedColumns(schema, selection, record);
-    for (ColumnDescriptor c : schema.getColumns()) {
-      String name = String.join(".", c.getPath());
-      if (selected.contains(name)) {
-        columns.put(name, new Accumulator(name, c.getPrimitiveType()));
-      }
-    }
-    for (BlockMetaData block : footer.getBlocks()) {
-      for (ColumnChunkMetaData chunk : block.getColumns()) {
-        Accumulator acc = columns.get(chunk.getPath().toDotString());
-        if (acc != null) {
-          acc.add(chunk);
+    for (Accumulator a : columns.values()) {
+      ColumnStats.Builder stats = a.build().toBuilder();
+      ColumnDecoder.Decoded extra = decoded.get(a.name);
+      if (extra != null) {
+        stats.mergeFrom(extra.stats().build());
+        if (!a.trustworthy()) {
+          stats.setNullCount(extra.nulls()).clearMin().clearMax();
+          var lo = extra.min() == null ? null : ValueRenderer.render(a.type, extra.min());
+          var hi = extra.max() == null ? null : ValueRenderer.render(a.type, extra.max());
+          if (lo != null && hi != null) {
+            stats.setMin(lo).setMax(hi);
+          }
         }
       }
-    }
-    for (Accumulator a : columns.values()) {
-      ColumnStats footerStats = a.build();
-      ColumnStats.Builder extra = decoded.get(footerStats.getColumn());
-      record.addColumns(extra == null ? footerStats : footerStats.toBuilder().mergeFrom(extra.build()).build());
+      record.addColumns(stats.build());
     }
     return record.build();
   }
@@ -134,7 +148,6 @@ public final class ParquetFileStats {
     private Object min;
     private Object max;
     private boolean statsMissing;
-    private Statistics<?> first;
 
     Accumulator(String name, PrimitiveType type) {
       this.name = name;
@@ -153,10 +166,10 @@ public final class ParquetFileStats {
       }
       nulls += stats.getNumNulls();
       if (!stats.hasNonNullValue()) {
+        if (stats.getNumNulls() < chunk.getValueCount()) {
+          statsMissing = true; // values exist, but the footer has no min/max for them
+        }
         return;
-      }
-      if (first == null) {
-        first = stats;
       }
       Object lo = stats.genericGetMin();
       Object hi = stats.genericGetMax();
@@ -166,6 +179,11 @@ public final class ParquetFileStats {
       if (max == null || stats.comparator().compare(hi, max) > 0) {
         max = hi;
       }
+    }
+
+    /** Whether the footer's null count, min and max describe every chunk. */
+    boolean trustworthy() {
+      return !statsMissing;
     }
 
     ColumnStats build() {

@@ -81,11 +81,16 @@ public class ParquetFileStatsTest {
   }
 
   public static Expected write(Path file, int rows, long seed) throws IOException {
+    return write(file, rows, seed, true);
+  }
+
+  /** With {@code footerStatistics} false the writer records no statistics at all (nor a column index). */
+  public static Expected write(Path file, int rows, long seed, boolean footerStatistics) throws IOException {
     Expected e = new Expected();
     Random r = new Random(seed);
     SimpleGroupFactory groups = new SimpleGroupFactory(SCHEMA);
     try (ParquetWriter<Group> w = ExampleParquetWriter.builder(new LocalOutputFile(file)).withType(SCHEMA)
-        .withRowGroupSize(16 * 1024L).withPageSize(2048).build()) {
+        .withRowGroupSize(16 * 1024L).withPageSize(2048).withStatisticsEnabled(footerStatistics).build()) {
       for (int i = 0; i < rows; i++) {
         Group g = groups.newGroup();
         long id = seed * 100_000 + i;
@@ -176,6 +181,43 @@ public class ParquetFileStatsTest {
     assertThat(score.getNanCount()).isZero();
     assertThat(rec.getColumnsList().stream().filter(c -> c.getColumn().equals("id")).findFirst().orElseThrow()
         .hasNanCount()).isFalse();
+  }
+
+  @Test
+  void aFooterWithoutStatisticsIsDecodedInstead() throws Exception {
+    Path file = dir.resolve("no-stats.parquet");
+    Expected expected = write(file, 2_000, 5, false);
+    try (var reader = org.apache.parquet.hadoop.ParquetFileReader.open(new org.apache.parquet.io.LocalInputFile(file))) {
+      assertThat(reader.getFooter().getBlocks().get(0).getColumns().get(1).getStatistics().isEmpty())
+          .as("the writer really left the statistics out").isTrue();
+    }
+
+    TargetStatsRecord rec = ParquetFileStats.capture(file, "t", "s", ColumnSelection.newBuilder().setAll(true).build());
+
+    assertThat(rec.getColumnsList()).hasSize(7).allSatisfy(s -> {
+      assertThat(s.getNullCount()).as(s.getColumn()).isEqualTo(expected.nulls.get(s.getColumn())[0]);
+      assertThat(s.getMin().getRendered()).as(s.getColumn() + " min").isEqualTo(expected.minMax.get(s.getColumn())[0]);
+      assertThat(s.getMax().getRendered()).as(s.getColumn() + " max").isEqualTo(expected.minMax.get(s.getColumn())[1]);
+    });
+  }
+
+  @Test
+  void binaryStatisticsOfAnOldWriterAreNotTrustedButDecoded() throws Exception {
+    Path modern = dir.resolve("modern.parquet");
+    Expected expected = write(modern, 2_000, 9);
+    Path old = dir.resolve("old-writer.parquet");
+    FooterSurgery.asOldWriter(modern, old);
+    try (var reader = org.apache.parquet.hadoop.ParquetFileReader.open(new org.apache.parquet.io.LocalInputFile(old))) {
+      assertThat(reader.getFooter().getBlocks().get(0).getColumns().get(1).getStatistics().hasNonNullValue())
+          .as("the reader distrusts the old writer's string min/max").isFalse();
+    }
+
+    TargetStatsRecord rec = ParquetFileStats.capture(old, "t", "s", ColumnSelection.newBuilder().setAll(true).build());
+
+    ColumnStats name = rec.getColumnsList().stream().filter(c -> c.getColumn().equals("name")).findFirst().orElseThrow();
+    assertThat(name.getMin().getRendered()).isEqualTo(expected.minMax.get("name")[0]);
+    assertThat(name.getMax().getRendered()).isEqualTo(expected.minMax.get("name")[1]);
+    assertThat(name.getNullCount()).isEqualTo(expected.nulls.get("name")[0]);
   }
 
   @Test

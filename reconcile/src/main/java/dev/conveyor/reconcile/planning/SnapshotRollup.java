@@ -2,7 +2,6 @@ package dev.conveyor.reconcile.planning;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.conveyor.api.catalog.ColumnStats;
-import com.google.protobuf.ByteString;
 import dev.conveyor.api.catalog.ColumnTarget;
 import dev.conveyor.api.catalog.NdvSketch;
 import dev.conveyor.api.catalog.StatValue;
@@ -16,11 +15,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.datasketches.memory.Memory;
-import org.apache.datasketches.theta.CompactSketch;
-import org.apache.datasketches.theta.SetOperation;
-import org.apache.datasketches.theta.Sketches;
-import org.apache.datasketches.theta.Union;
 
 /**
  * Rolls a snapshot's file statistics up into one table record and one record per column (sums,
@@ -104,14 +98,8 @@ final class SnapshotRollup {
     return m.build();
   }
 
-  /** The NDV of two files together: the union of their theta sketches, never a sum of estimates. */
   static NdvSketch union(NdvSketch a, NdvSketch b) {
-    Union union = SetOperation.builder().buildUnion();
-    union.union(Sketches.wrapSketch(Memory.wrap(a.getThetaSketch().toByteArray())));
-    union.union(Sketches.wrapSketch(Memory.wrap(b.getThetaSketch().toByteArray())));
-    CompactSketch r = union.getResult();
-    return NdvSketch.newBuilder().setEstimate(r.getEstimate()).setLowerBound(r.getLowerBound(2))
-        .setUpperBound(r.getUpperBound(2)).setThetaSketch(ByteString.copyFrom(r.toByteArray())).build();
+    return NdvUnion.union(a, b);
   }
 
   /** Orders two values of one column the way Parquet orders them. */

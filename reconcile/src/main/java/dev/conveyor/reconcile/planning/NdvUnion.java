@@ -1,0 +1,29 @@
+package dev.conveyor.reconcile.planning;
+
+import com.google.protobuf.ByteString;
+import dev.conveyor.api.catalog.NdvSketch;
+import org.apache.datasketches.memory.Memory;
+import org.apache.datasketches.theta.CompactSketch;
+import org.apache.datasketches.theta.SetOperation;
+import org.apache.datasketches.theta.Sketches;
+import org.apache.datasketches.theta.Union;
+
+/**
+ * The NDV of several files together: the union of their theta sketches, never a sum of estimates.
+ * The union keeps as many entries as capture's sketches (2,048), so a roll-up holds exactly the
+ * sketch a single pass over all the files' values would have produced.
+ */
+public final class NdvUnion {
+  public static final int NOMINAL_ENTRIES = 2048;
+
+  private NdvUnion() {}
+
+  public static NdvSketch union(NdvSketch a, NdvSketch b) {
+    Union union = SetOperation.builder().setNominalEntries(NOMINAL_ENTRIES).buildUnion();
+    union.union(Sketches.wrapSketch(Memory.wrap(a.getThetaSketch().toByteArray())));
+    union.union(Sketches.wrapSketch(Memory.wrap(b.getThetaSketch().toByteArray())));
+    CompactSketch r = union.getResult();
+    return NdvSketch.newBuilder().setEstimate(r.getEstimate()).setLowerBound(r.getLowerBound(2))
+        .setUpperBound(r.getUpperBound(2)).setThetaSketch(ByteString.copyFrom(r.toByteArray())).build();
+  }
+}
