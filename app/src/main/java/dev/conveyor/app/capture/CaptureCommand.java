@@ -90,6 +90,10 @@ public final class CaptureCommand implements Runnable {
     @Option(names = "--no-column-stats", description = "File statistics only.")
     boolean noColumnStats;
 
+    @Option(names = "--page-index", description = "Also build a page-index sidecar per file (kept in the server's"
+        + " data directory, under artifacts/).")
+    boolean pageIndex;
+
     @Override
     public Integer call() {
       ColumnSelection.Builder sel = ColumnSelection.newBuilder();
@@ -101,7 +105,7 @@ public final class CaptureCommand implements Runnable {
         sel.setAll(true);
       }
       CapturePolicy policy = CapturePolicy.newBuilder().setFileStats(true).setColumnStats(!noColumnStats)
-          .setTableStats(true).setColumns(sel).build();
+          .setTableStats(true).setPageIndex(pageIndex).setColumns(sel).build();
       var r = withControl(server, s -> s.startCapture(StartCaptureRequest.newBuilder().setTableId(table)
           .setSnapshotId(snapshot).setPolicy(policy).build()));
       System.out.println("capture started: job " + r.getJobId());

@@ -86,7 +86,8 @@ public final class ControlPlane implements AutoCloseable {
           "serve-" + ProcessHandle.current().pid(), c.buildParallelism());
       NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(address, c.port()))
           .addService(secured(new ReconcileControlService(ledger, tables, planner), auth))
-          .addService(secured(new ReconcileExecutorService(ledger, 256), auth));
+          .addService(secured(new ReconcileExecutorService(ledger, 256,
+              new dev.conveyor.reconcile.artifacts.LocalArtifactStore(c.dataDir().resolve("artifacts"))), auth));
       if (mergeQueue != null && mergeQueue.gateway() != null) {
         builder.addService(secured(mergeQueue.gateway(), auth));
       }

@@ -40,6 +40,20 @@ import org.apache.parquet.schema.PrimitiveType;
 public final class PageIndexReader {
   private PageIndexReader() {}
 
+  /** The page index of the flat columns {@code selection} names (as statistics capture selects them). */
+  public static PageIndex read(Path file, dev.conveyor.api.reconcile.ColumnSelection selection)
+      throws FileCaptureException {
+    List<String> columns;
+    try (ParquetFileReader reader = ParquetFileReader.open(new LocalInputFile(file),
+        ParquetReadOptions.builder(new PlainParquetConfiguration()).build())) {
+      columns = dev.conveyor.capture.stats.ParquetFileStats.selectedColumns(
+          reader.getFooter().getFileMetaData().getSchema(), selection);
+    } catch (IOException | RuntimeException e) {
+      throw new FileCaptureException(file + ": cannot build the page index (" + e.getMessage() + ")", e);
+    }
+    return read(file, columns);
+  }
+
   public static PageIndex read(Path file, List<String> columns) throws FileCaptureException {
     try (ParquetFileReader reader = ParquetFileReader.open(new LocalInputFile(file),
         ParquetReadOptions.builder(new PlainParquetConfiguration()).build());

@@ -108,6 +108,11 @@ public final class ParquetFileStats {
     return record.build();
   }
 
+  /** The flat columns of {@code schema} that {@code selection} names, in schema order. */
+  public static List<String> selectedColumns(MessageType schema, ColumnSelection selection) {
+    return selectedColumns(schema, selection, TargetStatsRecord.newBuilder());
+  }
+
   private static List<String> selectedColumns(MessageType schema, ColumnSelection selection,
       TargetStatsRecord.Builder record) {
     List<String> flat = new ArrayList<>();

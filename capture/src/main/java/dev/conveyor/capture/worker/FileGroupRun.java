@@ -16,7 +16,10 @@ import dev.conveyor.api.reconcile.RetryDisposition;
 import dev.conveyor.api.reconcile.StartLeasedReconcileJobRequest;
 import dev.conveyor.api.reconcile.SubmitLeasedFileGroupExecutionResultRequest;
 import dev.conveyor.capture.stats.FileCaptureException;
+import dev.conveyor.capture.pageindex.PageIndexArtifact;
+import dev.conveyor.capture.pageindex.PageIndexReader;
 import dev.conveyor.capture.stats.ParquetFileStats;
+import dev.conveyor.api.catalog.LeasedFileGroupIndexArtifact;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
@@ -59,6 +62,9 @@ final class FileGroupRun {
     this.job = job;
   }
 
+  /** Where page-index artifacts are written before they are read back, hashed and sent. */
+  private static final Path SCRATCH = Path.of(System.getProperty("java.io.tmpdir"), "conveyor-page-index");
+
   void run() {
     rpc.startLeasedReconcileJob(StartLeasedReconcileJobRequest.newBuilder().setJobId(job.getJobId())
         .setLeaseEpoch(job.getLeaseEpoch()).build());
@@ -69,8 +75,9 @@ final class FileGroupRun {
     ScheduledFuture<?> heartbeat = heartbeats.scheduleAtFixedRate(this::beat, every, every, TimeUnit.MILLISECONDS);
     List<FileResult> results = new ArrayList<>();
     List<TargetStatsRecord> stats = new ArrayList<>();
+    List<LeasedFileGroupIndexArtifact> artifacts = new ArrayList<>();
     try {
-      capture(exec, results, stats);
+      capture(exec, results, stats, artifacts);
     } finally {
       heartbeat.cancel(false);
     }
@@ -86,7 +93,7 @@ final class FileGroupRun {
     if (failed.isEmpty()) {
       submit(SubmitLeasedFileGroupExecutionResultRequest.newBuilder().setJobId(job.getJobId())
           .setLeaseEpoch(job.getLeaseEpoch()).setSuccess(FileGroupSuccess.newBuilder().setResultId(prefix + ":success")
-              .addAllFileResults(results).addAllStatsRecords(stats)).build());
+              .addAllFileResults(results).addAllStatsRecords(stats).addAllIndexArtifacts(artifacts)).build());
       complete(ReconcileCompletionStatus.RCS_SUCCEEDED, RetryDisposition.RD_RETRYABLE, null);
     } else {
       String message = failed.size() + " of " + results.size() + " files failed: " + failed.stream()
@@ -99,9 +106,11 @@ final class FileGroupRun {
     }
   }
 
-  private void capture(LeasedFileGroupExecution exec, List<FileResult> results, List<TargetStatsRecord> stats) {
+  private void capture(LeasedFileGroupExecution exec, List<FileResult> results, List<TargetStatsRecord> stats,
+      List<LeasedFileGroupIndexArtifact> artifacts) {
     var policy = exec.getCapturePolicy();
-    boolean wantsStats = policy.getFileStats() || policy.getColumnStats() || policy.getTableStats();
+    boolean wantsStats = policy.getFileStats() || policy.getColumnStats() || policy.getTableStats()
+        || policy.getPageIndex();
     for (var file : exec.getFilesList().isEmpty() ? exec.getFilePathsList().stream()
         .map(p -> dev.conveyor.api.reconcile.PlannedFile.newBuilder().setPath(p).build()).toList() : exec.getFilesList()) {
       if (lost || cancelled) {
@@ -117,7 +126,14 @@ final class FileGroupRun {
         if (!policy.getColumnStats() && !policy.getTableStats()) {
           rec = rec.toBuilder().clearColumns().build();
         }
-        stats.add(rec);
+        if (policy.getPageIndex()) {
+          // one validated sidecar per file, or the file counts as failed
+          artifacts.add(PageIndexArtifact.build(PageIndexReader.read(Path.of(file.getPath()), policy.getColumns()),
+              exec.getTableId(), exec.getSnapshotId(), SCRATCH));
+        }
+        if (policy.getFileStats() || policy.getColumnStats() || policy.getTableStats()) {
+          stats.add(rec);
+        }
         results.add(FileResult.newBuilder().setPath(file.getPath()).setOk(true).setRowCount(rec.getRowCount()).build());
       } catch (FileCaptureException e) {
         results.add(FileResult.newBuilder().setPath(file.getPath()).setOk(false).setMessage(e.getMessage()).build());

@@ -105,6 +105,55 @@ public abstract class CaptureEndToEndContract extends CaptureServerBase {
   }
 
   @Test
+  void pageIndexSidecarsAreBuiltStoredAndRecordedOnePerFile() throws Exception {
+    Map<Path, Boolean> nativeIndex = new LinkedHashMap<>();
+    for (int i = 0; i < 6; i++) {
+      Path file = tableDir.resolve("p-" + i + ".parquet").toAbsolutePath();
+      if (i % 2 == 0) {
+        ParquetFileStatsTest.write(file, 400 + i, i);
+      } else {
+        Path original = tableDir.getParent().resolve("original-" + i + ".parquet");
+        ParquetFileStatsTest.write(original, 400 + i, i);
+        dev.conveyor.capture.stats.FooterSurgery.withoutPageIndex(original, file);
+        java.nio.file.Files.delete(original);
+      }
+      nativeIndex.put(file, i % 2 == 0);
+    }
+    tables.register("sales", ConnectorSpec.newBuilder().setKind(ConnectorSpec.Kind.PARQUET_DIRECTORY)
+        .setLocation(tableDir.toString()).build());
+    String root = planner.startCapture("sales", "", CapturePolicy.newBuilder().setPageIndex(true)
+        .setColumns(ColumnSelection.newBuilder().setFirstN(3)).build());
+    try (CaptureWorker w = worker("worker-1")) {
+      assertThat(awaitRoot(root).state()).isEqualTo(JobState.SUCCEEDED);
+    }
+
+    for (var e : nativeIndex.entrySet()) {
+      byte[] stored = ledger.transact(tx -> tx.queryOne("SELECT record FROM capture_artifacts WHERE table_id = 'sales'"
+          + " AND source_file = ?", rs -> rs.getBytes(1), e.getKey().toString()).orElseThrow(
+              () -> new AssertionError("no page index for " + e.getKey())));
+      var record = dev.conveyor.api.catalog.IndexArtifactRecord.parseFrom(stored);
+      assertThat(record.getFormat()).isEqualTo("parquet-page-index");
+      assertThat(record.getCoverage().getColumnsList()).containsExactly("id", "name", "amount");
+      assertThat(record.getCoverage().getFromNativePageIndex()).isEqualTo(e.getValue());
+      Path artifact = Path.of(java.net.URI.create(record.getUri()));
+      assertThat(artifact).startsWith(artifactDir);
+      byte[] bytes = java.nio.file.Files.readAllBytes(artifact);
+      assertThat(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes)))
+          .isEqualTo(record.getArtifactId());
+      var expected = dev.conveyor.capture.pageindex.PageIndexReader.read(e.getKey(), java.util.List.of("id", "name",
+          "amount"));
+      assertThat(record.getCoverage().getPages()).isEqualTo(expected.dataPages());
+      try (var reader = org.apache.parquet.hadoop.ParquetFileReader.open(new org.apache.parquet.io.LocalInputFile(artifact))) {
+        assertThat(reader.getRecordCount()).isEqualTo(expected.entries().size());
+        assertThat(reader.getFooter().getFileMetaData().getKeyValueMetaData())
+            .containsEntry("conveyor.source_file", e.getKey().toString());
+      }
+    }
+    long statsRows = ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM capture_stats WHERE target_key LIKE 'file:%'"));
+    assertThat(statsRows).as("only the page index was asked for").isZero();
+  }
+
+  @Test
   void aGroupWithNoRequestedOutputsIsANoOpSuccess() throws Exception {
     for (int i = 0; i < 3; i++) {
       ParquetFileStatsTest.write(tableDir.resolve("p-" + i + ".parquet"), 20, i);

@@ -21,6 +21,8 @@ public abstract class CaptureServerBase extends LedgerTestBase {
   protected ManagedChannel channel;
   protected CapturePlanner planner;
   protected CaptureTables tables;
+  /** Where the control plane keeps page-index artifacts in this suite. */
+  protected java.nio.file.Path artifactDir;
 
   /** Files per group the planner uses in this suite. */
   protected abstract int filesPerGroup();
@@ -28,10 +30,12 @@ public abstract class CaptureServerBase extends LedgerTestBase {
   @BeforeEach
   void startServer() throws Exception {
     tables = new CaptureTables(ledger);
+    artifactDir = java.nio.file.Files.createTempDirectory("conveyor-artifacts");
     planner = new CapturePlanner(ledger, tables, new CapturePlanner.Limits(filesPerGroup(), 1L << 30));
     server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
         .addService(new ReconcileControlService(ledger, tables, planner))
-        .addService(new ReconcileExecutorService(ledger, 64)).build().start();
+        .addService(new ReconcileExecutorService(ledger, 64,
+            new dev.conveyor.reconcile.artifacts.LocalArtifactStore(artifactDir))).build().start();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
   }
 

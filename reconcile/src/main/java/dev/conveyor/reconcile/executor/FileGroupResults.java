@@ -84,6 +84,11 @@ final class FileGroupResults {
       Set<String> covered = new HashSet<>();
       for (var artifact : success.getIndexArtifactsList()) {
         requirePlanned(planned, artifact.getRecord().getSourceFile(), "index_artifacts", group);
+        String actual = sha256(artifact.getContent().toByteArray());
+        if (!actual.equals(artifact.getRecord().getArtifactId())) {
+          throw new IllegalArgumentException("index_artifacts: the content for '" + artifact.getRecord().getSourceFile()
+              + "' hashes to " + actual + ", not to its artifact_id " + artifact.getRecord().getArtifactId());
+        }
         covered.add(artifact.getRecord().getSourceFile());
       }
       for (String path : planned) {
@@ -110,6 +115,34 @@ final class FileGroupResults {
           targetKey(rec.getTarget()), rec.toByteArray(), jobId, tx.nowMillis());
     }
     return written;
+  }
+
+  /** Keeps each artifact's bytes in the store and its record (with the store's URI) in the ledger. */
+  static int storeArtifacts(Tx tx, String jobId, FileGroupSuccess success,
+      dev.conveyor.reconcile.artifacts.ArtifactStore store) throws SQLException {
+    int written = 0;
+    for (var artifact : success.getIndexArtifactsList()) {
+      var record = artifact.getRecord();
+      String uri;
+      try {
+        uri = store.put(record.getArtifactId(), artifact.getContent().toByteArray());
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException("cannot store artifact " + record.getArtifactId(), e);
+      }
+      written += tx.update("INSERT INTO capture_artifacts (table_id, snapshot_id, source_file, artifact_id, record,"
+          + " job_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", record.getTableId(),
+          record.getSnapshotId(), record.getSourceFile(), record.getArtifactId(),
+          record.toBuilder().setUri(uri).build().toByteArray(), jobId, tx.nowMillis());
+    }
+    return written;
+  }
+
+  static String sha256(byte[] bytes) {
+    try {
+      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is always available", e);
+    }
   }
 
   static String targetKey(StatsTarget t) {

@@ -48,11 +48,18 @@ public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc
   private final Ledger ledger;
   private final LeasedJobs jobs;
   private final Semaphore admission;
+  private final dev.conveyor.reconcile.artifacts.ArtifactStore artifacts;
 
   public ReconcileExecutorService(Ledger ledger, int maxConcurrentCalls) {
+    this(ledger, maxConcurrentCalls, dev.conveyor.reconcile.artifacts.ArtifactStore.NONE);
+  }
+
+  public ReconcileExecutorService(Ledger ledger, int maxConcurrentCalls,
+      dev.conveyor.reconcile.artifacts.ArtifactStore artifacts) {
     this.ledger = ledger;
     this.jobs = ledger.jobs();
     this.admission = new Semaphore(maxConcurrentCalls);
+    this.artifacts = artifacts;
   }
 
   private <T> void call(StreamObserver<T> out, Callable<T> body) {
@@ -193,7 +200,7 @@ public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc
         var response = SubmitLeasedFileGroupExecutionResultResponse.newBuilder().setResultId(resultId);
         if (req.hasSuccess()) {
           response.setStatsWritten(FileGroupResults.storeStats(tx, id, req.getSuccess()))
-              .setArtifactsWritten(req.getSuccess().getIndexArtifactsCount());
+              .setArtifactsWritten(FileGroupResults.storeArtifacts(tx, id, req.getSuccess(), artifacts));
         }
         return response.build().toByteArray();
       });
