@@ -24,8 +24,14 @@ import org.slf4j.LoggerFactory;
 public final class CaptureWorker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CaptureWorker.class);
 
+  /**
+   * {@code maxResultBytes}: a success result larger than this is sent in chunks of at most this size
+   * (the default stays well below gRPC's 4 MiB message limit).
+   */
   public record Options(String executorId, Set<String> executorIds, int parallelism, Duration lease,
-      Duration idlePoll) {
+      Duration idlePoll, int maxResultBytes) {
+    public static final int DEFAULT_MAX_RESULT_BYTES = 2 * 1024 * 1024;
+
     public Options {
       if (executorId == null || executorId.isBlank()) {
         throw new IllegalArgumentException("executor id must not be empty");
@@ -33,22 +39,30 @@ public final class CaptureWorker implements AutoCloseable {
       if (parallelism < 1) {
         throw new IllegalArgumentException("parallelism must be at least 1");
       }
+      if (maxResultBytes < 1024) {
+        throw new IllegalArgumentException("max result bytes must be at least 1024");
+      }
     }
 
     public static Options defaults(String executorId) {
-      return new Options(executorId, Set.of("java-capture"), 2, Duration.ofSeconds(30), Duration.ofMillis(500));
+      return new Options(executorId, Set.of("java-capture"), 2, Duration.ofSeconds(30), Duration.ofMillis(500),
+          DEFAULT_MAX_RESULT_BYTES);
     }
 
     public Options withParallelism(int n) {
-      return new Options(executorId, executorIds, n, lease, idlePoll);
+      return new Options(executorId, executorIds, n, lease, idlePoll, maxResultBytes);
     }
 
     public Options withLease(Duration d) {
-      return new Options(executorId, executorIds, parallelism, d, idlePoll);
+      return new Options(executorId, executorIds, parallelism, d, idlePoll, maxResultBytes);
     }
 
     public Options withIdlePoll(Duration d) {
-      return new Options(executorId, executorIds, parallelism, lease, d);
+      return new Options(executorId, executorIds, parallelism, lease, d, maxResultBytes);
+    }
+
+    public Options withMaxResultBytes(int n) {
+      return new Options(executorId, executorIds, parallelism, lease, idlePoll, n);
     }
   }
 
@@ -96,7 +110,7 @@ public final class CaptureWorker implements AutoCloseable {
           continue;
         }
         for (LeasedReconcileJob job : jobs) {
-          new FileGroupRun(rpc, heartbeats, options.lease(), job).run();
+          new FileGroupRun(rpc, heartbeats, options.lease(), options.maxResultBytes(), job).run();
           groupsDone.incrementAndGet();
         }
       } catch (InterruptedException e) {

@@ -53,9 +53,11 @@ final class FileGroupRun {
   private final java.util.concurrent.atomic.AtomicInteger filesFailed = new java.util.concurrent.atomic.AtomicInteger();
   private final java.util.concurrent.atomic.AtomicLong bytesDone = new java.util.concurrent.atomic.AtomicLong();
   private volatile boolean cancelled;
+  private final int maxResultBytes;
 
   FileGroupRun(ReconcileExecutorControlBlockingStub rpc, ScheduledExecutorService heartbeats, Duration lease,
-      LeasedReconcileJob job) {
+      int maxResultBytes, LeasedReconcileJob job) {
+    this.maxResultBytes = maxResultBytes;
     this.rpc = rpc;
     this.heartbeats = heartbeats;
     this.lease = lease;
@@ -91,9 +93,8 @@ final class FileGroupRun {
     String prefix = job.getJobId() + ":" + exec.getPlanId() + ":" + exec.getGroupId();
     List<FileResult> failed = results.stream().filter(r -> !r.getOk()).toList();
     if (failed.isEmpty()) {
-      submit(SubmitLeasedFileGroupExecutionResultRequest.newBuilder().setJobId(job.getJobId())
-          .setLeaseEpoch(job.getLeaseEpoch()).setSuccess(FileGroupSuccess.newBuilder().setResultId(prefix + ":success")
-              .addAllFileResults(results).addAllStatsRecords(stats).addAllIndexArtifacts(artifacts)).build());
+      submitSuccess(FileGroupSuccess.newBuilder().setResultId(prefix + ":success").addAllFileResults(results)
+          .addAllStatsRecords(stats).addAllIndexArtifacts(artifacts).build());
       complete(ReconcileCompletionStatus.RCS_SUCCEEDED, RetryDisposition.RD_RETRYABLE, null);
     } else {
       String message = failed.size() + " of " + results.size() + " files failed: " + failed.stream()
@@ -156,6 +157,37 @@ final class FileGroupRun {
     } catch (StatusRuntimeException e) {
       // LEASE_LOST means someone else owns the group now; anything else is retried at the next tick
       lost |= e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION;
+    }
+  }
+
+  /** A success too large for one message is staged in chunks and then named by its size and digest. */
+  private void submitSuccess(FileGroupSuccess success) {
+    var request = SubmitLeasedFileGroupExecutionResultRequest.newBuilder().setJobId(job.getJobId())
+        .setLeaseEpoch(job.getLeaseEpoch());
+    byte[] bytes = success.toByteArray();
+    if (bytes.length <= maxResultBytes) {
+      submit(request.setSuccess(success).build());
+      return;
+    }
+    int count = (bytes.length + maxResultBytes - 1) / maxResultBytes;
+    for (int i = 0; i < count; i++) {
+      var chunk = dev.conveyor.api.reconcile.StageLeasedResultChunkRequest.newBuilder().setJobId(job.getJobId())
+          .setLeaseEpoch(job.getLeaseEpoch()).setResultId(success.getResultId()).setIndex(i).setChunkCount(count)
+          .setData(com.google.protobuf.ByteString.copyFrom(bytes, i * maxResultBytes,
+              Math.min(maxResultBytes, bytes.length - i * maxResultBytes)))
+          .build();
+      retryUnchanged(() -> rpc.stageLeasedResultChunk(chunk));
+    }
+    submit(request.setChunkedSuccess(dev.conveyor.api.reconcile.ChunkedSuccess.newBuilder()
+        .setResultId(success.getResultId()).setChunkCount(count).setSizeBytes(bytes.length)
+        .setSha256(sha256(bytes))).build());
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is always available", e);
     }
   }
 

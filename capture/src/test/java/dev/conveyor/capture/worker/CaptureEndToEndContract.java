@@ -154,6 +154,48 @@ public abstract class CaptureEndToEndContract extends CaptureServerBase {
   }
 
   @Test
+  void aFiveThousandColumnFileArrivesThroughChunkedResults() throws Exception {
+    var builder = org.apache.parquet.schema.Types.buildMessage();
+    for (int c = 0; c < 5_000; c++) {
+      builder.optional(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT64).named("c" + c);
+    }
+    var schema = builder.named("wide");
+    Path file = tableDir.resolve("wide.parquet").toAbsolutePath();
+    var groups = new org.apache.parquet.example.data.simple.SimpleGroupFactory(schema);
+    try (var w = org.apache.parquet.hadoop.example.ExampleParquetWriter.builder(
+        new org.apache.parquet.io.LocalOutputFile(file)).withType(schema).build()) {
+      for (int row = 0; row < 3; row++) {
+        var g = groups.newGroup();
+        for (int c = 0; c < 5_000; c++) {
+          if ((row + c) % 7 != 0) {
+            g.append("c" + c, (long) c * 10 + row);
+          }
+        }
+        w.write(g);
+      }
+    }
+    String root = capture();
+    try (CaptureWorker w = new CaptureWorker(ReconcileExecutorControlGrpc.newBlockingStub(channel),
+        CaptureWorker.Options.defaults("wide").withIdlePoll(Duration.ofMillis(20))
+            .withMaxResultBytes(128 * 1024)).start()) {
+      assertThat(awaitRoot(root).state()).isEqualTo(JobState.SUCCEEDED);
+    }
+
+    TargetStatsRecord rec = stored("file:" + file);
+    assertThat(rec.getSerializedSize()).as("more than one message could carry").isGreaterThan(MAX_MESSAGE_BYTES);
+    assertThat(rec.getColumnsCount()).isEqualTo(5_000);
+    for (int c : new int[] {0, 1, 4_999}) {
+      ColumnStats col = rec.getColumns(c);
+      long nulls = java.util.stream.IntStream.range(0, 3).filter(row -> (row + c) % 7 == 0).count();
+      assertThat(col.getColumn()).isEqualTo("c" + c);
+      assertThat(col.getNullCount()).isEqualTo(nulls);
+      assertThat(col.getNdv().getEstimate()).isEqualTo(3 - nulls);
+    }
+    long staged = ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM capture_result_chunks"));
+    assertThat(staged).as("staged chunks are dropped once the result is recorded").isZero();
+  }
+
+  @Test
   void aGroupWithNoRequestedOutputsIsANoOpSuccess() throws Exception {
     for (int i = 0; i < 3; i++) {
       ParquetFileStatsTest.write(tableDir.resolve("p-" + i + ".parquet"), 20, i);

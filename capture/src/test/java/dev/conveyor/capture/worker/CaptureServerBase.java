@@ -24,6 +24,9 @@ public abstract class CaptureServerBase extends LedgerTestBase {
   /** Where the control plane keeps page-index artifacts in this suite. */
   protected java.nio.file.Path artifactDir;
 
+  /** The servers' message limit in these suites: results above it must arrive in chunks. */
+  protected static final int MAX_MESSAGE_BYTES = 512 * 1024;
+
   /** Files per group the planner uses in this suite. */
   protected abstract int filesPerGroup();
 
@@ -33,6 +36,7 @@ public abstract class CaptureServerBase extends LedgerTestBase {
     artifactDir = java.nio.file.Files.createTempDirectory("conveyor-artifacts");
     planner = new CapturePlanner(ledger, tables, new CapturePlanner.Limits(filesPerGroup(), 1L << 30));
     server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+        .maxInboundMessageSize(MAX_MESSAGE_BYTES)
         .addService(new ReconcileControlService(ledger, tables, planner))
         .addService(new ReconcileExecutorService(ledger, 64,
             new dev.conveyor.reconcile.artifacts.LocalArtifactStore(artifactDir))).build().start();

@@ -40,8 +40,14 @@ final class FileGroupResults {
     return switch (request.getOutcomeCase()) {
       case SUCCESS -> requireSuffix(request.getSuccess().getResultId(), SUCCESS_SUFFIX, "success.result_id");
       case FAILURE -> requireSuffix(request.getFailure().getResultId(), FAILURE_SUFFIX, "failure.result_id");
-      default -> throw new IllegalArgumentException("outcome: one of success or failure is required");
+      case CHUNKED_SUCCESS -> requireSuffix(request.getChunkedSuccess().getResultId(), SUCCESS_SUFFIX,
+          "chunked_success.result_id");
+      default -> throw new IllegalArgumentException("outcome: one of success, chunked_success or failure is required");
     };
+  }
+
+  static String requireSuccessId(String id, String field) {
+    return requireSuffix(id, SUCCESS_SUFFIX, field);
   }
 
   private static String requireSuffix(String id, String suffix, String field) {

@@ -8,7 +8,10 @@ import dev.conveyor.api.reconcile.GetReconcileCancellationRequest;
 import dev.conveyor.api.reconcile.GetReconcileCancellationResponse;
 import dev.conveyor.api.reconcile.LeaseReconcileJobRequest;
 import dev.conveyor.api.reconcile.LeaseReconcileJobResponse;
+import dev.conveyor.api.reconcile.FileGroupSuccess;
 import dev.conveyor.api.reconcile.LeasedFileGroupExecution;
+import dev.conveyor.api.reconcile.StageLeasedResultChunkRequest;
+import dev.conveyor.api.reconcile.StageLeasedResultChunkResponse;
 import dev.conveyor.api.reconcile.LeasedReconcileJob;
 import dev.conveyor.api.reconcile.ReconcileExecutorControlGrpc;
 import dev.conveyor.api.reconcile.RenewReconcileLeaseRequest;
@@ -193,19 +196,35 @@ public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc
       String epoch = required("lease_epoch", req.getLeaseEpoch());
       String resultId = FileGroupResults.resultId(req);
       LeasedFileGroupExecution group = fileGroup(jobs.get(id));
-      if (req.hasSuccess()) {
-        FileGroupResults.validateSuccess(req.getSuccess(), group);
+      // a replayed chunked submit finds its pieces already dropped; the recorded answer is replayed instead
+      boolean chunked = req.hasChunkedSuccess() && jobs.findResult(id, resultId).isEmpty();
+      FileGroupSuccess success = req.hasSuccess() ? req.getSuccess()
+          : chunked ? ledger.transact(tx -> ResultChunks.assemble(tx, id, req.getChunkedSuccess())) : null;
+      if (success != null) {
+        FileGroupResults.validateSuccess(success, group);
       }
       var recorded = jobs.recordResult(id, epoch, resultId, FileGroupResults.canonical(req), (tx, job) -> {
         var response = SubmitLeasedFileGroupExecutionResultResponse.newBuilder().setResultId(resultId);
-        if (req.hasSuccess()) {
-          response.setStatsWritten(FileGroupResults.storeStats(tx, id, req.getSuccess()))
-              .setArtifactsWritten(FileGroupResults.storeArtifacts(tx, id, req.getSuccess(), artifacts));
+        if (success != null) {
+          response.setStatsWritten(FileGroupResults.storeStats(tx, id, success))
+              .setArtifactsWritten(FileGroupResults.storeArtifacts(tx, id, success, artifacts));
+          ResultChunks.discard(tx, id, resultId);
         }
         return response.build().toByteArray();
       });
       return SubmitLeasedFileGroupExecutionResultResponse.parseFrom(recorded.response()).toBuilder()
           .setReplayed(recorded.replayed()).build();
+    });
+  }
+
+  @Override
+  public void stageLeasedResultChunk(StageLeasedResultChunkRequest req,
+      StreamObserver<StageLeasedResultChunkResponse> out) {
+    call(out, () -> {
+      String id = required("job_id", req.getJobId());
+      jobs.cancellationRequested(id, required("lease_epoch", req.getLeaseEpoch())); // LEASE_LOST for a stale epoch
+      int staged = ledger.transact(tx -> ResultChunks.stage(tx, req));
+      return StageLeasedResultChunkResponse.newBuilder().setStaged(staged).build();
     });
   }
 

@@ -152,6 +152,40 @@ public abstract class ExecutorServiceContract extends LedgerTestBase {
   }
 
   @Test
+  void chunkedResultsAreStagedIdempotentlyCheckedAndDroppedOnceRecorded() {
+    enqueueGroup();
+    LeasedReconcileJob job = lease("worker-1");
+    byte[] whole = success(job, "ok").getSuccess().toByteArray();
+    String resultId = job.getJobId() + ":p1:g1:success";
+    int half = whole.length / 2;
+    java.util.function.IntFunction<dev.conveyor.api.reconcile.StageLeasedResultChunkRequest> chunk = i ->
+        dev.conveyor.api.reconcile.StageLeasedResultChunkRequest.newBuilder().setJobId(job.getJobId())
+            .setLeaseEpoch(job.getLeaseEpoch()).setResultId(resultId).setIndex(i).setChunkCount(2)
+            .setData(com.google.protobuf.ByteString.copyFrom(whole, i * half, i == 0 ? half : whole.length - half))
+            .build();
+    var named = SubmitLeasedFileGroupExecutionResultRequest.newBuilder().setJobId(job.getJobId())
+        .setLeaseEpoch(job.getLeaseEpoch()).setChunkedSuccess(dev.conveyor.api.reconcile.ChunkedSuccess.newBuilder()
+            .setResultId(resultId).setChunkCount(2).setSizeBytes(whole.length)
+            .setSha256(FileGroupResults.sha256(whole))).build();
+
+    assertThat(rpc.stageLeasedResultChunk(chunk.apply(0)).getStaged()).isEqualTo(1);
+    assertThat(rpc.stageLeasedResultChunk(chunk.apply(0)).getStaged()).as("a retried chunk is a no-op").isEqualTo(1);
+    assertStatus(() -> rpc.submitLeasedFileGroupExecutionResult(named), Status.Code.INVALID_ARGUMENT,
+        "INVALID_ARGUMENT", "chunks [1] are not staged");
+    assertStatus(() -> rpc.stageLeasedResultChunk(chunk.apply(0).toBuilder()
+        .setData(com.google.protobuf.ByteString.copyFromUtf8("other")).build()), Status.Code.ABORTED,
+        "IDEMPOTENCY_MISMATCH", "different bytes");
+    assertThat(rpc.stageLeasedResultChunk(chunk.apply(1)).getStaged()).isEqualTo(2);
+
+    var first = rpc.submitLeasedFileGroupExecutionResult(named);
+    assertThat(first.getStatsWritten()).isEqualTo(2);
+    assertThat(rpc.submitLeasedFileGroupExecutionResult(named).getReplayed()).isTrue();
+    assertThat(storedStats()).isEqualTo(2);
+    long staged = ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM capture_result_chunks"));
+    assertThat(staged).isZero();
+  }
+
+  @Test
   void aStaleEpochIsLeaseLostAndRenewAnswersNotRenewed() {
     String id = enqueueGroup();
     LeasedReconcileJob first = lease("worker-1");
