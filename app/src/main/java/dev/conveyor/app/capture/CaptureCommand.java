@@ -51,20 +51,26 @@ public final class CaptureCommand implements Runnable {
     }
   }
 
-  @Command(name = "add-table", mixinStandardHelpOptions = true, description = "Register a directory of Parquet files as a table.")
+  @Command(name = "add-table", mixinStandardHelpOptions = true,
+      description = "Register a table: a directory of Parquet files, or (--iceberg) an Iceberg filesystem table.")
   static final class AddTable implements Callable<Integer> {
     @Mixin ServerOption server;
 
     @Parameters(index = "0", paramLabel = "TABLE", description = "Table id.")
     String table;
 
-    @Parameters(index = "1", paramLabel = "DIR", description = "Directory holding the table's .parquet files.")
+    @Parameters(index = "1", paramLabel = "DIR", description = "Directory holding the table's .parquet files,"
+        + " or the Iceberg table's location.")
     Path dir;
+
+    @Option(names = "--iceberg", description = "DIR is an Iceberg table (Hadoop filesystem catalog layout).")
+    boolean iceberg;
 
     @Override
     public Integer call() {
       var r = withControl(server, s -> s.registerTable(RegisterTableRequest.newBuilder().setTableId(table)
-          .setConnector(ConnectorSpec.newBuilder().setKind(ConnectorSpec.Kind.PARQUET_DIRECTORY)
+          .setConnector(ConnectorSpec.newBuilder().setKind(iceberg ? ConnectorSpec.Kind.ICEBERG
+                  : ConnectorSpec.Kind.PARQUET_DIRECTORY)
               .setLocation(dir.toAbsolutePath().normalize().toString())).build()));
       System.out.println((r.getCreated() ? "registered " : "updated ") + table + " -> " + dir.toAbsolutePath().normalize());
       return 0;
@@ -80,6 +86,13 @@ public final class CaptureCommand implements Runnable {
 
     @Option(names = "--snapshot", description = "Snapshot id (default: the current one).")
     String snapshot = "";
+
+    @Option(names = "--snapshots", split = ",", description = "Iceberg: these snapshot ids.")
+    List<String> snapshots = List.of();
+
+    @Option(names = "--latest", defaultValue = "0",
+        description = "Iceberg: the latest N snapshots; those already captured are skipped.")
+    int latest;
 
     @Option(names = "--columns", split = ",", description = "Only these columns.")
     List<String> columns = List.of();
@@ -107,7 +120,7 @@ public final class CaptureCommand implements Runnable {
       CapturePolicy policy = CapturePolicy.newBuilder().setFileStats(true).setColumnStats(!noColumnStats)
           .setTableStats(true).setPageIndex(pageIndex).setColumns(sel).build();
       var r = withControl(server, s -> s.startCapture(StartCaptureRequest.newBuilder().setTableId(table)
-          .setSnapshotId(snapshot).setPolicy(policy).build()));
+          .setSnapshotId(snapshot).addAllSnapshotIds(snapshots).setLatestSnapshots(latest).setPolicy(policy).build()));
       System.out.println("capture started: job " + r.getJobId());
       System.out.println("follow it with: conveyor capture status " + r.getJobId());
       return 0;

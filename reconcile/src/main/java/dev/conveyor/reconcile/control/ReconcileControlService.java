@@ -57,7 +57,7 @@ public final class ReconcileControlService extends ReconcileControlGrpc.Reconcil
       CapturePolicy policy = req.hasPolicy() ? req.getPolicy() : CapturePolicy.newBuilder().setFileStats(true)
           .setColumnStats(true).setTableStats(true).build();
       return StartCaptureResponse.newBuilder().setJobId(planner.startCapture(req.getTableId(), req.getSnapshotId(),
-          policy)).build();
+          req.getSnapshotIdsList(), req.getLatestSnapshots(), policy)).build();
     });
   }
 

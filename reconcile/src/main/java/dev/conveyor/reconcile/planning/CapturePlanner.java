@@ -53,11 +53,24 @@ public final class CapturePlanner {
 
   /** Starts a capture of {@code tableId} (its current snapshot when {@code snapshotId} is empty). */
   public String startCapture(String tableId, String snapshotId, CapturePolicy policy) {
+    return startCapture(tableId, snapshotId, List.of(), 0, policy);
+  }
+
+  /** Iceberg tables may name several snapshots, or the latest N; a directory has only its current one. */
+  public String startCapture(String tableId, String snapshotId, List<String> snapshotIds, int latest,
+      CapturePolicy policy) {
     ConnectorSpec connector = tables.connector(tableId).orElseThrow(() -> new IllegalArgumentException(
         "table_id '" + tableId + "' is not registered; register it first"));
+    if (latest < 0) {
+      throw new IllegalArgumentException("latest_snapshots must not be negative");
+    }
+    if (connector.getKind() != ConnectorSpec.Kind.ICEBERG && (latest > 0 || !snapshotIds.isEmpty())) {
+      throw new IllegalArgumentException("latest_snapshots and snapshot_ids need an Iceberg table; " + tableId
+          + " is a " + connector.getKind());
+    }
     LeasedPlanInput input = LeasedPlanInput.newBuilder().setKind(dev.conveyor.api.reconcile.JobKind.RJK_PLAN_TABLE)
         .setTableId(tableId).setSnapshotId(snapshotId == null ? "" : snapshotId).setConnector(connector)
-        .setCapturePolicy(policy).build();
+        .setCapturePolicy(policy).setLatestSnapshots(latest).addAllSnapshotIds(snapshotIds).build();
     return ledger.jobs().enqueue(JobSpec.builder(JobKind.PLAN_TABLE).laneKey("plan-table:" + tableId)
         .payload(input.toByteArray()).build()).jobId();
   }
@@ -101,6 +114,10 @@ public final class CapturePlanner {
   }
 
   private void planTable(LeaseGrant g, LeasedPlanInput input) throws IOException {
+    if (input.getConnector().getKind() == ConnectorSpec.Kind.ICEBERG) {
+      planIcebergTable(g, input);
+      return;
+    }
     DirectorySnapshot snapshot = DirectorySnapshot.list(Path.of(input.getConnector().getLocation()));
     if (!input.getSnapshotId().isEmpty() && !input.getSnapshotId().equals(snapshot.snapshotId())) {
       throw new IllegalArgumentException("snapshot " + input.getSnapshotId() + " of table " + input.getTableId()
@@ -111,6 +128,32 @@ public final class CapturePlanner {
     ledger.jobs().fanOut(g.job().id(), g.epoch(), List.of(JobSpec.builder(JobKind.PLAN_SNAPSHOT)
         .laneKey("plan-snapshot:" + input.getTableId() + ":" + snapshot.snapshotId())
         .payload(child.toByteArray()).build()));
+    ledger.jobs().complete(g.job().id(), g.epoch(), new Completion.Succeeded(null));
+  }
+
+  /** One PLAN_SNAPSHOT per chosen snapshot that is not finalized yet (capture is incremental). */
+  private void planIcebergTable(LeaseGrant g, LeasedPlanInput input) {
+    List<String> ids = new ArrayList<>(input.getSnapshotIdsList());
+    if (!input.getSnapshotId().isEmpty()) {
+      ids.add(input.getSnapshotId());
+    }
+    List<JobSpec> children = new ArrayList<>();
+    for (var s : IcebergSnapshots.plan(input.getConnector().getLocation(), ids, input.getLatestSnapshots())) {
+      boolean finalized = ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM capture_snapshots"
+          + " WHERE table_id = ? AND snapshot_id = ?", input.getTableId(), s.snapshotId())) > 0;
+      if (finalized) {
+        log.info("table {} snapshot {} is already captured; skipped", input.getTableId(), s.snapshotId());
+        continue;
+      }
+      LeasedPlanInput child = input.toBuilder().setKind(dev.conveyor.api.reconcile.JobKind.RJK_PLAN_SNAPSHOT)
+          .setSnapshotId(s.snapshotId()).clearSnapshotIds().clearLatestSnapshots().clearFiles()
+          .addAllFiles(s.files()).build();
+      children.add(JobSpec.builder(JobKind.PLAN_SNAPSHOT)
+          .laneKey("plan-snapshot:" + input.getTableId() + ":" + s.snapshotId()).payload(child.toByteArray()).build());
+    }
+    if (!children.isEmpty()) {
+      ledger.jobs().fanOut(g.job().id(), g.epoch(), children);
+    }
     ledger.jobs().complete(g.job().id(), g.epoch(), new Completion.Succeeded(null));
   }
 

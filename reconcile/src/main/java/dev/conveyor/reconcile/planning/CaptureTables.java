@@ -18,12 +18,13 @@ public final class CaptureTables {
     if (tableId == null || tableId.isBlank()) {
       throw new IllegalArgumentException("table_id must not be empty");
     }
-    if (connector.getKind() != ConnectorSpec.Kind.PARQUET_DIRECTORY) {
-      throw new IllegalArgumentException("connector.kind " + connector.getKind()
-          + " is not supported yet; use PARQUET_DIRECTORY");
+    if (connector.getKind() != ConnectorSpec.Kind.PARQUET_DIRECTORY && connector.getKind() != ConnectorSpec.Kind.ICEBERG) {
+      throw new IllegalArgumentException("connector.kind must be PARQUET_DIRECTORY or ICEBERG, got "
+          + connector.getKind());
     }
     if (connector.getLocation().isBlank()) {
-      throw new IllegalArgumentException("connector.location must name a directory of Parquet files");
+      throw new IllegalArgumentException("connector.location must name a directory of Parquet files or an Iceberg"
+          + " table location");
     }
     return ledger.transact(tx -> {
       int updated = tx.update("UPDATE capture_tables SET connector = ?, updated_at = ? WHERE table_id = ?",

@@ -159,15 +159,22 @@ public abstract class PlanningContract extends LedgerTestBase {
   }
 
   @Test
-  void unknownTablesAndUnsupportedConnectorsAreInvalidArguments() {
+  void unknownTablesUnsupportedConnectorsAndSnapshotChoicesAreInvalidArguments() {
     assertThatThrownBy(() -> control.startCapture(StartCaptureRequest.newBuilder().setTableId("nope").build()))
         .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
           assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
           assertThat(e.getStatus().getDescription()).contains("table_id 'nope' is not registered");
         });
     assertThatThrownBy(() -> control.registerTable(RegisterTableRequest.newBuilder().setTableId("x")
-        .setConnector(ConnectorSpec.newBuilder().setKind(ConnectorSpec.Kind.ICEBERG).setLocation("/w")).build()))
-        .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
-            assertThat(e.getStatus().getDescription()).contains("connector.kind ICEBERG is not supported yet"));
+        .setConnector(ConnectorSpec.newBuilder().setKind(ConnectorSpec.Kind.KIND_UNSPECIFIED).setLocation("/w"))
+        .build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getDescription())
+            .contains("connector.kind must be PARQUET_DIRECTORY or ICEBERG, got KIND_UNSPECIFIED"));
+    control.registerTable(RegisterTableRequest.newBuilder().setTableId("dir").setConnector(ConnectorSpec.newBuilder()
+        .setKind(ConnectorSpec.Kind.PARQUET_DIRECTORY).setLocation("/w")).build());
+    assertThatThrownBy(() -> control.startCapture(StartCaptureRequest.newBuilder().setTableId("dir")
+        .setLatestSnapshots(3).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getDescription())
+            .contains("latest_snapshots and snapshot_ids need an Iceberg table"));
   }
 }
