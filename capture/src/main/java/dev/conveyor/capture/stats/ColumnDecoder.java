@@ -37,6 +37,15 @@ final class ColumnDecoder {
   /** Per column: a builder update that adds the decoded statistics. */
   static Map<String, Decoded> decode(ParquetFileReader reader, MessageType schema, List<String> columns,
       String createdBy) throws IOException {
+    return decode(reader, schema, columns, createdBy, java.util.Set.copyOf(columns));
+  }
+
+  /**
+   * As above; min and max are tracked only for {@code needOrder} (columns whose footer cannot be
+   * trusted), since ordering every value costs more than the rest of the decode.
+   */
+  static Map<String, Decoded> decode(ParquetFileReader reader, MessageType schema, List<String> columns,
+      String createdBy, java.util.Set<String> needOrder) throws IOException {
     List<Type> fields = new ArrayList<>();
     for (String c : columns) {
       fields.add(schema.getType(c));
@@ -45,7 +54,7 @@ final class ColumnDecoder {
     reader.setRequestedSchema(projection);
     Map<String, Acc> accs = new HashMap<>();
     for (ColumnDescriptor d : projection.getColumns()) {
-      accs.put(d.getPath()[0], new Acc(d));
+      accs.put(d.getPath()[0], new Acc(d, needOrder.contains(d.getPath()[0])));
     }
     PageReadStore rowGroup;
     while ((rowGroup = reader.readNextRowGroup()) != null) {
@@ -75,8 +84,11 @@ final class ColumnDecoder {
     private long nan;
     private long widthBytes;
 
-    Acc(ColumnDescriptor column) {
+    private final boolean trackOrder;
+
+    Acc(ColumnDescriptor column, boolean trackOrder) {
       this.column = column;
+      this.trackOrder = trackOrder;
       this.comparator = column.getPrimitiveType().comparator();
     }
 
@@ -95,6 +107,10 @@ final class ColumnDecoder {
     }
 
     void read(ColumnReader r) {
+      if (!trackOrder) {
+        readUnordered(r);
+        return;
+      }
       int maxDef = column.getMaxDefinitionLevel();
       long total = r.getTotalValueCount();
       values += total;
@@ -104,6 +120,52 @@ final class ColumnDecoder {
           order(readOne(r));
         }
         r.consume();
+      }
+    }
+
+    /** The hot path: no boxing, one type switch per page of values rather than per value. */
+    private void readUnordered(ColumnReader r) {
+      int maxDef = column.getMaxDefinitionLevel();
+      long total = r.getTotalValueCount();
+      values += total;
+      switch (column.getPrimitiveType().getPrimitiveTypeName()) {
+        case INT64 -> {
+          for (long i = 0; i < total; i++, r.consume()) {
+            if (r.getCurrentDefinitionLevel() == maxDef) {
+              nonNull++;
+              sketch.update(r.getLong());
+            }
+          }
+          widthBytes = nonNull * 8;
+        }
+        case INT32 -> {
+          for (long i = 0; i < total; i++, r.consume()) {
+            if (r.getCurrentDefinitionLevel() == maxDef) {
+              nonNull++;
+              sketch.update(r.getInteger());
+            }
+          }
+          widthBytes = nonNull * 4;
+        }
+        case DOUBLE -> {
+          for (long i = 0; i < total; i++, r.consume()) {
+            if (r.getCurrentDefinitionLevel() == maxDef) {
+              nonNull++;
+              double v = r.getDouble();
+              nan += Double.isNaN(v) ? 1 : 0;
+              sketch.update(v);
+            }
+          }
+          widthBytes = nonNull * 8;
+        }
+        default -> {
+          for (long i = 0; i < total; i++, r.consume()) {
+            if (r.getCurrentDefinitionLevel() == maxDef) {
+              nonNull++;
+              readOne(r);
+            }
+          }
+        }
       }
     }
 

@@ -74,7 +74,9 @@ public final class ParquetFileStats {
         List<String> wanted = decode ? selected
             : columns.values().stream().filter(a -> !a.trustworthy()).map(a -> a.name).toList();
         if (!wanted.isEmpty()) {
-          decoded = ColumnDecoder.decode(reader, fileSchema, wanted, footer.getFileMetaData().getCreatedBy());
+          java.util.Set<String> untrusted = new java.util.HashSet<>();
+          columns.values().stream().filter(a -> !a.trustworthy()).forEach(a -> untrusted.add(a.name));
+          decoded = ColumnDecoder.decode(reader, fileSchema, wanted, footer.getFileMetaData().getCreatedBy(), untrusted);
         }
       }
     } catch (IOException | RuntimeException e) {
