@@ -57,11 +57,20 @@ final class ColumnDecoder {
       accs.put(d.getPath()[0], new Acc(d, needOrder.contains(d.getPath()[0])));
     }
     PageReadStore rowGroup;
+    int g = 0;
     while ((rowGroup = reader.readNextRowGroup()) != null) {
+      org.apache.parquet.hadoop.metadata.BlockMetaData block = reader.getRowGroups().get(g++);
       ColumnReadStoreImpl store = new ColumnReadStoreImpl(rowGroup,
           new DummyRecordConverter(projection).getRootConverter(), projection, createdBy);
       for (ColumnDescriptor d : projection.getColumns()) {
-        accs.get(d.getPath()[0]).read(store.getColumnReader(d));
+        Acc acc = accs.get(d.getPath()[0]);
+        org.apache.parquet.hadoop.metadata.ColumnChunkMetaData chunk = block.getColumns().stream()
+            .filter(c -> java.util.Arrays.equals(c.getPath().toArray(), d.getPath())).findFirst().orElse(null);
+        if (!acc.trackOrder && chunk != null && FixedWidthPages.eligible(d, chunk)) {
+          acc.addFast(chunk, FixedWidthPages.read(d, rowGroup.getPageReader(d), acc.sketch));
+        } else {
+          acc.read(store.getColumnReader(d));
+        }
       }
     }
     Map<String, Decoded> out = new HashMap<>();
@@ -123,11 +132,23 @@ final class ColumnDecoder {
       }
     }
 
-    /** The hot path: no boxing, one type switch per page of values rather than per value. */
+    /** A chunk read by {@link FixedWidthPages}: its counts come from the (trusted) footer. */
+    void addFast(org.apache.parquet.hadoop.metadata.ColumnChunkMetaData chunk, long nanCount) {
+      long present = chunk.getValueCount() - chunk.getStatistics().getNumNulls();
+      values += chunk.getValueCount();
+      nonNull += present;
+      var type = column.getPrimitiveType().getPrimitiveTypeName();
+      widthBytes += present * (type == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT64
+          || type == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.DOUBLE ? 8 : 4);
+      nan += nanCount;
+    }
+
+    /** The general path without ordering: no boxing for fixed-width values. */
     private void readUnordered(ColumnReader r) {
       int maxDef = column.getMaxDefinitionLevel();
       long total = r.getTotalValueCount();
       values += total;
+      long before = nonNull;
       switch (column.getPrimitiveType().getPrimitiveTypeName()) {
         case INT64 -> {
           for (long i = 0; i < total; i++, r.consume()) {
@@ -136,7 +157,7 @@ final class ColumnDecoder {
               sketch.update(r.getLong());
             }
           }
-          widthBytes = nonNull * 8;
+          widthBytes += (nonNull - before) * 8;
         }
         case INT32 -> {
           for (long i = 0; i < total; i++, r.consume()) {
@@ -145,7 +166,7 @@ final class ColumnDecoder {
               sketch.update(r.getInteger());
             }
           }
-          widthBytes = nonNull * 4;
+          widthBytes += (nonNull - before) * 4;
         }
         case DOUBLE -> {
           for (long i = 0; i < total; i++, r.consume()) {
@@ -156,7 +177,7 @@ final class ColumnDecoder {
               sketch.update(v);
             }
           }
-          widthBytes = nonNull * 8;
+          widthBytes += (nonNull - before) * 8;
         }
         default -> {
           for (long i = 0; i < total; i++, r.consume()) {
