@@ -32,6 +32,10 @@ import org.apache.parquet.schema.PrimitiveType;
  * Nested columns are skipped and reported as such.
  */
 public final class ParquetFileStats {
+  /** Footer reads only parse metadata, so one set of options serves every thread. */
+  private static final ParquetReadOptions FOOTER_OPTIONS =
+      ParquetReadOptions.builder(new PlainParquetConfiguration()).build();
+
   private ParquetFileStats() {}
 
   public static TargetStatsRecord capture(Path file, String tableId, String snapshotId, ColumnSelection selection)
@@ -52,28 +56,32 @@ public final class ParquetFileStats {
     TargetStatsRecord.Builder record = TargetStatsRecord.newBuilder();
     try {
       size = Files.size(file);
-      try (ParquetFileReader reader = ParquetFileReader.open(new LocalInputFile(file),
-          ParquetReadOptions.builder(new PlainParquetConfiguration()).build())) {
-        footer = reader.getFooter();
-        MessageType fileSchema = footer.getFileMetaData().getSchema();
-        List<String> selected = selectedColumns(fileSchema, selection, record);
-        for (ColumnDescriptor c : fileSchema.getColumns()) {
-          String name = String.join(".", c.getPath());
-          if (selected.contains(name)) {
-            columns.put(name, new Accumulator(name, c.getPrimitiveType()));
+      LocalInputFile input = new LocalInputFile(file);
+      // the footer alone first, with shared read options: most captures need nothing else
+      try (var stream = input.newStream()) {
+        footer = ParquetFileReader.readFooter(input, FOOTER_OPTIONS, stream);
+      }
+      MessageType fileSchema = footer.getFileMetaData().getSchema();
+      List<String> selected = selectedColumns(fileSchema, selection, record);
+      for (ColumnDescriptor c : fileSchema.getColumns()) {
+        String name = String.join(".", c.getPath());
+        if (selected.contains(name)) {
+          columns.put(name, new Accumulator(name, c.getPrimitiveType()));
+        }
+      }
+      for (BlockMetaData block : footer.getBlocks()) {
+        for (ColumnChunkMetaData chunk : block.getColumns()) {
+          Accumulator acc = columns.get(chunk.getPath().toDotString());
+          if (acc != null) {
+            acc.add(chunk);
           }
         }
-        for (BlockMetaData block : footer.getBlocks()) {
-          for (ColumnChunkMetaData chunk : block.getColumns()) {
-            Accumulator acc = columns.get(chunk.getPath().toDotString());
-            if (acc != null) {
-              acc.add(chunk);
-            }
-          }
-        }
-        List<String> wanted = decode ? selected
-            : columns.values().stream().filter(a -> !a.trustworthy()).map(a -> a.name).toList();
-        if (!wanted.isEmpty()) {
+      }
+      List<String> wanted = decode ? selected
+          : columns.values().stream().filter(a -> !a.trustworthy()).map(a -> a.name).toList();
+      if (!wanted.isEmpty()) {
+        try (ParquetFileReader reader = ParquetFileReader.open(input,
+            ParquetReadOptions.builder(new PlainParquetConfiguration()).build())) {
           java.util.Set<String> untrusted = new java.util.HashSet<>();
           columns.values().stream().filter(a -> !a.trustworthy()).forEach(a -> untrusted.add(a.name));
           decoded = ColumnDecoder.decode(reader, fileSchema, wanted, footer.getFileMetaData().getCreatedBy(), untrusted);
