@@ -87,5 +87,9 @@ class CliTest {
     assertThat(stdout()).contains("ended SUCCEEDED").contains("reclaimed").contains("EXEC_FILE_GROUP")
         .contains("job events delivered to the audit consumer")
         .contains("Captured statistics of demo.orders").contains("6 files, 30000 rows").contains("DECIMAL(12,2)");
+    String queue = stdout().substring(stdout().indexOf("Merge queue summary"));
+    assertThat(queue.lines().filter(l -> l.contains("LANDED")).count()).isEqualTo(3);
+    assertThat(queue).containsPattern("docs +LANDED").containsPattern("broken +ERROR +build failed")
+        .containsPattern("retries \\(2 commits\\) +LANDED").contains("conflicting paths: src/app.txt");
   }
 }

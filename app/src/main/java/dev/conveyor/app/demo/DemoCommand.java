@@ -66,6 +66,11 @@ public final class DemoCommand implements Callable<Integer> {
       if (!captured) {
         end = JobState.FAILED;
       }
+      System.out.println();
+      System.out.println("Merge queue: changes landed through SubmitQueue, built, and merged by Runway");
+      if (!MergeQueueTour.run(ledgerOption.url(), dataDir, System.out)) {
+        end = JobState.FAILED;
+      }
       String ledgerFlag = ledgerOption.url().startsWith("sqlite:conveyor-data/") ? "" : " --ledger " + ledgerOption.url();
       System.out.println("Look again with: bin/conveyor jobs show " + rootId + ledgerFlag);
       System.out.println("            and: bin/conveyor queue lag --group demo-audit" + ledgerFlag);
