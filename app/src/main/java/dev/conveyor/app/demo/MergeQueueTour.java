@@ -34,7 +34,7 @@ final class MergeQueueTour {
 
   /** Answers whether every request reached the outcome its change was made for. */
   static boolean run(String ledgerUrl, Path dataDir, PrintStream out) throws Exception {
-    Path repoDir = dataDir.resolve("demo-repo-" + System.currentTimeMillis());
+    Path repoDir = dataDir.toAbsolutePath().resolve("demo-repo-" + System.currentTimeMillis());
     SampleRepository.Created repo = SampleRepository.create(repoDir);
     Path queues = dataDir.resolve("demo-queues.properties");
     Files.writeString(queues, "queue.demo.remote = " + repo.origin() + "\n"

@@ -34,7 +34,8 @@ public final class RunwayQueuesOption {
   /** The configured queues; {@code queueName} names the queue that --remote defines. */
   public RunwayQueues load(Path dataDir, String queueName) throws IOException {
     if (remote != null) {
-      return RunwayQueues.of(QueueConfig.of(queueName, remote, branch, defaultStrategy));
+      return RunwayQueues.of(QueueConfig.of(queueName,
+          RunwayQueues.localPath(remote, Path.of("").toAbsolutePath()), branch, defaultStrategy));
     }
     Path f = file != null ? file : defaultFile(dataDir);
     if (!Files.exists(f)) {

@@ -58,11 +58,28 @@ public final class RunwayQueues {
    */
   public static RunwayQueues load(Path file, java.util.Set<String> otherSettings) throws IOException {
     Properties props = read(file);
+    Path base = file.toAbsolutePath().getParent();
+    for (String key : props.stringPropertyNames()) {
+      if (key.endsWith(".remote") || key.contains(".remotes.")) {
+        props.setProperty(key, localPath(props.getProperty(key).trim(), base));
+      }
+    }
     try {
       return parse(props, otherSettings);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * A relative local path names a repository relative to {@code base} (the queues file's directory);
+   * URLs ({@code https://…}, {@code ssh://…}, {@code git@host:path}) and absolute paths are kept.
+   */
+  public static String localPath(String remote, Path base) {
+    if (remote.contains("://") || remote.matches("[^/]+@[^/]+:.*") || Path.of(remote).isAbsolute()) {
+      return remote;
+    }
+    return base.resolve(remote).normalize().toString();
   }
 
   public static Properties read(Path file) throws IOException {

@@ -38,6 +38,20 @@ class RunwayQueuesTest {
   }
 
   @Test
+  void relativeRepositoryPathsAreResolvedAgainstTheQueuesFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    java.nio.file.Path file = dir.resolve("conf/queues.properties");
+    java.nio.file.Files.createDirectories(file.getParent());
+    java.nio.file.Files.writeString(file, "queue.a.remote = ../repos/a.git\nqueue.b.remote = https://git.example/b.git\n"
+        + "queue.c.remote = git@example.com:c.git\nqueue.c.remotes.fork = forks/c.git\n");
+    RunwayQueues queues = RunwayQueues.load(file);
+    assertThat(queues.find("a").orElseThrow().origin()).isEqualTo(dir.resolve("repos/a.git").toString());
+    assertThat(queues.find("b").orElseThrow().origin()).isEqualTo("https://git.example/b.git");
+    assertThat(queues.find("c").orElseThrow().origin()).isEqualTo("git@example.com:c.git");
+    assertThat(queues.find("c").orElseThrow().remotes().get("fork")).isEqualTo(dir.resolve("conf/forks/c.git").toString());
+  }
+
+  @Test
   void namesTheBadSetting() {
     assertThatThrownBy(() -> parse("queue.app.remote=/x\nqueue.app.stratgy=REBASE"))
         .hasMessageContaining("unknown setting 'queue.app.stratgy'");
