@@ -54,6 +54,17 @@ class MergeQueueCliTest {
     try (ControlPlane plane = ControlPlane.start(config)) {
       assertThat(plane.runsSubmitQueue()).isTrue();
       String server = "127.0.0.1:" + plane.port();
+      var probe = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", plane.port())
+          .usePlaintext().build();
+      try {
+        var health = io.grpc.health.v1.HealthGrpc.newBlockingStub(probe); // no token: probes have none
+        for (String service : new String[] {"", "conveyor.submitqueue.Gateway", "conveyor.reconcile.ReconcileControl"}) {
+          assertThat(health.check(io.grpc.health.v1.HealthCheckRequest.newBuilder().setService(service).build())
+              .getStatus()).as(service).isEqualTo(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+        }
+      } finally {
+        probe.shutdownNow();
+      }
       String token = data.resolve("local-token").toString();
 
       Run land = run("land", "--server", server, "--token-file", token, "--queue", "app", "--watch",

@@ -55,6 +55,7 @@ public final class ControlPlane implements AutoCloseable {
   private ManagedChannel workerChannel;
   private CaptureWorker worker;
   private MergeQueueNode mergeQueue;
+  private io.grpc.protobuf.services.HealthStatusManager health;
 
   private ControlPlane(Ledger ledger, Server server, ScheduledExecutorService loops, LocalToken localToken) {
     this.ledger = ledger;
@@ -84,7 +85,9 @@ public final class ControlPlane implements AutoCloseable {
           : new BearerAuthInterceptor(roles, BearerAuthInterceptor.SERVICE_ROLES);
       mergeQueue = c.queues() == null ? null : MergeQueueNode.start(ledger, c.queues(), c.dataDir(),
           "serve-" + ProcessHandle.current().pid(), c.buildParallelism());
+      io.grpc.protobuf.services.HealthStatusManager health = new io.grpc.protobuf.services.HealthStatusManager();
       NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(address, c.port()))
+          .addService(health.getHealthService())
           .addService(secured(new ReconcileControlService(ledger, tables, planner), auth))
           .addService(secured(new ReconcileExecutorService(ledger, 256,
               new dev.conveyor.reconcile.artifacts.LocalArtifactStore(c.dataDir().resolve("artifacts"))), auth));
@@ -92,6 +95,11 @@ public final class ControlPlane implements AutoCloseable {
         builder.addService(secured(mergeQueue.gateway(), auth));
       }
       Server server = builder.build().start();
+      // serving once every service is bound; the health service needs no token (probes have none)
+      for (var service : server.getServices()) {
+        health.setStatus(service.getServiceDescriptor().getName(),
+            io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+      }
       ScheduledExecutorService loops = Executors.newScheduledThreadPool(2, r -> {
         Thread t = new Thread(r, "control-plane-loop");
         t.setDaemon(true);
@@ -102,6 +110,7 @@ public final class ControlPlane implements AutoCloseable {
       loops.scheduleWithFixedDelay(() -> quietly("reaper", () -> ledger.jobs().reapExpired(500)),
           1, 1, TimeUnit.SECONDS);
       ControlPlane plane = new ControlPlane(ledger, server, loops, local);
+      plane.health = health;
       if (c.captureWorker() && c.auth() != AuthMode.OIDC) {
         plane.startWorker(c.captureParallelism());
       }
@@ -165,6 +174,9 @@ public final class ControlPlane implements AutoCloseable {
   /** Stops leasing and working, lets in-flight calls finish, then closes the ledger. */
   @Override
   public void close() {
+    if (health != null) {
+      health.enterTerminalState(); // NOT_SERVING first, so probes stop sending work while we drain
+    }
     if (worker != null) {
       worker.close();
     }
