@@ -50,7 +50,7 @@ class MergeQueueCliTest {
         + "queue.app.build-budget = 2\n");
     var config = new ControlPlane.Config("sqlite:" + data.resolve("conveyor.db"), data, "127.0.0.1", 0,
         ControlPlane.AuthMode.LOCAL, null, "conveyor", false, 1, new CapturePlanner.Limits(2, 1L << 30),
-        SubmitQueues.load(data.resolve("queues.properties")), 2);
+        SubmitQueues.load(data.resolve("queues.properties")), 2, 0);
     try (ControlPlane plane = ControlPlane.start(config)) {
       assertThat(plane.runsSubmitQueue()).isTrue();
       String server = "127.0.0.1:" + plane.port();
@@ -77,6 +77,16 @@ class MergeQueueCliTest {
           changeUri("broken", broken));
       assertThat(failed.exit()).isEqualTo(1);
       assertThat(failed.out()).contains("app/2  ERROR", "build failed");
+
+      var scrape = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create("http://127.0.0.1:" + plane.metricsPort() + "/metrics")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(scrape.statusCode()).isEqualTo(200);
+      assertThat(scrape.body()).contains("conveyor_submitqueue_requests{queue=\"app\",state=\"LANDED\"} 1")
+          .contains("conveyor_submitqueue_requests{queue=\"app\",state=\"ERROR\"} 1")
+          .contains("conveyor_jobs{kind=\"BUILD\",state=\"SUCCEEDED\"}")
+          .contains("conveyor_stage_seconds_count{stage=\"validate\"}")
+          .contains("conveyor_queue_lag{group=\"submitqueue-validate\"");
 
       Run status = run("status", "--server", server, "--token-file", token, "app/1");
       assertThat(status.out()).contains("app/1  LANDED", "batch app/b1 SUCCEEDED", "STARTED", "VALIDATED", "BATCHED");

@@ -43,7 +43,7 @@ public final class MergeQueueNode implements AutoCloseable {
   }
 
   public static MergeQueueNode start(Ledger ledger, SubmitQueues queues, Path dataDir, String memberId,
-      int buildParallelism) {
+      int buildParallelism, StageDecorator stages) {
     Streams streams = new Streams(ledger, Topics.registry());
     GitMerger merger = new GitMerger(new RepositoryCache(dataDir.resolve("runway-cache")), Clock.systemUTC());
     ConsumerOptions options = ConsumerOptions.defaults(RunwayService.GROUP, memberId);
@@ -51,7 +51,7 @@ public final class MergeQueueNode implements AutoCloseable {
     if (queues.all().isEmpty()) {
       return new MergeQueueNode(streams, merger, runway, null, null, null, null);
     }
-    SubmitQueuePipeline pipeline = SubmitQueuePipeline.start(streams, queues, merger, options, StageDecorator.NONE);
+    SubmitQueuePipeline pipeline = SubmitQueuePipeline.start(streams, queues, merger, options, stages);
     BuildWorker builds = buildParallelism <= 0 ? null : new BuildWorker(ledger, pipeline.context().signals(), queues,
         new GitMerger(new RepositoryCache(dataDir.resolve("build-cache")), Clock.systemUTC()),
         BuildWorker.Options.defaults(memberId + "-builds", dataDir.resolve("builds"))

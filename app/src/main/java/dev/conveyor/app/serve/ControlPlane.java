@@ -46,7 +46,16 @@ public final class ControlPlane implements AutoCloseable {
 
   public record Config(String ledgerUrl, Path dataDir, String bind, int port, AuthMode auth, String oidcIssuer,
       String oidcAudience, boolean captureWorker, int captureParallelism, CapturePlanner.Limits limits,
-      SubmitQueues queues, int buildParallelism) {}
+      SubmitQueues queues, int buildParallelism, int metricsPort) {
+
+    /** Without the merge queue and the metrics endpoint. */
+    public Config(String ledgerUrl, Path dataDir, String bind, int port, AuthMode auth, String oidcIssuer,
+        String oidcAudience, boolean captureWorker, int captureParallelism, CapturePlanner.Limits limits,
+        SubmitQueues queues, int buildParallelism) {
+      this(ledgerUrl, dataDir, bind, port, auth, oidcIssuer, oidcAudience, captureWorker, captureParallelism, limits,
+          queues, buildParallelism, -1);
+    }
+  }
 
   private final Ledger ledger;
   private final Server server;
@@ -56,6 +65,7 @@ public final class ControlPlane implements AutoCloseable {
   private CaptureWorker worker;
   private MergeQueueNode mergeQueue;
   private io.grpc.protobuf.services.HealthStatusManager health;
+  private dev.conveyor.app.metrics.Metrics metrics;
 
   private ControlPlane(Ledger ledger, Server server, ScheduledExecutorService loops, LocalToken localToken) {
     this.ledger = ledger;
@@ -72,6 +82,7 @@ public final class ControlPlane implements AutoCloseable {
     }
     Ledger ledger = Ledger.open(c.ledgerUrl());
     MergeQueueNode mergeQueue = null;
+    dev.conveyor.app.metrics.Metrics metrics = null;
     try {
       LocalToken local = c.auth() == AuthMode.LOCAL ? LocalToken.inDataDirectory(c.dataDir()) : null;
       TokenRoles roles = switch (c.auth()) {
@@ -83,8 +94,11 @@ public final class ControlPlane implements AutoCloseable {
       CapturePlanner planner = new CapturePlanner(ledger, tables, c.limits());
       BearerAuthInterceptor auth = roles == null ? null
           : new BearerAuthInterceptor(roles, BearerAuthInterceptor.SERVICE_ROLES);
+      metrics = c.metricsPort() < 0 ? null
+          : dev.conveyor.app.metrics.Metrics.start(ledger, new InetSocketAddress(address, c.metricsPort()));
       mergeQueue = c.queues() == null ? null : MergeQueueNode.start(ledger, c.queues(), c.dataDir(),
-          "serve-" + ProcessHandle.current().pid(), c.buildParallelism());
+          "serve-" + ProcessHandle.current().pid(), c.buildParallelism(),
+          metrics == null ? dev.conveyor.submitqueue.pipeline.StageDecorator.NONE : metrics.stageTimers());
       io.grpc.protobuf.services.HealthStatusManager health = new io.grpc.protobuf.services.HealthStatusManager();
       NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(address, c.port()))
           .addService(health.getHealthService())
@@ -115,10 +129,14 @@ public final class ControlPlane implements AutoCloseable {
         plane.startWorker(c.captureParallelism());
       }
       plane.mergeQueue = mergeQueue;
+      plane.metrics = metrics;
       return plane;
     } catch (IOException | RuntimeException e) {
       if (mergeQueue != null) {
         mergeQueue.close();
+      }
+      if (metrics != null) {
+        metrics.close();
       }
       ledger.close();
       throw e;
@@ -161,6 +179,11 @@ public final class ControlPlane implements AutoCloseable {
 
   public boolean runsRunway() {
     return mergeQueue != null;
+  }
+
+  /** The metrics endpoint's port, or -1 when it is off. */
+  public int metricsPort() {
+    return metrics == null ? -1 : metrics.port();
   }
 
   public boolean runsSubmitQueue() {

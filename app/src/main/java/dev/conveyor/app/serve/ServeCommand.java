@@ -52,6 +52,11 @@ public final class ServeCommand implements Callable<Integer> {
           + " FILE (default: <data-dir>/queues.properties if present).")
   Path runwayQueues;
 
+  @Option(names = "--metrics-port", defaultValue = "9464",
+      description = "Prometheus metrics at http://BIND:PORT/metrics; 0 picks a free port, -1 turns it off"
+          + " (default: ${DEFAULT-VALUE}).")
+  int metricsPort;
+
   @Option(names = "--build-parallelism", defaultValue = "2",
       description = "Builds the in-process build worker runs at once; 0 runs none (default: ${DEFAULT-VALUE}).")
   int buildParallelism;
@@ -61,7 +66,7 @@ public final class ServeCommand implements Callable<Integer> {
     var queues = dev.conveyor.app.runway.RunwayQueuesOption.loadIfPresent(runwayQueues, dataDir);
     ControlPlane plane = ControlPlane.start(new ControlPlane.Config(ledgerOption.url(), dataDir, bind, port, auth,
         oidcIssuer, oidcAudience, !noCaptureWorker, captureParallelism, new CapturePlanner.Limits(maxFiles, maxBytes), queues,
-        buildParallelism));
+        buildParallelism, metricsPort));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       System.out.println("conveyor: shutting down (finishing in-flight calls)");
@@ -73,7 +78,8 @@ public final class ServeCommand implements Callable<Integer> {
         + (noCaptureWorker ? "" : ", in-process capture worker on")
         + (queues == null ? ", merge queue off (no " + dev.conveyor.app.runway.RunwayQueuesOption.defaultFile(dataDir) + ")"
             : ", Runway serving queues " + queues.runway().names()
-                + (queues.all().isEmpty() ? "" : ", SubmitQueue serving " + queues.names())));
+                + (queues.all().isEmpty() ? "" : ", SubmitQueue serving " + queues.names()))
+        + (plane.metricsPort() < 0 ? "" : "; metrics at http://" + bind + ":" + plane.metricsPort() + "/metrics"));
     System.out.println("conveyor: try 'conveyor capture add-table NAME DIR' then 'conveyor capture start NAME'");
     stopped.await();
     return 0;

@@ -1,0 +1,139 @@
+package dev.conveyor.app.metrics;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.conveyor.ledger.Ledger;
+import dev.conveyor.messagequeue.consume.MessageHandler;
+import dev.conveyor.submitqueue.pipeline.StageDecorator;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The process's metrics in the Prometheus text format at {@code /metrics}: ledger-wide gauges (jobs
+ * by kind and state — leases are the RUNNING ones —, consumer lag per group and topic, dead letters,
+ * land requests by state), read from the ledger at most once a second on scrape, and timers of every
+ * SubmitQueue stage. Served by the JDK's HTTP server; read-only.
+ */
+public final class Metrics implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Metrics.class);
+  private static final long REFRESH_MS = 1_000;
+
+  private final Ledger ledger;
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Map<List<String>, AtomicLong> gauges = new ConcurrentHashMap<>();
+  private final HttpServer http;
+  private long refreshedAt;
+
+  private Metrics(Ledger ledger, HttpServer http) {
+    this.ledger = ledger;
+    this.http = http;
+  }
+
+  /** Serves {@code /metrics} on {@code address} (port 0: any free port). */
+  public static Metrics start(Ledger ledger, InetSocketAddress address) throws IOException {
+    HttpServer http = HttpServer.create(address, 0);
+    Metrics m = new Metrics(ledger, http);
+    http.createContext("/metrics", exchange -> {
+      byte[] body;
+      try {
+        m.refresh();
+        body = m.registry.scrape().getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+        exchange.sendResponseHeaders(200, body.length);
+      } catch (RuntimeException e) {
+        body = ("metrics unavailable: " + e.getMessage() + "\n").getBytes(StandardCharsets.UTF_8);
+        exchange.sendResponseHeaders(503, body.length);
+      }
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(body);
+      }
+    });
+    http.start();
+    return m;
+  }
+
+  public int port() {
+    return http.getAddress().getPort();
+  }
+
+  /** Times every SubmitQueue stage handler as {@code conveyor_stage_seconds{stage}}. */
+  public StageDecorator stageTimers() {
+    return (stage, handler) -> {
+      Timer timer = Timer.builder("conveyor_stage").tag("stage", stage)
+          .description("Time a SubmitQueue stage spends on one message").register(registry);
+      MessageHandler timed = delivery -> {
+        long t = System.nanoTime();
+        try {
+          return handler.handle(delivery);
+        } finally {
+          timer.record(System.nanoTime() - t, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+      };
+      return timed;
+    };
+  }
+
+  private synchronized void refresh() {
+    long now = System.currentTimeMillis();
+    if (now - refreshedAt < REFRESH_MS) {
+      return;
+    }
+    refreshedAt = now;
+    ledger.transact(tx -> {
+      gauges.values().forEach(g -> g.set(0));
+      for (Object[] r : tx.query("SELECT kind, state, COUNT(*) FROM jobs GROUP BY kind, state",
+          rs -> new Object[] {rs.getString(1), rs.getString(2), rs.getLong(3)})) {
+        set("conveyor_jobs", "Jobs by kind and state (RUNNING are leased)", (Long) r[2], "kind", r[0], "state", r[1]);
+      }
+      for (Object[] r : tx.query("SELECT g.group_name, g.topic, SUM(p.next_seq - 1 - g.committed_seq)"
+          + " FROM mq_group_partitions g JOIN mq_partitions p ON p.topic = g.topic AND p.partition_no = g.partition_no"
+          + " GROUP BY g.group_name, g.topic", rs -> new Object[] {rs.getString(1), rs.getString(2), rs.getLong(3)})) {
+        set("conveyor_queue_lag", "Messages a consumer group has not consumed yet", (Long) r[2], "group", r[0],
+            "topic", r[1]);
+      }
+      for (Object[] r : tx.query("SELECT topic, COUNT(*) FROM mq_messages WHERE topic LIKE '%.dlq' GROUP BY topic",
+          rs -> new Object[] {rs.getString(1), rs.getLong(2)})) {
+        set("conveyor_dead_letters", "Retained messages of a dead-letter topic", (Long) r[1], "topic", r[0]);
+      }
+      for (Object[] r : tx.query("SELECT queue, state, COUNT(*) FROM sq_requests GROUP BY queue, state",
+          rs -> new Object[] {rs.getString(1), rs.getString(2), rs.getLong(3)})) {
+        set("conveyor_submitqueue_requests", "Land requests by queue and state", (Long) r[2], "queue", r[0],
+            "state", r[1]);
+      }
+      return null;
+    });
+  }
+
+  private void set(String name, String help, long value, Object... tags) {
+    String[] t = new String[tags.length];
+    for (int i = 0; i < tags.length; i++) {
+      t[i] = String.valueOf(tags[i]);
+    }
+    List<String> key = new java.util.ArrayList<>(List.of(t));
+    key.add(0, name);
+    gauges.computeIfAbsent(key, k -> {
+      AtomicLong holder = new AtomicLong();
+      Gauge.builder(name, holder, AtomicLong::get).description(help).tags(Tags.of(t)).register(registry);
+      return holder;
+    }).set(value);
+  }
+
+  @Override
+  public void close() {
+    http.stop(0);
+    registry.close();
+    log.debug("metrics endpoint stopped");
+  }
+}
