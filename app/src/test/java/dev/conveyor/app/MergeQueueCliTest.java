@@ -82,7 +82,7 @@ class MergeQueueCliTest {
           java.net.URI.create("http://127.0.0.1:" + plane.metricsPort() + "/metrics")).build(),
           java.net.http.HttpResponse.BodyHandlers.ofString());
       assertThat(scrape.statusCode()).isEqualTo(200);
-      assertThat(scrape.body()).contains("conveyor_submitqueue_requests{queue=\"app\",state=\"LANDED\"} 1")
+      assertThat(scrape.body()).contains("conveyor_ledger_up 1.0").contains("conveyor_submitqueue_requests{queue=\"app\",state=\"LANDED\"} 1")
           .contains("conveyor_submitqueue_requests{queue=\"app\",state=\"ERROR\"} 1")
           .contains("conveyor_jobs{kind=\"BUILD\",state=\"SUCCEEDED\"}")
           .contains("conveyor_stage_seconds_count{stage=\"validate\"}")

@@ -53,6 +53,7 @@ public final class Metrics implements AutoCloseable {
         exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
         exchange.sendResponseHeaders(200, body.length);
       } catch (RuntimeException e) {
+        log.warn("metrics scrape failed: {}", e.getMessage());
         body = ("metrics unavailable: " + e.getMessage() + "\n").getBytes(StandardCharsets.UTF_8);
         exchange.sendResponseHeaders(503, body.length);
       }
@@ -93,6 +94,7 @@ public final class Metrics implements AutoCloseable {
     refreshedAt = now;
     ledger.transact(tx -> {
       gauges.values().forEach(g -> g.set(0));
+      set("conveyor_ledger_up", "1 when the last scrape could read the ledger", 1);
       for (Object[] r : tx.query("SELECT kind, state, COUNT(*) FROM jobs GROUP BY kind, state",
           rs -> new Object[] {rs.getString(1), rs.getString(2), rs.getLong(3)})) {
         set("conveyor_jobs", "Jobs by kind and state (RUNNING are leased)", (Long) r[2], "kind", r[0], "state", r[1]);
