@@ -3,6 +3,7 @@ package dev.conveyor.capture.worker;
 import dev.conveyor.api.reconcile.JobKind;
 import dev.conveyor.api.reconcile.LeaseReconcileJobRequest;
 import dev.conveyor.api.reconcile.LeasedReconcileJob;
+import dev.conveyor.api.reconcile.ReleaseReconcileLeaseRequest;
 import dev.conveyor.api.reconcile.ReconcileExecutorControlGrpc.ReconcileExecutorControlBlockingStub;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -71,6 +72,7 @@ public final class CaptureWorker implements AutoCloseable {
   private final ExecutorService loops;
   private final ScheduledExecutorService heartbeats;
   private final AtomicInteger groupsDone = new AtomicInteger();
+  private final java.util.Map<String, LeasedReconcileJob> inFlight = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile boolean running = true;
 
   public CaptureWorker(ReconcileExecutorControlBlockingStub rpc, Options options) {
@@ -110,7 +112,14 @@ public final class CaptureWorker implements AutoCloseable {
           continue;
         }
         for (LeasedReconcileJob job : jobs) {
-          new FileGroupRun(rpc, heartbeats, options.lease(), options.maxResultBytes(), job).run();
+          inFlight.put(job.getJobId(), job);
+          try {
+            new FileGroupRun(rpc, heartbeats, options.lease(), options.maxResultBytes(), job).run();
+          } finally {
+            if (running) { // once closing, close() settles every job this worker touched
+              inFlight.remove(job.getJobId());
+            }
+          }
           groupsDone.incrementAndGet();
         }
       } catch (InterruptedException e) {
@@ -126,10 +135,41 @@ public final class CaptureWorker implements AutoCloseable {
     }
   }
 
+  /** Stops at once: in-flight file groups are handed back for another worker. */
   @Override
   public void close() {
+    close(Duration.ZERO);
+  }
+
+  /**
+   * Stops leasing, lets in-flight file groups finish for up to {@code grace}, then interrupts the
+   * rest and hands their leases back (from this thread: the interrupted ones cannot call out), so
+   * another worker takes them at once instead of after the lease expires.
+   */
+  public void close(Duration grace) {
     running = false;
-    loops.shutdownNow();
+    loops.shutdown();
+    try {
+      if (!loops.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+        loops.shutdownNow();
+        loops.awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      loops.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
     heartbeats.shutdownNow();
+    for (LeasedReconcileJob job : List.copyOf(inFlight.values())) {
+      try {
+        boolean released = rpc.releaseReconcileLease(ReleaseReconcileLeaseRequest.newBuilder()
+            .setJobId(job.getJobId()).setLeaseEpoch(job.getLeaseEpoch())
+            .setReason("worker " + options.executorId() + " shutting down").build()).getReleased();
+        log.info("capture worker {}: {} file group {}", options.executorId(),
+            released ? "handed back" : "had already lost", job.getJobId());
+      } catch (RuntimeException e) {
+        log.warn("capture worker {}: could not hand back {} ({}); it returns when its lease expires",
+            options.executorId(), job.getJobId(), e.getMessage());
+      }
+    }
   }
 }

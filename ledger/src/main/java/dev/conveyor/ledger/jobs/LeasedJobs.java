@@ -162,6 +162,15 @@ public final class LeasedJobs {
     return JobCancellation.cancel(tx, jobId, reason);
   }
 
+  /**
+   * Gives a held lease back without counting the attempt (the holder is shutting down); answers
+   * false when {@code epoch} no longer holds the job.
+   */
+  public boolean handBack(String jobId, String epoch, String reason) {
+    JobRows.requireId("job_id", jobId);
+    return ledger.transact(tx -> JobHandBack.handBack(tx, jobId, epoch, reason));
+  }
+
   /** Reclaims up to {@code limit} expired leases; answers how many it reclaimed. */
   public int reapExpired(int limit) {
     return ledger.transact(tx -> JobReaper.reap(tx, policy, limit));

@@ -2,6 +2,8 @@ package dev.conveyor.reconcile.executor;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.conveyor.api.reconcile.CompleteLeasedReconcileJobRequest;
+import dev.conveyor.api.reconcile.ReleaseReconcileLeaseRequest;
+import dev.conveyor.api.reconcile.ReleaseReconcileLeaseResponse;
 import dev.conveyor.api.reconcile.CompleteLeasedReconcileJobResponse;
 import dev.conveyor.api.reconcile.GetLeasedFileGroupExecutionRequest;
 import dev.conveyor.api.reconcile.GetReconcileCancellationRequest;
@@ -145,6 +147,12 @@ public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc
           .setCancellationRequested(s.cancellationRequested())
           .setLeaseExpiresAtMs(s.expiresAt() == null ? 0 : s.expiresAt().toEpochMilli()).build();
     });
+  }
+
+  @Override
+  public void releaseReconcileLease(ReleaseReconcileLeaseRequest req, StreamObserver<ReleaseReconcileLeaseResponse> out) {
+    call(out, () -> ReleaseReconcileLeaseResponse.newBuilder().setReleased(jobs.handBack(
+        required("job_id", req.getJobId()), required("lease_epoch", req.getLeaseEpoch()), req.getReason())).build());
   }
 
   @Override

@@ -57,18 +57,28 @@ public final class RunwayQueues {
    * (SubmitQueue) reads from the same file, so they are not reported as unknown here.
    */
   public static RunwayQueues load(Path file, java.util.Set<String> otherSettings) throws IOException {
-    Properties props = read(file);
-    Path base = file.toAbsolutePath().getParent();
-    for (String key : props.stringPropertyNames()) {
-      if (key.endsWith(".remote") || key.contains(".remotes.")) {
-        props.setProperty(key, localPath(props.getProperty(key).trim(), base));
-      }
-    }
+    Properties props = queueSettings(read(file), file.toAbsolutePath().getParent());
     try {
       return parse(props, otherSettings);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The {@code queue.*} keys of {@code props} (a file may hold other settings beside them), with
+   * relative local remotes resolved against {@code base}.
+   */
+  public static Properties queueSettings(Properties props, Path base) {
+    Properties out = new Properties();
+    for (String key : props.stringPropertyNames()) {
+      if (!key.startsWith("queue.")) {
+        continue;
+      }
+      String value = props.getProperty(key);
+      out.setProperty(key, key.endsWith(".remote") || key.contains(".remotes.") ? localPath(value.trim(), base) : value);
+    }
+    return out;
   }
 
   /**

@@ -43,6 +43,8 @@ public final class BuildWorker implements AutoCloseable {
   private final Options options;
   private final ExecutorService threads;
   private volatile boolean closed;
+  private final java.util.Map<String, dev.conveyor.ledger.jobs.Outcomes.LeaseGrant> inFlight =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   public BuildWorker(Ledger ledger, Signals signals, SubmitQueues queues, GitMerger merger, Options options) {
     this.ledger = ledger;
@@ -74,7 +76,15 @@ public final class BuildWorker implements AutoCloseable {
           idle();
           continue;
         }
-        new BuildRun(ledger, signals, queues, merger, grant.get(), options.workRoot(), options.lease()).run();
+        String jobId = grant.get().job().id();
+        inFlight.put(jobId, grant.get());
+        try {
+          new BuildRun(ledger, signals, queues, merger, grant.get(), options.workRoot(), options.lease()).run();
+        } finally {
+          if (!closed) { // once closing, close() settles every job this worker touched
+            inFlight.remove(jobId);
+          }
+        }
       } catch (RuntimeException e) {
         log.warn("build worker {}: {}", options.executorId(), e.toString());
         idle();
@@ -92,14 +102,39 @@ public final class BuildWorker implements AutoCloseable {
     }
   }
 
+  /** Stops at once: running builds are killed and handed back. */
   @Override
   public void close() {
+    close(Duration.ZERO);
+  }
+
+  /**
+   * Stops leasing, lets running builds finish for up to {@code grace}, then kills the rest and hands
+   * their jobs back (from this thread, as the interrupted ones cannot reach the ledger), so another
+   * worker rebuilds them at once rather than after the lease expires.
+   */
+  public void close(Duration grace) {
     closed = true;
-    threads.shutdownNow();
+    threads.shutdown();
     try {
-      threads.awaitTermination(10, TimeUnit.SECONDS);
+      if (!threads.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+        threads.shutdownNow();
+        threads.awaitTermination(10, TimeUnit.SECONDS);
+      }
     } catch (InterruptedException e) {
+      threads.shutdownNow();
       Thread.currentThread().interrupt();
+    }
+    for (var grant : java.util.List.copyOf(inFlight.values())) {
+      try {
+        boolean released = ledger.jobs().handBack(grant.job().id(), grant.epoch(),
+            "build worker " + options.executorId() + " shutting down");
+        log.info("build worker {}: {} build {}", options.executorId(), released ? "handed back" : "had already ended",
+            grant.job().id());
+      } catch (RuntimeException e) {
+        log.warn("build worker {}: could not hand back {} ({}); it returns when its lease expires",
+            options.executorId(), grant.job().id(), e.getMessage());
+      }
     }
   }
 }

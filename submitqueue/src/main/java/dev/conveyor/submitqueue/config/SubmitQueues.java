@@ -46,15 +46,23 @@ public final class SubmitQueues {
   }
 
   public static SubmitQueues load(Path file) throws IOException {
-    Properties props = RunwayQueues.read(file);
     try {
-      RunwayQueues runway = RunwayQueues.parse(props, SETTINGS);
-      return new SubmitQueues(runway, runway.all().stream()
-          .filter(q -> props.getProperty(key(q, "build-command")) != null)
-          .map(q -> parse(q, props)).toList());
+      return parse(RunwayQueues.read(file), file.toAbsolutePath().getParent());
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The queues defined by the {@code queue.*} keys of {@code settings} (other keys are left to their
+   * owners); relative local remotes resolve against {@code base}.
+   */
+  public static SubmitQueues parse(Properties settings, Path base) {
+    Properties props = RunwayQueues.queueSettings(settings, base);
+    RunwayQueues runway = RunwayQueues.parse(props, SETTINGS);
+    return new SubmitQueues(runway, runway.all().stream()
+        .filter(q -> props.getProperty(key(q, "build-command")) != null)
+        .map(q -> parse(q, props)).toList());
   }
 
   private static SubmitQueueConfig parse(QueueConfig q, Properties p) {

@@ -1,0 +1,32 @@
+package dev.conveyor.ledger.jobs;
+
+import dev.conveyor.ledger.Tx;
+import java.sql.SQLException;
+
+/**
+ * A holder giving its lease back before it ends (a worker shutting down): the job is ready again at
+ * once and the attempt is not counted, because nothing failed. A job being cancelled ends CANCELLED
+ * instead. Only the current holder can hand back; anyone else is answered false.
+ */
+final class JobHandBack {
+  private JobHandBack() {}
+
+  static boolean handBack(Tx tx, String jobId, String epoch, String reason) throws SQLException {
+    JobRows.requireId("lease_epoch", epoch);
+    Job job = JobRows.require(tx, jobId);
+    if (!job.heldWith(epoch) || job.leaseExpiredAt(tx.now())) {
+      return false;
+    }
+    String note = "handed back by " + job.leaseOwner() + (reason == null || reason.isBlank() ? "" : ": " + reason);
+    if (job.state() == JobState.CANCELLING) {
+      JobRows.cas(tx, job, "state = 'CANCELLED', finished_at = ?, last_error = ?, lease_epoch = NULL,"
+          + " lease_owner = NULL, lease_expires_at = NULL", tx.nowMillis(), note);
+      ParentResolution.afterChildTerminal(tx, job);
+      return true;
+    }
+    JobRows.cas(tx, job, "state = 'QUEUED', run_after = ?, attempts = ?, last_error = ?, lease_epoch = NULL,"
+        + " lease_owner = NULL, lease_expires_at = NULL, started_at = NULL", tx.nowMillis(),
+        Math.max(0, job.attempts() - 1), note);
+    return true;
+  }
+}
