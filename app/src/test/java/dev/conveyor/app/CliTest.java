@@ -83,7 +83,7 @@ class CliTest {
   @Test
   void demoRunsToASucceededTree() {
     assertThat(Main.run("demo", "--groups", "3", "--lease-ms", "400", "--ledger", url, "--data-dir",
-        dir.resolve("data").toString())).isZero();
+        dir.resolve("data").toString(), "--http-port", "0", "--exit")).isZero();
     assertThat(stdout()).contains("ended SUCCEEDED").contains("reclaimed").contains("EXEC_FILE_GROUP")
         .contains("job events delivered to the audit consumer")
         .contains("Captured statistics of demo.orders").contains("6 files, 30000 rows").contains("DECIMAL(12,2)");
@@ -91,5 +91,6 @@ class CliTest {
     assertThat(queue.lines().filter(l -> l.contains("LANDED")).count()).isEqualTo(3);
     assertThat(queue).containsPattern("docs +LANDED").containsPattern("broken +ERROR +build failed")
         .containsPattern("retries \\(2 commits\\) +LANDED").contains("conflicting paths: src/app.txt");
+    assertThat(stdout()).containsPattern("Status page: http://127.0.0.1:\\d+/").contains("[####################] 5/5");
   }
 }

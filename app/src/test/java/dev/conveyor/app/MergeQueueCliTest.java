@@ -79,7 +79,7 @@ class MergeQueueCliTest {
       assertThat(failed.out()).contains("app/2  ERROR", "build failed");
 
       var scrape = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-          java.net.URI.create("http://127.0.0.1:" + plane.metricsPort() + "/metrics")).build(),
+          java.net.URI.create("http://127.0.0.1:" + plane.httpPort() + "/metrics")).build(),
           java.net.http.HttpResponse.BodyHandlers.ofString());
       assertThat(scrape.statusCode()).isEqualTo(200);
       assertThat(scrape.body()).contains("conveyor_ledger_up 1.0").contains("conveyor_submitqueue_requests{queue=\"app\",state=\"LANDED\"} 1")

@@ -25,44 +25,48 @@ import java.util.concurrent.TimeUnit;
 final class CaptureTour {
   private CaptureTour() {}
 
-  static boolean run(String ledgerUrl, Path dataDir, PrintStream out) throws Exception {
+  /** Writes the sample table the tour captures. */
+  static Path prepare(Path dataDir, PrintStream out) throws Exception {
     Path tableDir = dataDir.resolve("demo-orders");
     SampleTable.write(tableDir, 6, 5_000);
     out.println("  capture   wrote a sample table: 6 Parquet files, 30,000 orders, in " + tableDir);
-    try (ControlPlane plane = ControlPlane.start(new ControlPlane.Config(ledgerUrl, dataDir, "127.0.0.1", 0,
-        ControlPlane.AuthMode.LOCAL, null, "conveyor", true, 2, new CapturePlanner.Limits(2, 1L << 30), null, 0))) {
-      out.println("  capture   control plane on 127.0.0.1:" + plane.port() + " with an in-process capture worker");
-      var channel = NettyChannelBuilder.forAddress("127.0.0.1", plane.port()).usePlaintext().build();
-      try {
-        String token = LocalToken.read(dataDir.resolve(LocalToken.FILE_NAME));
-        var control = ReconcileControlGrpc.newBlockingStub(channel).withCallCredentials(new BearerCredentials(() -> token));
-        control.registerTable(RegisterTableRequest.newBuilder().setTableId("demo.orders").setConnector(
-            ConnectorSpec.newBuilder().setKind(ConnectorSpec.Kind.PARQUET_DIRECTORY).setLocation(tableDir.toString()))
-            .build());
-        String root = control.startCapture(StartCaptureRequest.newBuilder().setTableId("demo.orders").build()).getJobId();
-        out.println("  capture   started capture " + root + " of demo.orders");
-        JobTreeNode tree;
-        String last = "";
-        long deadline = System.currentTimeMillis() + 60_000;
-        do {
-          TimeUnit.MILLISECONDS.sleep(100);
-          tree = control.getJobTree(GetJobTreeRequest.newBuilder().setJobId(root).build()).getRoot();
-          String summary = summary(tree);
-          if (!summary.equals(last)) {
-            out.println("  capture   " + summary);
-            last = summary;
-          }
-        } while (!terminal(tree) && System.currentTimeMillis() < deadline);
-        out.println();
-        print(tree, out, "");
-        boolean ok = tree.getJob().getState().name().equals("RJS_SUCCEEDED");
-        if (ok) {
-          printStats(plane, out);
+    return tableDir;
+  }
+
+  static boolean run(ControlPlane plane, Path dataDir, Path tableDir, PrintStream out) throws Exception {
+    var channel = NettyChannelBuilder.forAddress("127.0.0.1", plane.port()).usePlaintext().build();
+    try {
+      String token = LocalToken.read(dataDir.resolve(LocalToken.FILE_NAME));
+      var control = ReconcileControlGrpc.newBlockingStub(channel).withCallCredentials(new BearerCredentials(() -> token));
+      control.registerTable(RegisterTableRequest.newBuilder().setTableId("demo.orders").setConnector(
+          ConnectorSpec.newBuilder().setKind(ConnectorSpec.Kind.PARQUET_DIRECTORY).setLocation(tableDir.toString()))
+          .build());
+      String root = control.startCapture(StartCaptureRequest.newBuilder().setTableId("demo.orders").build()).getJobId();
+      out.println("  capture   started capture " + root + " of demo.orders");
+      JobTreeNode tree;
+      String last = "";
+      long deadline = System.currentTimeMillis() + 60_000;
+      do {
+        TimeUnit.MILLISECONDS.sleep(100);
+        tree = control.getJobTree(GetJobTreeRequest.newBuilder().setJobId(root).build()).getRoot();
+        String summary = summary(tree);
+        int[] counts = new int[3];
+        walk(tree, counts);
+        summary = dev.conveyor.app.jobs.JobTreePrinter.bar(counts[0], counts[1]) + " " + summary;
+        if (!summary.equals(last)) {
+          out.println("  capture   " + summary);
+          last = summary;
         }
-        return ok;
-      } finally {
-        channel.shutdownNow();
+      } while (!terminal(tree) && System.currentTimeMillis() < deadline);
+      out.println();
+      print(tree, out, "");
+      boolean ok = tree.getJob().getState().name().equals("RJS_SUCCEEDED");
+      if (ok) {
+        printStats(plane, out);
       }
+      return ok;
+    } finally {
+      channel.shutdownNow();
     }
   }
 

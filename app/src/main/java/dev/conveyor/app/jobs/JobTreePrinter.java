@@ -30,7 +30,7 @@ public final class JobTreePrinter {
     return sb.toString();
   }
 
-  static String bar(long done, long total) {
+  public static String bar(long done, long total) {
     int width = 20;
     int filled = total <= 0 ? 0 : (int) Math.min(width, done * width / total);
     return "[" + "#".repeat(filled) + ".".repeat(width - filled) + "]";

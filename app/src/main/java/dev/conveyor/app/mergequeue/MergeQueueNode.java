@@ -76,11 +76,16 @@ public final class MergeQueueNode implements AutoCloseable {
 
   @Override
   public void close() {
+    close(java.time.Duration.ZERO);
+  }
+
+  /** Builds get {@code grace} to finish before they are handed back; stages finish the message in hand. */
+  public void close(java.time.Duration grace) {
     if (watchers != null) {
       watchers.shutdownNow();
     }
     if (builds != null) {
-      builds.close();
+      builds.close(grace);
     }
     if (pipeline != null) {
       pipeline.close();

@@ -1,6 +1,5 @@
 package dev.conveyor.app.metrics;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.conveyor.ledger.Ledger;
 import dev.conveyor.messagequeue.consume.MessageHandler;
 import dev.conveyor.submitqueue.pipeline.StageDecorator;
@@ -9,10 +8,6 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,10 +16,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The process's metrics in the Prometheus text format at {@code /metrics}: ledger-wide gauges (jobs
+ * The process's metrics in the Prometheus text format (served at {@code /metrics} by the web server): ledger-wide gauges (jobs
  * by kind and state — leases are the RUNNING ones —, consumer lag per group and topic, dead letters,
  * land requests by state), read from the ledger at most once a second on scrape, and timers of every
- * SubmitQueue stage. Served by the JDK's HTTP server; read-only.
+ * SubmitQueue stage.
  */
 public final class Metrics implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Metrics.class);
@@ -33,40 +28,26 @@ public final class Metrics implements AutoCloseable {
   private final Ledger ledger;
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Map<List<String>, AtomicLong> gauges = new ConcurrentHashMap<>();
-  private final HttpServer http;
   private long refreshedAt;
 
-  private Metrics(Ledger ledger, HttpServer http) {
+  public Metrics(Ledger ledger) {
     this.ledger = ledger;
-    this.http = http;
   }
 
-  /** Serves {@code /metrics} on {@code address} (port 0: any free port). */
-  public static Metrics start(Ledger ledger, InetSocketAddress address) throws IOException {
-    HttpServer http = HttpServer.create(address, 0);
-    Metrics m = new Metrics(ledger, http);
-    http.createContext("/metrics", exchange -> {
-      byte[] body;
-      try {
-        m.refresh();
-        body = m.registry.scrape().getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-        exchange.sendResponseHeaders(200, body.length);
-      } catch (RuntimeException e) {
-        log.warn("metrics scrape failed: {}", e.getMessage());
-        body = ("metrics unavailable: " + e.getMessage() + "\n").getBytes(StandardCharsets.UTF_8);
-        exchange.sendResponseHeaders(503, body.length);
-      }
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(body);
-      }
-    });
-    http.start();
-    return m;
+  /** The Prometheus text exposition, with the ledger gauges refreshed if they are older than a second. */
+  public String scrape() {
+    try {
+      refresh();
+      return registry.scrape();
+    } catch (RuntimeException e) {
+      log.warn("metrics scrape failed: {}", e.getMessage());
+      throw e;
+    }
   }
 
-  public int port() {
-    return http.getAddress().getPort();
+  /** Where other parts of the node register their own meters (merge and build durations, outcomes). */
+  public io.micrometer.core.instrument.MeterRegistry registry() {
+    return registry;
   }
 
   /** Times every SubmitQueue stage handler as {@code conveyor_stage_seconds{stage}}. */
@@ -134,8 +115,6 @@ public final class Metrics implements AutoCloseable {
 
   @Override
   public void close() {
-    http.stop(0);
     registry.close();
-    log.debug("metrics endpoint stopped");
   }
 }

@@ -46,14 +46,22 @@ public final class ControlPlane implements AutoCloseable {
 
   public record Config(String ledgerUrl, Path dataDir, String bind, int port, AuthMode auth, String oidcIssuer,
       String oidcAudience, boolean captureWorker, int captureParallelism, CapturePlanner.Limits limits,
-      SubmitQueues queues, int buildParallelism, int metricsPort) {
+      SubmitQueues queues, int buildParallelism, int httpPort, Duration shutdownGrace) {
+    static final Duration DEFAULT_GRACE = Duration.ofSeconds(20);
 
-    /** Without the merge queue and the metrics endpoint. */
+    /** Without the web server (status page and metrics). */
     public Config(String ledgerUrl, Path dataDir, String bind, int port, AuthMode auth, String oidcIssuer,
         String oidcAudience, boolean captureWorker, int captureParallelism, CapturePlanner.Limits limits,
         SubmitQueues queues, int buildParallelism) {
       this(ledgerUrl, dataDir, bind, port, auth, oidcIssuer, oidcAudience, captureWorker, captureParallelism, limits,
           queues, buildParallelism, -1);
+    }
+
+    public Config(String ledgerUrl, Path dataDir, String bind, int port, AuthMode auth, String oidcIssuer,
+        String oidcAudience, boolean captureWorker, int captureParallelism, CapturePlanner.Limits limits,
+        SubmitQueues queues, int buildParallelism, int httpPort) {
+      this(ledgerUrl, dataDir, bind, port, auth, oidcIssuer, oidcAudience, captureWorker, captureParallelism, limits,
+          queues, buildParallelism, httpPort, DEFAULT_GRACE);
     }
   }
 
@@ -66,6 +74,8 @@ public final class ControlPlane implements AutoCloseable {
   private MergeQueueNode mergeQueue;
   private io.grpc.protobuf.services.HealthStatusManager health;
   private dev.conveyor.app.metrics.Metrics metrics;
+  private dev.conveyor.app.web.WebServer web;
+  private Duration grace = Config.DEFAULT_GRACE;
 
   private ControlPlane(Ledger ledger, Server server, ScheduledExecutorService loops, LocalToken localToken) {
     this.ledger = ledger;
@@ -83,6 +93,7 @@ public final class ControlPlane implements AutoCloseable {
     Ledger ledger = Ledger.open(c.ledgerUrl());
     MergeQueueNode mergeQueue = null;
     dev.conveyor.app.metrics.Metrics metrics = null;
+    dev.conveyor.app.web.WebServer web = null;
     try {
       LocalToken local = c.auth() == AuthMode.LOCAL ? LocalToken.inDataDirectory(c.dataDir()) : null;
       TokenRoles roles = switch (c.auth()) {
@@ -94,11 +105,17 @@ public final class ControlPlane implements AutoCloseable {
       CapturePlanner planner = new CapturePlanner(ledger, tables, c.limits());
       BearerAuthInterceptor auth = roles == null ? null
           : new BearerAuthInterceptor(roles, BearerAuthInterceptor.SERVICE_ROLES);
-      metrics = c.metricsPort() < 0 ? null
-          : dev.conveyor.app.metrics.Metrics.start(ledger, new InetSocketAddress(address, c.metricsPort()));
+      metrics = new dev.conveyor.app.metrics.Metrics(ledger);
+      String nodeName = nodeName();
       mergeQueue = c.queues() == null ? null : MergeQueueNode.start(ledger, c.queues(), c.dataDir(),
-          "serve-" + ProcessHandle.current().pid(), c.buildParallelism(),
-          metrics == null ? dev.conveyor.submitqueue.pipeline.StageDecorator.NONE : metrics.stageTimers());
+          nodeName, c.buildParallelism(), metrics.stageTimers());
+      if (c.httpPort() >= 0) {
+        SubmitQueues queues = c.queues();
+        var status = new dev.conveyor.app.web.StatusView(ledger, nodeName,
+            () -> queues == null ? java.util.List.of() : java.util.List.copyOf(queues.names()), 1_000);
+        web = dev.conveyor.app.web.WebServer.start(new InetSocketAddress(address, c.httpPort()),
+            dev.conveyor.app.web.WebAuth.of(address.isLoopbackAddress(), roles), status, metrics::scrape);
+      }
       io.grpc.protobuf.services.HealthStatusManager health = new io.grpc.protobuf.services.HealthStatusManager();
       NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(address, c.port()))
           .addService(health.getHealthService())
@@ -130,8 +147,13 @@ public final class ControlPlane implements AutoCloseable {
       }
       plane.mergeQueue = mergeQueue;
       plane.metrics = metrics;
+      plane.web = web;
+      plane.grace = c.shutdownGrace();
       return plane;
     } catch (IOException | RuntimeException e) {
+      if (web != null) {
+        web.close();
+      }
       if (mergeQueue != null) {
         mergeQueue.close();
       }
@@ -181,9 +203,20 @@ public final class ControlPlane implements AutoCloseable {
     return mergeQueue != null;
   }
 
-  /** The metrics endpoint's port, or -1 when it is off. */
-  public int metricsPort() {
-    return metrics == null ? -1 : metrics.port();
+  /** The HTTP port (status page at {@code /}, metrics at {@code /metrics}), or -1 when it is off. */
+  public int httpPort() {
+    return web == null ? -1 : web.port();
+  }
+
+  /** Names this process in leases, consumer groups and logs: host and pid, unique across a cluster. */
+  static String nodeName() {
+    String host;
+    try {
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      host = "localhost";
+    }
+    return "serve-" + host + "-" + ProcessHandle.current().pid();
   }
 
   public boolean runsSubmitQueue() {
@@ -194,22 +227,29 @@ public final class ControlPlane implements AutoCloseable {
     return ledger;
   }
 
-  /** Stops leasing and working, lets in-flight calls finish, then closes the ledger. */
+  /**
+   * The SIGTERM path: reports NOT_SERVING, stops every loop from leasing, gives in-flight builds and
+   * file groups the shutdown grace to finish and hands back the rest, lets in-flight calls finish,
+   * then closes the ledger. Nothing is lost: what was not finished is ready for the next holder.
+   */
   @Override
   public void close() {
     if (health != null) {
       health.enterTerminalState(); // NOT_SERVING first, so probes stop sending work while we drain
     }
+    loops.shutdownNow(); // planners and the reaper: leases they took are short and retried elsewhere
+    if (web != null) {
+      web.close();
+    }
     if (worker != null) {
-      worker.close();
+      worker.close(grace);
     }
     if (mergeQueue != null) {
-      mergeQueue.close();
+      mergeQueue.close(grace);
     }
     if (workerChannel != null) {
       workerChannel.shutdownNow();
     }
-    loops.shutdownNow();
     server.shutdown();
     try {
       server.awaitTermination(10, TimeUnit.SECONDS);
@@ -217,6 +257,10 @@ public final class ControlPlane implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     server.shutdownNow();
+    if (metrics != null) {
+      metrics.close();
+    }
     ledger.close();
+    log.info("stopped");
   }
 }

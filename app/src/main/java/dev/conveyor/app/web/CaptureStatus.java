@@ -1,0 +1,94 @@
+package dev.conveyor.app.web;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.conveyor.ledger.Tx;
+import java.sql.SQLException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Capture job trees for the status page: the newest capture roots (one per {@code capture start}),
+ * each with its planners, file groups and finalizer, progress and lease holders. A tree larger than
+ * {@code maxNodes} is cut, and says how many nodes it left out.
+ */
+final class CaptureStatus {
+  private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+  private static final String PLAN_TABLE_LANE = "plan-table:";
+  private final int roots;
+  private final int maxNodes;
+
+  CaptureStatus(int roots, int maxNodes) {
+    this.roots = roots;
+    this.maxNodes = maxNodes;
+  }
+
+  ArrayNode read(Tx tx) throws SQLException {
+    ArrayNode out = JSON.arrayNode();
+    List<ObjectNode> rootNodes = tx.query("SELECT " + COLUMNS + " FROM jobs WHERE parent_id IS NULL"
+        + " AND kind IN ('PLAN_CONNECTOR', 'PLAN_TABLE', 'PLAN_SNAPSHOT') ORDER BY created_at DESC, id LIMIT ?",
+        CaptureStatus::node, roots);
+    for (ObjectNode root : rootNodes) {
+      String rootId = root.get("id").asText();
+      String lane = root.path("laneKey").asText("");
+      root.put("table", lane.startsWith(PLAN_TABLE_LANE) ? lane.substring(PLAN_TABLE_LANE.length()) : lane);
+      Map<String, ObjectNode> byId = new LinkedHashMap<>();
+      byId.put(rootId, root);
+      List<ObjectNode> descendants = tx.query("SELECT " + COLUMNS + ", parent_id FROM jobs WHERE root_id = ?"
+          + " AND id <> ? ORDER BY created_at, child_ordinal, id LIMIT ?", rs -> {
+            ObjectNode n = node(rs);
+            n.put("parent", rs.getString(16));
+            return n;
+          }, rootId, rootId, maxNodes);
+      long total = tx.queryLong("SELECT COUNT(*) FROM jobs WHERE root_id = ?", rootId);
+      for (ObjectNode n : descendants) {
+        byId.put(n.get("id").asText(), n);
+      }
+      for (ObjectNode n : descendants) {
+        ObjectNode parent = byId.get(n.get("parent").asText());
+        if (parent != null) {
+          ((ArrayNode) parent.get("children")).add(n);
+        }
+        n.remove("parent");
+      }
+      root.put("nodes", total);
+      root.put("omitted", Math.max(0, total - 1 - descendants.size()));
+      ObjectNode states = root.putObject("states");
+      for (Object[] r : tx.query("SELECT state, COUNT(*) FROM jobs WHERE root_id = ? GROUP BY state ORDER BY state",
+          rs -> new Object[] {rs.getString(1), rs.getLong(2)}, rootId)) {
+        states.put((String) r[0], (Long) r[1]);
+      }
+      out.add(root);
+    }
+    return out;
+  }
+
+  private static final String COLUMNS = "id, kind, state, attempts, max_attempts, progress_done, progress_total,"
+      + " progress_failed, progress_message, lease_owner, last_error, created_at, started_at, finished_at, lane_key";
+
+  private static ObjectNode node(java.sql.ResultSet rs) throws SQLException {
+    ObjectNode n = JSON.objectNode();
+    n.put("id", rs.getString(1));
+    n.put("kind", rs.getString(2));
+    n.put("state", rs.getString(3));
+    n.put("attempts", rs.getInt(4));
+    n.put("maxAttempts", rs.getInt(5));
+    ObjectNode progress = n.putObject("progress");
+    progress.put("done", rs.getLong(6));
+    progress.put("total", rs.getLong(7));
+    progress.put("failed", rs.getLong(8));
+    progress.put("message", rs.getString(9));
+    n.put("worker", rs.getString(10));
+    n.put("error", rs.getString(11));
+    n.put("createdAt", rs.getLong(12));
+    long started = rs.getLong(13);
+    n.put("startedAt", rs.wasNull() ? null : started);
+    long finished = rs.getLong(14);
+    n.put("finishedAt", rs.wasNull() ? null : finished);
+    n.put("laneKey", rs.getString(15));
+    n.putArray("children");
+    return n;
+  }
+}

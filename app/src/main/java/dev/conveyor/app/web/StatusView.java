@@ -1,0 +1,64 @@
+package dev.conveyor.app.web;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.conveyor.ledger.Ledger;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * One consistent picture of the node for the status page, read in a single ledger transaction and
+ * shared by every viewer: a snapshot is reused for {@code maxAgeMs}, so ten open browsers cost the
+ * ledger what one does.
+ */
+public final class StatusView {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private final Ledger ledger;
+  private final String node;
+  private final Supplier<List<String>> configuredQueues;
+  private final SubmitQueueStatus submitQueue = new SubmitQueueStatus(50);
+  private final CaptureStatus capture = new CaptureStatus(10, 200);
+  private final TopicStatus topics = new TopicStatus(20);
+  private final long maxAgeMs;
+  private String cached;
+  private String cachedContent;
+  private long cachedAt;
+
+  public StatusView(Ledger ledger, String node, Supplier<List<String>> configuredQueues, long maxAgeMs) {
+    this.ledger = ledger;
+    this.node = node;
+    this.configuredQueues = configuredQueues;
+    this.maxAgeMs = maxAgeMs;
+  }
+
+  /**
+   * The snapshot as JSON text. It is the same string until something changes ({@code changedAt} is
+   * when it last did), so the event stream sends only changes and a page re-renders only on them.
+   */
+  public synchronized String json() {
+    long now = System.currentTimeMillis();
+    if (cached == null || now - cachedAt >= maxAgeMs) {
+      ObjectNode snapshot = read();
+      String content = snapshot.toString();
+      if (!content.equals(cachedContent)) {
+        cachedContent = content;
+        snapshot.put("changedAt", now);
+        cached = snapshot.toString();
+      }
+      cachedAt = now;
+    }
+    return cached;
+  }
+
+  private ObjectNode read() {
+    return ledger.transact(tx -> {
+      ObjectNode s = MAPPER.createObjectNode();
+      s.put("node", node);
+      s.put("ledger", ledger.url().toString());
+      s.set("queues", submitQueue.read(tx, configuredQueues.get()));
+      s.set("captures", capture.read(tx));
+      s.set("topics", topics.read(tx));
+      return s;
+    });
+  }
+}

@@ -1,0 +1,157 @@
+package dev.conveyor.app.web;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.conveyor.ledger.Tx;
+import java.sql.SQLException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The merge queue as the status page shows it: per queue, the newest requests with their timelines,
+ * and the live (and most recent) batches with members, dependencies and speculation paths with
+ * their builds. Read straight from SubmitQueue's tables in one transaction.
+ */
+final class SubmitQueueStatus {
+  private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+  private final int requestsPerQueue;
+
+  SubmitQueueStatus(int requestsPerQueue) {
+    this.requestsPerQueue = requestsPerQueue;
+  }
+
+  ArrayNode read(Tx tx, List<String> configuredQueues) throws SQLException {
+    Map<String, ObjectNode> queues = new LinkedHashMap<>();
+    for (String q : configuredQueues) {
+      queue(queues, q);
+    }
+    for (String q : tx.query("SELECT DISTINCT queue FROM sq_requests ORDER BY queue", rs -> rs.getString(1))) {
+      queue(queues, q);
+    }
+    for (var e : queues.entrySet()) {
+      fill(tx, e.getKey(), e.getValue());
+    }
+    ArrayNode out = JSON.arrayNode();
+    queues.values().forEach(out::add);
+    return out;
+  }
+
+  private static ObjectNode queue(Map<String, ObjectNode> queues, String name) {
+    return queues.computeIfAbsent(name, n -> {
+      ObjectNode q = JSON.objectNode();
+      q.put("name", n);
+      return q;
+    });
+  }
+
+  private void fill(Tx tx, String queue, ObjectNode q) throws SQLException {
+    ObjectNode counts = q.putObject("counts");
+    for (Object[] r : tx.query("SELECT state, COUNT(*) FROM sq_requests WHERE queue = ? GROUP BY state ORDER BY state",
+        rs -> new Object[] {rs.getString(1), rs.getLong(2)}, queue)) {
+      counts.put((String) r[0], (Long) r[1]);
+    }
+    ArrayNode requests = q.putArray("requests");
+    Map<String, ObjectNode> byId = new LinkedHashMap<>();
+    for (ObjectNode r : tx.query("SELECT request_id, n, state, reason, change_key, batch_id, created_at, updated_at"
+        + " FROM sq_requests WHERE queue = ? ORDER BY n DESC LIMIT ?", rs -> {
+          ObjectNode r1 = JSON.objectNode();
+          r1.put("id", rs.getString(1));
+          r1.put("n", rs.getLong(2));
+          r1.put("state", rs.getString(3));
+          r1.put("reason", rs.getString(4));
+          ArrayNode changes = r1.putArray("changes");
+          for (String uri : rs.getString(5).split("\n")) {
+            changes.add(uri);
+          }
+          r1.put("batch", rs.getString(6));
+          r1.put("createdAt", rs.getLong(7));
+          r1.put("updatedAt", rs.getLong(8));
+          r1.putArray("timeline");
+          return r1;
+        }, queue, requestsPerQueue)) {
+      requests.add(r);
+      byId.put(r.get("id").asText(), r);
+    }
+    if (!byId.isEmpty()) {
+      long oldest = requests.get(requests.size() - 1).get("n").asLong();
+      for (Object[] e : tx.query("SELECT l.request_id, l.state, l.reason, l.at FROM sq_request_log l"
+          + " JOIN sq_requests r ON r.request_id = l.request_id WHERE r.queue = ? AND r.n >= ?"
+          + " ORDER BY l.request_id, l.seq",
+          rs -> new Object[] {rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4)}, queue, oldest)) {
+        ObjectNode r = byId.get((String) e[0]);
+        if (r != null) {
+          ObjectNode step = ((ArrayNode) r.get("timeline")).addObject();
+          step.put("state", (String) e[1]);
+          step.put("reason", (String) e[2]);
+          step.put("at", (Long) e[3]);
+        }
+      }
+    }
+    q.set("batches", batches(tx, queue));
+  }
+
+  /** Live batches, and the most recent finished ones so a landed or failed batch stays visible a while. */
+  private ArrayNode batches(Tx tx, String queue) throws SQLException {
+    ArrayNode out = JSON.arrayNode();
+    Map<String, ObjectNode> byId = new LinkedHashMap<>();
+    for (ObjectNode b : tx.query("SELECT batch_id, state, reason, created_n, created_at, updated_at FROM sq_batches"
+        + " WHERE queue = ? ORDER BY created_n DESC LIMIT ?", rs -> {
+          ObjectNode b1 = JSON.objectNode();
+          b1.put("id", rs.getString(1));
+          b1.put("state", rs.getString(2));
+          b1.put("reason", rs.getString(3));
+          b1.put("position", rs.getLong(4));
+          b1.put("createdAt", rs.getLong(5));
+          b1.put("updatedAt", rs.getLong(6));
+          b1.putArray("members");
+          b1.putArray("dependsOn");
+          b1.putArray("paths");
+          return b1;
+        }, queue, requestsPerQueue)) {
+      out.add(b);
+      byId.put(b.get("id").asText(), b);
+    }
+    if (byId.isEmpty()) {
+      return out;
+    }
+    String in = " IN (" + String.join(",", java.util.Collections.nCopies(byId.size(), "?")) + ")";
+    Object[] ids = byId.keySet().toArray();
+    for (String[] m : tx.query("SELECT batch_id, request_id FROM sq_batch_members WHERE batch_id" + in
+        + " ORDER BY batch_id, ord", rs -> new String[] {rs.getString(1), rs.getString(2)}, ids)) {
+      ((ArrayNode) byId.get(m[0]).get("members")).add(m[1]);
+    }
+    for (String[] d : tx.query("SELECT batch_id, depends_on FROM sq_batch_deps WHERE batch_id" + in
+        + " ORDER BY batch_id, depends_on", rs -> new String[] {rs.getString(1), rs.getString(2)}, ids)) {
+      ((ArrayNode) byId.get(d[0]).get("dependsOn")).add(d[1]);
+    }
+    for (ObjectNode p : tx.query("SELECT p.path_id, p.batch_id, p.assumptions, p.state, p.job_id, p.reason,"
+        + " j.state, j.started_at, j.finished_at, j.lease_owner FROM sq_paths p LEFT JOIN jobs j ON j.id = p.job_id"
+        + " WHERE p.batch_id" + in + " ORDER BY p.batch_id, p.created_at, p.path_id", rs -> {
+          ObjectNode p1 = JSON.objectNode();
+          p1.put("id", rs.getString(1));
+          p1.put("batch", rs.getString(2));
+          ArrayNode assumptions = p1.putArray("assumptions");
+          for (String a : rs.getString(3).split("\n")) {
+            if (!a.isBlank()) {
+              assumptions.add(a);
+            }
+          }
+          p1.put("state", rs.getString(4));
+          ObjectNode build = p1.putObject("build");
+          build.put("job", rs.getString(5));
+          build.put("reason", rs.getString(6));
+          build.put("state", rs.getString(7));
+          long started = rs.getLong(8);
+          build.put("startedAt", rs.wasNull() ? null : started);
+          long finished = rs.getLong(9);
+          build.put("finishedAt", rs.wasNull() ? null : finished);
+          build.put("worker", rs.getString(10));
+          return p1;
+        }, ids)) {
+      ((ArrayNode) byId.get(p.get("batch").asText()).get("paths")).add(p);
+    }
+    return out;
+  }
+}

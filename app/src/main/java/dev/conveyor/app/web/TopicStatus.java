@@ -1,0 +1,90 @@
+package dev.conveyor.app.web;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.conveyor.api.ProtoJson;
+import dev.conveyor.api.base.DeadLetter;
+import dev.conveyor.ledger.Tx;
+import java.sql.SQLException;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Message streams for the status page: every topic with its published count, each consumer group's
+ * lag and head-of-line error, and for dead-letter topics their newest letters (what failed, where,
+ * why). Unreadable letters are shown as such rather than failing the page.
+ */
+final class TopicStatus {
+  private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+  private static final String DLQ = ".dlq";
+  private final int lettersPerTopic;
+
+  TopicStatus(int lettersPerTopic) {
+    this.lettersPerTopic = lettersPerTopic;
+  }
+
+  ArrayNode read(Tx tx) throws SQLException {
+    Map<String, ObjectNode> topics = new TreeMap<>();
+    for (Object[] r : tx.query("SELECT topic, COUNT(*), SUM(next_seq - 1) FROM mq_partitions GROUP BY topic",
+        rs -> new Object[] {rs.getString(1), rs.getLong(2), rs.getLong(3)})) {
+      ObjectNode t = topic(topics, (String) r[0]);
+      t.put("partitions", (Long) r[1]);
+      t.put("published", (Long) r[2]);
+    }
+    for (Object[] r : tx.query("SELECT g.topic, g.group_name, SUM(p.next_seq - 1 - g.committed_seq),"
+        + " MAX(g.head_attempts), MAX(g.head_last_error) FROM mq_group_partitions g JOIN mq_partitions p"
+        + " ON p.topic = g.topic AND p.partition_no = g.partition_no GROUP BY g.topic, g.group_name"
+        + " ORDER BY g.topic, g.group_name",
+        rs -> new Object[] {rs.getString(1), rs.getString(2), rs.getLong(3), rs.getInt(4), rs.getString(5)})) {
+      ObjectNode g = ((ArrayNode) topic(topics, (String) r[0]).get("groups")).addObject();
+      g.put("group", (String) r[1]);
+      g.put("lag", (Long) r[2]);
+      g.put("headAttempts", (Integer) r[3]);
+      g.put("headError", (String) r[4]);
+    }
+    for (ObjectNode t : topics.values()) {
+      String name = t.get("topic").asText();
+      if (!name.endsWith(DLQ)) {
+        continue;
+      }
+      t.put("deadLetter", true);
+      ArrayNode letters = t.putArray("letters");
+      for (Object[] m : tx.query("SELECT seq, payload FROM mq_messages WHERE topic = ? ORDER BY seq DESC LIMIT ?",
+          rs -> new Object[] {rs.getLong(1), rs.getBytes(2)}, name, lettersPerTopic)) {
+        letters.add(letter((Long) m[0], (byte[]) m[1]));
+      }
+      t.put("retained", tx.queryLong("SELECT COUNT(*) FROM mq_messages WHERE topic = ?", name));
+    }
+    ArrayNode out = JSON.arrayNode();
+    topics.values().forEach(out::add);
+    return out;
+  }
+
+  private static ObjectNode topic(Map<String, ObjectNode> topics, String name) {
+    return topics.computeIfAbsent(name, n -> {
+      ObjectNode t = JSON.objectNode();
+      t.put("topic", n);
+      t.put("deadLetter", false);
+      t.putArray("groups");
+      return t;
+    });
+  }
+
+  private static ObjectNode letter(long seq, byte[] payload) {
+    ObjectNode l = JSON.objectNode();
+    l.put("seq", seq);
+    try {
+      DeadLetter d = ProtoJson.fromBytes(payload, DeadLetter.getDefaultInstance());
+      l.put("original", d.getOriginalTopic() + "[" + d.getPartition() + "]#" + d.getSeq());
+      l.put("messageId", d.getMessageId());
+      l.put("group", d.getGroup());
+      l.put("attempts", d.getAttempts());
+      l.put("error", d.getLastError());
+      l.put("deadAt", d.getDeadAtMs());
+    } catch (ProtoJson.PayloadException e) {
+      l.put("error", "unreadable dead letter: " + e.getMessage());
+    }
+    return l;
+  }
+}

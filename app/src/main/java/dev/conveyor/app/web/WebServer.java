@@ -1,0 +1,155 @@
+package dev.conveyor.app.web;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's HTTP side, read-only: the status page ({@code /}), its snapshot as JSON
+ * ({@code /api/status}), the same snapshot pushed as server-sent events ({@code /api/events}), and
+ * Prometheus metrics ({@code /metrics}). Every route passes {@link WebAuth} first.
+ */
+public final class WebServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(WebServer.class);
+  private static final Map<String, String> ASSETS = Map.of(
+      "/", "index.html", "/index.html", "index.html", "/status.js", "status.js", "/status.css", "status.css");
+  private static final long EVENT_INTERVAL_MS = 1_000;
+
+  private final HttpServer http;
+  private final ExecutorService threads;
+  private volatile boolean closing;
+
+  private WebServer(HttpServer http, ExecutorService threads) {
+    this.http = http;
+    this.threads = threads;
+  }
+
+  /**
+   * Serves on {@code address} (port 0: any free port). {@code metrics} renders the Prometheus text,
+   * or is null when metrics are off.
+   */
+  public static WebServer start(InetSocketAddress address, WebAuth auth, StatusView status,
+      Supplier<String> metrics) throws IOException {
+    HttpServer http = HttpServer.create(address, 0);
+    // server-sent event streams hold a thread each for as long as a page is open
+    ExecutorService threads = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "web");
+      t.setDaemon(true);
+      return t;
+    });
+    http.setExecutor(threads);
+    WebServer web = new WebServer(http, threads);
+    http.createContext("/", guarded(auth, web::asset));
+    http.createContext("/api/status", guarded(auth, ex -> send(ex, 200, "application/json", status.json())));
+    http.createContext("/api/events", guarded(auth, ex -> web.events(ex, status)));
+    if (metrics != null) {
+      http.createContext("/metrics", guarded(auth, ex -> send(ex, 200, "text/plain; version=0.0.4; charset=utf-8",
+          metrics.get())));
+    }
+    http.start();
+    return web;
+  }
+
+  public int port() {
+    return http.getAddress().getPort();
+  }
+
+  private static HttpHandler guarded(WebAuth auth, HttpHandler handler) {
+    return exchange -> {
+      try {
+        if (!"GET".equals(exchange.getRequestMethod()) && !"HEAD".equals(exchange.getRequestMethod())) {
+          send(exchange, 405, "text/plain", "read-only: only GET is served\n");
+          return;
+        }
+        WebAuth.Decision decision = auth.check(exchange);
+        if (decision.allowed()) {
+          handler.handle(exchange);
+        } else {
+          send(exchange, 401, "text/plain", decision.reason() + "\n");
+        }
+      } catch (IOException e) {
+        log.debug("web client went away: {}", e.getMessage());
+      } catch (RuntimeException e) {
+        log.warn("{} failed: {}", exchange.getRequestURI().getPath(), e.getMessage());
+        try {
+          send(exchange, 503, "text/plain", "unavailable: " + e.getMessage() + "\n");
+        } catch (IOException | RuntimeException ignored) {
+          // the response was already started; the client sees a cut stream
+        }
+      } finally {
+        exchange.close();
+      }
+    };
+  }
+
+  private void asset(HttpExchange exchange) throws IOException {
+    String name = ASSETS.get(exchange.getRequestURI().getPath());
+    if (name == null) {
+      send(exchange, 404, "text/plain", "not found: " + exchange.getRequestURI().getPath() + "\n");
+      return;
+    }
+    try (InputStream in = WebServer.class.getResourceAsStream("/status/" + name)) {
+      if (in == null) {
+        throw new IllegalStateException("status page asset " + name + " is missing from this build");
+      }
+      String type = name.endsWith(".html") ? "text/html; charset=utf-8"
+          : name.endsWith(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8";
+      send(exchange, 200, type, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    }
+  }
+
+  private void events(HttpExchange exchange, StatusView status) throws IOException {
+    exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
+    exchange.getResponseHeaders().set("Cache-Control", "no-cache");
+    exchange.sendResponseHeaders(200, 0);
+    OutputStream out = exchange.getResponseBody();
+    String last = null;
+    while (!closing) {
+      String snapshot = status.json();
+      if (!snapshot.equals(last)) {
+        out.write(("event: status\ndata: " + snapshot + "\n\n").getBytes(StandardCharsets.UTF_8));
+        last = snapshot;
+      } else {
+        out.write(": idle\n\n".getBytes(StandardCharsets.UTF_8)); // notices a closed page
+      }
+      out.flush();
+      try {
+        Thread.sleep(EVENT_INTERVAL_MS); // the push cadence, not a wait for correctness
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  private static void send(HttpExchange exchange, int code, String type, String body) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", type);
+    if ("HEAD".equals(exchange.getRequestMethod())) {
+      exchange.sendResponseHeaders(code, -1);
+      return;
+    }
+    exchange.sendResponseHeaders(code, bytes.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  @Override
+  public void close() {
+    closing = true;
+    http.stop(0);
+    threads.shutdownNow();
+  }
+}

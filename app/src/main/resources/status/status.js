@@ -1,0 +1,146 @@
+// The status page: renders one snapshot of /api/status; updates arrive as server-sent events from
+// /api/events, with polling as the fallback when a proxy breaks the event stream.
+"use strict";
+
+const esc = (v) => String(v ?? "").replace(/[&<>"']/g, (c) =>
+  ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+const time = (ms) => (ms ? new Date(ms).toLocaleTimeString() : "");
+const secs = (a, b) => (a && b ? ((b - a) / 1000).toFixed(1) + " s" : "");
+const state = (s, extra = "") => `<span class="state ${esc(s)}" data-state="${esc(s)}"${extra}>${esc(s)}</span>`;
+
+function queues(list) {
+  if (!list.length) return '<p class="muted">No merge queue configured (queue.&lt;name&gt;.* settings).</p>';
+  return list.map((q) => `
+    <div class="card queue" data-queue="${esc(q.name)}">
+      <h3>${esc(q.name)}</h3>
+      <div class="chips">${Object.entries(q.counts).map(([s, n]) => `<span>${state(s)} ${n}</span>`).join("")
+        || '<span class="muted">no requests yet</span>'}</div>
+      ${requests(q.requests)}
+      ${graph(q.batches)}
+      ${batches(q.batches)}
+    </div>`).join("");
+}
+
+function requests(list) {
+  if (!list.length) return "";
+  return `<h3>Requests</h3><table class="requests"><tr><th>Request</th><th>State</th><th>Change</th><th>Timeline</th></tr>
+    ${list.map((r) => `<tr class="request" data-request-id="${esc(r.id)}" data-state="${esc(r.state)}">
+      <td><b>${esc(r.id)}</b>${r.batch ? `<br><span class="muted">${esc(r.batch)}</span>` : ""}</td>
+      <td>${state(r.state)}${r.reason ? `<div class="reason">${esc(r.reason)}</div>` : ""}</td>
+      <td>${r.changes.map((c) => `<code>${esc(c)}</code>`).join("<br>")}</td>
+      <td><div class="timeline">${r.timeline.map((t) =>
+        `<span class="step" title="${esc(t.reason)}">${esc(t.state)} <span class="muted">${time(t.at)}</span></span>`).join("")}</div></td>
+    </tr>`).join("")}</table>`;
+}
+
+// Batches left to right in queue order; an arc from a batch to each batch it waits for.
+function graph(list) {
+  if (!list.length) return "";
+  const ordered = [...list].sort((a, b) => a.position - b.position);
+  const x = new Map(ordered.map((b, i) => [b.id, 40 + i * 110]));
+  const width = 80 + (ordered.length - 1) * 110, y = 70;
+  const edges = ordered.flatMap((b) => b.dependsOn.filter((d) => x.has(d)).map((d) => {
+    const x1 = x.get(b.id), x2 = x.get(d), h = Math.min(60, 15 + Math.abs(x1 - x2) / 4);
+    return `<path class="edge" d="M${x1},${y - 12} Q${(x1 + x2) / 2},${y - 12 - h} ${x2},${y - 12}"
+      fill="none" stroke="#94a3b8" marker-end="url(#arrow)"/>`;
+  }));
+  const nodes = ordered.map((b) => `<g class="node" data-batch="${esc(b.id)}">
+      <circle cx="${x.get(b.id)}" cy="${y}" r="11" class="${esc(b.state)}"
+        fill="${b.state === "SUCCEEDED" ? "#34d399" : b.state === "FAILED" ? "#f87171" : b.state === "CANCELLED" ? "#d1d5db" : "#60a5fa"}"/>
+      <text x="${x.get(b.id)}" y="${y + 26}" text-anchor="middle">${esc(b.id)}</text></g>`);
+  return `<h3>Dependency graph</h3><svg class="graph" width="${width}" height="110">
+    <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto">
+    <path d="M0,0 L10,5 L0,10 z" fill="#94a3b8"/></marker></defs>${edges.join("")}${nodes.join("")}</svg>`;
+}
+
+function batches(list) {
+  if (!list.length) return "";
+  return `<h3>Batches and speculation paths</h3><table class="batches">
+    <tr><th>Batch</th><th>State</th><th>Members</th><th>Waits for</th><th>Paths (assumptions → build)</th></tr>
+    ${list.map((b) => `<tr class="batch" data-batch-id="${esc(b.id)}" data-state="${esc(b.state)}">
+      <td>${esc(b.id)}</td><td>${state(b.state)}${b.reason ? `<div class="reason">${esc(b.reason)}</div>` : ""}</td>
+      <td>${b.members.map(esc).join(", ")}</td><td>${b.dependsOn.map(esc).join(", ") || '<span class="muted">nothing</span>'}</td>
+      <td>${b.paths.map((p) => `<div class="path" data-state="${esc(p.state)}">
+        ${p.assumptions.length ? p.assumptions.map((a) => `<code>${esc(a.replace("=1", " lands").replace("=0", " fails"))}</code>`).join(" ")
+          : '<span class="muted">no assumptions</span>'} → ${state(p.state)}
+        ${p.build.job ? `<span class="muted">build ${esc(p.build.job)} ${esc(p.build.state)} ${secs(p.build.startedAt, p.build.finishedAt)}
+          ${p.build.worker ? "on " + esc(p.build.worker) : ""}</span>` : ""}
+        ${p.build.reason ? `<div class="reason">${esc(p.build.reason)}</div>` : ""}</div>`).join("")}</td>
+    </tr>`).join("")}</table>`;
+}
+
+function captures(list) {
+  if (!list.length) return '<p class="muted">No captures yet: conveyor capture add-table NAME DIR, then conveyor capture start NAME.</p>';
+  return list.map((root) => `<div class="card capture-tree" data-job-id="${esc(root.id)}" data-state="${esc(root.state)}">
+      <h3>${esc(root.table || root.id)} ${state(root.state)}
+        <span class="muted">${root.nodes} jobs: ${Object.entries(root.states).map(([s, n]) => `${n} ${esc(s)}`).join(", ")}</span></h3>
+      <ul class="tree root">${job(root)}</ul>
+      ${root.omitted ? `<p class="muted">${root.omitted} more jobs not shown</p>` : ""}</div>`).join("");
+}
+
+function job(j) {
+  const p = j.progress, pct = p.total > 0 ? Math.round((100 * p.done) / p.total) : (j.state === "SUCCEEDED" ? 100 : 0);
+  return `<li class="job" data-job-id="${esc(j.id)}" data-kind="${esc(j.kind)}" data-state="${esc(j.state)}">
+    <b>${esc(j.kind)}</b> ${state(j.state)} <span class="bar" title="${pct}%"><i style="width:${pct}%"></i></span>
+    ${p.total > 0 ? `${p.done}/${p.total}` : ""} <span class="muted">${esc(j.id)} · attempt ${j.attempts}/${j.maxAttempts}
+    ${j.worker ? "· held by " + esc(j.worker) : ""} ${secs(j.startedAt, j.finishedAt)}</span>
+    ${j.error && j.state !== "SUCCEEDED" ? `<div class="reason">${esc(j.error)}</div>` : ""}
+    ${j.children.length ? `<ul class="tree">${j.children.map(job).join("")}</ul>` : ""}</li>`;
+}
+
+function topics(list) {
+  if (!list.length) return '<p class="muted">No topics yet.</p>';
+  const plain = list.filter((t) => !t.deadLetter), dead = list.filter((t) => t.deadLetter);
+  return `<table class="topics"><tr><th>Topic</th><th>Partitions</th><th>Published</th><th>Consumer groups (lag)</th></tr>
+    ${plain.map((t) => `<tr class="topic" data-topic="${esc(t.topic)}"><td>${esc(t.topic)}</td><td>${t.partitions ?? ""}</td>
+      <td>${t.published ?? ""}</td><td>${t.groups.map((g) => `<span class="group" data-group="${esc(g.group)}" data-lag="${g.lag}">
+        ${esc(g.group)} <b>${g.lag}</b>${g.headError ? ` <span class="reason">retrying: ${esc(g.headError)}</span>` : ""}</span>`).join("<br>")}</td></tr>`).join("")}
+    </table>
+    <h3>Dead letters</h3>${dead.filter((t) => t.retained > 0).map((t) => `<div class="card dlq" data-topic="${esc(t.topic)}">
+      <b>${esc(t.topic)}</b> <span class="muted">${t.retained} retained</span>
+      <table><tr><th>#</th><th>Original</th><th>Group</th><th>Attempts</th><th>Error</th><th>Dead at</th></tr>
+      ${t.letters.map((l) => `<tr class="dead-letter" data-seq="${l.seq}"><td>${l.seq}</td><td><code>${esc(l.original)}</code></td>
+        <td>${esc(l.group)}</td><td>${l.attempts ?? ""}</td><td class="reason">${esc(l.error)}</td><td>${time(l.deadAt)}</td></tr>`).join("")}
+      </table></div>`).join("") || '<p class="muted">None.</p>'}`;
+}
+
+function render(s) {
+  document.getElementById("node").textContent = `${s.node} · ${s.ledger} · last change ${time(s.changedAt)}`;
+  document.getElementById("queues-body").innerHTML = queues(s.queues);
+  document.getElementById("captures-body").innerHTML = captures(s.captures);
+  document.getElementById("topics-body").innerHTML = topics(s.topics);
+  document.body.dataset.changedAt = s.changedAt;
+}
+
+function live(mode) {
+  const el = document.getElementById("live");
+  el.dataset.live = mode;
+  el.textContent = { live: "live", polling: "polling", offline: "server unreachable" }[mode];
+}
+
+async function poll() {
+  try {
+    const r = await fetch("api/status", { cache: "no-store" });
+    if (!r.ok) throw new Error(await r.text());
+    render(await r.json());
+    live("polling");
+  } catch (e) {
+    live("offline");
+  }
+  setTimeout(poll, 2000);
+}
+
+// one snapshot at once, so the page is never empty while the event stream connects
+fetch("api/status", { cache: "no-store" }).then((r) => (r.ok ? r.json() : null)).then((s) => s && render(s))
+  .catch(() => live("offline"));
+
+if (window.EventSource) {
+  const events = new EventSource("api/events");
+  let failures = 0;
+  events.addEventListener("status", (e) => { failures = 0; render(JSON.parse(e.data)); live("live"); });
+  events.onerror = () => {
+    if (++failures >= 3) { events.close(); poll(); } else { live("offline"); }
+  };
+} else {
+  poll();
+}
