@@ -67,6 +67,38 @@ public abstract class LeasedJobsContract extends LedgerTestBase {
   }
 
   @Test
+  void aHandedBackLeaseIsReadyAtOnceWithoutCountingTheAttempt() {
+    String id = jobs().enqueue(build()).jobId();
+    LeaseGrant first = leaseOnly(anyBuild("w1"));
+    jobs().start(id, first.epoch());
+    assertThat(jobs().handBack(id, "not-the-epoch", "x")).isFalse();
+    assertThat(jobs().handBack(id, first.epoch(), "shutting down")).isTrue();
+    Job back = jobs().get(id);
+    assertThat(back.state()).isEqualTo(JobState.QUEUED);
+    assertThat(back.attempts()).isZero();
+    assertThat(back.lastError()).contains("handed back by w1: shutting down");
+    // ready now, not after a backoff or the lease's end; the old holder is fenced out
+    LeaseGrant second = leaseOnly(anyBuild("w2"));
+    assertThat(second.job().id()).isEqualTo(id);
+    assertThat(jobs().get(id).attempts()).isEqualTo(1);
+    assertThatThrownBy(() -> jobs().complete(id, first.epoch(), new Completion.Succeeded(null)))
+        .isInstanceOf(LeaseLostException.class);
+    assertThat(jobs().handBack(id, first.epoch(), "late")).isFalse();
+    jobs().complete(id, second.epoch(), new Completion.Succeeded(null));
+    assertThat(jobs().handBack(id, second.epoch(), "after the end")).isFalse();
+    assertThat(jobs().get(id).state()).isEqualTo(JobState.SUCCEEDED);
+  }
+
+  @Test
+  void aCancellingJobHandedBackEndsCancelled() {
+    String id = jobs().enqueue(build()).jobId();
+    LeaseGrant g = leaseOnly(anyBuild("w1"));
+    jobs().cancel(id, "no longer wanted");
+    assertThat(jobs().handBack(id, g.epoch(), "shutting down")).isTrue();
+    assertThat(jobs().get(id).state()).isEqualTo(JobState.CANCELLED);
+  }
+
+  @Test
   void progressCountersAreMonotonic() {
     jobs().enqueue(build());
     LeaseGrant g = leaseOnly(anyBuild("w1"));

@@ -13,10 +13,83 @@ import java.util.concurrent.TimeUnit;
 public final class ChildJvm implements AutoCloseable {
   private final Process process;
   private final BufferedReader out;
+  private java.util.concurrent.BlockingQueue<String> lines;
+  private Thread pump;
+  private final List<String> printed = java.util.Collections.synchronizedList(new ArrayList<>());
 
   private ChildJvm(Process process) {
     this.process = process;
     this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+  }
+
+  /**
+   * The first line (from now on) that {@code matches}, within {@code timeout}; fails if the child
+   * exits or stays silent. Every line is also kept in {@link #printed()}. Do not mix with
+   * {@link #readUntil}.
+   */
+  public String awaitLine(java.util.function.Predicate<String> matches, java.time.Duration timeout)
+      throws InterruptedException {
+    startPump();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      String line = lines.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      if (line == null) {
+        throw new IllegalStateException("the child printed no matching line within " + timeout + "; it printed "
+            + printed());
+      }
+      if (line == EOF) {
+        throw new IllegalStateException("the child exited (" + process.waitFor() + ") before a matching line; it"
+            + " printed " + printed());
+      }
+      if (matches.test(line)) {
+        return line;
+      }
+    }
+  }
+
+  /** Everything the child printed on stdout so far (with {@link #awaitLine}). */
+  public List<String> printed() {
+    synchronized (printed) {
+      return List.copyOf(printed);
+    }
+  }
+
+  private static final String EOF = new String("<eof>");
+
+  private synchronized void startPump() {
+    if (lines != null) {
+      return;
+    }
+    lines = new java.util.concurrent.LinkedBlockingQueue<>();
+    pump = new Thread(() -> {
+      try {
+        String line;
+        while ((line = out.readLine()) != null) {
+          printed.add(line);
+          lines.add(line);
+        }
+      } catch (IOException e) {
+        // the child went away
+      }
+      lines.add(EOF);
+    }, "child-stdout-" + process.pid());
+    pump.setDaemon(true);
+    pump.start();
+  }
+
+  /** SIGTERM: the child's shutdown hooks run. Answers its exit code, or -1 if it had not exited in time. */
+  public int terminate(java.time.Duration timeout) throws InterruptedException {
+    startPump();
+    process.toHandle().destroy(); // SIGTERM; Process.destroy() would also close our end of its stdout
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      return -1;
+    }
+    pump.join(TimeUnit.SECONDS.toMillis(10)); // what it printed last is in printed()
+    return process.exitValue();
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
   }
 
   public static ChildJvm start(Class<?> mainClass, String... args) throws IOException {
@@ -27,7 +100,10 @@ public final class ChildJvm implements AutoCloseable {
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(mainClass.getName());
     cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    // the children's logs, kept for reading after a failure (surefire does not capture inherited stderr)
+    java.io.File log = Path.of("target", "child-jvm.log").toFile();
+    log.getParentFile().mkdirs();
+    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(log)).start();
     return new ChildJvm(p);
   }
 
