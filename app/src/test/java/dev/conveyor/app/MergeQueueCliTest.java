@@ -86,7 +86,11 @@ class MergeQueueCliTest {
           .contains("conveyor_submitqueue_requests{queue=\"app\",state=\"ERROR\"} 1")
           .contains("conveyor_jobs{kind=\"BUILD\",state=\"SUCCEEDED\"}")
           .contains("conveyor_stage_seconds_count{stage=\"validate\"}")
-          .contains("conveyor_queue_lag{group=\"submitqueue-validate\"");
+          .contains("conveyor_queue_lag{group=\"submitqueue-validate\"")
+          .contains("conveyor_merge_seconds_count{kind=\"merge\",outcome=\"succeeded\",queue=\"app\"} 1")
+          .contains("conveyor_merge_seconds_count{kind=\"check\",outcome=\"succeeded\",queue=\"app\"}")
+          .contains("conveyor_build_seconds_count{outcome=\"passed\",queue=\"app\"} 1")
+          .contains("conveyor_build_seconds_count{outcome=\"failed\",queue=\"app\"} 1");
 
       Run status = run("status", "--server", server, "--token-file", token, "app/1");
       assertThat(status.out()).contains("app/1  LANDED", "batch app/b1 SUCCEEDED", "STARTED", "VALIDATED", "BATCHED");

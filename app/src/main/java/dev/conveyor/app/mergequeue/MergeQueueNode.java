@@ -42,10 +42,19 @@ public final class MergeQueueNode implements AutoCloseable {
     this.watchers = watchers;
   }
 
+  /** What the node reports its work to (metrics): stage handlers, merges, builds. */
+  public record Observers(StageDecorator stages, dev.conveyor.runway.merge.MergeObserver merges,
+      dev.conveyor.submitqueue.build.BuildObserver builds) {
+    public static final Observers NONE = new Observers(StageDecorator.NONE, dev.conveyor.runway.merge.MergeObserver.NONE,
+        dev.conveyor.submitqueue.build.BuildObserver.NONE);
+  }
+
   public static MergeQueueNode start(Ledger ledger, SubmitQueues queues, Path dataDir, String memberId,
-      int buildParallelism, StageDecorator stages) {
+      int buildParallelism, Observers observers) {
+    StageDecorator stages = observers.stages();
     Streams streams = new Streams(ledger, Topics.registry());
-    GitMerger merger = new GitMerger(new RepositoryCache(dataDir.resolve("runway-cache")), Clock.systemUTC());
+    GitMerger merger = new GitMerger(new RepositoryCache(dataDir.resolve("runway-cache")), Clock.systemUTC(),
+        observers.merges());
     ConsumerOptions options = ConsumerOptions.defaults(RunwayService.GROUP, memberId);
     RunwayService runway = RunwayService.start(streams, merger, queues.runway(), options);
     if (queues.all().isEmpty()) {
@@ -55,7 +64,7 @@ public final class MergeQueueNode implements AutoCloseable {
     BuildWorker builds = buildParallelism <= 0 ? null : new BuildWorker(ledger, pipeline.context().signals(), queues,
         new GitMerger(new RepositoryCache(dataDir.resolve("build-cache")), Clock.systemUTC()),
         BuildWorker.Options.defaults(memberId + "-builds", dataDir.resolve("builds"))
-            .withParallelism(buildParallelism)).start();
+            .withParallelism(buildParallelism).withObserver(observers.builds())).start();
     ScheduledExecutorService watchers = Executors.newScheduledThreadPool(1, r -> {
       Thread t = new Thread(r, "gateway-watch");
       t.setDaemon(true);

@@ -50,14 +50,25 @@ public final class Metrics implements AutoCloseable {
     return registry;
   }
 
-  /** Times every SubmitQueue stage handler as {@code conveyor_stage_seconds{stage}}. */
+  /** Stage timers, and merge and build durations by queue and outcome, for a merge-queue node. */
+  public dev.conveyor.app.mergequeue.MergeQueueNode.Observers observers() {
+    return new dev.conveyor.app.mergequeue.MergeQueueNode.Observers(stageTimers(),
+        (plan, outcome, took) -> Timer.builder("conveyor_merge").description("Runway merges (dry runs are checks)")
+            .tag("queue", plan.queue().name()).tag("kind", plan.dryRun() ? "check" : "merge").tag("outcome", outcome)
+            .register(registry).record(took),
+        (queue, outcome, took) -> Timer.builder("conveyor_build").description("SubmitQueue builds, tree to verdict")
+            .tag("queue", queue).tag("outcome", outcome).register(registry).record(took));
+  }
+
+  /** Times every SubmitQueue stage handler as {@code conveyor_stage_seconds{stage}}; logs carry the message id. */
   public StageDecorator stageTimers() {
     return (stage, handler) -> {
       Timer timer = Timer.builder("conveyor_stage").tag("stage", stage)
           .description("Time a SubmitQueue stage spends on one message").register(registry);
       MessageHandler timed = delivery -> {
         long t = System.nanoTime();
-        try {
+        try (var m = org.slf4j.MDC.putCloseable("stage", stage);
+            var id = org.slf4j.MDC.putCloseable("message", delivery.message().messageId())) {
           return handler.handle(delivery);
         } finally {
           timer.record(System.nanoTime() - t, java.util.concurrent.TimeUnit.NANOSECONDS);

@@ -108,7 +108,7 @@ public final class ControlPlane implements AutoCloseable {
       metrics = new dev.conveyor.app.metrics.Metrics(ledger);
       String nodeName = nodeName();
       mergeQueue = c.queues() == null ? null : MergeQueueNode.start(ledger, c.queues(), c.dataDir(),
-          nodeName, c.buildParallelism(), metrics.stageTimers());
+          nodeName, c.buildParallelism(), metrics.observers());
       if (c.httpPort() >= 0) {
         SubmitQueues queues = c.queues();
         var status = new dev.conveyor.app.web.StatusView(ledger, nodeName,

@@ -76,6 +76,10 @@ public final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ServeSettings settings = ServeSettings.load(config, dataDir, flags());
+    if (System.getenv("CONVEYOR_LOG_LEVEL") == null
+        && org.slf4j.LoggerFactory.getLogger("dev.conveyor") instanceof ch.qos.logback.classic.Logger conveyorLogs) {
+      conveyorLogs.setLevel(ch.qos.logback.classic.Level.INFO); // a server's log is read by its operator
+    }
     if (printConfig) {
       System.out.print(settings.effective());
       if (settings.source() == null) {

@@ -5,6 +5,7 @@ import dev.conveyor.runway.merge.TargetPusher.PushStatus;
 import dev.conveyor.runway.queue.QueueConfig;
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,26 +34,41 @@ public final class GitMerger implements AutoCloseable {
   private final PushGate gate;
   private final TargetPusher pusher = new TargetPusher();
   private final ConcurrentHashMap<String, ReentrantLock> queueLocks = new ConcurrentHashMap<>();
+  private final MergeObserver observer;
 
-  public GitMerger(RepositoryCache cache, Clock clock, PersonIdent identity, PushGate gate) {
+  public GitMerger(RepositoryCache cache, Clock clock, PersonIdent identity, PushGate gate, MergeObserver observer) {
     this.cache = cache;
     this.clock = clock;
     this.identity = identity;
     this.gate = gate;
+    this.observer = observer;
+  }
+
+  public GitMerger(RepositoryCache cache, Clock clock, PersonIdent identity, PushGate gate) {
+    this(cache, clock, identity, gate, MergeObserver.NONE);
+  }
+
+  public GitMerger(RepositoryCache cache, Clock clock, MergeObserver observer) {
+    this(cache, clock, new PersonIdent("Conveyor Runway", "runway@conveyor.invalid"), PushGate.NONE, observer);
   }
 
   public GitMerger(RepositoryCache cache, Clock clock) {
-    this(cache, clock, new PersonIdent("Conveyor Runway", "runway@conveyor.invalid"), PushGate.NONE);
+    this(cache, clock, MergeObserver.NONE);
   }
 
   /** Throws {@link IOException} for infrastructure failures (unreachable remote, disk): retry later. */
   public MergeOutcome merge(MergePlan plan) throws IOException {
     ReentrantLock lock = queueLocks.computeIfAbsent(plan.queue().name(), q -> new ReentrantLock());
     lock.lock();
+    long started = System.nanoTime();
+    String outcome = "error";
     try {
-      return mergeLocked(plan);
+      MergeOutcome result = mergeLocked(plan);
+      outcome = result instanceof MergeOutcome.Failed ? "failed" : "succeeded";
+      return result;
     } finally {
       lock.unlock();
+      observer.merged(plan, outcome, Duration.ofNanos(System.nanoTime() - started));
     }
   }
 

@@ -57,15 +57,35 @@ final class BuildRun {
     this.lease = lease;
   }
 
+  private String outcome = "stopped";
+  private String queue = "";
+
+  /** How the run ended: passed, failed, retried, lease-lost, or stopped (interrupted). */
+  String outcome() {
+    return outcome;
+  }
+
+  String queue() {
+    return queue;
+  }
+
   void run() {
     String jobId = grant.job().id();
+    try (var job = org.slf4j.MDC.putCloseable("job", jobId)) {
+      runLogged(jobId);
+    }
+  }
+
+  private void runLogged(String jobId) {
     BuildSpec spec;
     try {
       spec = ProtoJson.fromBytes(grant.job().payload(), BuildSpec.getDefaultInstance());
     } catch (ProtoJson.PayloadException e) {
+      outcome = "failed";
       complete(new Completion.Failed("undecodable build spec: " + e.getMessage(), Completion.Disposition.TERMINAL), null);
       return;
     }
+    this.queue = spec.getQueue();
     try {
       ledger.jobs().start(jobId, grant.epoch());
       SubmitQueueConfig queue = queues.find(spec.getQueue()).orElse(null);
@@ -86,8 +106,10 @@ final class BuildRun {
       finish(spec, false, "the speculative tree does not apply: " + e.describe());
     } catch (IOException e) {
       log.warn("build {}: {}; will retry", jobId, e.toString());
+      outcome = "retried";
       complete(new Completion.Failed(e.toString(), Completion.Disposition.RETRYABLE), null);
     } catch (JobErrors.LeaseLostException e) {
+      outcome = "lease-lost";
       log.info("build {}: lease lost, stopping", jobId);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -190,6 +212,7 @@ final class BuildRun {
   }
 
   private void finish(BuildSpec spec, boolean passed, String reason) {
+    outcome = passed ? "passed" : "failed";
     BuildSignal signal = BuildSignal.newBuilder().setBatchId(spec.getBatchId()).setQueue(spec.getQueue())
         .setPathId(spec.getPathId()).setJobId(grant.job().id()).setPassed(passed).setReason(reason).build();
     complete(passed ? new Completion.Succeeded(null) : new Completion.Failed(reason, Completion.Disposition.TERMINAL),

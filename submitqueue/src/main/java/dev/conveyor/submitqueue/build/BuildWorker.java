@@ -22,17 +22,22 @@ import org.slf4j.LoggerFactory;
 public final class BuildWorker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BuildWorker.class);
 
-  public record Options(String executorId, int parallelism, Duration lease, Duration idlePoll, Path workRoot) {
+  public record Options(String executorId, int parallelism, Duration lease, Duration idlePoll, Path workRoot,
+      BuildObserver observer) {
     public static Options defaults(String executorId, Path workRoot) {
-      return new Options(executorId, 2, Duration.ofSeconds(30), Duration.ofMillis(500), workRoot);
+      return new Options(executorId, 2, Duration.ofSeconds(30), Duration.ofMillis(500), workRoot, BuildObserver.NONE);
     }
 
     public Options withParallelism(int n) {
-      return new Options(executorId, n, lease, idlePoll, workRoot);
+      return new Options(executorId, n, lease, idlePoll, workRoot, observer);
     }
 
     public Options withIdlePoll(Duration d) {
-      return new Options(executorId, parallelism, lease, d, workRoot);
+      return new Options(executorId, parallelism, lease, d, workRoot, observer);
+    }
+
+    public Options withObserver(BuildObserver o) {
+      return new Options(executorId, parallelism, lease, idlePoll, workRoot, o);
     }
   }
 
@@ -79,7 +84,11 @@ public final class BuildWorker implements AutoCloseable {
         String jobId = grant.get().job().id();
         inFlight.put(jobId, grant.get());
         try {
-          new BuildRun(ledger, signals, queues, merger, grant.get(), options.workRoot(), options.lease()).run();
+          long started = System.nanoTime();
+          BuildRun run = new BuildRun(ledger, signals, queues, merger, grant.get(), options.workRoot(), options.lease());
+          run.run();
+          options.observer().built(run.queue(), closed && run.outcome().equals("stopped") ? "stopped" : run.outcome(),
+              Duration.ofNanos(System.nanoTime() - started));
         } finally {
           if (!closed) { // once closing, close() settles every job this worker touched
             inFlight.remove(jobId);

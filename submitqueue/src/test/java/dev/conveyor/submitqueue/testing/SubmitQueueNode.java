@@ -48,7 +48,8 @@ public final class SubmitQueueNode {
     SubmitQueuePipeline pipeline = SubmitQueuePipeline.start(streams, queues, merger, options, StageDecorator.NONE);
     new BuildWorker(ledger, pipeline.context().signals(), queues,
         new GitMerger(new RepositoryCache(data.resolve("build-cache")), Clock.systemUTC()),
-        new BuildWorker.Options("builder", 4, Duration.ofSeconds(3), Duration.ofMillis(50), data.resolve("builds")))
+        new BuildWorker.Options("builder", 4, Duration.ofSeconds(3), Duration.ofMillis(50), data.resolve("builds"),
+            dev.conveyor.submitqueue.build.BuildObserver.NONE))
         .start();
     var reaper = Executors.newSingleThreadScheduledExecutor();
     reaper.scheduleWithFixedDelay(() -> ledger.jobs().reapExpired(100), 500, 500, TimeUnit.MILLISECONDS);
