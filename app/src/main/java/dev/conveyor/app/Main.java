@@ -16,12 +16,16 @@ import picocli.CommandLine.Command;
     name = "conveyor",
     mixinStandardHelpOptions = true,
     version = "conveyor 0.1.0",
-    description = "Durable asynchronous work on one ledger: leased jobs, idempotent results, streams.",
+    description = {"Durable asynchronous work on one ledger (SQLite embedded, PostgreSQL to scale out): leased jobs,"
+        + " idempotent results, ordered streams; a speculative merge queue (SubmitQueue + Runway) and Parquet"
+        + " statistics capture run on it.",
+        "Start with 'conveyor demo'; run a node with 'conveyor serve' (status page on http://127.0.0.1:7421/)."},
     subcommands = {DemoCommand.class, ServeCommand.class, CaptureCommand.class, WorkerCommand.class, JobsCommand.class,
         QueueCommand.class, RunwayCommand.class,
         MergeQueueCommands.Land.class, MergeQueueCommands.Status.class, MergeQueueCommands.ListRequests.class,
         MergeQueueCommands.Watch.class, MergeQueueCommands.Cancel.class, CommandLine.HelpCommand.class},
     footer = {"", "Ledger: --ledger URL or CONVEYOR_LEDGER; default sqlite:conveyor-data/conveyor.db.",
+        "Server: --server HOST:PORT or CONVEYOR_SERVER; default 127.0.0.1:7420.",
         "Run 'conveyor help COMMAND' for a command's options."})
 public final class Main implements Runnable {
 

@@ -27,7 +27,10 @@ import picocli.CommandLine.Option;
  * captured through the reconcile control plane and its in-process worker.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = "Run an end-to-end tour on the embedded ledger and print what happened.")
+    description = {"Run the end-to-end tour on the embedded ledger: durable jobs (leases, retries, a reclaimed"
+        + " lease, an outbox), then one all-in-one server that captures a sample Parquet table and lands sample"
+        + " changes (conflicting, broken, stacked) through the merge queue, with a summary of each.",
+        "The server then keeps serving its status page until Ctrl-C; --exit stops after the summary."})
 public final class DemoCommand implements Callable<Integer> {
   @Mixin LedgerOption ledgerOption;
 
