@@ -28,7 +28,7 @@ public final class WebServer implements AutoCloseable {
 
   private final HttpServer http;
   private final ExecutorService threads;
-  private volatile boolean closing;
+  private final java.util.concurrent.CountDownLatch closing = new java.util.concurrent.CountDownLatch(1);
 
   private WebServer(HttpServer http, ExecutorService threads) {
     this.http = http;
@@ -115,7 +115,7 @@ public final class WebServer implements AutoCloseable {
     exchange.sendResponseHeaders(200, 0);
     OutputStream out = exchange.getResponseBody();
     String last = null;
-    while (!closing) {
+    while (closing.getCount() > 0) {
       String snapshot = status.json();
       if (!snapshot.equals(last)) {
         out.write(("event: status\ndata: " + snapshot + "\n\n").getBytes(StandardCharsets.UTF_8));
@@ -125,7 +125,9 @@ public final class WebServer implements AutoCloseable {
       }
       out.flush();
       try {
-        Thread.sleep(EVENT_INTERVAL_MS); // the push cadence, not a wait for correctness
+        if (closing.await(EVENT_INTERVAL_MS, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+          return; // the push cadence; a closing server ends every stream at once
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
@@ -148,7 +150,7 @@ public final class WebServer implements AutoCloseable {
 
   @Override
   public void close() {
-    closing = true;
+    closing.countDown();
     http.stop(0);
     threads.shutdownNow();
   }
