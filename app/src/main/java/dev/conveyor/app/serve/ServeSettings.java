@@ -116,9 +116,7 @@ public record ServeSettings(Map<Key, String> values, Path dataDir, Path source, 
     if (Files.exists(extra)) {
       all.putAll(RunwayQueues.queueSettings(RunwayQueues.read(extra), extra.toAbsolutePath().getParent()));
     }
-    for (String name : RunwayQueues.queueSettings(props, base).stringPropertyNames()) {
-      all.setProperty(name, RunwayQueues.queueSettings(props, base).getProperty(name));
-    }
+    all.putAll(RunwayQueues.queueSettings(props, base)); // this file's keys win over the queues file's
     if (all.isEmpty()) {
       return null;
     }
