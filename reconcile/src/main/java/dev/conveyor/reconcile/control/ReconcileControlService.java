@@ -125,7 +125,7 @@ public final class ReconcileControlService extends ReconcileControlGrpc.Reconcil
       Set<dev.conveyor.ledger.jobs.JobState> states = new HashSet<>();
       for (JobState s : req.getStatesList()) {
         if (s == JobState.RJS_UNSPECIFIED || s == JobState.UNRECOGNIZED) {
-          throw new InvalidField("states", "states contains " + s + ", which is not a job state");
+          throw new InvalidField("states", "field 'states' contains " + s + ", which is not a job state");
         }
         states.add(dev.conveyor.ledger.jobs.JobState.valueOf(s.name().substring(4)));
       }

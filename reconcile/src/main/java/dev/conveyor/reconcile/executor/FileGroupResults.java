@@ -71,17 +71,16 @@ final class FileGroupResults {
     Set<String> planned = new LinkedHashSet<>(group.getFilePathsList());
     Set<String> reported = new HashSet<>();
     Set<String> unreadable = new HashSet<>();
-    Bounds.list("file_results", success.getFileResultsList(), planned.size());
     for (FileResult r : success.getFileResultsList()) {
       requirePlanned(planned, r.getPath(), "file_results", group);
       if (!reported.add(r.getPath())) {
-        throw new InvalidField("file_results", "file_results names '" + r.getPath() + "' twice");
+        throw new InvalidField("file_results", "field 'file_results' names '" + r.getPath() + "' twice");
       }
       Bounds.text("file_results.message", r.getMessage());
       if (!r.getOk()) {
         if (r.getCause() == UnreadableFile.Cause.CAUSE_UNSPECIFIED || r.getCause() == UnreadableFile.Cause.UNRECOGNIZED) {
-          throw new InvalidField("file_results.cause", "file_results entry for '" + r.getPath()
-              + "' is not ok but gives no cause (MISSING, TRUNCATED, NOT_PARQUET, UNSUPPORTED, CORRUPT, UNREADABLE)");
+          throw new InvalidField("file_results.cause", "field 'file_results.cause' is missing for '" + r.getPath()
+              + "', which is not ok: say why (MISSING, TRUNCATED, NOT_PARQUET, UNSUPPORTED, CORRUPT, UNREADABLE)");
         }
         unreadable.add(r.getPath());
       }
