@@ -89,7 +89,9 @@ class ServeCaptureTest {
     byte[] good = Files.readAllBytes(table.resolve("part-0.parquet"));
     Files.write(table.resolve("a-half.parquet"), java.util.Arrays.copyOf(good, good.length / 2));
     Files.writeString(table.resolve("b-notes.parquet"), "id,name\n1,alice\n");
-    try (ControlPlane plane = ControlPlane.start(config(data, "127.0.0.1", ControlPlane.AuthMode.LOCAL))) {
+    var withPage = new ControlPlane.Config("sqlite:" + data.resolve("conveyor.db"), data, "127.0.0.1", 0,
+        ControlPlane.AuthMode.LOCAL, null, "conveyor", true, 2, new CapturePlanner.Limits(4, 1L << 30), null, 0, 0);
+    try (ControlPlane plane = ControlPlane.start(withPage)) {
       String server = "127.0.0.1:" + plane.port();
       String token = data.resolve("local-token").toString();
       cli("capture", "add-table", "sales", table.toString(), "--server", server, "--token-file", token);

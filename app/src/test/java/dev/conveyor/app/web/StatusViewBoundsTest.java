@@ -42,9 +42,10 @@ class StatusViewBoundsTest extends LedgerTestBase {
   @Test
   void aLedgerWithFarMoreRowsThanShownYieldsABoundedSnapshotWithCountsOfTheRest() throws Exception {
     String uri = "change://origin/refs/heads/" + "b".repeat(1_900) + "@" + "a".repeat(40); // ~2 KiB, the bound
-    List<String> uris = Collections.nCopies(100, uri);
     ledger.transact(tx -> {
       for (int i = 0; i < 80; i++) {
+        // a live request's change is unique per queue: each request gets its own 100 URIs
+        List<String> uris = Collections.nCopies(100, uri.replace("@", i + "@"));
         RequestRecord r = Requests.create(tx, "app", Requests.allocate(tx, "app"), uris, Strategy.REBASE);
         for (int step = 0; step < 15; step++) { // a long history, each step with a 4 KiB reason
           r = Requests.get(tx, r.requestId());
