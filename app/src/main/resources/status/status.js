@@ -6,6 +6,7 @@ const esc = (v) => String(v ?? "").replace(/[&<>"']/g, (c) =>
   ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 const time = (ms) => (ms ? new Date(ms).toLocaleTimeString() : "");
 const secs = (a, b) => (a && b ? ((b - a) / 1000).toFixed(1) + " s" : "");
+const more = (n, what) => (n > 0 ? `<p class="muted more">and ${n.toLocaleString("en")} more ${what}</p>` : "");
 const state = (s, extra = "") => `<span class="state ${esc(s)}" data-state="${esc(s)}"${extra}>${esc(s)}</span>`;
 
 function queues(list) {
@@ -15,9 +16,9 @@ function queues(list) {
       <h3>${esc(q.name)}</h3>
       <div class="chips">${Object.entries(q.counts).map(([s, n]) => `<span>${state(s)} ${n}</span>`).join("")
         || '<span class="muted">no requests yet</span>'}</div>
-      ${requests(q.requests)}
+      ${requests(q.requests)}${more(q.omittedRequests, "requests")}
       ${graph(q.batches)}
-      ${batches(q.batches)}
+      ${batches(q.batches)}${more(q.omittedBatches, "batches")}
     </div>`).join("");
 }
 
@@ -27,7 +28,7 @@ function requests(list) {
     ${list.map((r) => `<tr class="request" data-request-id="${esc(r.id)}" data-state="${esc(r.state)}">
       <td><b>${esc(r.id)}</b>${r.batch ? `<br><span class="muted">${esc(r.batch)}</span>` : ""}</td>
       <td>${state(r.state)}${r.reason ? `<div class="reason">${esc(r.reason)}</div>` : ""}</td>
-      <td>${r.changes.map((c) => `<code>${esc(c)}</code>`).join("<br>")}</td>
+      <td>${r.changes.map((c) => `<code>${esc(c)}</code>`).join("<br>")}${r.omittedChanges ? `<br><span class="muted">+${r.omittedChanges} more</span>` : ""}</td>
       <td><div class="timeline">${r.timeline.map((t) =>
         `<span class="step" title="${esc(t.reason)}">${esc(t.state)} <span class="muted">${time(t.at)}</span></span>`).join("")}</div></td>
     </tr>`).join("")}</table>`;
@@ -74,8 +75,19 @@ function captures(list) {
   return list.map((root) => `<div class="card capture-tree" data-job-id="${esc(root.id)}" data-state="${esc(root.state)}">
       <h3>${esc(root.table || root.id)} ${state(root.state)}
         <span class="muted">${root.nodes} jobs: ${Object.entries(root.states).map(([s, n]) => `${n} ${esc(s)}`).join(", ")}</span></h3>
+      ${(root.snapshots || []).map(completeness).join("")}
       <ul class="tree root">${job(root)}</ul>
       ${root.omitted ? `<p class="muted">${root.omitted} more jobs not shown</p>` : ""}</div>`).join("");
+}
+
+// "partial: 6 of 8 files; 2 unreadable: a.parquet (truncated: …)": roll-ups cover only the captured files
+function completeness(c) {
+  const name = (p) => p.split("/").pop();
+  const files = c.unreadable.map((u) => `<code>${esc(name(u.path))}</code> (${esc(u.cause.toLowerCase().replace("_", " "))}: ${esc(u.message)})`);
+  const rest = c.unreadableTotal - c.unreadable.length;
+  return `<div class="completeness" data-partial="${c.partial}" data-snapshot="${esc(c.snapshot)}">
+    <b>${c.partial ? "partial" : "complete"}</b>: ${c.captured} of ${c.planned} files
+    ${c.unreadableTotal ? `; ${c.unreadableTotal} unreadable: ${files.join(", ")}${rest > 0 ? ` and ${rest} more` : ""}` : ""}</div>`;
 }
 
 function job(j) {
@@ -97,7 +109,7 @@ function topics(list) {
         ${esc(g.group)} <b>${g.lag}</b>${g.headError ? ` <span class="reason">retrying: ${esc(g.headError)}</span>` : ""}</span>`).join("<br>")}</td></tr>`).join("")}
     </table>
     <h3>Dead letters</h3>${dead.filter((t) => t.retained > 0).map((t) => `<div class="card dlq" data-topic="${esc(t.topic)}">
-      <b>${esc(t.topic)}</b> <span class="muted">${t.retained} retained</span>
+      <b>${esc(t.topic)}</b> <span class="muted">${t.retained} retained${t.omittedLetters > 0 ? `, newest ${t.letters.length} shown` : ""}</span>
       <table><tr><th>#</th><th>Original</th><th>Group</th><th>Attempts</th><th>Error</th><th>Dead at</th></tr>
       ${t.letters.map((l) => `<tr class="dead-letter" data-seq="${l.seq}"><td>${l.seq}</td><td><code>${esc(l.original)}</code></td>
         <td>${esc(l.group)}</td><td>${l.attempts ?? ""}</td><td class="reason">${esc(l.error)}</td><td>${time(l.deadAt)}</td></tr>`).join("")}
@@ -106,9 +118,10 @@ function topics(list) {
 
 function render(s) {
   document.getElementById("node").textContent = `${s.node} · ${s.ledger} · last change ${time(s.changedAt)}`;
-  document.getElementById("queues-body").innerHTML = queues(s.queues);
-  document.getElementById("captures-body").innerHTML = captures(s.captures);
-  document.getElementById("topics-body").innerHTML = topics(s.topics);
+  const omitted = s.omitted || {};
+  document.getElementById("queues-body").innerHTML = queues(s.queues) + more(omitted.queues, "queues");
+  document.getElementById("captures-body").innerHTML = captures(s.captures) + more(omitted.captures, "captures");
+  document.getElementById("topics-body").innerHTML = topics(s.topics) + more(omitted.topics, "topics");
   document.body.dataset.changedAt = s.changedAt;
 }
 

@@ -80,6 +80,48 @@ class ServeCaptureTest {
   }
 
   @Test
+  void aPartialCaptureNamesItsUnreadableFilesInStatusAndStats() throws Exception {
+    Path data = dir.resolve("data");
+    Path table = Files.createDirectories(dir.resolve("sales"));
+    for (int i = 0; i < 6; i++) {
+      ParquetFileStatsTest.write(table.resolve("part-" + i + ".parquet"), 50 + i, i);
+    }
+    byte[] good = Files.readAllBytes(table.resolve("part-0.parquet"));
+    Files.write(table.resolve("a-half.parquet"), java.util.Arrays.copyOf(good, good.length / 2));
+    Files.writeString(table.resolve("b-notes.parquet"), "id,name\n1,alice\n");
+    var withPage = new ControlPlane.Config("sqlite:" + data.resolve("conveyor.db"), data, "127.0.0.1", 0,
+        ControlPlane.AuthMode.LOCAL, null, "conveyor", true, 2, new CapturePlanner.Limits(4, 1L << 30), null, 0, 0);
+    try (ControlPlane plane = ControlPlane.start(withPage)) {
+      String server = "127.0.0.1:" + plane.port();
+      String token = data.resolve("local-token").toString();
+      cli("capture", "add-table", "sales", table.toString(), "--server", server, "--token-file", token);
+      String jobId = cli("capture", "start", "sales", "--server", server, "--token-file", token).out()
+          .replaceAll("(?s).*job (\\S+).*", "$1").trim();
+      await().atMost(Duration.ofMinutes(1)).until(() -> plane.ledger().jobs().get(jobId).state().isTerminal());
+      assertThat(plane.ledger().jobs().get(jobId).state()).isEqualTo(JobState.SUCCEEDED);
+
+      String summary = "partial: 6 of 8 files; 2 unreadable: a-half.parquet (truncated: cut short";
+      assertThat(cli("capture", "status", jobId, "--server", server, "--token-file", token).out())
+          .contains(summary).contains("b-notes.parquet (not parquet: no Parquet magic at its head");
+      Run stats = cli("capture", "stats", "sales", "--ledger", "sqlite:" + data.resolve("conveyor.db"));
+      assertThat(stats.out()).contains("6 files").contains(summary)
+          .contains("the statistics below cover only the 6 captured files");
+
+      // the status page's snapshot says the same
+      var page = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create("http://127.0.0.1:" + plane.httpPort() + "/api/status")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      var snapshot = new com.fasterxml.jackson.databind.ObjectMapper().readTree(page.body())
+          .get("captures").get(0).get("snapshots").get(0);
+      assertThat(snapshot.get("partial").asBoolean()).isTrue();
+      assertThat(snapshot.get("planned").asLong()).isEqualTo(8);
+      assertThat(snapshot.get("captured").asLong()).isEqualTo(6);
+      assertThat(snapshot.get("unreadable").findValuesAsText("cause")).containsExactly("TRUNCATED", "NOT_PARQUET");
+      assertThat(snapshot.get("unreadable").get(0).get("path").asText()).endsWith("a-half.parquet");
+    }
+  }
+
+  @Test
   void aServerWithoutAuthRefusesToListenBeyondLoopback() {
     assertThatThrownBy(() -> ControlPlane.start(config(dir.resolve("d"), "0.0.0.0", ControlPlane.AuthMode.NONE)))
         .hasMessageContaining("refusing to listen on 0.0.0.0 with auth disabled");

@@ -17,6 +17,7 @@ import dev.conveyor.app.cli.LedgerOption;
 import dev.conveyor.app.cli.ServerOption;
 import dev.conveyor.app.cli.Table;
 import dev.conveyor.ledger.Ledger;
+import dev.conveyor.reconcile.planning.CaptureCompleteness;
 import io.grpc.ManagedChannel;
 import java.nio.file.Path;
 import java.util.List;
@@ -186,6 +187,9 @@ public final class CaptureCommand implements Runnable {
   @Command(name = "stats", mixinStandardHelpOptions = true,
       description = "The captured statistics of a table (read from the ledger), newest finalized snapshot by default.")
   static final class Stats implements Callable<Integer> {
+    /** Unreadable files named in the summary line; the rest are counted. */
+    static final int UNREADABLE_SHOWN = 10;
+
     @Mixin LedgerOption ledgerOption;
 
     @Parameters(paramLabel = "TABLE", description = "Table id.")
@@ -206,6 +210,13 @@ public final class CaptureCommand implements Runnable {
         TargetStatsRecord rec = TargetStatsRecord.parseFrom(bytes);
         System.out.println(table + " @ " + snap + ": " + rec.getFileCount() + " files, " + rec.getRowCount() + " rows, "
             + rec.getSizeBytes() + " bytes");
+        var completeness = ledger.transact(tx -> CaptureCompleteness.ofSnapshot(tx, table, snap, UNREADABLE_SHOWN));
+        completeness.ifPresent(c -> {
+          System.out.println(CaptureCompleteness.describe(c));
+          if (c.getPartial()) {
+            System.out.println("the statistics below cover only the " + c.getFilesCaptured() + " captured files");
+          }
+        });
         Table t = new Table("COLUMN", "TYPE", "VALUES", "NULLS", "MIN", "MAX");
         for (ColumnStats c : rec.getColumnsList()) {
           t.row(c.getColumn(), c.getLogicalType(), c.getValueCount(), c.getNullCount(),

@@ -4,7 +4,7 @@ import dev.conveyor.api.reconcile.JobInfo;
 import dev.conveyor.api.reconcile.JobTreeNode;
 import java.io.PrintStream;
 
-/** A capture job tree for people: state, progress bar and error per job. */
+/** A capture job tree for people: state, progress bar and error per job, completeness per finalized snapshot. */
 final class TreeView {
   private TreeView() {}
 
@@ -23,6 +23,9 @@ final class TreeView {
     }
     if (!j.getLeaseOwner().isEmpty()) {
       sb.append("  on ").append(j.getLeaseOwner());
+    }
+    if (j.hasCompleteness()) {
+      sb.append("  ").append(dev.conveyor.reconcile.planning.CaptureCompleteness.describe(j.getCompleteness()));
     }
     if (!j.getLastError().isEmpty() && !j.getState().name().endsWith("SUCCEEDED")) {
       sb.append("  (").append(j.getLastError()).append(')');

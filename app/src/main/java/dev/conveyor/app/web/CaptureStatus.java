@@ -3,7 +3,9 @@ package dev.conveyor.app.web;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.conveyor.api.reconcile.UnreadableFile;
 import dev.conveyor.ledger.Tx;
+import dev.conveyor.reconcile.planning.CaptureCompleteness;
 import java.sql.SQLException;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,19 +19,19 @@ import java.util.Map;
 final class CaptureStatus {
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
   private static final String PLAN_TABLE_LANE = "plan-table:";
-  private final int roots;
-  private final int maxNodes;
+  private static final String ROOTS = " FROM jobs WHERE parent_id IS NULL"
+      + " AND kind IN ('PLAN_CONNECTOR', 'PLAN_TABLE', 'PLAN_SNAPSHOT')";
+  private final StatusLimits limits;
 
-  CaptureStatus(int roots, int maxNodes) {
-    this.roots = roots;
-    this.maxNodes = maxNodes;
+  CaptureStatus(StatusLimits limits) {
+    this.limits = limits;
   }
 
-  ArrayNode read(Tx tx) throws SQLException {
+  ArrayNode read(Tx tx, ObjectNode omitted) throws SQLException {
     ArrayNode out = JSON.arrayNode();
-    List<ObjectNode> rootNodes = tx.query("SELECT " + COLUMNS + " FROM jobs WHERE parent_id IS NULL"
-        + " AND kind IN ('PLAN_CONNECTOR', 'PLAN_TABLE', 'PLAN_SNAPSHOT') ORDER BY created_at DESC, id LIMIT ?",
-        CaptureStatus::node, roots);
+    List<ObjectNode> rootNodes = tx.query("SELECT " + COLUMNS + ROOTS + " ORDER BY created_at DESC, id LIMIT ?",
+        this::node, limits.captureRoots());
+    omitted.put("captures", tx.queryLong("SELECT COUNT(*)" + ROOTS) - rootNodes.size());
     for (ObjectNode root : rootNodes) {
       String rootId = root.get("id").asText();
       String lane = root.path("laneKey").asText("");
@@ -41,7 +43,7 @@ final class CaptureStatus {
             ObjectNode n = node(rs);
             n.put("parent", rs.getString(16));
             return n;
-          }, rootId, rootId, maxNodes);
+          }, rootId, rootId, limits.nodesPerCapture());
       long total = tx.queryLong("SELECT COUNT(*) FROM jobs WHERE root_id = ?", rootId);
       for (ObjectNode n : descendants) {
         byId.put(n.get("id").asText(), n);
@@ -60,7 +62,32 @@ final class CaptureStatus {
           rs -> new Object[] {rs.getString(1), rs.getLong(2)}, rootId)) {
         states.put((String) r[0], (Long) r[1]);
       }
+      root.set("snapshots", snapshots(tx, rootId));
       out.add(root);
+    }
+    return out;
+  }
+
+  /** The completeness of each snapshot this capture finalized: files planned and captured, unreadable files. */
+  private ArrayNode snapshots(Tx tx, String rootId) throws SQLException {
+    ArrayNode out = JSON.arrayNode();
+    List<String> finalizers = tx.query("SELECT id FROM jobs WHERE root_id = ? AND kind = 'FINALIZE_SNAPSHOT'"
+        + " ORDER BY created_at, id LIMIT ?", rs -> rs.getString(1), rootId, limits.captureRoots());
+    for (var c : CaptureCompleteness.ofFinalizers(tx, finalizers, limits.unreadablePerSnapshot()).values()) {
+      ObjectNode s = out.addObject();
+      s.put("table", c.getTableId());
+      s.put("snapshot", c.getSnapshotId());
+      s.put("planned", c.getFilesPlanned());
+      s.put("captured", c.getFilesCaptured());
+      s.put("partial", c.getPartial());
+      s.put("unreadableTotal", c.getUnreadableTotal());
+      ArrayNode files = s.putArray("unreadable");
+      for (UnreadableFile u : c.getUnreadableList()) {
+        ObjectNode f = files.addObject();
+        f.put("path", limits.cut(u.getPath()));
+        f.put("cause", u.getCause().name());
+        f.put("message", limits.cut(u.getMessage()));
+      }
     }
     return out;
   }
@@ -68,7 +95,7 @@ final class CaptureStatus {
   private static final String COLUMNS = "id, kind, state, attempts, max_attempts, progress_done, progress_total,"
       + " progress_failed, progress_message, lease_owner, last_error, created_at, started_at, finished_at, lane_key";
 
-  private static ObjectNode node(java.sql.ResultSet rs) throws SQLException {
+  private ObjectNode node(java.sql.ResultSet rs) throws SQLException {
     ObjectNode n = JSON.objectNode();
     n.put("id", rs.getString(1));
     n.put("kind", rs.getString(2));
@@ -79,9 +106,9 @@ final class CaptureStatus {
     progress.put("done", rs.getLong(6));
     progress.put("total", rs.getLong(7));
     progress.put("failed", rs.getLong(8));
-    progress.put("message", rs.getString(9));
+    progress.put("message", limits.cut(rs.getString(9)));
     n.put("worker", rs.getString(10));
-    n.put("error", rs.getString(11));
+    n.put("error", limits.cut(rs.getString(11)));
     n.put("createdAt", rs.getLong(12));
     long started = rs.getLong(13);
     n.put("startedAt", rs.wasNull() ? null : started);

@@ -9,22 +9,30 @@ import java.util.function.Supplier;
 /**
  * One consistent picture of the node for the status page, read in a single ledger transaction and
  * shared by every viewer: a snapshot is reused for {@code maxAgeMs}, so ten open browsers cost the
- * ledger what one does.
+ * ledger what one does. Its size is bounded by {@link StatusLimits}, whatever the ledger holds.
  */
 public final class StatusView {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private final Ledger ledger;
   private final String node;
   private final Supplier<List<String>> configuredQueues;
-  private final SubmitQueueStatus submitQueue = new SubmitQueueStatus(50);
-  private final CaptureStatus capture = new CaptureStatus(10, 200);
-  private final TopicStatus topics = new TopicStatus(20);
+  private final SubmitQueueStatus submitQueue;
+  private final CaptureStatus capture;
+  private final TopicStatus topics;
   private final long maxAgeMs;
   private String cached;
   private String cachedContent;
   private long cachedAt;
 
   public StatusView(Ledger ledger, String node, Supplier<List<String>> configuredQueues, long maxAgeMs) {
+    this(ledger, node, configuredQueues, maxAgeMs, StatusLimits.DEFAULT);
+  }
+
+  public StatusView(Ledger ledger, String node, Supplier<List<String>> configuredQueues, long maxAgeMs,
+      StatusLimits limits) {
+    this.submitQueue = new SubmitQueueStatus(limits);
+    this.capture = new CaptureStatus(limits);
+    this.topics = new TopicStatus(limits);
     this.ledger = ledger;
     this.node = node;
     this.configuredQueues = configuredQueues;
@@ -55,9 +63,12 @@ public final class StatusView {
       ObjectNode s = MAPPER.createObjectNode();
       s.put("node", node);
       s.put("ledger", ledger.url().toString());
-      s.set("queues", submitQueue.read(tx, configuredQueues.get()));
-      s.set("captures", capture.read(tx));
-      s.set("topics", topics.read(tx));
+      // each section holds its newest N; "omitted" counts what it left out
+      ObjectNode omitted = MAPPER.createObjectNode();
+      s.set("queues", submitQueue.read(tx, configuredQueues.get(), omitted));
+      s.set("captures", capture.read(tx, omitted));
+      s.set("topics", topics.read(tx, omitted));
+      s.set("omitted", omitted);
       return s;
     });
   }

@@ -16,20 +16,19 @@ import java.util.Map;
  */
 final class SubmitQueueStatus {
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
-  private final int requestsPerQueue;
+  private final StatusLimits limits;
 
-  SubmitQueueStatus(int requestsPerQueue) {
-    this.requestsPerQueue = requestsPerQueue;
+  SubmitQueueStatus(StatusLimits limits) {
+    this.limits = limits;
   }
 
-  ArrayNode read(Tx tx, List<String> configuredQueues) throws SQLException {
+  /** Configured queues first, then others with requests, at most {@code limits.queues()} of them. */
+  ArrayNode read(Tx tx, List<String> configuredQueues, ObjectNode omitted) throws SQLException {
     Map<String, ObjectNode> queues = new LinkedHashMap<>();
-    for (String q : configuredQueues) {
-      queue(queues, q);
-    }
-    for (String q : tx.query("SELECT DISTINCT queue FROM sq_requests ORDER BY queue", rs -> rs.getString(1))) {
-      queue(queues, q);
-    }
+    java.util.Set<String> all = new java.util.LinkedHashSet<>(configuredQueues);
+    all.addAll(tx.query("SELECT DISTINCT queue FROM sq_requests ORDER BY queue", rs -> rs.getString(1)));
+    all.stream().limit(limits.queues()).forEach(q -> queue(queues, q));
+    omitted.put("queues", all.size() - queues.size());
     for (var e : queues.entrySet()) {
       fill(tx, e.getKey(), e.getValue());
     }
@@ -48,9 +47,11 @@ final class SubmitQueueStatus {
 
   private void fill(Tx tx, String queue, ObjectNode q) throws SQLException {
     ObjectNode counts = q.putObject("counts");
+    long total = 0;
     for (Object[] r : tx.query("SELECT state, COUNT(*) FROM sq_requests WHERE queue = ? GROUP BY state ORDER BY state",
         rs -> new Object[] {rs.getString(1), rs.getLong(2)}, queue)) {
       counts.put((String) r[0], (Long) r[1]);
+      total += (Long) r[1];
     }
     ArrayNode requests = q.putArray("requests");
     Map<String, ObjectNode> byId = new LinkedHashMap<>();
@@ -60,20 +61,23 @@ final class SubmitQueueStatus {
           r1.put("id", rs.getString(1));
           r1.put("n", rs.getLong(2));
           r1.put("state", rs.getString(3));
-          r1.put("reason", rs.getString(4));
+          r1.put("reason", limits.cut(rs.getString(4)));
           ArrayNode changes = r1.putArray("changes");
-          for (String uri : rs.getString(5).split("\n")) {
-            changes.add(uri);
+          String[] uris = rs.getString(5).split("\n");
+          for (int i = 0; i < Math.min(uris.length, limits.changesPerRequest()); i++) {
+            changes.add(limits.cut(uris[i]));
           }
+          r1.put("omittedChanges", Math.max(0, uris.length - limits.changesPerRequest()));
           r1.put("batch", rs.getString(6));
           r1.put("createdAt", rs.getLong(7));
           r1.put("updatedAt", rs.getLong(8));
           r1.putArray("timeline");
           return r1;
-        }, queue, requestsPerQueue)) {
+        }, queue, limits.requestsPerQueue())) {
       requests.add(r);
       byId.put(r.get("id").asText(), r);
     }
+    q.put("omittedRequests", total - requests.size());
     if (!byId.isEmpty()) {
       long oldest = requests.get(requests.size() - 1).get("n").asLong();
       for (Object[] e : tx.query("SELECT l.request_id, l.state, l.reason, l.at FROM sq_request_log l"
@@ -82,14 +86,21 @@ final class SubmitQueueStatus {
           rs -> new Object[] {rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4)}, queue, oldest)) {
         ObjectNode r = byId.get((String) e[0]);
         if (r != null) {
-          ObjectNode step = ((ArrayNode) r.get("timeline")).addObject();
+          ArrayNode timeline = (ArrayNode) r.get("timeline");
+          ObjectNode step = timeline.addObject();
           step.put("state", (String) e[1]);
-          step.put("reason", (String) e[2]);
+          step.put("reason", limits.cut((String) e[2]));
           step.put("at", (Long) e[3]);
+          if (timeline.size() > limits.stepsPerRequest()) { // keep the newest steps
+            timeline.remove(0);
+            r.put("omittedSteps", r.path("omittedSteps").asLong() + 1);
+          }
         }
       }
     }
     q.set("batches", batches(tx, queue));
+    q.put("omittedBatches", tx.queryLong("SELECT COUNT(*) FROM sq_batches WHERE queue = ?", queue)
+        - q.get("batches").size());
   }
 
   /** Live batches, and the most recent finished ones so a landed or failed batch stays visible a while. */
@@ -101,7 +112,7 @@ final class SubmitQueueStatus {
           ObjectNode b1 = JSON.objectNode();
           b1.put("id", rs.getString(1));
           b1.put("state", rs.getString(2));
-          b1.put("reason", rs.getString(3));
+          b1.put("reason", limits.cut(rs.getString(3)));
           b1.put("position", rs.getLong(4));
           b1.put("createdAt", rs.getLong(5));
           b1.put("updatedAt", rs.getLong(6));
@@ -109,7 +120,7 @@ final class SubmitQueueStatus {
           b1.putArray("dependsOn");
           b1.putArray("paths");
           return b1;
-        }, queue, requestsPerQueue)) {
+        }, queue, limits.batchesPerQueue())) {
       out.add(b);
       byId.put(b.get("id").asText(), b);
     }
@@ -141,7 +152,7 @@ final class SubmitQueueStatus {
           p1.put("state", rs.getString(4));
           ObjectNode build = p1.putObject("build");
           build.put("job", rs.getString(5));
-          build.put("reason", rs.getString(6));
+          build.put("reason", limits.cut(rs.getString(6)));
           build.put("state", rs.getString(7));
           long started = rs.getLong(8);
           build.put("startedAt", rs.wasNull() ? null : started);
@@ -150,7 +161,13 @@ final class SubmitQueueStatus {
           build.put("worker", rs.getString(10));
           return p1;
         }, ids)) {
-      ((ArrayNode) byId.get(p.get("batch").asText()).get("paths")).add(p);
+      ObjectNode batch = byId.get(p.get("batch").asText());
+      ArrayNode paths = (ArrayNode) batch.get("paths");
+      if (paths.size() < limits.pathsPerBatch()) {
+        paths.add(p);
+      } else {
+        batch.put("omittedPaths", batch.path("omittedPaths").asLong() + 1);
+      }
     }
     return out;
   }

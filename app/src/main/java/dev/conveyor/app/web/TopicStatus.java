@@ -7,6 +7,7 @@ import dev.conveyor.api.ProtoJson;
 import dev.conveyor.api.base.DeadLetter;
 import dev.conveyor.ledger.Tx;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -18,13 +19,13 @@ import java.util.TreeMap;
 final class TopicStatus {
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
   private static final String DLQ = ".dlq";
-  private final int lettersPerTopic;
+  private final StatusLimits limits;
 
-  TopicStatus(int lettersPerTopic) {
-    this.lettersPerTopic = lettersPerTopic;
+  TopicStatus(StatusLimits limits) {
+    this.limits = limits;
   }
 
-  ArrayNode read(Tx tx) throws SQLException {
+  ArrayNode read(Tx tx, ObjectNode omitted) throws SQLException {
     Map<String, ObjectNode> topics = new TreeMap<>();
     for (Object[] r : tx.query("SELECT topic, COUNT(*), SUM(next_seq - 1) FROM mq_partitions GROUP BY topic",
         rs -> new Object[] {rs.getString(1), rs.getLong(2), rs.getLong(3)})) {
@@ -41,9 +42,14 @@ final class TopicStatus {
       g.put("group", (String) r[1]);
       g.put("lag", (Long) r[2]);
       g.put("headAttempts", (Integer) r[3]);
-      g.put("headError", (String) r[4]);
+      g.put("headError", limits.cut((String) r[4]));
     }
-    for (ObjectNode t : topics.values()) {
+    // dead-letter topics holding letters first (what needs attention), then by name
+    List<ObjectNode> shown = topics.values().stream().sorted(java.util.Comparator.comparing(
+        (ObjectNode t) -> !t.get("topic").asText().endsWith(DLQ) || t.path("published").asLong() == 0))
+        .limit(limits.topics()).sorted(java.util.Comparator.comparing(t -> t.get("topic").asText())).toList();
+    omitted.put("topics", topics.size() - shown.size());
+    for (ObjectNode t : shown) {
       String name = t.get("topic").asText();
       if (!name.endsWith(DLQ)) {
         continue;
@@ -51,13 +57,15 @@ final class TopicStatus {
       t.put("deadLetter", true);
       ArrayNode letters = t.putArray("letters");
       for (Object[] m : tx.query("SELECT seq, payload FROM mq_messages WHERE topic = ? ORDER BY seq DESC LIMIT ?",
-          rs -> new Object[] {rs.getLong(1), rs.getBytes(2)}, name, lettersPerTopic)) {
+          rs -> new Object[] {rs.getLong(1), rs.getBytes(2)}, name, limits.lettersPerTopic())) {
         letters.add(letter((Long) m[0], (byte[]) m[1]));
       }
-      t.put("retained", tx.queryLong("SELECT COUNT(*) FROM mq_messages WHERE topic = ?", name));
+      long retained = tx.queryLong("SELECT COUNT(*) FROM mq_messages WHERE topic = ?", name);
+      t.put("retained", retained);
+      t.put("omittedLetters", retained - letters.size());
     }
     ArrayNode out = JSON.arrayNode();
-    topics.values().forEach(out::add);
+    shown.forEach(out::add);
     return out;
   }
 
@@ -71,16 +79,16 @@ final class TopicStatus {
     });
   }
 
-  private static ObjectNode letter(long seq, byte[] payload) {
+  private ObjectNode letter(long seq, byte[] payload) {
     ObjectNode l = JSON.objectNode();
     l.put("seq", seq);
     try {
       DeadLetter d = ProtoJson.fromBytes(payload, DeadLetter.getDefaultInstance());
+      l.put("messageId", limits.cut(d.getMessageId()));
       l.put("original", d.getOriginalTopic() + "[" + d.getPartition() + "]#" + d.getSeq());
-      l.put("messageId", d.getMessageId());
       l.put("group", d.getGroup());
       l.put("attempts", d.getAttempts());
-      l.put("error", d.getLastError());
+      l.put("error", limits.cut(d.getLastError()));
       l.put("deadAt", d.getDeadAtMs());
     } catch (ProtoJson.PayloadException e) {
       l.put("error", "unreadable dead letter: " + e.getMessage());

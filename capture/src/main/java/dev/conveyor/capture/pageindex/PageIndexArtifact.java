@@ -77,7 +77,9 @@ public final class PageIndexArtifact {
       return LeasedFileGroupIndexArtifact.newBuilder().setRecord(record).setContent(ByteString.copyFrom(bytes))
           .setContentType(CONTENT_TYPE).build();
     } catch (IOException | RuntimeException e) {
-      throw new FileCaptureException(index.sourceFile() + ": cannot write its page index (" + e.getMessage() + ")", e);
+      // the source was read already: failing to write our own sidecar is this worker's fault
+      throw FileCaptureException.localFault(index.sourceFile() + ": cannot write its page index (" + e.getMessage()
+          + ")", e);
     } finally {
       if (tmp != null) {
         try {

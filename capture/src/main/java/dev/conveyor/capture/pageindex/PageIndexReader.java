@@ -48,7 +48,7 @@ public final class PageIndexReader {
         ParquetReadOptions.builder(new PlainParquetConfiguration()).build())) {
       columns = dev.conveyor.capture.stats.ParquetFileStats.selectedColumns(
           reader.getFooter().getFileMetaData().getSchema(), selection);
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException | LinkageError e) {
       throw new FileCaptureException(file + ": cannot build the page index (" + e.getMessage() + ")", e);
     }
     return read(file, columns);
@@ -101,7 +101,7 @@ public final class PageIndexReader {
         }
       }
       return new PageIndex(file.toString(), columns, blocks.size(), entries, nativeIndex);
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException | LinkageError e) {
       throw new FileCaptureException(file + ": cannot build the page index (" + e.getMessage() + ")", e);
     }
   }

@@ -87,7 +87,8 @@ public final class ParquetFileStats {
           decoded = ColumnDecoder.decode(reader, fileSchema, wanted, footer.getFileMetaData().getCreatedBy(), untrusted);
         }
       }
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException | LinkageError e) {
+      // LinkageError: a codec whose classes are absent (Hadoop's LZ4 without lz4-java) fails this file only
       throw new FileCaptureException(file + ": " + describe(e), e);
     }
     record.setTableId(tableId).setSnapshotId(snapshotId)

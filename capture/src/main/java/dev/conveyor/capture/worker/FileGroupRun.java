@@ -2,7 +2,6 @@ package dev.conveyor.capture.worker;
 
 import dev.conveyor.api.catalog.TargetStatsRecord;
 import dev.conveyor.api.reconcile.CompleteLeasedReconcileJobRequest;
-import dev.conveyor.api.reconcile.FileGroupFailure;
 import dev.conveyor.api.reconcile.FileGroupSuccess;
 import dev.conveyor.api.reconcile.FileResult;
 import dev.conveyor.api.reconcile.GetLeasedFileGroupExecutionRequest;
@@ -16,6 +15,7 @@ import dev.conveyor.api.reconcile.RetryDisposition;
 import dev.conveyor.api.reconcile.StartLeasedReconcileJobRequest;
 import dev.conveyor.api.reconcile.SubmitLeasedFileGroupExecutionResultRequest;
 import dev.conveyor.capture.stats.FileCaptureException;
+import dev.conveyor.capture.stats.FileFailure;
 import dev.conveyor.capture.pageindex.PageIndexArtifact;
 import dev.conveyor.capture.pageindex.PageIndexReader;
 import dev.conveyor.capture.stats.ParquetFileStats;
@@ -35,7 +35,9 @@ import java.util.function.Supplier;
  * One leased file group: start → get execution → capture → submit → complete, with a heartbeat
  * renewing at a third of the lease. Work stops on lease loss (and nothing more is sent) or on
  * cancellation (completed RCS_CANCELLED). A lost submit or complete response is retried unchanged;
- * after a handled completion the heartbeat is already stopped, so nothing renews.
+ * after a handled completion the heartbeat is already stopped, so nothing renews. An unreadable file
+ * (missing, truncated, not Parquet, unsupported, corrupt) is listed with its cause in the group's
+ * success and the rest are captured; a transient filesystem fault fails the attempt retryably.
  */
 final class FileGroupRun {
   private static final int RPC_ATTEMPTS = 5;
@@ -53,6 +55,8 @@ final class FileGroupRun {
   private final java.util.concurrent.atomic.AtomicInteger filesFailed = new java.util.concurrent.atomic.AtomicInteger();
   private final java.util.concurrent.atomic.AtomicLong bytesDone = new java.util.concurrent.atomic.AtomicLong();
   private volatile boolean cancelled;
+  /** Set when the filesystem (not a file) failed: the group is retried rather than recorded. */
+  private String transientFault;
   private final int maxResultBytes;
 
   FileGroupRun(ReconcileExecutorControlBlockingStub rpc, ScheduledExecutorService heartbeats, Duration lease,
@@ -90,21 +94,17 @@ final class FileGroupRun {
       complete(ReconcileCompletionStatus.RCS_CANCELLED, RetryDisposition.RD_TERMINAL, "cancellation requested");
       return;
     }
-    String prefix = job.getJobId() + ":" + exec.getPlanId() + ":" + exec.getGroupId();
-    List<FileResult> failed = results.stream().filter(r -> !r.getOk()).toList();
-    if (failed.isEmpty()) {
-      submitSuccess(FileGroupSuccess.newBuilder().setResultId(prefix + ":success").addAllFileResults(results)
-          .addAllStatsRecords(stats).addAllIndexArtifacts(artifacts).build());
-      complete(ReconcileCompletionStatus.RCS_SUCCEEDED, RetryDisposition.RD_RETRYABLE, null);
-    } else {
-      String message = failed.size() + " of " + results.size() + " files failed: " + failed.stream()
-          .map(FileResult::getMessage).reduce((a, b) -> a + "; " + b).orElse("");
-      submit(SubmitLeasedFileGroupExecutionResultRequest.newBuilder().setJobId(job.getJobId())
-          .setLeaseEpoch(job.getLeaseEpoch()).setFailure(FileGroupFailure.newBuilder().setResultId(prefix + ":failure")
-              .setMessage(message).addAllFileResults(results)).build());
-      // A bad file does not get better by retrying: the job fails and says which files and why.
-      complete(ReconcileCompletionStatus.RCS_FAILED, RetryDisposition.RD_TERMINAL, message);
+    if (transientFault != null) {
+      // the filesystem failed, not a file: the whole group is tried again after backoff
+      complete(ReconcileCompletionStatus.RCS_FAILED, RetryDisposition.RD_RETRYABLE, transientFault);
+      return;
     }
+    // every planned file is accounted for: readable ones with their statistics, unreadable ones with
+    // their cause; the snapshot is finalized as partial when any is unreadable
+    String prefix = job.getJobId() + ":" + exec.getPlanId() + ":" + exec.getGroupId();
+    submitSuccess(FileGroupSuccess.newBuilder().setResultId(prefix + ":success").addAllFileResults(results)
+        .addAllStatsRecords(stats).addAllIndexArtifacts(artifacts).build());
+    complete(ReconcileCompletionStatus.RCS_SUCCEEDED, RetryDisposition.RD_RETRYABLE, null);
   }
 
   private void capture(LeasedFileGroupExecution exec, List<FileResult> results, List<TargetStatsRecord> stats,
@@ -127,17 +127,27 @@ final class FileGroupRun {
         if (!policy.getColumnStats() && !policy.getTableStats()) {
           rec = rec.toBuilder().clearColumns().build();
         }
+        LeasedFileGroupIndexArtifact artifact = null;
         if (policy.getPageIndex()) {
-          // one validated sidecar per file, or the file counts as failed
-          artifacts.add(PageIndexArtifact.build(PageIndexReader.read(Path.of(file.getPath()), policy.getColumns()),
-              exec.getTableId(), exec.getSnapshotId(), SCRATCH));
+          // one validated sidecar per readable file
+          artifact = PageIndexArtifact.build(PageIndexReader.read(Path.of(file.getPath()), policy.getColumns()),
+              exec.getTableId(), exec.getSnapshotId(), SCRATCH);
+        }
+        if (artifact != null) {
+          artifacts.add(artifact);
         }
         if (policy.getFileStats() || policy.getColumnStats() || policy.getTableStats()) {
           stats.add(rec);
         }
         results.add(FileResult.newBuilder().setPath(file.getPath()).setOk(true).setRowCount(rec.getRowCount()).build());
       } catch (FileCaptureException e) {
-        results.add(FileResult.newBuilder().setPath(file.getPath()).setOk(false).setMessage(e.getMessage()).build());
+        FileFailure failure = FileFailure.classify(Path.of(file.getPath()), file.getSizeBytes(), e);
+        if (failure instanceof FileFailure.Transient) {
+          transientFault = file.getPath() + ": " + failure.message();
+          return;
+        }
+        results.add(FileResult.newBuilder().setPath(file.getPath()).setOk(false)
+            .setCause(((FileFailure.Unreadable) failure).cause()).setMessage(failure.message()).build());
         filesFailed.incrementAndGet();
       }
       // the heartbeat thread reports these; the work never waits on a progress call

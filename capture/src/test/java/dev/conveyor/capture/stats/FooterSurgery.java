@@ -52,6 +52,11 @@ public final class FooterSurgery {
     });
   }
 
+  /** The same bytes, but the footer says every column chunk is compressed with {@code codec}. */
+  public static void withCodec(Path in, Path out, org.apache.parquet.format.CompressionCodec codec) throws IOException {
+    rewrite(in, out, meta -> chunks(meta, c -> c.getMeta_data().setCodec(codec)));
+  }
+
   private static void chunks(FileMetaData meta, Consumer<ColumnChunk> edit) {
     for (RowGroup g : meta.getRow_groups()) {
       g.getColumns().forEach(edit);

@@ -8,7 +8,13 @@ import dev.conveyor.api.catalog.TargetStatsRecord;
 import dev.conveyor.api.reconcile.CapturePolicy;
 import dev.conveyor.api.reconcile.ColumnSelection;
 import dev.conveyor.api.reconcile.ConnectorSpec;
+import dev.conveyor.api.reconcile.GetJobTreeRequest;
+import dev.conveyor.api.reconcile.ReconcileControlGrpc;
 import dev.conveyor.api.reconcile.ReconcileExecutorControlGrpc;
+import dev.conveyor.api.reconcile.RegisterTableRequest;
+import dev.conveyor.api.reconcile.SnapshotCompleteness;
+import dev.conveyor.api.reconcile.StartCaptureRequest;
+import dev.conveyor.api.reconcile.UnreadableFile;
 import dev.conveyor.capture.stats.ParquetFileStatsTest;
 import dev.conveyor.capture.stats.ParquetFileStatsTest.Expected;
 import dev.conveyor.ledger.jobs.Job;
@@ -214,25 +220,89 @@ public abstract class CaptureEndToEndContract extends CaptureServerBase {
   }
 
   @Test
-  void corruptTruncatedAndNonParquetFilesFailTheirGroupWithAClearMessage() throws Exception {
-    for (int i = 0; i < 4; i++) { // one group of good files, one group (of at most 4) with the bad ones
-      ParquetFileStatsTest.write(tableDir.resolve("good-" + i + ".parquet"), 40, i);
+  void twoCorruptAndSixGoodFilesEndWithSixFilesStatisticsAndAPartialSnapshotNamingTheTwo() throws Exception {
+    long goodRows = 0;
+    for (int i = 0; i < 6; i++) {
+      goodRows += ParquetFileStatsTest.write(tableDir.resolve("good-" + i + ".parquet"), 40 + i, i).rows;
     }
     byte[] good = Files.readAllBytes(tableDir.resolve("good-0.parquet"));
-    Files.write(tableDir.resolve("z-half.parquet"), java.util.Arrays.copyOf(good, good.length / 2));
-    Files.writeString(tableDir.resolve("z-notes.parquet"), "not parquet at all");
-    String root = capture();
+    Path half = tableDir.resolve("a-half.parquet").toAbsolutePath();
+    Files.write(half, java.util.Arrays.copyOf(good, good.length / 2));
+    Path notes = tableDir.resolve("b-notes.parquet").toAbsolutePath();
+    Files.writeString(notes, "id,name\n1,alice\n");
+    var control = ReconcileControlGrpc.newBlockingStub(channel);
+    control.registerTable(RegisterTableRequest.newBuilder().setTableId("sales").setConnector(ConnectorSpec.newBuilder()
+        .setKind(ConnectorSpec.Kind.PARQUET_DIRECTORY).setLocation(tableDir.toString())).build());
+    String root = control.startCapture(StartCaptureRequest.newBuilder().setTableId("sales").build()).getJobId();
     try (CaptureWorker w = worker("worker-1")) {
-      Job done = awaitRoot(root);
-      assertThat(done.state()).isEqualTo(JobState.FAILED);
+      assertThat(awaitRoot(root).state()).isEqualTo(JobState.SUCCEEDED);
     }
+
+    // the bad files share a group with good ones (4 per group): every group still succeeds
     Job snapshot = ledger.jobs().children(root).get(0);
-    var groups = ledger.jobs().children(snapshot.id()).stream().filter(j -> j.kind() == JobKind.EXEC_FILE_GROUP)
-        .toList();
-    var failed = groups.stream().filter(g -> g.state() == JobState.FAILED).toList();
-    assertThat(failed).isNotEmpty();
-    String errors = String.join("\n", failed.stream().map(Job::lastError).toList());
-    assertThat(errors).contains("z-half.parquet").contains("z-notes.parquet").contains("Parquet file");
-    assertThat(groups.stream().filter(g -> g.state() == JobState.SUCCEEDED)).isNotEmpty();
+    assertThat(ledger.jobs().children(snapshot.id())).allSatisfy(j -> assertThat(j.state()).isEqualTo(JobState.SUCCEEDED));
+    long fileStats = ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM capture_stats WHERE table_id = 'sales'"
+        + " AND target_key LIKE 'file:%'"));
+    assertThat(fileStats).isEqualTo(6);
+    TargetStatsRecord table = stored("table");
+    assertThat(table.getFileCount()).isEqualTo(6);
+    assertThat(table.getFilesPlanned()).isEqualTo(8);
+    assertThat(table.getRowCount()).isEqualTo(goodRows);
+    assertThat(stored("column:id").getFilesPlanned()).isEqualTo(8);
+
+    var tree = control.getJobTree(GetJobTreeRequest.newBuilder().setJobId(root).build()).getRoot();
+    SnapshotCompleteness c = tree.getChildren(0).getChildrenList().stream()
+        .filter(n -> n.getJob().getKind() == dev.conveyor.api.reconcile.JobKind.RJK_FINALIZE_SNAPSHOT)
+        .findFirst().orElseThrow().getJob().getCompleteness();
+    assertThat(c.getPartial()).isTrue();
+    assertThat(c.getFilesPlanned()).isEqualTo(8);
+    assertThat(c.getFilesCaptured()).isEqualTo(6);
+    assertThat(c.getUnreadableTotal()).isEqualTo(2);
+    assertThat(c.getUnreadableList()).extracting(UnreadableFile::getPath, UnreadableFile::getCause).containsExactly(
+        org.assertj.core.groups.Tuple.tuple(half.toString(), UnreadableFile.Cause.TRUNCATED),
+        org.assertj.core.groups.Tuple.tuple(notes.toString(), UnreadableFile.Cause.NOT_PARQUET));
+    assertThat(c.getUnreadable(0).getMessage()).contains("cut short").contains(good.length / 2 + " bytes");
+    assertThat(dev.conveyor.reconcile.planning.CaptureCompleteness.describe(c))
+        .startsWith("partial: 6 of 8 files; 2 unreadable: a-half.parquet (truncated: cut short")
+        .contains("b-notes.parquet (not parquet: no Parquet magic at its head");
+    long[] row = ledger.transact(tx -> tx.queryOne("SELECT files, files_planned, files_unreadable FROM"
+        + " capture_snapshots WHERE table_id = 'sales'", rs -> new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3)})
+        .orElseThrow());
+    assertThat(row).containsExactly(6, 8, 2);
+  }
+
+  @Test
+  void aGroupOfOnlyUnreadableFilesSucceedsListingEachCauseAndASnapshotWithNothingReadableIsNotFinalized()
+      throws Exception {
+    Path source = tableDir.getParent().resolve("source-" + System.nanoTime() + ".parquet");
+    ParquetFileStatsTest.write(source, 300, 1);
+    byte[] good = Files.readAllBytes(source);
+    Files.write(tableDir.resolve("a-half.parquet"), java.util.Arrays.copyOf(good, good.length - 3));
+    Files.writeString(tableDir.resolve("b-notes.parquet"), "not parquet at all");
+    dev.conveyor.capture.stats.FooterSurgery.withCodec(source, tableDir.resolve("c-lzo.parquet"),
+        org.apache.parquet.format.CompressionCodec.LZO);
+    Files.copy(source, tableDir.resolve("d-gone.parquet"));
+    String root = capture();
+    // plan the table and the snapshot first, then remove a planned file before any worker runs
+    planner.runOnce("planner", 10);
+    planner.runOnce("planner", 10);
+    Files.delete(tableDir.resolve("d-gone.parquet"));
+    try (CaptureWorker w = worker("worker-1")) {
+      assertThat(awaitRoot(root).state()).isEqualTo(JobState.FAILED);
+    }
+
+    Job snapshot = ledger.jobs().children(root).get(0);
+    var children = ledger.jobs().children(snapshot.id());
+    assertThat(children.stream().filter(j -> j.kind() == JobKind.EXEC_FILE_GROUP))
+        .singleElement().satisfies(g -> assertThat(g.state()).isEqualTo(JobState.SUCCEEDED));
+    Job finalizer = children.stream().filter(j -> j.kind() == JobKind.FINALIZE_SNAPSHOT).findFirst().orElseThrow();
+    assertThat(finalizer.state()).isEqualTo(JobState.FAILED);
+    assertThat(finalizer.lastError()).contains("no file of snapshot").contains("a-half.parquet (TRUNCATED")
+        .contains("b-notes.parquet (NOT_PARQUET").contains("c-lzo.parquet (UNSUPPORTED")
+        .contains("d-gone.parquet (MISSING");
+    long snapshots = ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM capture_snapshots"));
+    long stats = ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM capture_stats"));
+    assertThat(snapshots).isZero();
+    assertThat(stats).isZero();
   }
 }

@@ -14,6 +14,11 @@ import dev.conveyor.api.reconcile.GetJobResponse;
 import dev.conveyor.api.reconcile.GetJobTreeRequest;
 import dev.conveyor.api.reconcile.GetJobTreeResponse;
 import dev.conveyor.api.reconcile.JobState;
+import dev.conveyor.api.reconcile.JobInfo;
+import dev.conveyor.api.bounds.Bounds;
+import dev.conveyor.api.bounds.InvalidField;
+import dev.conveyor.api.bounds.PageTokens;
+import dev.conveyor.reconcile.planning.CaptureCompleteness;
 import dev.conveyor.api.reconcile.ListJobsRequest;
 import dev.conveyor.api.reconcile.ListJobsResponse;
 import dev.conveyor.api.reconcile.ReconcileControlGrpc;
@@ -26,9 +31,16 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
-/** The public control plane: register tables, start captures, look at and cancel jobs. */
+/**
+ * The public control plane: register tables, start captures, look at and cancel jobs. Every field
+ * is checked against its bound ({@link Bounds}, {@link ControlBounds}) before anything is read; a
+ * finalizer's job info carries its snapshot's completeness.
+ */
 public final class ReconcileControlService extends ReconcileControlGrpc.ReconcileControlImplBase {
-  private static final int MAX_PAGE = 1000;
+  /** ListJobs: limit 0 means {@value #DEFAULT_PAGE}; at most {@value #MAX_PAGE}. */
+  static final int MAX_PAGE = 1000;
+  static final int DEFAULT_PAGE = 100;
+  private static final String LIST_JOBS_SCOPE = "reconcile.ListJobs:";
 
   private final Ledger ledger;
   private final CaptureTables tables;
@@ -47,13 +59,18 @@ public final class ReconcileControlService extends ReconcileControlGrpc.Reconcil
 
   @Override
   public void registerTable(RegisterTableRequest req, StreamObserver<RegisterTableResponse> out) {
-    call(out, () -> RegisterTableResponse.newBuilder().setTableId(req.getTableId())
-        .setCreated(tables.register(req.getTableId(), req.getConnector())).build());
+    call(out, () -> {
+      Bounds.id("table_id", req.getTableId());
+      ControlBounds.connector(req.getConnector());
+      return RegisterTableResponse.newBuilder().setTableId(req.getTableId())
+          .setCreated(tables.register(req.getTableId(), req.getConnector())).build();
+    });
   }
 
   @Override
   public void startCapture(StartCaptureRequest req, StreamObserver<StartCaptureResponse> out) {
     call(out, () -> {
+      ControlBounds.startCapture(req);
       CapturePolicy policy = req.hasPolicy() ? req.getPolicy() : CapturePolicy.newBuilder().setFileStats(true)
           .setColumnStats(true).setTableStats(true).build();
       return StartCaptureResponse.newBuilder().setJobId(planner.startCapture(req.getTableId(), req.getSnapshotId(),
@@ -75,34 +92,51 @@ public final class ReconcileControlService extends ReconcileControlGrpc.Reconcil
 
   @Override
   public void getJob(GetJobRequest req, StreamObserver<GetJobResponse> out) {
-    call(out, () -> GetJobResponse.newBuilder().setJob(JobViews.info(ledger.jobs().get(req.getJobId()))).build());
+    call(out, () -> {
+      Job job = ledger.jobs().get(Bounds.id("job_id", req.getJobId()));
+      JobInfo.Builder info = JobViews.info(job).toBuilder();
+      if (job.kind() == dev.conveyor.ledger.jobs.JobKind.FINALIZE_SNAPSHOT) {
+        var c = ledger.transact(tx -> CaptureCompleteness.ofFinalizers(tx, List.of(job.id()),
+            CaptureCompleteness.MAX_LISTED));
+        if (c.containsKey(job.id())) {
+          info.setCompleteness(c.get(job.id()));
+        }
+      }
+      return GetJobResponse.newBuilder().setJob(info).build();
+    });
   }
 
   @Override
   public void getJobTree(GetJobTreeRequest req, StreamObserver<GetJobTreeResponse> out) {
-    call(out, () -> GetJobTreeResponse.newBuilder().setRoot(JobViews.tree(ledger.jobs().tree(req.getJobId()))).build());
+    call(out, () -> {
+      var tree = ledger.jobs().tree(Bounds.id("job_id", req.getJobId()));
+      var completeness = ledger.transact(tx -> CaptureCompleteness.ofFinalizers(tx, JobViews.finalizers(tree),
+          CaptureCompleteness.MAX_LISTED));
+      return GetJobTreeResponse.newBuilder().setRoot(JobViews.tree(tree, completeness)).build();
+    });
   }
 
   @Override
   public void listJobs(ListJobsRequest req, StreamObserver<ListJobsResponse> out) {
     call(out, () -> {
-      if (req.getLimit() < 0 || req.getLimit() > MAX_PAGE) {
-        throw new IllegalArgumentException("limit must be between 0 and " + MAX_PAGE + ", got " + req.getLimit());
-      }
-      int limit = req.getLimit() == 0 ? 100 : req.getLimit();
+      Bounds.range("limit", req.getLimit(), 0, MAX_PAGE);
+      Bounds.list("states", req.getStatesList(), Bounds.MAX_LIST_ITEMS);
+      int limit = req.getLimit() == 0 ? DEFAULT_PAGE : req.getLimit();
       Set<dev.conveyor.ledger.jobs.JobState> states = new HashSet<>();
       for (JobState s : req.getStatesList()) {
         if (s == JobState.RJS_UNSPECIFIED || s == JobState.UNRECOGNIZED) {
-          throw new IllegalArgumentException("states contains " + s + ", which is not a job state");
+          throw new InvalidField("states", "field 'states' contains " + s + ", which is not a job state");
         }
         states.add(dev.conveyor.ledger.jobs.JobState.valueOf(s.name().substring(4)));
       }
-      String after = req.getPageToken().isEmpty() ? null : req.getPageToken();
+      // the token is bound to the listing it came from: other filters would skip or repeat jobs
+      String scope = LIST_JOBS_SCOPE + req.getRootsOnly() + ":" + new java.util.TreeSet<>(states);
+      String after = PageTokens.decode("page_token", scope, req.getPageToken());
       List<Job> page = ledger.jobs().list(states, Set.of(), req.getRootsOnly(), limit + 1, after);
       ListJobsResponse.Builder b = ListJobsResponse.newBuilder();
       page.stream().limit(limit).forEach(j -> b.addJobs(JobViews.info(j)));
       if (page.size() > limit) {
-        b.setNextPageToken(page.get(limit - 1).id());
+        b.setNextPageToken(PageTokens.encode(scope, page.get(limit - 1).id()));
       }
       return b.build();
     });
@@ -111,6 +145,8 @@ public final class ReconcileControlService extends ReconcileControlGrpc.Reconcil
   @Override
   public void cancelJob(CancelJobRequest req, StreamObserver<CancelJobResponse> out) {
     call(out, () -> {
+      Bounds.id("job_id", req.getJobId());
+      Bounds.text("reason", req.getReason());
       ledger.jobs().cancel(req.getJobId(), req.getReason().isEmpty() ? "cancelled through the control plane"
           : req.getReason());
       return CancelJobResponse.newBuilder().setJob(JobViews.info(ledger.jobs().get(req.getJobId()))).build();

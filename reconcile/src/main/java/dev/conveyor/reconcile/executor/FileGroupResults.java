@@ -7,6 +7,9 @@ import dev.conveyor.api.reconcile.FileGroupSuccess;
 import dev.conveyor.api.reconcile.FileResult;
 import dev.conveyor.api.reconcile.LeasedFileGroupExecution;
 import dev.conveyor.api.reconcile.SubmitLeasedFileGroupExecutionResultRequest;
+import dev.conveyor.api.reconcile.UnreadableFile;
+import dev.conveyor.api.bounds.Bounds;
+import dev.conveyor.api.bounds.InvalidField;
 import dev.conveyor.ledger.Tx;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -51,9 +54,7 @@ final class FileGroupResults {
   }
 
   private static String requireSuffix(String id, String suffix, String field) {
-    if (id.isBlank()) {
-      throw new IllegalArgumentException(field + " must not be empty");
-    }
+    Bounds.id(field, id);
     if (!id.endsWith(suffix)) {
       throw new IllegalArgumentException(field + " '" + id + "' must end with '" + suffix
           + "' (success and failure never share a result id)");
@@ -62,15 +63,27 @@ final class FileGroupResults {
   }
 
   /**
-   * A success must account for every planned file and name none outside the group; with page
-   * index requested, it carries one artifact per planned file.
+   * A success must account for every planned file exactly once and name none outside the group. A
+   * file it could not read is listed with ok = false and a cause, and has no statistics or artifact;
+   * with page index requested, every readable file has one artifact.
    */
   static void validateSuccess(FileGroupSuccess success, LeasedFileGroupExecution group) {
     Set<String> planned = new LinkedHashSet<>(group.getFilePathsList());
     Set<String> reported = new HashSet<>();
+    Set<String> unreadable = new HashSet<>();
     for (FileResult r : success.getFileResultsList()) {
       requirePlanned(planned, r.getPath(), "file_results", group);
-      reported.add(r.getPath());
+      if (!reported.add(r.getPath())) {
+        throw new InvalidField("file_results", "field 'file_results' names '" + r.getPath() + "' twice");
+      }
+      Bounds.text("file_results.message", r.getMessage());
+      if (!r.getOk()) {
+        if (r.getCause() == UnreadableFile.Cause.CAUSE_UNSPECIFIED || r.getCause() == UnreadableFile.Cause.UNRECOGNIZED) {
+          throw new InvalidField("file_results.cause", "field 'file_results.cause' is missing for '" + r.getPath()
+              + "', which is not ok: say why (MISSING, TRUNCATED, NOT_PARQUET, UNSUPPORTED, CORRUPT, UNREADABLE)");
+        }
+        unreadable.add(r.getPath());
+      }
     }
     for (String path : planned) {
       if (!reported.contains(path)) {
@@ -80,16 +93,17 @@ final class FileGroupResults {
     }
     for (TargetStatsRecord rec : success.getStatsRecordsList()) {
       StatsTarget t = rec.getTarget();
-      if (t.hasFile()) {
-        requirePlanned(planned, t.getFile().getPath(), "stats_records", group);
-      } else if (t.hasFileColumn()) {
-        requirePlanned(planned, t.getFileColumn().getPath(), "stats_records", group);
+      String path = t.hasFile() ? t.getFile().getPath() : t.hasFileColumn() ? t.getFileColumn().getPath() : null;
+      if (path != null) {
+        requirePlanned(planned, path, "stats_records", group);
+        requireReadable(unreadable, path, "stats_records");
       }
     }
     if (group.getCapturePolicy().getPageIndex()) {
       Set<String> covered = new HashSet<>();
       for (var artifact : success.getIndexArtifactsList()) {
         requirePlanned(planned, artifact.getRecord().getSourceFile(), "index_artifacts", group);
+        requireReadable(unreadable, artifact.getRecord().getSourceFile(), "index_artifacts");
         String actual = sha256(artifact.getContent().toByteArray());
         if (!actual.equals(artifact.getRecord().getArtifactId())) {
           throw new IllegalArgumentException("index_artifacts: the content for '" + artifact.getRecord().getSourceFile()
@@ -98,11 +112,40 @@ final class FileGroupResults {
         covered.add(artifact.getRecord().getSourceFile());
       }
       for (String path : planned) {
-        if (!covered.contains(path)) {
+        if (!covered.contains(path) && !unreadable.contains(path)) {
           throw new IllegalArgumentException("index_artifacts has no page index for planned file '" + path + "'");
         }
       }
     }
+  }
+
+  private static void requireReadable(Set<String> unreadable, String path, String field) {
+    if (unreadable.contains(path)) {
+      throw new IllegalArgumentException(field + " has an entry for '" + path + "', which file_results calls unreadable");
+    }
+  }
+
+  /**
+   * Keeps each unreadable file of the success with its cause, and forgets an earlier capture's verdict
+   * on a file that is readable now; answers how many unreadable files the group had.
+   */
+  static int storeUnreadable(Tx tx, String jobId, FileGroupSuccess success, LeasedFileGroupExecution group)
+      throws SQLException {
+    int unreadable = 0;
+    for (FileResult r : success.getFileResultsList()) {
+      if (r.getOk()) {
+        tx.update("DELETE FROM capture_unreadable_files WHERE table_id = ? AND snapshot_id = ? AND path = ?",
+            group.getTableId(), group.getSnapshotId(), r.getPath());
+        continue;
+      }
+      unreadable++;
+      tx.update("INSERT INTO capture_unreadable_files (table_id, snapshot_id, path, cause, message, job_id, created_at)"
+          + " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (table_id, snapshot_id, path) DO UPDATE SET cause = excluded.cause,"
+          + " message = excluded.message, job_id = excluded.job_id, created_at = excluded.created_at",
+          group.getTableId(), group.getSnapshotId(), r.getPath(), r.getCause().name(), r.getMessage(), jobId,
+          tx.nowMillis());
+    }
+    return unreadable;
   }
 
   private static void requirePlanned(Set<String> planned, String path, String field, LeasedFileGroupExecution g) {

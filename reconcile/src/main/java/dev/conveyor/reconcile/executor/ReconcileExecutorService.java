@@ -24,6 +24,7 @@ import dev.conveyor.api.reconcile.StartLeasedReconcileJobRequest;
 import dev.conveyor.api.reconcile.StartLeasedReconcileJobResponse;
 import dev.conveyor.api.reconcile.SubmitLeasedFileGroupExecutionResultRequest;
 import dev.conveyor.api.reconcile.SubmitLeasedFileGroupExecutionResultResponse;
+import dev.conveyor.api.bounds.Bounds;
 import dev.conveyor.ledger.Ledger;
 import dev.conveyor.ledger.jobs.Completion;
 import dev.conveyor.ledger.jobs.Job;
@@ -49,6 +50,8 @@ import java.util.concurrent.Semaphore;
 public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc.ReconcileExecutorControlImplBase {
   public static final Duration DEFAULT_LEASE = Duration.ofSeconds(30);
   public static final Duration MAX_LEASE = Duration.ofMinutes(30);
+  /** LeaseReconcileJob: at most this many jobs per call. */
+  static final int MAX_JOBS_PER_LEASE = 100;
 
   private final Ledger ledger;
   private final LeasedJobs jobs;
@@ -86,21 +89,13 @@ public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc
   }
 
   private static Duration lease(long leaseMs) {
-    if (leaseMs < 0) {
-      throw new IllegalArgumentException("lease_ms must not be negative, got " + leaseMs);
-    }
-    Duration d = leaseMs == 0 ? DEFAULT_LEASE : Duration.ofMillis(leaseMs);
-    if (d.compareTo(MAX_LEASE) > 0) {
-      throw new IllegalArgumentException("lease_ms must be at most " + MAX_LEASE.toMillis() + ", got " + leaseMs);
-    }
-    return d;
+    Bounds.range("lease_ms", leaseMs, 0, MAX_LEASE.toMillis());
+    return leaseMs == 0 ? DEFAULT_LEASE : Duration.ofMillis(leaseMs);
   }
 
+  /** Ids and epochs: non-empty printable UTF-8 within {@link Bounds#MAX_ID_BYTES}. */
   private static String required(String field, String value) {
-    if (value == null || value.isBlank()) {
-      throw new IllegalArgumentException(field + " must not be empty");
-    }
-    return value;
+    return Bounds.id(field, value);
   }
 
   @Override
@@ -108,9 +103,11 @@ public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc
     call(out, () -> {
       Set<JobKind> kinds = new HashSet<>();
       req.getJobKindsList().forEach(k -> kinds.add(JobKinds.fromWire(k)));
-      if (req.getMaxJobs() < 0) {
-        throw new IllegalArgumentException("max_jobs must not be negative, got " + req.getMaxJobs());
-      }
+      Bounds.range("max_jobs", req.getMaxJobs(), 0, MAX_JOBS_PER_LEASE);
+      Bounds.list("job_kinds", req.getJobKindsList(), Bounds.MAX_LIST_ITEMS);
+      Bounds.ids("execution_classes", req.getExecutionClassesList(), Bounds.MAX_LIST_ITEMS);
+      Bounds.ids("lanes", req.getLanesList(), Bounds.MAX_LIST_ITEMS);
+      Bounds.ids("executor_ids", req.getExecutorIdsList(), Bounds.MAX_LIST_ITEMS);
       LeaseRequest request = new LeaseRequest(required("executor_id", req.getExecutorId()), kinds,
           Set.copyOf(req.getExecutionClassesList()), Set.copyOf(req.getLanesList()), Set.copyOf(req.getExecutorIdsList()),
           Math.max(1, req.getMaxJobs()), lease(req.getLeaseMs()));
@@ -152,14 +149,15 @@ public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc
   @Override
   public void releaseReconcileLease(ReleaseReconcileLeaseRequest req, StreamObserver<ReleaseReconcileLeaseResponse> out) {
     call(out, () -> ReleaseReconcileLeaseResponse.newBuilder().setReleased(jobs.handBack(
-        required("job_id", req.getJobId()), required("lease_epoch", req.getLeaseEpoch()), req.getReason())).build());
+        required("job_id", req.getJobId()), required("lease_epoch", req.getLeaseEpoch()),
+        Bounds.text("reason", req.getReason()))).build());
   }
 
   @Override
   public void reportReconcileProgress(ReportReconcileProgressRequest req,
       StreamObserver<ReportReconcileProgressResponse> out) {
     call(out, () -> {
-      var p = req.getProgress();
+      var p = ExecutorBounds.progress("progress", req.getProgress());
       LeaseStatus s = jobs.progress(required("job_id", req.getJobId()), required("lease_epoch", req.getLeaseEpoch()),
           new JobProgress(p.getFilesDone(), p.getFilesTotal(), p.getFilesFailed(), p.getBytesDone(),
               p.getMessage().isEmpty() ? null : p.getMessage()), DEFAULT_LEASE);
@@ -204,6 +202,7 @@ public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc
       String epoch = required("lease_epoch", req.getLeaseEpoch());
       String resultId = FileGroupResults.resultId(req);
       LeasedFileGroupExecution group = fileGroup(jobs.get(id));
+      ExecutorBounds.submit(req, group);
       // a replayed chunked submit finds its pieces already dropped; the recorded answer is replayed instead
       boolean chunked = req.hasChunkedSuccess() && jobs.findResult(id, resultId).isEmpty();
       FileGroupSuccess success = req.hasSuccess() ? req.getSuccess()
@@ -215,7 +214,8 @@ public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc
         var response = SubmitLeasedFileGroupExecutionResultResponse.newBuilder().setResultId(resultId);
         if (success != null) {
           response.setStatsWritten(FileGroupResults.storeStats(tx, id, success))
-              .setArtifactsWritten(FileGroupResults.storeArtifacts(tx, id, success, artifacts));
+              .setArtifactsWritten(FileGroupResults.storeArtifacts(tx, id, success, artifacts))
+              .setUnreadableFiles(FileGroupResults.storeUnreadable(tx, id, success, group));
           ResultChunks.discard(tx, id, resultId);
         }
         return response.build().toByteArray();
@@ -242,7 +242,8 @@ public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc
     call(out, () -> {
       String id = required("job_id", req.getJobId());
       String epoch = required("lease_epoch", req.getLeaseEpoch());
-      String message = req.getMessage().isEmpty() ? null : req.getMessage();
+      String message = req.getMessage().isEmpty() ? null : Bounds.text("message", req.getMessage());
+      ExecutorBounds.progress("progress", req.getProgress());
       Completion completion = switch (req.getStatus()) {
         case RCS_SUCCEEDED -> new Completion.Succeeded(message);
         case RCS_CANCELLED -> new Completion.Cancelled(message);

@@ -24,13 +24,8 @@ final class ResultChunks {
   private ResultChunks() {}
 
   static int stage(Tx tx, StageLeasedResultChunkRequest req) throws SQLException {
-    if (req.getChunkCount() < 1 || req.getChunkCount() > MAX_CHUNKS) {
-      throw new IllegalArgumentException("chunk_count must be between 1 and " + MAX_CHUNKS + ", got "
-          + req.getChunkCount());
-    }
-    if (req.getIndex() < 0 || req.getIndex() >= req.getChunkCount()) {
-      throw new IllegalArgumentException("index " + req.getIndex() + " is outside 0.." + (req.getChunkCount() - 1));
-    }
+    dev.conveyor.api.bounds.Bounds.range("chunk_count", req.getChunkCount(), 1, MAX_CHUNKS);
+    dev.conveyor.api.bounds.Bounds.range("index", req.getIndex(), 0, req.getChunkCount() - 1);
     FileGroupResults.requireSuccessId(req.getResultId(), "result_id");
     Optional<byte[]> existing = tx.queryOne("SELECT data FROM capture_result_chunks WHERE job_id = ? AND result_id = ?"
         + " AND chunk_index = ?", rs -> rs.getBytes(1), req.getJobId(), req.getResultId(), req.getIndex());

@@ -106,7 +106,8 @@ public final class CapturePlanner {
       case PLAN_TABLE -> planTable(g, input);
       case PLAN_SNAPSHOT -> planSnapshot(g, input);
       case FINALIZE_SNAPSHOT -> ledger.transact(tx -> {
-        SnapshotRollup.finalizeSnapshot(tx, input.getTableId(), input.getSnapshotId(), g.job().id());
+        SnapshotRollup.finalizeSnapshot(tx, input.getTableId(), input.getSnapshotId(), g.job().id(),
+            input.getFilesPlanned());
         return ledger.jobs().complete(tx, g.job().id(), g.epoch(), new Completion.Succeeded(null));
       });
       default -> throw new IllegalArgumentException("planner cannot run " + g.job().kind());
@@ -139,10 +140,11 @@ public final class CapturePlanner {
     }
     List<JobSpec> children = new ArrayList<>();
     for (var s : IcebergSnapshots.plan(input.getConnector().getLocation(), ids, input.getLatestSnapshots())) {
+      // a partial snapshot is planned again: files unreadable then may be readable now
       boolean finalized = ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM capture_snapshots"
-          + " WHERE table_id = ? AND snapshot_id = ?", input.getTableId(), s.snapshotId())) > 0;
+          + " WHERE table_id = ? AND snapshot_id = ? AND files_unreadable = 0", input.getTableId(), s.snapshotId())) > 0;
       if (finalized) {
-        log.info("table {} snapshot {} is already captured; skipped", input.getTableId(), s.snapshotId());
+        log.info("table {} snapshot {} is already captured completely; skipped", input.getTableId(), s.snapshotId());
         continue;
       }
       LeasedPlanInput child = input.toBuilder().setKind(dev.conveyor.api.reconcile.JobKind.RJK_PLAN_SNAPSHOT)
@@ -169,7 +171,7 @@ public final class CapturePlanner {
       children.add(JobSpec.builder(JobKind.EXEC_FILE_GROUP).payload(exec.toByteArray()).build());
     }
     LeasedPlanInput finalize = input.toBuilder().setKind(dev.conveyor.api.reconcile.JobKind.RJK_FINALIZE_SNAPSHOT)
-        .clearFiles().build();
+        .clearFiles().setFilesPlanned(input.getFilesCount()).build();
     children.add(JobSpec.builder(JobKind.FINALIZE_SNAPSHOT).afterSiblings().payload(finalize.toByteArray()).build());
     ledger.jobs().fanOut(g.job().id(), g.epoch(), children);
     ledger.jobs().complete(g.job().id(), g.epoch(), new Completion.Succeeded(null));

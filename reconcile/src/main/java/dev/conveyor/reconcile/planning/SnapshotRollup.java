@@ -18,16 +18,34 @@ import java.util.Map;
 
 /**
  * Rolls a snapshot's file statistics up into one table record and one record per column (sums,
- * min of mins, max of maxes), stores them once, and records the snapshot as finalized.
+ * min of mins, max of maxes), stores them, and records the snapshot as finalized with its
+ * completeness: files planned, files captured, and the unreadable files (kept per file with their
+ * cause by the file groups). A snapshot with unreadable files is partial and its roll-ups cover only
+ * the captured files (file_count &lt; files_planned says so). A snapshot of which no file could be read
+ * is not finalized: the finalizer fails, naming the files and causes. Finalizing the same snapshot
+ * again (a later capture) replaces its roll-ups and completeness.
  */
 final class SnapshotRollup {
+  /** Unreadable files a failure message names before it says "and N more". */
+  static final int NAMED_IN_MESSAGE = 10;
+
   private SnapshotRollup() {}
 
-  record Finalized(long files, long rows) {}
+  record Finalized(long planned, long captured, long unreadable, long rows) {}
 
-  static Finalized finalizeSnapshot(Tx tx, String tableId, String snapshotId, String jobId) throws SQLException {
+  /** {@code planned}: the files the snapshot planned; 0 when the plan did not say (older plans). */
+  static Finalized finalizeSnapshot(Tx tx, String tableId, String snapshotId, String jobId, long planned)
+      throws SQLException {
     List<byte[]> stored = tx.query("SELECT record FROM capture_stats WHERE table_id = ? AND snapshot_id = ?"
         + " AND target_key LIKE 'file:%' ORDER BY target_key", rs -> rs.getBytes(1), tableId, snapshotId);
+    long unreadable = tx.queryLong("SELECT COUNT(*) FROM capture_unreadable_files WHERE table_id = ? AND snapshot_id = ?",
+        tableId, snapshotId);
+    long filesPlanned = planned > 0 ? planned : stored.size() + unreadable;
+    long captured = Math.max(0, filesPlanned - unreadable);
+    if (filesPlanned > 0 && captured == 0) {
+      throw new IllegalArgumentException("no file of snapshot " + snapshotId + " of table " + tableId
+          + " could be read; nothing was finalized: " + unreadableSummary(tx, tableId, snapshotId, unreadable));
+    }
     long files = 0;
     long rows = 0;
     long bytes = 0;
@@ -43,22 +61,36 @@ final class SnapshotRollup {
     }
     TargetStatsRecord table = TargetStatsRecord.newBuilder().setTableId(tableId).setSnapshotId(snapshotId)
         .setTarget(StatsTarget.newBuilder().setTable(TableTarget.getDefaultInstance())).setFileCount(files)
-        .setRowCount(rows).setSizeBytes(bytes).addAllColumns(columns.values()).build();
-    insert(tx, table, "table", jobId);
+        .setFilesPlanned(filesPlanned).setRowCount(rows).setSizeBytes(bytes).addAllColumns(columns.values()).build();
+    upsert(tx, table, "table", jobId);
     for (ColumnStats c : columns.values()) {
-      insert(tx, TargetStatsRecord.newBuilder().setTableId(tableId).setSnapshotId(snapshotId)
+      upsert(tx, TargetStatsRecord.newBuilder().setTableId(tableId).setSnapshotId(snapshotId)
           .setTarget(StatsTarget.newBuilder().setColumn(ColumnTarget.newBuilder().setColumn(c.getColumn())))
-          .setFileCount(files).setRowCount(rows).setColumn(c).build(), "column:" + c.getColumn(), jobId);
+          .setFileCount(files).setFilesPlanned(filesPlanned).setRowCount(rows).setColumn(c).build(),
+          "column:" + c.getColumn(), jobId);
     }
-    tx.update("INSERT INTO capture_snapshots (table_id, snapshot_id, files, rows_total, job_id, finalized_at)"
-        + " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", tableId, snapshotId, files, rows, jobId, tx.nowMillis());
-    return new Finalized(files, rows);
+    tx.update("INSERT INTO capture_snapshots (table_id, snapshot_id, files, rows_total, job_id, finalized_at,"
+        + " files_planned, files_unreadable) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (table_id, snapshot_id)"
+        + " DO UPDATE SET files = excluded.files, rows_total = excluded.rows_total, job_id = excluded.job_id,"
+        + " finalized_at = excluded.finalized_at, files_planned = excluded.files_planned,"
+        + " files_unreadable = excluded.files_unreadable",
+        tableId, snapshotId, captured, rows, jobId, tx.nowMillis(), filesPlanned, unreadable);
+    return new Finalized(filesPlanned, captured, unreadable, rows);
   }
 
-  private static void insert(Tx tx, TargetStatsRecord rec, String key, String jobId) throws SQLException {
+  /** "a.parquet (TRUNCATED: …), b.parquet (NOT_PARQUET: …) and 3 more". */
+  static String unreadableSummary(Tx tx, String tableId, String snapshotId, long total) throws SQLException {
+    List<String> named = tx.query("SELECT path, cause, message FROM capture_unreadable_files WHERE table_id = ?"
+        + " AND snapshot_id = ? ORDER BY path LIMIT ?", rs -> rs.getString(1) + " (" + rs.getString(2) + ": "
+        + rs.getString(3) + ")", tableId, snapshotId, NAMED_IN_MESSAGE);
+    return String.join(", ", named) + (total > named.size() ? " and " + (total - named.size()) + " more" : "");
+  }
+
+  private static void upsert(Tx tx, TargetStatsRecord rec, String key, String jobId) throws SQLException {
     tx.update("INSERT INTO capture_stats (table_id, snapshot_id, target_key, record, job_id, created_at)"
-        + " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rec.getTableId(), rec.getSnapshotId(), key,
-        rec.toByteArray(), jobId, tx.nowMillis());
+        + " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (table_id, snapshot_id, target_key) DO UPDATE SET"
+        + " record = excluded.record, job_id = excluded.job_id, created_at = excluded.created_at",
+        rec.getTableId(), rec.getSnapshotId(), key, rec.toByteArray(), jobId, tx.nowMillis());
   }
 
   private static TargetStatsRecord parse(byte[] b) {

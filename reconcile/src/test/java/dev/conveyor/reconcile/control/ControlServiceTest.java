@@ -107,7 +107,7 @@ class ControlServiceTest extends LedgerTestBase {
         });
     assertThatThrownBy(() -> rpc.getJob(GetJobRequest.newBuilder().build()))
         .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
-            assertThat(e.getStatus().getDescription()).contains("job_id must not be empty"));
+            assertThat(e.getStatus().getDescription()).contains("job_id' must not be empty"));
     assertThatThrownBy(() -> rpc.listJobs(ListJobsRequest.newBuilder().addStates(JobState.RJS_UNSPECIFIED).build()))
         .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
           assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);

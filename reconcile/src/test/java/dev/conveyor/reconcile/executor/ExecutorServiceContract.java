@@ -258,16 +258,16 @@ public abstract class ExecutorServiceContract extends LedgerTestBase {
   @Test
   void malformedRequestsNameTheField() {
     assertStatus(() -> rpc.leaseReconcileJob(LeaseReconcileJobRequest.newBuilder().build()),
-        Status.Code.INVALID_ARGUMENT, "INVALID_ARGUMENT", "executor_id must not be empty");
+        Status.Code.INVALID_ARGUMENT, "INVALID_ARGUMENT", "executor_id' must not be empty");
     assertStatus(() -> rpc.leaseReconcileJob(LeaseReconcileJobRequest.newBuilder().setExecutorId("w")
         .addJobKinds(JobKind.RJK_UNSPECIFIED).build()), Status.Code.INVALID_ARGUMENT, "INVALID_ARGUMENT", "job_kinds");
     assertStatus(() -> rpc.leaseReconcileJob(LeaseReconcileJobRequest.newBuilder().setExecutorId("w")
         .setLeaseMs(-5).build()), Status.Code.INVALID_ARGUMENT, "INVALID_ARGUMENT", "lease_ms");
     assertStatus(() -> rpc.startLeasedReconcileJob(StartLeasedReconcileJobRequest.newBuilder().setJobId("x").build()),
-        Status.Code.INVALID_ARGUMENT, "INVALID_ARGUMENT", "lease_epoch must not be empty");
+        Status.Code.INVALID_ARGUMENT, "INVALID_ARGUMENT", "lease_epoch' must not be empty");
     assertStatus(() -> rpc.reportReconcileProgress(ReportReconcileProgressRequest.newBuilder().setJobId(enqueueGroup())
         .setLeaseEpoch("e").setProgress(Progress.newBuilder().setFilesDone(-1)).build()),
-        Status.Code.INVALID_ARGUMENT, "INVALID_ARGUMENT", "progress.done must not be negative");
+        Status.Code.INVALID_ARGUMENT, "INVALID_ARGUMENT", "progress.files_done");
     assertStatus(() -> rpc.getLeasedFileGroupExecution(GetLeasedFileGroupExecutionRequest.newBuilder()
         .setJobId("missing").setLeaseEpoch("e").build()), Status.Code.NOT_FOUND, "NOT_FOUND", "missing");
   }

@@ -1,5 +1,8 @@
 package dev.conveyor.submitqueue.gateway;
 
+import dev.conveyor.api.bounds.Bounds;
+import dev.conveyor.api.bounds.InvalidField;
+import dev.conveyor.api.bounds.PageTokens;
 import dev.conveyor.api.submitqueue.CancelRequest;
 import dev.conveyor.api.submitqueue.CancelResponse;
 import dev.conveyor.api.submitqueue.GatewayGrpc;
@@ -32,6 +35,7 @@ import java.util.function.Supplier;
 /** SubmitQueue's public gRPC API: land, cancel, status, list, history and a live watch. */
 public final class GatewayService extends GatewayGrpc.GatewayImplBase {
   static final int DEFAULT_LIST_LIMIT = 50;
+  /** List: limit 0 means {@value #DEFAULT_LIST_LIMIT}; negative or above this is refused. */
   static final int MAX_LIST_LIMIT = 500;
   static final Duration WATCH_POLL = Duration.ofMillis(100);
 
@@ -82,14 +86,19 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
   @Override
   public void list(ListRequest request, StreamObserver<ListResponse> response) {
     answer(response, () -> {
-      int limit = request.getLimit() <= 0 ? DEFAULT_LIST_LIMIT : Math.min(request.getLimit(), MAX_LIST_LIMIT);
-      long after = parseToken(request.getPageToken());
+      Bounds.optional("queue", request.getQueue(), Bounds.MAX_QUEUE_BYTES);
+      Bounds.list("states", request.getStatesList(), Bounds.MAX_LIST_ITEMS);
+      int requested = Bounds.range("limit", request.getLimit(), 0, MAX_LIST_LIMIT);
+      int limit = requested == 0 ? DEFAULT_LIST_LIMIT : requested;
+      // a token continues the listing it came from: another queue or filter would skip or repeat requests
+      String scope = "submitqueue.List:" + request.getQueue() + ":" + request.getStatesList();
+      long after = parseToken(PageTokens.decode("page_token", scope, request.getPageToken()));
       List<RequestRecord> page = ledger.transact(tx -> Requests.list(tx, request.getQueue(),
           request.getStatesList(), limit + 1, after));
       ListResponse.Builder out = ListResponse.newBuilder();
       page.stream().limit(limit).forEach(r -> out.addRequests(r.toInfo()));
       if (page.size() > limit) {
-        out.setNextPageToken(String.valueOf(page.get(limit - 1).n()));
+        out.setNextPageToken(PageTokens.encode(scope, String.valueOf(page.get(limit - 1).n())));
       }
       return out.build();
     });
@@ -151,24 +160,22 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
   }
 
   private static String requireId(String id) {
-    if (id == null || id.isBlank()) {
-      throw new RequestRefused(Kind.INVALID_ARGUMENT, "field 'request_id' must not be empty");
-    }
-    return id;
+    return Bounds.id("request_id", id);
   }
 
   private static RequestRecord found(java.util.Optional<RequestRecord> r, String id) {
     return r.orElseThrow(() -> new RequestRefused(Kind.REQUEST_NOT_FOUND, "no request '" + id + "'"));
   }
 
-  private static long parseToken(String token) {
-    if (token == null || token.isBlank()) {
+  /** The request number a verified token continues after (0: the first page). */
+  private static long parseToken(String cursor) {
+    if (cursor == null) {
       return 0;
     }
     try {
-      return Long.parseLong(token);
+      return Long.parseLong(cursor);
     } catch (NumberFormatException e) {
-      throw new RequestRefused(Kind.INVALID_ARGUMENT, "field 'page_token' is not a token this server issued");
+      throw new InvalidField("page_token", "field 'page_token' is not a token this server issued");
     }
   }
 

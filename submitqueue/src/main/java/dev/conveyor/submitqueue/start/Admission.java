@@ -1,6 +1,7 @@
 package dev.conveyor.submitqueue.start;
 
 import dev.conveyor.api.base.Strategy;
+import dev.conveyor.api.bounds.Bounds;
 import dev.conveyor.ledger.Tx;
 import dev.conveyor.runway.change.ChangeUri;
 import dev.conveyor.runway.change.InvalidChangeUriException;
@@ -16,7 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Accepts a land request: the queue must exist, every change URI must parse, and no live request may
+ * Accepts a land request: the queue must exist, at most {@link Bounds#MAX_CHANGE_URIS} change URIs
+ * of at most {@link Bounds#MAX_URI_BYTES} bytes each must parse, and no live request may
  * hold the same change. The request is stored STARTED and handed to the start stage in one
  * transaction, so an accepted request is never lost and a refused one leaves nothing.
  */
@@ -31,9 +33,9 @@ public final class Admission {
 
   /** Checks the input before any transaction; answers the canonical URIs. */
   public List<String> validate(String queue, List<String> uris, Strategy strategy) {
-    if (queue == null || queue.isBlank()) {
-      throw new RequestRefused(Kind.INVALID_ARGUMENT, "field 'queue' must not be empty");
-    }
+    // bounds first: nothing oversize is parsed, looked up or stored (it would land on every status page)
+    Bounds.required("queue", queue, Bounds.MAX_QUEUE_BYTES);
+    Bounds.entries("change.uris", uris, Bounds.MAX_CHANGE_URIS, Bounds.MAX_URI_BYTES);
     if (queues.find(queue).isEmpty()) {
       throw new RequestRefused(Kind.UNKNOWN_QUEUE, "unknown queue '" + queue + "'; configured queues: "
           + queues.names());
