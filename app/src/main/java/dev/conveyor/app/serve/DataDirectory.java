@@ -49,8 +49,8 @@ final class DataDirectory {
       Set<PosixFilePermission> mode = Files.getPosixFilePermissions(dir);
       if (!OWNER_ONLY.containsAll(mode)) {
         Files.setPosixFilePermissions(dir, OWNER_ONLY);
-        log.warn("{} {} was {}; tightened to rwx------ (it holds the ledger, the token, caches and builds)", what,
-            dir, PosixFilePermissions.toString(mode));
+        log.warn("{} {} was {}; tightened to rwx------ so that only its owner can read it", what, dir,
+            PosixFilePermissions.toString(mode));
       }
     } catch (UnsupportedOperationException e) {
       // not a POSIX file system: nothing to tighten
