@@ -71,6 +71,7 @@ public final class Ledger implements AutoCloseable {
     cfg.setConnectionTimeout(30_000);
     if (url.dialect() == Dialect.SQLITE) {
       createParentDirectory(url.sqliteFile());
+      SqliteFiles.keepPrivate(url.sqliteFile());
       SQLiteConfig sqlite = new SQLiteConfig();
       sqlite.setJournalMode(SQLiteConfig.JournalMode.WAL);
       sqlite.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);

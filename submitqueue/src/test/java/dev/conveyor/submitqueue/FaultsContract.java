@@ -184,4 +184,18 @@ public abstract class FaultsContract extends LedgerTestBase {
     }
     assertThat(sq.history(id).stream().filter(s -> s == info.getState())).hasSize(1);
   }
+
+  @Test
+  void anErrorInTheBuildLoopIsLoggedAndTheLoopBuildsAgain() {
+    clock.failOnceOn("build-worker", new OutOfMemoryError("injected into the build loop"));
+    sq = new SubmitQueueHarness(tmp, ledger, StageDecorator.NONE, 4, SubmitQueueConfig.ConflictAnalyzer.PATHS, 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> sq.streams.supervisor().failures("build-worker") == 1);
+    assertThat(clock.faultPending()).isFalse();
+
+    // the only build loop met the Error; a landed change proves it runs again
+    String head = sq.repos.commit("feature", "main", "feature", files("docs/guide.txt", "x\n"));
+    String id = sq.land(changeUri("feature", head));
+    assertThat(sq.awaitTerminal(id).getState()).isEqualTo(State.LANDED);
+    assertThat(sq.streams.supervisor().healthy()).isTrue();
+  }
 }

@@ -12,6 +12,7 @@ import dev.conveyor.submitqueue.config.SubmitQueues;
 import dev.conveyor.submitqueue.gateway.GatewayService;
 import dev.conveyor.submitqueue.pipeline.StageDecorator;
 import dev.conveyor.submitqueue.pipeline.SubmitQueuePipeline;
+import dev.conveyor.supervise.Supervisor;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.Executors;
@@ -49,10 +50,11 @@ public final class MergeQueueNode implements AutoCloseable {
         dev.conveyor.submitqueue.build.BuildObserver.NONE);
   }
 
+  /** {@code supervisor} keeps every consumer loop and the build worker alive and reports their health. */
   public static MergeQueueNode start(Ledger ledger, SubmitQueues queues, Path dataDir, String memberId,
-      int buildParallelism, Observers observers) {
+      int buildParallelism, Observers observers, Supervisor supervisor) {
     StageDecorator stages = observers.stages();
-    Streams streams = new Streams(ledger, Topics.registry());
+    Streams streams = new Streams(ledger, Topics.registry(), supervisor);
     GitMerger merger = new GitMerger(new RepositoryCache(dataDir.resolve("runway-cache")), Clock.systemUTC(),
         observers.merges());
     ConsumerOptions options = ConsumerOptions.defaults(RunwayService.GROUP, memberId);
@@ -64,7 +66,7 @@ public final class MergeQueueNode implements AutoCloseable {
     BuildWorker builds = buildParallelism <= 0 ? null : new BuildWorker(ledger, pipeline.context().signals(), queues,
         new GitMerger(new RepositoryCache(dataDir.resolve("build-cache")), Clock.systemUTC()),
         BuildWorker.Options.defaults(memberId + "-builds", dataDir.resolve("builds"))
-            .withParallelism(buildParallelism).withObserver(observers.builds())).start();
+            .withParallelism(buildParallelism).withObserver(observers.builds()), supervisor).start();
     ScheduledExecutorService watchers = Executors.newScheduledThreadPool(1, r -> {
       Thread t = new Thread(r, "gateway-watch");
       t.setDaemon(true);
@@ -81,6 +83,11 @@ public final class MergeQueueNode implements AutoCloseable {
 
   public boolean runsSubmitQueue() {
     return pipeline != null;
+  }
+
+  /** Whether this node runs a build worker (a queue with a build command and build parallelism above 0). */
+  public boolean runsBuildWorker() {
+    return builds != null;
   }
 
   @Override

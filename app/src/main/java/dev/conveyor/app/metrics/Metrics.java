@@ -30,13 +30,41 @@ public final class Metrics implements AutoCloseable {
   private final Map<List<String>, AtomicLong> gauges = new ConcurrentHashMap<>();
   private long refreshedAt;
 
+  private volatile dev.conveyor.supervise.Supervisor supervisor;
+
   public Metrics(Ledger ledger) {
     this.ledger = ledger;
+  }
+
+  /**
+   * Exposes {@code supervisor}'s loops: {@code conveyor_loop_failures_total{loop}} (every failure since
+   * start) and {@code conveyor_loop_healthy{loop}} (0 while the loop keeps failing).
+   */
+  public void loops(dev.conveyor.supervise.Supervisor supervisor) {
+    this.supervisor = supervisor;
+  }
+
+  private void registerLoops() {
+    var s = supervisor;
+    if (s == null) {
+      return;
+    }
+    for (var loop : s.status()) {
+      String name = loop.name();
+      // registering an existing meter returns it, so loops that appeared since the last scrape are added
+      io.micrometer.core.instrument.FunctionCounter.builder("conveyor_loop_failures", s, x -> x.failures(name))
+          .description("Failures of a supervised background loop (each is logged and the loop restarted)")
+          .tag("loop", name).register(registry);
+      Gauge.builder("conveyor_loop_healthy", s, x -> x.unhealthy().contains(name) ? 0 : 1)
+          .description("1 unless the loop failed too often in a row (then health is NOT_SERVING)")
+          .tag("loop", name).register(registry);
+    }
   }
 
   /** The Prometheus text exposition, with the ledger gauges refreshed if they are older than a second. */
   public String scrape() {
     try {
+      registerLoops();
       refresh();
       return registry.scrape();
     } catch (RuntimeException e) {

@@ -8,6 +8,7 @@ import dev.conveyor.capture.worker.CaptureWorker;
 import dev.conveyor.ledger.Ledger;
 import dev.conveyor.reconcile.auth.BearerAuthInterceptor;
 import dev.conveyor.reconcile.auth.BearerCredentials;
+import dev.conveyor.reconcile.auth.InProcessToken;
 import dev.conveyor.reconcile.auth.LocalToken;
 import dev.conveyor.reconcile.auth.OidcDiscovery;
 import dev.conveyor.reconcile.auth.TokenRoles;
@@ -16,6 +17,7 @@ import dev.conveyor.reconcile.control.ReconcileControlService;
 import dev.conveyor.reconcile.executor.ReconcileExecutorService;
 import dev.conveyor.reconcile.planning.CapturePlanner;
 import dev.conveyor.reconcile.planning.CaptureTables;
+import dev.conveyor.supervise.Supervisor;
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -24,12 +26,13 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,7 +40,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The reconcile control plane of one process, wired with constructors: the ledger, both gRPC
  * services behind bearer auth, the planner and reaper loops, and (unless switched off) an
- * in-process capture worker that talks to the services over loopback like any remote worker.
+ * in-process capture worker that talks to the services over gRPC like any remote worker — to the
+ * address the server actually bound, with a per-process credential that carries only the worker
+ * role. Every background loop runs under one {@link Supervisor}; health turns NOT_SERVING while one
+ * keeps failing.
  */
 public final class ControlPlane implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
@@ -67,9 +73,11 @@ public final class ControlPlane implements AutoCloseable {
 
   private final Ledger ledger;
   private final Server server;
-  private final ScheduledExecutorService loops;
-  private final LocalToken localToken;
+  private final ControlLoops loops;
+  private final InProcessToken inProcessToken;
+  private final Supervisor supervisor;
   private ManagedChannel workerChannel;
+  private InetSocketAddress workerTarget;
   private CaptureWorker worker;
   private MergeQueueNode mergeQueue;
   private io.grpc.protobuf.services.HealthStatusManager health;
@@ -77,28 +85,38 @@ public final class ControlPlane implements AutoCloseable {
   private dev.conveyor.app.web.WebServer web;
   private Duration grace = Config.DEFAULT_GRACE;
 
-  private ControlPlane(Ledger ledger, Server server, ScheduledExecutorService loops, LocalToken localToken) {
+  private ControlPlane(Ledger ledger, Server server, ControlLoops loops, InProcessToken inProcessToken,
+      Supervisor supervisor) {
     this.ledger = ledger;
     this.server = server;
     this.loops = loops;
-    this.localToken = localToken;
+    this.inProcessToken = inProcessToken;
+    this.supervisor = supervisor;
   }
 
   public static ControlPlane start(Config c) throws IOException {
+    return start(c, Supervisor.create());
+  }
+
+  /** Starts the node with {@code supervisor} keeping its loops alive (tests pass one with short pauses). */
+  public static ControlPlane start(Config c, Supervisor supervisor) throws IOException {
     InetAddress address = InetAddress.getByName(c.bind());
     if (c.auth() == AuthMode.NONE && !address.isLoopbackAddress()) {
       throw new UserError("refusing to listen on " + c.bind() + " with auth disabled",
           "use --auth local or --auth oidc, or bind to 127.0.0.1");
     }
+    TokenRoles oidc = c.auth() == AuthMode.OIDC ? oidc(c) : null; // refuse a bad issuer before touching anything
+    DataDirectory.prepare(c.dataDir());
     Ledger ledger = Ledger.open(c.ledgerUrl());
     MergeQueueNode mergeQueue = null;
     dev.conveyor.app.metrics.Metrics metrics = null;
     dev.conveyor.app.web.WebServer web = null;
     try {
-      LocalToken local = c.auth() == AuthMode.LOCAL ? LocalToken.inDataDirectory(c.dataDir()) : null;
+      // the in-process worker's credential: in memory only, accepted beside the mode's own tokens
+      InProcessToken inProcess = c.auth() == AuthMode.NONE ? null : InProcessToken.generate();
       TokenRoles roles = switch (c.auth()) {
-        case LOCAL -> local;
-        case OIDC -> new TokenValidator(OidcDiscovery.fetch(require(c.oidcIssuer(), "--oidc-issuer")), c.oidcAudience());
+        case LOCAL -> inProcess.before(LocalToken.inDataDirectory(c.dataDir()));
+        case OIDC -> inProcess.before(oidc);
         case NONE -> null;
       };
       CaptureTables tables = new CaptureTables(ledger);
@@ -107,8 +125,9 @@ public final class ControlPlane implements AutoCloseable {
           : new BearerAuthInterceptor(roles, BearerAuthInterceptor.SERVICE_ROLES);
       metrics = new dev.conveyor.app.metrics.Metrics(ledger);
       String nodeName = nodeName();
+      metrics.loops(supervisor);
       mergeQueue = c.queues() == null ? null : MergeQueueNode.start(ledger, c.queues(), c.dataDir(),
-          nodeName, c.buildParallelism(), metrics.observers());
+          nodeName, c.buildParallelism(), metrics.observers(), supervisor);
       if (c.httpPort() >= 0) {
         SubmitQueues queues = c.queues();
         var status = new dev.conveyor.app.web.StatusView(ledger, nodeName,
@@ -126,23 +145,16 @@ public final class ControlPlane implements AutoCloseable {
         builder.addService(secured(mergeQueue.gateway(), auth));
       }
       Server server = builder.build().start();
-      // serving once every service is bound; the health service needs no token (probes have none)
+      // the health watch reports SERVING once every service is bound, NOT_SERVING while a loop keeps
+      // failing; the health service needs no token (probes have none)
+      List<String> services = new ArrayList<>();
       for (var service : server.getServices()) {
-        health.setStatus(service.getServiceDescriptor().getName(),
-            io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+        services.add(service.getServiceDescriptor().getName());
       }
-      ScheduledExecutorService loops = Executors.newScheduledThreadPool(2, r -> {
-        Thread t = new Thread(r, "control-plane-loop");
-        t.setDaemon(true);
-        return t;
-      });
-      loops.scheduleWithFixedDelay(() -> quietly("planner", () -> planner.runOnce("control-plane-planner", 16)),
-          0, 200, TimeUnit.MILLISECONDS);
-      loops.scheduleWithFixedDelay(() -> quietly("reaper", () -> ledger.jobs().reapExpired(500)),
-          1, 1, TimeUnit.SECONDS);
-      ControlPlane plane = new ControlPlane(ledger, server, loops, local);
+      ControlLoops loops = ControlLoops.start(ledger, planner, supervisor, health, services);
+      ControlPlane plane = new ControlPlane(ledger, server, loops, inProcess, supervisor);
       plane.health = health;
-      if (c.captureWorker() && c.auth() != AuthMode.OIDC) {
+      if (c.captureWorker()) {
         plane.startWorker(c.captureParallelism());
       }
       plane.mergeQueue = mergeQueue;
@@ -176,27 +188,67 @@ public final class ControlPlane implements AutoCloseable {
     return auth == null ? service.bindService() : ServerInterceptors.intercept(service, auth);
   }
 
-  private static void quietly(String what, Runnable r) {
+  /** The issuer's token validator; a discovery document that fails its checks is a one-line refusal. */
+  private static TokenRoles oidc(Config c) {
+    String issuer = require(c.oidcIssuer(), "--oidc-issuer");
     try {
-      r.run();
-    } catch (RuntimeException e) {
-      log.warn("{}: {}", what, e.getMessage());
+      return new TokenValidator(OidcDiscovery.fetch(issuer), c.oidcAudience());
+    } catch (OidcDiscovery.DiscoveryException e) {
+      throw new UserError(e.getMessage(), "check oidc-issuer: it must be exactly the issuer your identity provider"
+          + " names in its discovery document");
     }
   }
 
   private void startWorker(int parallelism) {
-    workerChannel = NettyChannelBuilder.forAddress("127.0.0.1", port()).usePlaintext().build();
+    workerTarget = dialable(server);
+    workerChannel = NettyChannelBuilder.forAddress(workerTarget).usePlaintext().build();
     var stub = ReconcileExecutorControlGrpc.newBlockingStub(workerChannel);
-    if (localToken != null) {
-      String token = localToken.value();
+    if (inProcessToken != null) {
+      String token = inProcessToken.value();
       stub = stub.withCallCredentials(new BearerCredentials(() -> token));
     }
     worker = new CaptureWorker(stub, CaptureWorker.Options.defaults("in-process-capture")
-        .withParallelism(parallelism).withIdlePoll(Duration.ofMillis(200))).start();
+        .withParallelism(parallelism).withIdlePoll(Duration.ofMillis(200)), supervisor).start();
+  }
+
+  /**
+   * Where this process reaches its own server: the address it actually bound, or for a wildcard bind
+   * ({@code 0.0.0.0}, {@code ::}) the loopback address of the same family.
+   */
+  static InetSocketAddress dialable(Server server) {
+    InetSocketAddress bound = (InetSocketAddress) server.getListenSockets().get(0);
+    InetAddress address = bound.getAddress();
+    if (address.isAnyLocalAddress()) {
+      address = loopback(address instanceof Inet6Address ? "::1" : "127.0.0.1");
+    }
+    return new InetSocketAddress(address, bound.getPort());
+  }
+
+  private static InetAddress loopback(String literal) {
+    try {
+      return InetAddress.getByName(literal); // a literal: no name lookup
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalStateException(literal + " does not parse", e);
+    }
   }
 
   public int port() {
     return server.getPort();
+  }
+
+  /** The address the in-process capture worker dials, or null when it does not run. */
+  public InetSocketAddress captureWorkerTarget() {
+    return worker == null ? null : workerTarget;
+  }
+
+  /** Whether this node runs a build worker. */
+  public boolean runsBuildWorker() {
+    return mergeQueue != null && mergeQueue.runsBuildWorker();
+  }
+
+  /** The supervisor of this node's loops (health and metrics read it). */
+  public Supervisor supervisor() {
+    return supervisor;
   }
 
   public boolean runsRunway() {
@@ -237,7 +289,7 @@ public final class ControlPlane implements AutoCloseable {
     if (health != null) {
       health.enterTerminalState(); // NOT_SERVING first, so probes stop sending work while we drain
     }
-    loops.shutdownNow(); // planners and the reaper: leases they took are short and retried elsewhere
+    loops.close(); // planners and the reaper: leases they took are short and retried elsewhere
     if (web != null) {
       web.close();
     }

@@ -127,16 +127,20 @@ public final class ServeCommand implements Callable<Integer> {
     }
   }
 
+  /** What runs, read from the started node rather than from the settings, so the banner cannot promise more. */
   static String banner(ServeSettings s, ControlPlane plane) {
     var queues = s.queues();
-    String host = s.bind().equals("0.0.0.0") ? "127.0.0.1" : s.bind();
+    String host = s.bind().equals("0.0.0.0") || s.bind().equals("::") ? "127.0.0.1" : s.bind();
+    var worker = plane.captureWorkerTarget();
     StringBuilder sb = new StringBuilder("conveyor: serving gRPC on " + s.bind() + ":" + plane.port()
         + " — ledger " + plane.ledger().url() + ", auth " + s.auth().name().toLowerCase(java.util.Locale.ROOT)
         + (s.auth() == ControlPlane.AuthMode.LOCAL ? " (token in " + s.dataDir().resolve("local-token") + ")" : ""));
-    sb.append("\nconveyor: ").append(s.captureWorker() ? "in-process capture worker on" : "no capture worker")
+    sb.append("\nconveyor: ").append(worker != null ? "in-process capture worker on (dials "
+            + worker.getAddress().getHostAddress() + ":" + worker.getPort() + ")" : "no capture worker")
         .append(queues == null ? "; merge queue off (no queue.<name>.* settings)"
             : "; Runway serving " + queues.runway().names()
-                + (queues.all().isEmpty() ? "" : ", SubmitQueue serving " + queues.names()));
+                + (queues.all().isEmpty() ? "" : ", SubmitQueue serving " + queues.names()
+                    + (plane.runsBuildWorker() ? " with a build worker" : " without a build worker")));
     if (plane.httpPort() >= 0) {
       sb.append("\nconveyor: status page http://").append(host).append(':').append(plane.httpPort())
           .append("/  metrics http://").append(host).append(':').append(plane.httpPort()).append("/metrics");

@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The node's HTTP side, read-only: the status page ({@code /}), its snapshot as JSON
  * ({@code /api/status}), the same snapshot pushed as server-sent events ({@code /api/events}), and
- * Prometheus metrics ({@code /metrics}). Every route passes {@link WebAuth} first.
+ * Prometheus metrics ({@code /metrics}). Every route passes {@link WebAuth} first (viewer role).
  */
 public final class WebServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WebServer.class);
@@ -65,23 +65,35 @@ public final class WebServer implements AutoCloseable {
     return http.getAddress().getPort();
   }
 
+  /** A read-only route for viewers: every route but a health check goes through here. */
   private static HttpHandler guarded(WebAuth auth, HttpHandler handler) {
+    return guarded(auth, WebAuth.VIEWER, handler);
+  }
+
+  private static HttpHandler guarded(WebAuth auth, String role, HttpHandler handler) {
     return exchange -> {
       try {
         if (!"GET".equals(exchange.getRequestMethod()) && !"HEAD".equals(exchange.getRequestMethod())) {
           send(exchange, 405, "text/plain", "read-only: only GET is served\n");
           return;
         }
-        WebAuth.Decision decision = auth.check(exchange);
-        if (decision.allowed()) {
-          handler.handle(exchange);
+        if (auth.check(exchange, role) instanceof WebAuth.Refused refused) {
+          if (refused.status() == 401) {
+            exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"conveyor\"");
+          }
+          send(exchange, refused.status(), "text/plain", refused.reason() + "\n");
         } else {
-          send(exchange, 401, "text/plain", decision.reason() + "\n");
+          handler.handle(exchange);
         }
       } catch (IOException e) {
         log.debug("web client went away: {}", e.getMessage());
-      } catch (RuntimeException e) {
-        log.warn("{} failed: {}", exchange.getRequestURI().getPath(), e.getMessage());
+      } catch (RuntimeException | Error e) {
+        // an Error ends this request only; the server's dispatcher would otherwise drop it unlogged
+        if (e instanceof Error) {
+          log.error("{} failed", exchange.getRequestURI().getPath(), e);
+        } else {
+          log.warn("{} failed: {}", exchange.getRequestURI().getPath(), e.getMessage());
+        }
         try {
           send(exchange, 503, "text/plain", "unavailable: " + e.getMessage() + "\n");
         } catch (IOException | RuntimeException ignored) {

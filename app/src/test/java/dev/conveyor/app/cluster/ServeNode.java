@@ -18,24 +18,34 @@ final class ServeNode implements AutoCloseable {
   final int port;
   final ManagedChannel channel;
 
-  private ServeNode(ChildJvm jvm, int port) {
+  final String host;
+
+  private ServeNode(ChildJvm jvm, String host, int port) {
     this.jvm = jvm;
+    this.host = host;
     this.port = port;
-    this.channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    this.channel = NettyChannelBuilder.forAddress(host, port).usePlaintext().build();
   }
 
   /** Starts a node with its own data directory; {@code extra} are more serve flags. */
   static ServeNode start(String ledgerUrl, Path dataDir, Path queues, String... extra) throws Exception {
-    List<String> args = new ArrayList<>(List.of("serve", "--ledger", ledgerUrl, "--data-dir", dataDir.toString(),
+    List<String> args = new ArrayList<>(List.of("--ledger", ledgerUrl, "--data-dir", dataDir.toString(),
         "--grpc-port", "0", "--http-port", "0", "--auth", "none", "--queues", queues.toString()));
     args.addAll(List.of(extra));
+    return launch("127.0.0.1", args);
+  }
+
+  /** Starts {@code conveyor serve ARGS} (every flag given), reached at {@code host}. */
+  static ServeNode launch(String host, List<String> serveArgs) throws Exception {
+    List<String> args = new ArrayList<>(List.of("serve"));
+    args.addAll(serveArgs);
     ChildJvm jvm = ChildJvm.start(Main.class, args.toArray(String[]::new));
     try {
       Matcher m = BANNER.matcher(jvm.awaitLine(l -> BANNER.matcher(l).matches(), Duration.ofSeconds(90)));
       if (!m.matches()) {
         throw new IllegalStateException("unexpected banner");
       }
-      return new ServeNode(jvm, Integer.parseInt(m.group(1)));
+      return new ServeNode(jvm, host, Integer.parseInt(m.group(1)));
     } catch (Exception | Error e) {
       jvm.close();
       throw e;

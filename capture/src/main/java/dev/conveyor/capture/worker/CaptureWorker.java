@@ -5,6 +5,7 @@ import dev.conveyor.api.reconcile.LeaseReconcileJobRequest;
 import dev.conveyor.api.reconcile.LeasedReconcileJob;
 import dev.conveyor.api.reconcile.ReleaseReconcileLeaseRequest;
 import dev.conveyor.api.reconcile.ReconcileExecutorControlGrpc.ReconcileExecutorControlBlockingStub;
+import dev.conveyor.supervise.Supervisor;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -75,7 +76,15 @@ public final class CaptureWorker implements AutoCloseable {
   private final java.util.Map<String, LeasedReconcileJob> inFlight = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile boolean running = true;
 
+  private final Supervisor supervisor;
+
   public CaptureWorker(ReconcileExecutorControlBlockingStub rpc, Options options) {
+    this(rpc, options, Supervisor.create());
+  }
+
+  /** {@code supervisor} restarts a lease loop that throws anything and reports its health. */
+  public CaptureWorker(ReconcileExecutorControlBlockingStub rpc, Options options, Supervisor supervisor) {
+    this.supervisor = supervisor;
     this.rpc = rpc;
     this.options = options;
     this.loops = Executors.newFixedThreadPool(options.parallelism(), r -> daemon(r, "capture-" + options.executorId()));
@@ -90,7 +99,7 @@ public final class CaptureWorker implements AutoCloseable {
 
   public CaptureWorker start() {
     for (int i = 0; i < options.parallelism(); i++) {
-      loops.execute(this::loop);
+      loops.execute(() -> supervisor.run("capture-worker", () -> running, this::loop));
     }
     return this;
   }

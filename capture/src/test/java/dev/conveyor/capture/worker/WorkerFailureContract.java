@@ -131,4 +131,36 @@ public abstract class WorkerFailureContract extends CaptureServerBase {
     });
     assertThat(ledger.jobs().get(root).state()).isEqualTo(JobState.CANCELLED);
   }
+
+  @Test
+  void anErrorInTheLeaseLoopIsLoggedAndTheLoopCapturesAfterIt() throws Exception {
+    ParquetFileStatsTest.write(tableDir.resolve("a.parquet"), 30, 1);
+    ParquetFileStatsTest.write(tableDir.resolve("b.parquet"), 40, 2);
+    String root = planCapture();
+    java.util.concurrent.atomic.AtomicBoolean thrown = new java.util.concurrent.atomic.AtomicBoolean();
+    // the worker's own gRPC stack throws an Error on its first lease call
+    io.grpc.ClientInterceptor once = new io.grpc.ClientInterceptor() {
+      @Override
+      public <Q, R> io.grpc.ClientCall<Q, R> interceptCall(io.grpc.MethodDescriptor<Q, R> method,
+          io.grpc.CallOptions options, io.grpc.Channel next) {
+        if (method.getBareMethodName().equals("LeaseReconcileJob") && thrown.compareAndSet(false, true)) {
+          throw new NoClassDefFoundError("injected into the lease loop");
+        }
+        return next.newCall(method, options);
+      }
+    };
+    dev.conveyor.supervise.Supervisor supervisor = dev.conveyor.supervise.Supervisor.create();
+    try (CaptureWorker w = new CaptureWorker(ReconcileExecutorControlGrpc.newBlockingStub(channel).withInterceptors(once),
+        CaptureWorker.Options.defaults("w").withParallelism(1).withIdlePoll(Duration.ofMillis(20)), supervisor)
+        .start()) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> {
+        planner.runOnce("planner", 10);
+        return ledger.jobs().get(root).state().isTerminal();
+      });
+      assertThat(w.groupsDone()).isEqualTo(1);
+    }
+    assertThat(thrown).isTrue();
+    assertThat(supervisor.failures("capture-worker")).isEqualTo(1);
+    assertThat(ledger.jobs().get(root).state()).isEqualTo(JobState.SUCCEEDED);
+  }
 }

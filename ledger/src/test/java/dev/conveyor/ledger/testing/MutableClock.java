@@ -27,8 +27,30 @@ public final class MutableClock extends Clock {
     now.set(instant);
   }
 
+  private record Fault(String threadPrefix, Error error) {}
+
+  private final AtomicReference<Fault> fault = new AtomicReference<>();
+
+  /**
+   * The next read of this clock on a thread whose name starts with {@code threadPrefix} throws
+   * {@code error}, once: the ledger reads its clock at the start of every transaction, so this puts
+   * an {@code Error} into whichever background loop runs on that thread, through a real ledger call.
+   */
+  public void failOnceOn(String threadPrefix, Error error) {
+    fault.set(new Fault(threadPrefix, error));
+  }
+
+  /** Whether a fault set by {@link #failOnceOn} has not fired yet. */
+  public boolean faultPending() {
+    return fault.get() != null;
+  }
+
   @Override
   public Instant instant() {
+    Fault f = fault.get();
+    if (f != null && Thread.currentThread().getName().startsWith(f.threadPrefix()) && fault.compareAndSet(f, null)) {
+      throw f.error();
+    }
     return now.get();
   }
 

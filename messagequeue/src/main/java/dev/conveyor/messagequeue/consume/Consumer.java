@@ -3,6 +3,7 @@ package dev.conveyor.messagequeue.consume;
 import dev.conveyor.ledger.Ledger;
 import dev.conveyor.messagequeue.stream.Streams;
 import dev.conveyor.messagequeue.topic.TopicConfig;
+import dev.conveyor.supervise.Supervisor;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -32,6 +33,7 @@ public final class Consumer implements AutoCloseable {
   private final ExecutorService workers;
   private final ScheduledExecutorService timers;
   private final Thread coordinator;
+  private final Supervisor supervisor;
   private final Set<Integer> busy = ConcurrentHashMap.newKeySet();
   /** Per partition: the wake-up version and time at which its last drain found nothing to deliver. */
   private final Map<Integer, long[]> idleSince = new ConcurrentHashMap<>();
@@ -55,7 +57,9 @@ public final class Consumer implements AutoCloseable {
       state.ensureRows(tx);
       return null;
     });
-    this.coordinator = daemon(this::coordinate, "coordinator-" + options.group() + "-" + options.memberId());
+    this.supervisor = streams.supervisor();
+    this.coordinator = daemon(() -> supervisor.run("coordinator:" + options.group(), () -> running, this::coordinate),
+        "coordinator-" + options.group() + "-" + options.memberId());
     this.coordinator.start();
   }
 
@@ -120,7 +124,7 @@ public final class Consumer implements AutoCloseable {
       }
       String epoch = owned.get(p);
       if (epoch != null && busy.add(p)) {
-        workers.execute(() -> drain(p, epoch));
+        workers.execute(() -> supervisor.once("drain:" + options.group(), () -> drain(p, epoch)));
       }
     }
   }

@@ -15,6 +15,7 @@ import java.util.concurrent.ScheduledExecutorService;
  * outcome commits the acks before it, records itself, and ends the batch.
  */
 final class PartitionWorker {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PartitionWorker.class);
   private final Ledger ledger;
   private final GroupPartitions state;
   private final ConsumerOptions options;
@@ -124,10 +125,14 @@ final class PartitionWorker {
     if (failure == null) {
       return outcome;
     }
-    if (failure instanceof Error e && !(failure instanceof AssertionError)) {
-      throw e;
-    }
     String error = failure.getClass().getSimpleName() + ": " + failure.getMessage();
+    if (failure instanceof Error && !(failure instanceof AssertionError)) {
+      // Under supervision an Error must neither end the drain nor lose the message: retry it with
+      // backoff against its attempts, so a message that always throws one ends in the DLQ.
+      log.error("consumer {}: handler threw {} on {} (attempt {}); it is retried", options.group(), error,
+          m.messageId(), attempt, failure);
+      return Outcome.nack(error);
+    }
     return classifier.isRetryable(failure) ? Outcome.nack(error) : Outcome.reject(error);
   }
 }

@@ -10,6 +10,7 @@ import dev.conveyor.messagequeue.topic.TopicKey;
 import dev.conveyor.messagequeue.topic.TopicRegistry;
 import dev.conveyor.messagequeue.wakeup.PgNotifyListener;
 import dev.conveyor.messagequeue.wakeup.Wakeups;
+import dev.conveyor.supervise.Supervisor;
 
 /**
  * The message-queue runtime of one process on one ledger: the registry, the publisher, wake-ups
@@ -24,18 +25,29 @@ public final class Streams implements AutoCloseable {
   private final Replay replay;
   private final RetentionGc gc;
   private final PgNotifyListener listener;
+  private final Supervisor supervisor;
 
   public Streams(Ledger ledger, TopicRegistry registry) {
+    this(ledger, registry, Supervisor.create());
+  }
+
+  /** {@code supervisor} keeps every consumer's loops (and the LISTEN thread) alive and reports their health. */
+  public Streams(Ledger ledger, TopicRegistry registry, Supervisor supervisor) {
     this.ledger = ledger;
     this.registry = registry;
+    this.supervisor = supervisor;
     this.publisher = new Publisher(registry, wakeups);
     this.replay = new Replay(ledger);
     this.gc = new RetentionGc(ledger, registry);
-    this.listener = ledger.dialect() == Dialect.POSTGRESQL ? new PgNotifyListener(ledger.url(), wakeups) : null;
+    this.listener = ledger.dialect() == Dialect.POSTGRESQL ? new PgNotifyListener(ledger.url(), wakeups, supervisor) : null;
   }
 
   public Ledger ledger() {
     return ledger;
+  }
+
+  public Supervisor supervisor() {
+    return supervisor;
   }
 
   public TopicRegistry registry() {

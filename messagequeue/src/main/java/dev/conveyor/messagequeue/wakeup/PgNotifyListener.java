@@ -6,6 +6,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import org.postgresql.PGConnection;
+import dev.conveyor.supervise.Supervisor;
 import org.postgresql.PGNotification;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,10 +24,12 @@ public final class PgNotifyListener implements AutoCloseable {
   private final Thread thread;
   private volatile boolean running = true;
 
-  public PgNotifyListener(LedgerUrl url, Wakeups wakeups) {
+  public PgNotifyListener(LedgerUrl url, Wakeups wakeups, Supervisor supervisor) {
     this.url = url;
     this.wakeups = wakeups;
-    this.thread = new Thread(this::loop, "pg-notify-listener");
+    // anything but a SQLException (which the loop rides out itself) restarts it through the supervisor
+    this.thread = new Thread(() -> supervisor.run("pg-notify-listener", () -> running, this::loop),
+        "pg-notify-listener");
     this.thread.setDaemon(true);
     this.thread.start();
   }

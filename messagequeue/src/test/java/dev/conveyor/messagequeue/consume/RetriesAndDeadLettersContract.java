@@ -152,4 +152,59 @@ public abstract class RetriesAndDeadLettersContract extends StreamsTestBase {
       assertThat(done).containsExactly("slow#1@2");
     }
   }
+
+  // Supervision: an Error inside a consumer's loops neither kills them nor loses the message.
+
+  @Test
+  void aHandlerThatThrowsAnErrorHasItsMessageRetriedAndTheDrainGoesOn() {
+    AtomicInteger calls = new AtomicInteger();
+    List<String> acked = new CopyOnWriteArrayList<>();
+    List<Integer> attempts = new CopyOnWriteArrayList<>();
+    consume(WORK, fast("workers", "m"), d -> {
+      attempts.add(d.attempt());
+      if (calls.incrementAndGet() == 1) {
+        throw new StackOverflowError("injected into the handler");
+      }
+      acked.add(d.message().messageId());
+      return Outcome.ack();
+    });
+    String key = keyFor(0, 4);
+    publish(WORK, key, "first", "a");
+    awaitBlockedHeadThenAdvance("workers", Duration.ofSeconds(10)); // nacked with backoff, not dropped
+    await().atMost(Duration.ofSeconds(30)).until(() -> acked.contains("first"));
+    publish(WORK, key, "second", "b");
+    await().atMost(Duration.ofSeconds(30)).until(() -> acked.contains("second"));
+    assertThat(attempts).containsExactly(1, 2, 1);
+    assertThat(streams.deadLetters().list("test-work", 0, 10)).isEmpty();
+  }
+
+  @Test
+  void anErrorInTheCoordinatorIsCountedAndTheCoordinatorRunsAgain() {
+    clock.failOnceOn("coordinator-workers-", new OutOfMemoryError("injected into the coordinator"));
+    List<String> acked = new CopyOnWriteArrayList<>();
+    consume(WORK, fast("workers", "m"), d -> {
+      acked.add(d.message().messageId());
+      return Outcome.ack();
+    });
+    await().atMost(Duration.ofSeconds(30)).until(() -> streams.supervisor().failures("coordinator:workers") == 1);
+    assertThat(clock.faultPending()).isFalse();
+    publish(WORK, "k", "after-the-error", "x");
+    await().atMost(Duration.ofSeconds(30)).until(() -> acked.contains("after-the-error"));
+  }
+
+  @Test
+  void anErrorInAPartitionDrainIsCountedAndThePartitionIsDrainedLater() {
+    List<String> acked = new CopyOnWriteArrayList<>();
+    consume(WORK, fast("workers", "m"), d -> {
+      acked.add(d.message().messageId());
+      return Outcome.ack();
+    });
+    publish(WORK, "k", "warm-up", "x");
+    await().atMost(Duration.ofSeconds(30)).until(() -> acked.contains("warm-up"));
+    clock.failOnceOn("consumer-workers", new InternalError("injected into a drain"));
+    publish(WORK, "k", "during-the-error", "y");
+    await().atMost(Duration.ofSeconds(30)).until(() -> acked.contains("during-the-error"));
+    assertThat(streams.supervisor().failures("drain:workers")).isEqualTo(1);
+    assertThat(streams.supervisor().healthy()).isTrue();
+  }
 }

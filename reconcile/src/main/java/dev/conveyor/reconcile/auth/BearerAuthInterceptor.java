@@ -21,6 +21,16 @@ public final class BearerAuthInterceptor implements ServerInterceptor {
   public static final String WORKER_ROLE = "reconcile-worker";
   public static final String ADMIN_ROLE = "reconcile-admin";
   public static final String SUBMITQUEUE_ROLE = "submitqueue-user";
+  /** Reads the status page, its JSON, metrics and build logs; granted by itself or implied (below). */
+  public static final String VIEWER_ROLE = "conveyor-viewer";
+
+  /**
+   * Roles that carry others: people who may administer captures or land changes may also look.
+   * {@code reconcile-worker} implies nothing: a worker's credential does not read the node's state.
+   */
+  public static final Map<String, Set<String>> IMPLIED_ROLES = Map.of(
+      ADMIN_ROLE, Set.of(VIEWER_ROLE),
+      SUBMITQUEUE_ROLE, Set.of(VIEWER_ROLE));
 
   /** The role each service demands, by gRPC service name. */
   public static final Map<String, String> SERVICE_ROLES = Map.of(
@@ -34,6 +44,19 @@ public final class BearerAuthInterceptor implements ServerInterceptor {
   public BearerAuthInterceptor(TokenRoles validator, Map<String, String> roleByService) {
     this.validator = validator;
     this.roleByService = Map.copyOf(roleByService);
+  }
+
+  /** Whether a token holding {@code held} has {@code required}, directly or through {@link #IMPLIED_ROLES}. */
+  public static boolean grants(Set<String> held, String required) {
+    if (held.contains(required)) {
+      return true;
+    }
+    for (String role : held) {
+      if (IMPLIED_ROLES.getOrDefault(role, Set.of()).contains(required)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override
@@ -52,7 +75,7 @@ public final class BearerAuthInterceptor implements ServerInterceptor {
     } else {
       try {
         Set<String> roles = validator.rolesOf(header.substring(7).trim());
-        if (!roles.contains(required)) {
+        if (!grants(roles, required)) {
           refusal = GrpcErrors.status(Code.PERMISSION_DENIED, "MISSING_ROLE",
               "the token lacks the role " + required + " that " + service + " requires");
         }

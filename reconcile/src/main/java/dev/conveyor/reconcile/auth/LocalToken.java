@@ -12,7 +12,7 @@ import java.util.Set;
 
 /**
  * The embedded default's auth: one random token generated into the data directory (readable only
- * by its owner) and used by local workers and the CLI. It carries every reconcile role.
+ * by its owner) and used by local workers and the CLI. It carries every role.
  */
 public final class LocalToken implements TokenRoles {
   public static final String FILE_NAME = "local-token";
@@ -60,6 +60,6 @@ public final class LocalToken implements TokenRoles {
       throw new TokenValidator.InvalidTokenException("not this server's local token");
     }
     return Set.of(BearerAuthInterceptor.WORKER_ROLE, BearerAuthInterceptor.ADMIN_ROLE,
-        BearerAuthInterceptor.SUBMITQUEUE_ROLE);
+        BearerAuthInterceptor.SUBMITQUEUE_ROLE, BearerAuthInterceptor.VIEWER_ROLE);
   }
 }

@@ -134,4 +134,83 @@ class AuthTest extends LedgerTestBase {
         "wrong", "conveyor", Duration.ofSeconds(30), clock);
     assertThatThrownBy(tokens::token).hasMessageContaining("HTTP 401").hasMessageContaining("invalid_client");
   }
+
+  @Test
+  void aDiscoveryDocumentThatNamesAnotherIssuerIsRefusedNamingBoth() {
+    java.util.Map<String, Object> doc = new java.util.HashMap<>(issuer.discovery());
+    doc.put("issuer", stranger.issuer());
+    issuer.serveDiscovery(LocalOidcIssuer.toJson(doc));
+    assertThatThrownBy(() -> OidcDiscovery.fetch(issuer.issuer())).isInstanceOf(OidcDiscovery.DiscoveryException.class)
+        .hasMessageContaining("names issuer '" + stranger.issuer() + "'")
+        .hasMessageContaining("not the configured '" + issuer.issuer() + "'");
+  }
+
+  @Test
+  void theIssuerIsComparedExactlySoATrailingSlashDifferenceIsRefused() {
+    assertThatThrownBy(() -> OidcDiscovery.fetch(issuer.issuer() + "/"))
+        .isInstanceOf(OidcDiscovery.DiscoveryException.class)
+        .hasMessageContaining("names issuer '" + issuer.issuer() + "', not the configured '" + issuer.issuer() + "/'")
+        .hasMessageContaining("trailing slash included");
+    assertThat(OidcDiscovery.fetch(issuer.issuer()).issuer()).isEqualTo(issuer.issuer());
+  }
+
+  @Test
+  void aDiscoveryDocumentWithoutJwksUriOrBeyondTheSizeBoundIsRefused() {
+    issuer.serveDiscovery(LocalOidcIssuer.toJson(java.util.Map.of("issuer", issuer.issuer())));
+    assertThatThrownBy(() -> OidcDiscovery.fetch(issuer.issuer())).hasMessageContaining("has no jwks_uri");
+
+    issuer.serveDiscovery(LocalOidcIssuer.toJson(java.util.Map.of("issuer", issuer.issuer(), "jwks_uri", "file:/etc/x")));
+    assertThatThrownBy(() -> OidcDiscovery.fetch(issuer.issuer())).hasMessageContaining("is not an http(s) URL");
+
+    java.util.Map<String, Object> huge = new java.util.HashMap<>(issuer.discovery());
+    huge.put("padding", "x".repeat(OidcDiscovery.MAX_BYTES));
+    issuer.serveDiscovery(LocalOidcIssuer.toJson(huge));
+    assertThatThrownBy(() -> OidcDiscovery.fetch(issuer.issuer()))
+        .hasMessageContaining("is larger than " + OidcDiscovery.MAX_BYTES + " bytes");
+  }
+
+  @Test
+  void adminAndSubmitQueueRolesImplyTheViewerRoleAndTheWorkerRoleDoesNot() {
+    assertThat(BearerAuthInterceptor.grants(java.util.Set.of(BearerAuthInterceptor.ADMIN_ROLE),
+        BearerAuthInterceptor.VIEWER_ROLE)).isTrue();
+    assertThat(BearerAuthInterceptor.grants(java.util.Set.of(BearerAuthInterceptor.SUBMITQUEUE_ROLE),
+        BearerAuthInterceptor.VIEWER_ROLE)).isTrue();
+    assertThat(BearerAuthInterceptor.grants(java.util.Set.of(BearerAuthInterceptor.VIEWER_ROLE),
+        BearerAuthInterceptor.VIEWER_ROLE)).isTrue();
+    assertThat(BearerAuthInterceptor.grants(java.util.Set.of(BearerAuthInterceptor.WORKER_ROLE),
+        BearerAuthInterceptor.VIEWER_ROLE)).isFalse();
+    assertThat(BearerAuthInterceptor.grants(java.util.Set.of(BearerAuthInterceptor.VIEWER_ROLE),
+        BearerAuthInterceptor.ADMIN_ROLE)).isFalse();
+  }
+
+  @Test
+  void theInProcessTokenIsAWorkerOnlyCredentialBesideTheIssuersTokens() throws Exception {
+    InProcessToken inProcess = InProcessToken.generate();
+    TokenValidator validator = new TokenValidator(OidcDiscovery.fetch(issuer.issuer()), "conveyor");
+    BearerAuthInterceptor auth = new BearerAuthInterceptor(inProcess.before(validator),
+        BearerAuthInterceptor.SERVICE_ROLES);
+    Server own = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+        .addService(ServerInterceptors.intercept(new ReconcileExecutorService(ledger, 16), auth))
+        .addService(ServerInterceptors.intercept(new ReconcileControlService(ledger), auth))
+        .build().start();
+    ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", own.getPort()).usePlaintext().build();
+    try {
+      var creds = new BearerCredentials(inProcess::value);
+      assertThat(ReconcileExecutorControlGrpc.newBlockingStub(ch).withCallCredentials(creds).leaseReconcileJob(LEASE)
+          .getJobsList()).isEmpty();
+      refused(() -> ReconcileControlGrpc.newBlockingStub(ch).withCallCredentials(creds)
+          .listJobs(ListJobsRequest.getDefaultInstance()), Status.Code.PERMISSION_DENIED, "MISSING_ROLE");
+      String admin = issuer.mint(issuer.issuer(), "conveyor", Instant.now().plusSeconds(300),
+          List.of(BearerAuthInterceptor.ADMIN_ROLE));
+      assertThat(ReconcileControlGrpc.newBlockingStub(ch).withCallCredentials(new BearerCredentials(() -> admin))
+          .listJobs(ListJobsRequest.getDefaultInstance()).getJobsList()).isEmpty();
+      refused(() -> ReconcileExecutorControlGrpc.newBlockingStub(ch).withCallCredentials(new BearerCredentials(
+          () -> InProcessToken.generate().value())).leaseReconcileJob(LEASE), Status.Code.UNAUTHENTICATED,
+          "INVALID_TOKEN");
+      assertThat(inProcess.toString()).doesNotContain(inProcess.value());
+    } finally {
+      ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      own.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
 }

@@ -40,8 +40,18 @@ public final class LocalOidcIssuer implements AutoCloseable {
     key = new RSAKeyGenerator(2048).keyID("k-" + System.nanoTime()).generate();
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     base = "http://127.0.0.1:" + server.getAddress().getPort();
-    server.createContext("/.well-known/openid-configuration", ex -> json(ex, 200, Map.of("issuer", base,
-        "jwks_uri", base + "/jwks", "token_endpoint", base + "/token")));
+    server.createContext("/.well-known/openid-configuration", ex -> {
+      String raw = rawDiscovery;
+      if (raw != null) {
+        byte[] bytes = raw.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().add("Content-Type", "application/json");
+        ex.sendResponseHeaders(200, bytes.length);
+        ex.getResponseBody().write(bytes);
+        ex.close();
+      } else {
+        json(ex, 200, discovery());
+      }
+    });
     server.createContext("/jwks", ex -> json(ex, 200, new JWKSet(key.toPublicJWK()).toJSONObject()));
     server.createContext("/token", this::token);
     server.start();
@@ -49,6 +59,23 @@ public final class LocalOidcIssuer implements AutoCloseable {
 
   public String issuer() {
     return base;
+  }
+
+  private volatile String rawDiscovery;
+
+  /** The discovery document this issuer serves by default: issuer, jwks_uri, token_endpoint. */
+  public Map<String, Object> discovery() {
+    return Map.of("issuer", base, "jwks_uri", base + "/jwks", "token_endpoint", base + "/token");
+  }
+
+  /** Serves {@code json} as the discovery document from now on (a lying or broken issuer). */
+  public void serveDiscovery(String json) {
+    rawDiscovery = json;
+  }
+
+  /** {@code doc} as JSON, for {@link #serveDiscovery}. */
+  public static String toJson(Map<String, ?> doc) {
+    return JSONObjectUtils.toJSONString(new HashMap<>(doc));
   }
 
   public void register(String clientId, String secret, String... roles) {

@@ -6,6 +6,7 @@ import dev.conveyor.ledger.jobs.LeaseRequest;
 import dev.conveyor.runway.merge.GitMerger;
 import dev.conveyor.submitqueue.config.SubmitQueues;
 import dev.conveyor.submitqueue.pipeline.Signals;
+import dev.conveyor.supervise.Supervisor;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
@@ -47,11 +48,19 @@ public final class BuildWorker implements AutoCloseable {
   private final GitMerger merger;
   private final Options options;
   private final ExecutorService threads;
+  private final Supervisor supervisor;
   private volatile boolean closed;
   private final java.util.Map<String, dev.conveyor.ledger.jobs.Outcomes.LeaseGrant> inFlight =
       new java.util.concurrent.ConcurrentHashMap<>();
 
   public BuildWorker(Ledger ledger, Signals signals, SubmitQueues queues, GitMerger merger, Options options) {
+    this(ledger, signals, queues, merger, options, Supervisor.create());
+  }
+
+  /** {@code supervisor} restarts a build loop that throws anything and reports its health. */
+  public BuildWorker(Ledger ledger, Signals signals, SubmitQueues queues, GitMerger merger, Options options,
+      Supervisor supervisor) {
+    this.supervisor = supervisor;
     this.ledger = ledger;
     this.signals = signals;
     this.queues = queues;
@@ -66,7 +75,7 @@ public final class BuildWorker implements AutoCloseable {
 
   public BuildWorker start() {
     for (int i = 0; i < options.parallelism(); i++) {
-      threads.submit(this::loop);
+      threads.execute(() -> supervisor.run("build-worker", () -> !closed, this::loop));
     }
     return this;
   }

@@ -91,7 +91,8 @@ public final class SubmitQueuePipeline implements AutoCloseable {
         StageDeadLetters.mergeResults(ctx));
     p.stage(streams, options, decorator, SubmitQueueTopics.CONCLUDE, "conclude", new ConcludeStage(ctx),
         StageDeadLetters.batchScoped(ctx, "batch_id"));
-    sweeper.scheduleWithFixedDelay(p::sweep, SWEEP_INTERVAL.toMillis(), SWEEP_INTERVAL.toMillis(),
+    sweeper.scheduleWithFixedDelay(streams.supervisor().periodic("submitqueue-sweep", p::sweep),
+        SWEEP_INTERVAL.toMillis(), SWEEP_INTERVAL.toMillis(),
         TimeUnit.MILLISECONDS);
     return p;
   }

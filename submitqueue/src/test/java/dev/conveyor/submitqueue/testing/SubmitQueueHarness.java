@@ -68,6 +68,12 @@ public final class SubmitQueueHarness implements AutoCloseable {
 
   public SubmitQueueHarness(Path root, Ledger ledger, StageDecorator decorator, int buildBudget,
       SubmitQueueConfig.ConflictAnalyzer analyzer) {
+    this(root, ledger, decorator, buildBudget, analyzer, 4);
+  }
+
+  /** {@code buildParallelism}: build loops of the in-process build worker (supervised by the streams' supervisor). */
+  public SubmitQueueHarness(Path root, Ledger ledger, StageDecorator decorator, int buildBudget,
+      SubmitQueueConfig.ConflictAnalyzer analyzer, int buildParallelism) {
     this.root = root;
     this.ledger = ledger;
     this.repos = GitRepos.create(root.resolve("repos"), Map.of(
@@ -95,8 +101,8 @@ public final class SubmitQueueHarness implements AutoCloseable {
     this.pipeline = SubmitQueuePipeline.start(streams, queues, merger, options, decorator);
     GitMerger buildMerger = new GitMerger(new RepositoryCache(root.resolve("build-cache")), ledger.clock());
     this.builds = new BuildWorker(ledger, pipeline.context().signals(), queues, buildMerger,
-        BuildWorker.Options.defaults("builder-1", root.resolve("builds")).withParallelism(4)
-            .withIdlePoll(Duration.ofMillis(20))).start();
+        BuildWorker.Options.defaults("builder-1", root.resolve("builds")).withParallelism(buildParallelism)
+            .withIdlePoll(Duration.ofMillis(20)), streams.supervisor()).start();
     try {
       this.server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
           .addService(new GatewayService(ledger, pipeline.admission(), pipeline.cancellation(), watchers))

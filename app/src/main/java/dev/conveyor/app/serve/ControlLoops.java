@@ -1,0 +1,104 @@
+package dev.conveyor.app.serve;
+
+import dev.conveyor.ledger.Ledger;
+import dev.conveyor.reconcile.planning.CapturePlanner;
+import dev.conveyor.supervise.Supervisor;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.protobuf.services.HealthStatusManager;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The control plane's own loops, each supervised on its own thread (named after the loop): the
+ * capture planner, the lease reaper, and the health watch, which reports NOT_SERVING for every service
+ * while any supervised loop of the process is unhealthy and SERVING again once they all recover.
+ */
+final class ControlLoops implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ControlLoops.class);
+  static final String PLANNER = "capture-planner";
+  static final String REAPER = "lease-reaper";
+  static final String HEALTH = "health-watch";
+
+  private final Supervisor supervisor;
+  private final List<ScheduledExecutorService> threads = new ArrayList<>();
+
+  private ControlLoops(Supervisor supervisor) {
+    this.supervisor = supervisor;
+  }
+
+  /**
+   * Starts the loops; {@code health} (with {@code services}, the names it reports on) may be null for
+   * a process without a health service.
+   */
+  static ControlLoops start(Ledger ledger, CapturePlanner planner, Supervisor supervisor, HealthStatusManager health,
+      List<String> services) {
+    ControlLoops loops = new ControlLoops(supervisor);
+    loops.every(PLANNER, 200, () -> planner.runOnce("control-plane-planner", 16));
+    loops.every(REAPER, 1_000, () -> ledger.jobs().reapExpired(500));
+    if (health != null) {
+      HealthWatch watch = new HealthWatch(supervisor, health, services);
+      watch.refresh(); // every service reports a status before the first probe can ask
+      loops.every(HEALTH, 500, watch::refresh);
+    }
+    return loops;
+  }
+
+  private void every(String name, long periodMs, Supervisor.Body body) {
+    ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    });
+    threads.add(thread);
+    thread.scheduleWithFixedDelay(supervisor.periodic(name, body), 0, periodMs, TimeUnit.MILLISECONDS);
+  }
+
+  /** Stops every loop; leases a planner took are short and retried by whoever runs next. */
+  @Override
+  public void close() {
+    threads.forEach(ScheduledExecutorService::shutdownNow);
+    for (String name : List.of(PLANNER, REAPER, HEALTH)) {
+      supervisor.stopped(name, "the node is shutting down");
+    }
+  }
+
+  /** Turns the supervisor's verdict into the gRPC health status of every service. */
+  static final class HealthWatch {
+    private final Supervisor supervisor;
+    private final HealthStatusManager health;
+    private final List<String> services;
+    private Boolean serving;
+
+    HealthWatch(Supervisor supervisor, HealthStatusManager health, List<String> services) {
+      this.supervisor = supervisor;
+      this.health = health;
+      this.services = List.copyOf(services);
+    }
+
+    synchronized void refresh() {
+      List<String> unhealthy = supervisor.unhealthy();
+      boolean now = unhealthy.isEmpty();
+      if (serving != null && serving == now) {
+        return;
+      }
+      ServingStatus status = now ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+      health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, status);
+      for (String service : services) {
+        health.setStatus(service, status);
+      }
+      if (serving != null) {
+        if (now) {
+          log.info("health: SERVING again; every supervised loop recovered");
+        } else {
+          log.error("health: NOT_SERVING while these loops keep failing: {}", unhealthy);
+        }
+      }
+      serving = now;
+    }
+  }
+}
