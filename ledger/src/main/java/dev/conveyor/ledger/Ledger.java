@@ -26,6 +26,7 @@ import org.sqlite.SQLiteDataSource;
  */
 public final class Ledger implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Ledger.class);
+  private static final Duration MAX_CONTENTION_WAIT = Duration.ofMillis(200);
   private static final ThreadLocal<Boolean> IN_TRANSACTION = ThreadLocal.withInitial(() -> false);
 
   private final LedgerUrl url;
@@ -187,6 +188,7 @@ public final class Ledger implements AutoCloseable {
     try {
       for (int attempt = 1; ; attempt++) {
         Throwable last;
+        boolean contended = false;
         try {
           return attemptOnce(work);
         } catch (UnknownCommit unknown) {
@@ -205,12 +207,16 @@ public final class Ledger implements AutoCloseable {
           last = unknown.getCause();
         } catch (RetryableFailure retryable) {
           last = retryable.getCause();
-          if (retryable.kind == FailureKind.CONTENTION && ++contention >= retry.maxContentionAttempts()) {
+          contended = retryable.kind == FailureKind.CONTENTION;
+          if (contended && ++contention >= retry.maxContentionAttempts()) {
             throw new LedgerUnavailableException("transaction still conflicting after " + contention
                 + " attempts: " + last.getMessage(), last);
           }
         }
         Duration wait = retry.backoff(attempt);
+        if (contended && wait.compareTo(MAX_CONTENTION_WAIT) > 0) {
+          wait = MAX_CONTENTION_WAIT; // the winner commits within milliseconds; no need to wait like for a restart
+        }
         if (System.nanoTime() + wait.toNanos() - deadline > 0) {
           throw new LedgerUnavailableException("ledger " + url + " unavailable for "
               + Duration.ofNanos(System.nanoTime() - started).toMillis() + " ms (" + attempt + " attempts): "
