@@ -7,9 +7,19 @@ import java.util.Map;
 public enum Dialect {
   SQLITE("BLOB", "", "") {
     @Override
-    public boolean isRetryable(SQLException e) {
+    FailureKind classify(SQLException e) {
       int primary = e.getErrorCode() & 0xff;
-      return primary == 5 /* SQLITE_BUSY */ || primary == 6 /* SQLITE_LOCKED */;
+      boolean busy = primary == 5 /* SQLITE_BUSY */ || primary == 6 /* SQLITE_LOCKED */;
+      if (e instanceof org.sqlite.SQLiteException) {
+        return busy ? FailureKind.CONTENTION : FailureKind.DETERMINISTIC;
+      }
+      // the driver's batch errors are plain SQLExceptions carrying the SQLite code and no SQLState
+      return busy && e.getSQLState() == null ? FailureKind.CONTENTION : null;
+    }
+
+    @Override
+    public String writeTransactionIdQuery() {
+      return null; // a local file: a failed COMMIT did not commit
     }
 
     @Override
@@ -21,13 +31,33 @@ public enum Dialect {
   },
   POSTGRESQL("BYTEA", " FOR UPDATE", " FOR UPDATE SKIP LOCKED") {
     @Override
-    public boolean isRetryable(SQLException e) {
+    FailureKind classify(SQLException e) {
       String state = e.getSQLState();
-      return state != null
-          && (state.equals("40001") // serialization_failure
-              || state.equals("40P01") // deadlock_detected
-              || state.equals("55P03") // lock_not_available
-              || state.startsWith("08")); // connection exceptions: the pool hands us a fresh one
+      if (state == null || state.length() != 5) {
+        return null;
+      }
+      return switch (state) {
+        case "40001", // serialization_failure
+            "40P01", // deadlock_detected
+            "55P03" -> FailureKind.CONTENTION; // lock_not_available
+        case "57P01", // admin_shutdown: pg_terminate_backend, a restart, a failover
+            "57P02", // crash_shutdown
+            "57P03", // cannot_connect_now: starting up or shutting down
+            "53300", // too_many_connections
+            "40003" -> FailureKind.UNAVAILABLE; // statement_completion_unknown
+        default -> state.startsWith("08") // connection exceptions: the pool hands us a fresh one
+            ? FailureKind.UNAVAILABLE : state.startsWith("0") ? null : FailureKind.DETERMINISTIC;
+      };
+    }
+
+    @Override
+    public String writeTransactionIdQuery() {
+      return "SELECT txid_current_if_assigned()";
+    }
+
+    @Override
+    public String transactionStatusQuery() {
+      return "SELECT txid_status(?)";
     }
 
     @Override
@@ -46,8 +76,23 @@ public enum Dialect {
     this.skipLocked = skipLocked;
   }
 
-  /** Transient failures worth running the transaction again for. */
-  public abstract boolean isRetryable(SQLException e);
+  /**
+   * What this backend's error says, or null when it is not this backend's error (or says nothing).
+   * Ask {@link FailureKind#of} instead: it walks the cause chain and knows the pool's errors too.
+   */
+  abstract FailureKind classify(SQLException e);
+
+  /**
+   * Run right before COMMIT: answers the id of the transaction if it wrote anything, or null. With it,
+   * a connection lost during COMMIT can be resolved by {@link #transactionStatusQuery}. Null on a
+   * backend where a failed COMMIT never committed.
+   */
+  public abstract String writeTransactionIdQuery();
+
+  /** Answers 'committed', 'aborted' or 'in progress' for a transaction id; null where not needed. */
+  public String transactionStatusQuery() {
+    return null;
+  }
 
   public abstract boolean isUniqueViolation(SQLException e);
 

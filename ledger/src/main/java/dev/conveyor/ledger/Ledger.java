@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
-import java.util.concurrent.ThreadLocalRandom;
+import java.time.Duration;
 import java.util.concurrent.locks.ReentrantLock;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -26,7 +26,7 @@ import org.sqlite.SQLiteDataSource;
  */
 public final class Ledger implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Ledger.class);
-  private static final int MAX_TX_ATTEMPTS = 12;
+  private static final Duration MAX_CONTENTION_WAIT = Duration.ofMillis(200);
   private static final ThreadLocal<Boolean> IN_TRANSACTION = ThreadLocal.withInitial(() -> false);
 
   private final LedgerUrl url;
@@ -35,9 +35,12 @@ public final class Ledger implements AutoCloseable {
   // SQLite has exactly one writer; queueing writers here is cheaper and fairer than busy-waiting in the driver.
   private final ReentrantLock sqliteWriter;
   private final LeasedJobs jobs;
+  private final TransientRetry retry;
 
-  private Ledger(LedgerUrl url, HikariDataSource dataSource, Clock clock, RetryPolicy retryPolicy) {
+  private Ledger(LedgerUrl url, HikariDataSource dataSource, Clock clock, RetryPolicy retryPolicy,
+      TransientRetry retry) {
     this.url = url;
+    this.retry = retry;
     this.dataSource = dataSource;
     this.clock = clock;
     this.sqliteWriter = url.dialect() == Dialect.SQLITE ? new ReentrantLock(true) : null;
@@ -54,21 +57,24 @@ public final class Ledger implements AutoCloseable {
 
   public static Ledger open(LedgerOptions options) {
     LedgerUrl url = LedgerUrl.parse(options.url());
-    HikariDataSource ds = pool(url, options.poolSize());
+    HikariDataSource ds = pool(url, options.poolSize(), options.transientRetry());
     try {
       migrate(ds, url);
     } catch (RuntimeException e) {
       ds.close();
       throw e;
     }
-    return new Ledger(url, ds, options.clock(), options.retryPolicy());
+    return new Ledger(url, ds, options.clock(), options.retryPolicy(), options.transientRetry());
   }
 
-  private static HikariDataSource pool(LedgerUrl url, int poolSize) {
+  private static HikariDataSource pool(LedgerUrl url, int poolSize, TransientRetry retry) {
     HikariConfig cfg = new HikariConfig();
     cfg.setPoolName("ledger");
     cfg.setInitializationFailTimeout(1);
-    cfg.setConnectionTimeout(30_000);
+    // SQLite's pool only waits for a sibling connection; PostgreSQL's may wait on a server that is down,
+    // and one such wait must leave room in the retry budget for a few more tries.
+    cfg.setConnectionTimeout(url.dialect() == Dialect.SQLITE ? 30_000
+        : Math.max(250, Math.min(30_000, retry.budget().toMillis() / 4)));
     if (url.dialect() == Dialect.SQLITE) {
       createParentDirectory(url.sqliteFile());
       SqliteFiles.keepPrivate(url.sqliteFile());
@@ -158,26 +164,68 @@ public final class Ledger implements AutoCloseable {
   }
 
   /**
-   * Runs {@code work} in one transaction and commits it. Serialization failures, deadlocks,
-   * busy databases and optimistic conflicts run the whole unit again, so {@code work} must be
-   * free of side effects outside the transaction (use {@link Tx#afterCommit}).
+   * Runs {@code work} in one transaction and commits it. Transient failures ({@link FailureKind}:
+   * connection loss, shutdown, pool timeouts, serialization failures, deadlocks, busy SQLite,
+   * optimistic conflicts) run the whole unit again with backoff, within the {@link TransientRetry}
+   * budget, so {@code work} must be free of side effects outside the transaction (use
+   * {@link Tx#afterCommit}). Past the budget it throws {@link LedgerUnavailableException}; a
+   * deterministic database error throws {@link LedgerRefusedException} at once.
+   *
+   * <p>A connection lost during COMMIT is ambiguous: the commit may have happened. On PostgreSQL the
+   * transaction's id is read just before COMMIT, and after such a loss its fate is asked on a fresh
+   * connection ({@code txid_status}): committed means done (the result is returned and the unit is
+   * not run again), aborted means run again; if the database stays unreachable the caller gets a
+   * {@link LedgerUnavailableException} with {@code commitUnknown()} set. On SQLite a failed COMMIT did
+   * not commit.
    */
   public <T> T transact(Tx.Work<T> work) {
     if (IN_TRANSACTION.get()) {
       throw new IllegalStateException("nested ledger transaction: pass the Tx you already have");
     }
     IN_TRANSACTION.set(true);
+    long started = System.nanoTime();
+    long deadline = started + retry.budget().toNanos();
+    int contention = 0;
     try {
       for (int attempt = 1; ; attempt++) {
+        Throwable last;
+        boolean contended = false;
         try {
           return attemptOnce(work);
-        } catch (RetryableFailure retry) {
-          if (attempt >= MAX_TX_ATTEMPTS) {
-            throw new LedgerException("transaction still conflicting after " + attempt + " attempts: "
-                + retry.getCause().getMessage(), retry.getCause());
+        } catch (UnknownCommit unknown) {
+          CommitStatus status = commitStatus(unknown.txid, deadline);
+          if (status == CommitStatus.COMMITTED) {
+            log.info("ledger {}: the connection was lost during COMMIT, which did commit", url);
+            @SuppressWarnings("unchecked")
+            T result = (T) unknown.finish();
+            return result;
           }
-          backoff(attempt);
+          if (status == CommitStatus.UNKNOWN) {
+            throw new LedgerUnavailableException("ledger " + url + " unavailable: the connection was lost during"
+                + " COMMIT and whether it committed could not be learned within " + retry.budget().toSeconds()
+                + " s: " + unknown.getCause().getMessage(), unknown.getCause(), true);
+          }
+          last = unknown.getCause();
+        } catch (RetryableFailure retryable) {
+          last = retryable.getCause();
+          contended = retryable.kind == FailureKind.CONTENTION;
+          if (contended && ++contention >= retry.maxContentionAttempts()) {
+            throw new LedgerUnavailableException("transaction still conflicting after " + contention
+                + " attempts: " + last.getMessage(), last);
+          }
         }
+        Duration wait = retry.backoff(attempt);
+        if (contended && wait.compareTo(MAX_CONTENTION_WAIT) > 0) {
+          wait = MAX_CONTENTION_WAIT; // the winner commits within milliseconds; no need to wait like for a restart
+        }
+        if (System.nanoTime() + wait.toNanos() - deadline > 0) {
+          throw new LedgerUnavailableException("ledger " + url + " unavailable for "
+              + Duration.ofNanos(System.nanoTime() - started).toMillis() + " ms (" + attempt + " attempts): "
+              + last.getMessage(), last);
+        }
+        log.debug("ledger transaction attempt {} failed transiently; again in {} ms: {}", attempt, wait.toMillis(),
+            last.getMessage());
+        pause(wait, last);
       }
     } finally {
       IN_TRANSACTION.set(false);
@@ -188,42 +236,108 @@ public final class Ledger implements AutoCloseable {
     if (sqliteWriter != null) {
       sqliteWriter.lock();
     }
-    try (Connection c = dataSource.getConnection()) {
+    Connection c = null;
+    try {
+      c = dataSource.getConnection();
       c.setAutoCommit(false);
       Tx tx = new Tx(c, url.dialect(), clock.instant());
       T result;
+      Long txid;
       try {
         result = work.run(tx);
-        c.commit();
-      } catch (SQLException e) {
+        txid = writeTransactionId(c);
+      } catch (SQLException | RuntimeException e) {
         rollback(c);
-        if (url.dialect().isRetryable(e)) {
-          throw new RetryableFailure(e);
-        }
-        throw new LedgerException("ledger error: " + e.getMessage(), e);
-      } catch (OptimisticConflictException e) {
-        rollback(c);
-        throw new RetryableFailure(e);
-      } catch (RuntimeException | Error e) {
+        throw failure(e, "ledger statement failed");
+      } catch (Error e) {
         rollback(c);
         throw e;
       }
-      for (Runnable action : tx.afterCommitActions()) {
-        try {
-          action.run();
-        } catch (RuntimeException e) {
-          log.warn("after-commit action failed", e);
+      try {
+        c.commit();
+      } catch (SQLException e) {
+        rollback(c);
+        if (txid != null && FailureKind.of(e) == FailureKind.UNAVAILABLE) {
+          throw new UnknownCommit(e, txid, result, tx);
         }
+        throw failure(e, "ledger commit failed");
       }
+      runAfterCommit(tx);
       return result;
     } catch (SQLException e) {
-      if (url.dialect().isRetryable(e)) {
-        throw new RetryableFailure(e);
-      }
-      throw new LedgerException("ledger " + url + " unavailable: " + e.getMessage(), e);
+      throw failure(e, "ledger " + url + " refused the connection");
     } finally {
+      closeQuietly(c);
       if (sqliteWriter != null) {
         sqliteWriter.unlock();
+      }
+    }
+  }
+
+  /** A transient failure to run again, a deterministic SQL error as such, anything else unchanged. */
+  private static RuntimeException failure(Exception e, String context) {
+    FailureKind kind = FailureKind.of(e);
+    if (kind.isTransient()) {
+      return new RetryableFailure(kind, e);
+    }
+    if (e instanceof SQLException sql) {
+      return new LedgerRefusedException(context, sql);
+    }
+    return (RuntimeException) e;
+  }
+
+  private Long writeTransactionId(Connection c) throws SQLException {
+    String sql = url.dialect().writeTransactionIdQuery();
+    if (sql == null) {
+      return null;
+    }
+    try (var st = c.createStatement(); var rs = st.executeQuery(sql)) {
+      long id = rs.next() ? rs.getLong(1) : 0;
+      return rs.wasNull() || id == 0 ? null : id;
+    }
+  }
+
+  private enum CommitStatus { COMMITTED, ABORTED, UNKNOWN }
+
+  /** Asks, on a fresh connection, what became of a transaction whose COMMIT lost its connection. */
+  private CommitStatus commitStatus(long txid, long deadline) {
+    for (int attempt = 1; ; attempt++) {
+      try (Connection c = dataSource.getConnection();
+          var ps = c.prepareStatement(url.dialect().transactionStatusQuery())) {
+        c.setAutoCommit(true);
+        ps.setLong(1, txid);
+        try (var rs = ps.executeQuery()) {
+          String status = rs.next() ? rs.getString(1) : null;
+          if ("committed".equals(status)) {
+            return CommitStatus.COMMITTED;
+          }
+          if ("aborted".equals(status)) {
+            return CommitStatus.ABORTED;
+          }
+          if (status == null) {
+            return CommitStatus.UNKNOWN; // too old to know: cannot happen within seconds
+          }
+          // "in progress": the terminated backend has not finished rolling back yet
+        }
+      } catch (SQLException e) {
+        if (!FailureKind.of(e).isTransient()) {
+          return CommitStatus.UNKNOWN;
+        }
+      }
+      Duration wait = retry.backoff(attempt);
+      if (System.nanoTime() + wait.toNanos() - deadline > 0) {
+        return CommitStatus.UNKNOWN;
+      }
+      pause(wait, null);
+    }
+  }
+
+  private static void runAfterCommit(Tx tx) {
+    for (Runnable action : tx.afterCommitActions()) {
+      try {
+        action.run();
+      } catch (RuntimeException e) {
+        log.warn("after-commit action failed", e);
       }
     }
   }
@@ -236,13 +350,23 @@ public final class Ledger implements AutoCloseable {
     }
   }
 
-  private static void backoff(int attempt) {
-    long capMs = Math.min(200, 2L << Math.min(attempt, 6));
+  private static void closeQuietly(Connection c) {
+    if (c == null) {
+      return;
+    }
     try {
-      Thread.sleep(ThreadLocalRandom.current().nextLong(1, capMs + 1));
+      c.close();
+    } catch (SQLException e) {
+      log.debug("closing a ledger connection failed", e);
+    }
+  }
+
+  private static void pause(Duration wait, Throwable last) {
+    try {
+      Thread.sleep(wait.toMillis(), (int) (wait.toNanos() % 1_000_000));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new LedgerException("interrupted while retrying a ledger transaction");
+      throw new LedgerUnavailableException("interrupted while waiting to retry a ledger transaction", last);
     }
   }
 
@@ -254,9 +378,31 @@ public final class Ledger implements AutoCloseable {
   /** Marks a failure that a fresh attempt of the same transaction may not hit. */
   private static final class RetryableFailure extends RuntimeException {
     private static final long serialVersionUID = 1L;
+    private final transient FailureKind kind;
 
-    RetryableFailure(Exception cause) {
+    RetryableFailure(FailureKind kind, Exception cause) {
       super(cause);
+      this.kind = kind;
+    }
+  }
+
+  /** The connection was lost during COMMIT of transaction {@code txid}; holds what a commit would return. */
+  private static final class UnknownCommit extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final long txid;
+    private final transient Object result;
+    private final transient Tx tx;
+
+    UnknownCommit(SQLException cause, long txid, Object result, Tx tx) {
+      super(cause);
+      this.txid = txid;
+      this.result = result;
+      this.tx = tx;
+    }
+
+    Object finish() {
+      runAfterCommit(tx);
+      return result;
     }
   }
 }

@@ -37,6 +37,8 @@ public final class Consumer implements AutoCloseable {
   private final Set<Integer> busy = ConcurrentHashMap.newKeySet();
   /** Per partition: the wake-up version and time at which its last drain found nothing to deliver. */
   private final Map<Integer, long[]> idleSince = new ConcurrentHashMap<>();
+  /** Per partition: deliveries in a row that ended with the ledger or a dependency unavailable. */
+  private final Map<Integer, Integer> unavailableStreak = new ConcurrentHashMap<>();
   private int roundRobin;
   private volatile Map<Integer, String> owned = Map.of();
   private volatile boolean running = true;
@@ -134,7 +136,7 @@ public final class Consumer implements AutoCloseable {
     long versionBefore = streams.wakeups().version(topic.wireName(), partition);
     try {
       PartitionWorker worker = new PartitionWorker(ledger, state, options, topic, handler, classifier, timers,
-          partition, epoch);
+          partition, epoch, unavailableStreak);
       while (running && worker.deliverOnce()) {
         versionBefore = streams.wakeups().version(topic.wireName(), partition);
       }

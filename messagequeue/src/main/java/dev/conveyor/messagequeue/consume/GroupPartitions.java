@@ -94,8 +94,10 @@ final class GroupPartitions {
       Row r = rows.get((i + offset) % rows.size());
       boolean free = r.owner() == null || r.expiresAt() <= now;
       if (free && !mine.containsKey(r.partition())) {
-        String epoch = Ids.opaque();
         boolean takeover = r.owner() != null && !r.owner().equals(member);
+        // Our own lapsed lease (say, the ledger was down past the TTL) was held by nobody else since:
+        // keeping its epoch lets our in-flight delivery still settle, instead of leaving its attempt consumed.
+        String epoch = member.equals(r.owner()) && r.epoch() != null ? r.epoch() : Ids.opaque();
         tx.update("UPDATE mq_group_partitions SET owner = ?, lease_epoch = ?, lease_expires_at = ?,"
                 + " takeovers = takeovers + ?, version = version + 1 WHERE group_name = ? AND topic = ? AND partition_no = ?",
             member, epoch, expires, takeover ? 1 : 0, group, topic, r.partition());
@@ -174,12 +176,17 @@ final class GroupPartitions {
     deadLetter(tx, message, r.headAttempts(), error);
   }
 
-  /** Re-delivers later and gives the attempt back. */
-  void postpone(Tx tx, int partition, String epoch, StreamMessage message, Duration delay) throws SQLException {
+  /**
+   * Re-delivers later and gives the attempt back; {@code error}, when not null, becomes the head's last
+   * error (why it waits).
+   */
+  void postpone(Tx tx, int partition, String epoch, StreamMessage message, Duration delay, String error)
+      throws SQLException {
     head(tx, partition, epoch, message);
     tx.update("UPDATE mq_group_partitions SET head_attempts = CASE WHEN head_attempts > 0 THEN head_attempts - 1"
-        + " ELSE 0 END, head_not_before = ?, version = version + 1 WHERE group_name = ? AND topic = ?"
-        + " AND partition_no = ?", tx.nowMillis() + delay.toMillis(), group, topic, partition);
+        + " ELSE 0 END, head_not_before = ?, head_last_error = COALESCE(?, head_last_error), version = version + 1"
+        + " WHERE group_name = ? AND topic = ? AND partition_no = ?", tx.nowMillis() + delay.toMillis(),
+        error == null ? null : truncate(error), group, topic, partition);
   }
 
   /** Moves the head to the dead-letter topic and past it, in the caller's transaction. */

@@ -19,6 +19,13 @@ public sealed interface Outcome {
   /** Not yet: re-deliver after {@code delay} without consuming an attempt. */
   record Postpone(Duration delay) implements Outcome {}
 
+  /**
+   * A dependency (the ledger, a git remote) is unavailable: re-deliver after a backoff that grows while
+   * it stays so, without consuming an attempt; never dead-lettered. {@code error} becomes the head's
+   * last error, so lag views show why the partition waits.
+   */
+  record Unavailable(String error) implements Outcome {}
+
   /** Work done inside the ack's transaction. */
   @FunctionalInterface
   interface TxAction {
@@ -43,5 +50,9 @@ public sealed interface Outcome {
 
   static Outcome postpone(Duration delay) {
     return new Postpone(delay);
+  }
+
+  static Outcome unavailable(String error) {
+    return new Unavailable(error);
   }
 }

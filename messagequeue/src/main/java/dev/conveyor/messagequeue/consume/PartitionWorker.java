@@ -1,21 +1,33 @@
 package dev.conveyor.messagequeue.consume;
 
+import dev.conveyor.ledger.FailureKind;
 import dev.conveyor.ledger.Ledger;
+import dev.conveyor.ledger.Tx;
+import dev.conveyor.messagequeue.consume.ErrorClassifier.Verdict;
 import dev.conveyor.messagequeue.consume.GroupPartitions.Batch;
 import dev.conveyor.messagequeue.stream.StreamMessage;
 import dev.conveyor.messagequeue.topic.TopicConfig;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Processes one held partition serially. Plain acks accumulate and commit together; an ack with
  * an action commits with the acks before it, so its transaction sees their effects. Any other
  * outcome commits the acks before it, records itself, and ends the batch.
+ *
+ * <p>A delivery's attempt is counted when it is handed out. A transient failure (of the handler, of
+ * its ack, or of the ledger) gives the attempt back; the transaction that settles a delivery is
+ * therefore retried for as long as the ledger stays unavailable and the partition is still ours, so
+ * a blip never leaves a consumed attempt behind.
  */
 final class PartitionWorker {
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PartitionWorker.class);
+  private static final Logger log = LoggerFactory.getLogger(PartitionWorker.class);
+
   private final Ledger ledger;
   private final GroupPartitions state;
   private final ConsumerOptions options;
@@ -25,10 +37,12 @@ final class PartitionWorker {
   private final ScheduledExecutorService timers;
   private final int partition;
   private final String epoch;
+  /** Per partition: how many deliveries in a row ended unavailable (drives their backoff). */
+  private final Map<Integer, Integer> unavailableStreak;
 
   PartitionWorker(Ledger ledger, GroupPartitions state, ConsumerOptions options, TopicConfig topic,
       MessageHandler handler, ErrorClassifier classifier, ScheduledExecutorService timers, int partition,
-      String epoch) {
+      String epoch, Map<Integer, Integer> unavailableStreak) {
     this.ledger = ledger;
     this.state = state;
     this.options = options;
@@ -38,6 +52,7 @@ final class PartitionWorker {
     this.timers = timers;
     this.partition = partition;
     this.epoch = epoch;
+    this.unavailableStreak = unavailableStreak;
   }
 
   /** Delivers one batch; answers whether it made progress (so the caller should go on). */
@@ -67,19 +82,20 @@ final class PartitionWorker {
             return null;
           });
           pendingAckUpTo = -1;
+          unavailableStreak.remove(partition);
           continue;
         } catch (PartitionLeaseLostException e) {
           throw e;
         } catch (RuntimeException e) {
           // The ack's own work failed and rolled back; classify it like a handler failure.
-          String error = e.getClass().getSimpleName() + ": " + e.getMessage();
-          outcome = classifier.isRetryable(e) ? Outcome.nack(error) : Outcome.reject(error);
+          outcome = failed(e);
         }
       }
       final long upTo = pendingAckUpTo;
       final Outcome failed = outcome;
       int headAttempt = upTo >= 0 ? 1 : batch.get().attempt();
-      ledger.transact(tx -> {
+      Duration unavailableDelay = failed instanceof Outcome.Unavailable ? unavailableBackoff() : null;
+      settle(tx -> {
         if (upTo >= 0) {
           state.commit(tx, partition, epoch, upTo);
         }
@@ -88,20 +104,58 @@ final class PartitionWorker {
         } else if (failed instanceof Outcome.Reject r) {
           state.reject(tx, partition, epoch, m, r.error());
         } else if (failed instanceof Outcome.Postpone p) {
-          state.postpone(tx, partition, epoch, m, p.delay());
+          state.postpone(tx, partition, epoch, m, p.delay(), null);
+        } else if (failed instanceof Outcome.Unavailable u) {
+          state.postpone(tx, partition, epoch, m, unavailableDelay, u.error());
         }
         return null;
       });
+      if (!(failed instanceof Outcome.Unavailable)) {
+        unavailableStreak.remove(partition);
+      }
       return true;
     }
     if (pendingAckUpTo >= 0) {
       final long upTo = pendingAckUpTo;
-      ledger.transact(tx -> {
+      settle(tx -> {
         state.commit(tx, partition, epoch, upTo);
         return null;
       });
+      unavailableStreak.remove(partition);
     }
     return true;
+  }
+
+  private Duration unavailableBackoff() {
+    return options.backoff(unavailableStreak.merge(partition, 1, Integer::sum));
+  }
+
+  /**
+   * Runs the transaction that settles a delivery, again and again while the ledger stays unavailable:
+   * giving up would leave the attempt counted at hand-out consumed. Ends when it commits, when the
+   * partition turns out to be someone else's (the epoch fences it), or when this worker is stopped.
+   */
+  private void settle(Tx.Work<Void> work) {
+    for (int round = 1; ; round++) {
+      try {
+        ledger.transact(work);
+        return;
+      } catch (RuntimeException e) {
+        if (e instanceof PartitionLeaseLostException || !FailureKind.of(e).isTransient()
+            || Thread.currentThread().isInterrupted()) {
+          throw e;
+        }
+        Duration wait = options.backoff(round);
+        log.warn("consumer {} partition {}: cannot settle a delivery yet ({}); again in {} ms", options.group(),
+            partition, e.getMessage(), wait.toMillis());
+        try {
+          Thread.sleep(wait.toMillis());
+        } catch (InterruptedException stop) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
   }
 
   private Outcome invoke(StreamMessage m, int attempt) {
@@ -119,20 +173,29 @@ final class PartitionWorker {
       outcome = null;
     }
     boolean timedOut = timer.finish();
-    if (timedOut) {
+    if (timedOut && (failure == null || classifier.classify(failure) != Verdict.TRANSIENT)) {
       return Outcome.nack("visibility timeout of " + topic.visibilityTimeout().toMillis() + " ms passed");
     }
     if (failure == null) {
       return outcome;
     }
-    String error = failure.getClass().getSimpleName() + ": " + failure.getMessage();
     if (failure instanceof Error && !(failure instanceof AssertionError)) {
       // Under supervision an Error must neither end the drain nor lose the message: retry it with
       // backoff against its attempts, so a message that always throws one ends in the DLQ.
+      String error = failure.getClass().getSimpleName() + ": " + failure.getMessage();
       log.error("consumer {}: handler threw {} on {} (attempt {}); it is retried", options.group(), error,
           m.messageId(), attempt, failure);
       return Outcome.nack(error);
     }
-    return classifier.isRetryable(failure) ? Outcome.nack(error) : Outcome.reject(error);
+    return failed(failure);
+  }
+
+  private Outcome failed(Throwable failure) {
+    String error = failure.getClass().getSimpleName() + ": " + failure.getMessage();
+    return switch (classifier.classify(failure)) {
+      case TRANSIENT -> Outcome.unavailable(error);
+      case RETRYABLE -> Outcome.nack(error);
+      case TERMINAL -> Outcome.reject(error);
+    };
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.conveyor.api.base.DeadLetter;
+import dev.conveyor.ledger.LedgerUnavailableException;
 import dev.conveyor.messagequeue.StreamsTestBase;
 import java.time.Duration;
 import java.util.List;
@@ -101,6 +102,65 @@ public abstract class RetriesAndDeadLettersContract extends StreamsTestBase {
     }
     await().atMost(Duration.ofSeconds(30)).until(() -> acked.size() == 1);
     assertThat(streams.deadLetters().list("test-work", 0, 10)).isEmpty();
+  }
+
+  @Test
+  void aHandlerFailingTransientlyMoreTimesThanMaxAttemptsStillEndsAckedWithoutConsumingAttempts() {
+    AtomicInteger deliveries = new AtomicInteger();
+    List<Integer> attempts = new CopyOnWriteArrayList<>();
+    List<String> acked = new CopyOnWriteArrayList<>();
+    consume(WORK, fast("workers", "m"), d -> {
+      attempts.add(d.attempt());
+      if (deliveries.incrementAndGet() <= 5) { // the topic allows 3 attempts
+        throw new LedgerUnavailableException("ledger unavailable (blip " + deliveries.get() + ")", null);
+      }
+      acked.add(d.message().messageId());
+      return Outcome.ack();
+    });
+    List<DeadLetter> reconciled = new CopyOnWriteArrayList<>();
+    track(streams.reconcileDeadLetters(WORK, fast("work-dlq", "m"), (tx, letter) -> reconciled.add(letter)));
+    publish(WORK, "k", "blip#1", "x");
+    for (int i = 1; i <= 5; i++) {
+      int expected = i;
+      await().atMost(Duration.ofSeconds(30)).until(() -> deliveries.get() >= expected);
+      // the lag view says why the head waits
+      await().atMost(Duration.ofSeconds(30)).until(() -> ledger.transact(tx -> tx.queryLong(
+          "SELECT COUNT(*) FROM mq_group_partitions WHERE group_name = 'workers' AND head_last_error LIKE ?",
+          "%blip " + expected + "%")) == 1);
+      awaitBlockedHeadThenAdvance("workers", Duration.ofSeconds(10));
+    }
+    await().atMost(Duration.ofSeconds(30)).until(() -> acked.size() == 1);
+    assertThat(attempts).containsExactly(1, 1, 1, 1, 1, 1);
+    assertThat(streams.deadLetters().list("test-work", 0, 10)).isEmpty();
+    assertThat(reconciled).isEmpty();
+  }
+
+  @Test
+  void anAckTransactionFailingTransientlyIsRedeliveredWithoutConsumingTheAttempt() {
+    AtomicInteger deliveries = new AtomicInteger();
+    List<Integer> attempts = new CopyOnWriteArrayList<>();
+    ledger.transact(tx -> tx.update("CREATE TABLE IF NOT EXISTS test_effects (id VARCHAR(64) PRIMARY KEY)"));
+    consume(WORK, fast("workers", "m"), d -> {
+      int n = deliveries.incrementAndGet();
+      attempts.add(d.attempt());
+      return Outcome.ack(tx -> {
+        tx.update("INSERT INTO test_effects (id) VALUES (?)", "effect-" + n);
+        if (n <= 3) { // outlasts the ledger's retry budget each time, on a topic of 3 attempts
+          throw new java.sql.SQLException("terminating connection due to administrator command", "57P01");
+        }
+      });
+    });
+    publish(WORK, "k", "w#1", "x");
+    for (int i = 1; i <= 3; i++) {
+      int expected = i;
+      await().atMost(Duration.ofSeconds(30)).until(() -> deliveries.get() >= expected);
+      awaitBlockedHeadThenAdvance("workers", Duration.ofSeconds(10));
+    }
+    await().atMost(Duration.ofSeconds(30)).until(() -> ledger.transact(tx ->
+        tx.query("SELECT id FROM test_effects", rs -> rs.getString(1))).equals(List.of("effect-4")));
+    assertThat(attempts).containsExactly(1, 1, 1, 1);
+    assertThat(streams.deadLetters().list("test-work", 0, 10)).isEmpty();
+    ledger.transact(tx -> tx.update("DROP TABLE test_effects"));
   }
 
   @Test

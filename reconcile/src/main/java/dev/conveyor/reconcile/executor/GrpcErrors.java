@@ -2,6 +2,7 @@ package dev.conveyor.reconcile.executor;
 
 import com.google.rpc.Code;
 import dev.conveyor.api.ErrorStatus;
+import dev.conveyor.ledger.FailureKind;
 import dev.conveyor.ledger.LedgerException;
 import dev.conveyor.ledger.jobs.JobErrors.IdempotencyMismatchException;
 import dev.conveyor.ledger.jobs.JobErrors.InvalidJobStateException;
@@ -14,7 +15,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Every failure becomes a precise gRPC status carrying an ErrorInfo whose reason a client
  * can switch on: LEASE_LOST, IDEMPOTENCY_MISMATCH, NOT_FOUND, INVALID_STATE, INVALID_ARGUMENT,
- * OVERLOADED, INTERNAL.
+ * OVERLOADED, LEDGER_UNAVAILABLE (UNAVAILABLE: transient, retry), LEDGER_ERROR (INTERNAL: a deterministic
+ * ledger error), INTERNAL.
  */
 public final class GrpcErrors {
   public static final String DOMAIN = ErrorStatus.DOMAIN;
@@ -41,9 +43,14 @@ public final class GrpcErrors {
     if (e instanceof IllegalArgumentException) {
       return status(Code.INVALID_ARGUMENT, "INVALID_ARGUMENT", e.getMessage());
     }
-    if (e instanceof LedgerException) {
-      log.warn("ledger failure: {}", e.getMessage());
+    if (e instanceof LedgerException && FailureKind.of(e).isTransient()) {
+      log.warn("ledger unavailable: {}", e.getMessage());
       return status(Code.UNAVAILABLE, "LEDGER_UNAVAILABLE", e.getMessage());
+    }
+    if (e instanceof LedgerException) {
+      // deterministic (a constraint, bad data): retrying the same call cannot help, so not UNAVAILABLE
+      log.error("ledger error", e);
+      return status(Code.INTERNAL, "LEDGER_ERROR", e.getMessage());
     }
     log.error("unexpected failure", e);
     return status(Code.INTERNAL, "INTERNAL", "internal error: " + e.getClass().getSimpleName());

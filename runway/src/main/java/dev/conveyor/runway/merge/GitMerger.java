@@ -27,6 +27,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class GitMerger implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GitMerger.class);
+  /** Tries of a push the remote is too busy to take, and of a merge that met a local write race. */
+  private static final int RETRIES = 6;
 
   private final RepositoryCache cache;
   private final Clock clock;
@@ -56,19 +58,81 @@ public final class GitMerger implements AutoCloseable {
     this(cache, clock, MergeObserver.NONE);
   }
 
-  /** Throws {@link IOException} for infrastructure failures (unreachable remote, disk): retry later. */
+  /**
+   * Throws {@link IOException} for infrastructure failures (unreachable remote, disk): retry later;
+   * {@link GitFailures#isTransient} tells the ones that must not count against the request.
+   */
   public MergeOutcome merge(MergePlan plan) throws IOException {
     ReentrantLock lock = queueLocks.computeIfAbsent(plan.queue().name(), q -> new ReentrantLock());
     lock.lock();
     long started = System.nanoTime();
     String outcome = "error";
     try {
-      MergeOutcome result = mergeLocked(plan);
+      MergeOutcome result = mergeRidingOutWriteRaces(plan);
       outcome = result instanceof MergeOutcome.Failed ? "failed" : "succeeded";
       return result;
     } finally {
       lock.unlock();
       observer.merged(plan, outcome, Duration.ofNanos(System.nanoTime() - started));
+    }
+  }
+
+  /** Local write races (a loose object renamed by another writer, a held ref lock) run the merge again. */
+  private MergeOutcome mergeRidingOutWriteRaces(MergePlan plan) throws IOException {
+    for (int round = 1; ; round++) {
+      try {
+        return mergeLocked(plan);
+      } catch (IOException | org.eclipse.jgit.api.errors.JGitInternalException e) {
+        if (!GitFailures.isWriteRace(e) || round >= RETRIES) {
+          throw e;
+        }
+        log.info("queue {}: write race in the cache ({}); merging request {} again", plan.queue().name(),
+            e.getMessage(), plan.requestId());
+        pause(round);
+      }
+    }
+  }
+
+  /**
+   * One push attempt of the merge, retried with backoff while the remote is only busy (its ref lock
+   * held, "failed to lock") or the connection drops. Still busy after {@value #RETRIES} tries, it
+   * throws a {@link GitFailures.TransientGitException}: the request is retried later, never failed.
+   */
+  private PushStatus pushPatiently(Repository repo, QueueConfig queue, ObjectId tip, ObjectId newTip, int attempt)
+      throws IOException {
+    for (int round = 1; ; round++) {
+      gate.beforePush(queue, tip, newTip, attempt);
+      String busy;
+      IOException failure = null;
+      try {
+        PushStatus status = pusher.push(repo, queue.origin(), queue.targetRef(), tip, newTip);
+        if (!(status instanceof PushStatus.Refused refused) || !GitFailures.isTransientRefusal(refused.detail())) {
+          return status;
+        }
+        busy = refused.detail();
+      } catch (IOException e) {
+        if (!GitFailures.isTransient(e)) {
+          throw e;
+        }
+        busy = e.getMessage();
+        failure = e;
+      }
+      if (round >= RETRIES) {
+        throw new GitFailures.TransientGitException(queue.origin() + " did not take the update of " + queue.branch()
+            + " in " + round + " tries, for a transient reason: " + busy, failure);
+      }
+      log.info("queue {}: push of {} not taken for now ({}); retrying", queue.name(), queue.branch(), busy);
+      pause(round);
+    }
+  }
+
+  private static void pause(int round) throws IOException {
+    long capMs = Math.min(2_000, 100L << Math.min(10, round - 1));
+    try {
+      Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextLong(capMs / 2, capMs + 1));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while waiting to retry");
     }
   }
 
@@ -104,8 +168,7 @@ public final class GitMerger implements AutoCloseable {
           return new MergeOutcome.Succeeded(steps, tip, newTip, false, attempt - 1);
         }
         inserter.flush();
-        gate.beforePush(queue, tip, newTip, attempt);
-        PushStatus status = pusher.push(repo, queue.origin(), queue.targetRef(), tip, newTip);
+        PushStatus status = pushPatiently(repo, queue, tip, newTip, attempt);
         if (status instanceof PushStatus.Pushed) {
           return new MergeOutcome.Succeeded(steps, tip, newTip, true, attempt);
         }

@@ -100,7 +100,7 @@ public final class RepositoryCache implements AutoCloseable {
         wanted.add(queue.targetRef());
       }
       e.getValue().forEach(c -> wanted.add(c.ref()));
-      Map<String, ObjectId> advertised = fetchRefs(repo, alias, queue.remotes().get(alias), wanted);
+      Map<String, ObjectId> advertised = fetchPatiently(repo, alias, queue.remotes().get(alias), wanted);
       if (alias.equals(QueueConfig.ORIGIN)) {
         tip = advertised.get(queue.targetRef());
         if (tip == null) {
@@ -140,7 +140,7 @@ public final class RepositoryCache implements AutoCloseable {
 
   /** Re-reads the target's tip after a push lost the race. */
   public ObjectId fetchTarget(Repository repo, QueueConfig queue) throws IOException, MergeRejection {
-    ObjectId tip = fetchRefs(repo, QueueConfig.ORIGIN, queue.origin(), List.of(queue.targetRef()))
+    ObjectId tip = fetchPatiently(repo, QueueConfig.ORIGIN, queue.origin(), List.of(queue.targetRef()))
         .get(queue.targetRef());
     if (tip == null) {
       throw new MergeRejection(null, "target branch '" + queue.branch() + "' was deleted from " + queue.origin());
@@ -176,6 +176,31 @@ public final class RepositoryCache implements AutoCloseable {
       return found;
     }
   }
+
+  /**
+   * {@link #fetchRefs}, run again with backoff after a transient failure (a loose-object rename race,
+   * a lock held by another writer, a dropped connection), a bounded number of times.
+   */
+  private static Map<String, ObjectId> fetchPatiently(Repository repo, String alias, String url, List<String> wanted)
+      throws IOException {
+    for (int round = 1; ; round++) {
+      try {
+        return fetchRefs(repo, alias, url, wanted);
+      } catch (IOException | org.eclipse.jgit.api.errors.JGitInternalException e) {
+        if (!GitFailures.isTransient(e) || round >= FETCH_TRIES) {
+          throw e;
+        }
+        try {
+          Thread.sleep(Math.min(2_000, 100L << (round - 1)));
+        } catch (InterruptedException stop) {
+          Thread.currentThread().interrupt();
+          throw new java.io.InterruptedIOException("interrupted while waiting to fetch again");
+        }
+      }
+    }
+  }
+
+  private static final int FETCH_TRIES = 5;
 
   static String localRef(String alias, String remoteRef) {
     return "refs/runway/" + alias + "/" + remoteRef.substring("refs/".length());

@@ -8,6 +8,7 @@ import dev.conveyor.messagequeue.consume.MessageHandler;
 import dev.conveyor.messagequeue.consume.Outcome;
 import dev.conveyor.messagequeue.stream.Publisher;
 import dev.conveyor.messagequeue.topic.TopicKey;
+import dev.conveyor.runway.merge.GitFailures;
 import dev.conveyor.runway.merge.GitMerger;
 import dev.conveyor.runway.merge.MergePlans;
 import dev.conveyor.runway.merge.MergeRejection;
@@ -19,9 +20,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Consumes one request topic. Conflicts and invalid requests become FAILED results; infrastructure
- * errors are nacked and retried; an undecodable payload or one without a correlation id is
- * dead-lettered with its error. The result is published in the transaction that acks the request.
+ * Consumes one request topic. Conflicts, invalid requests and a remote that refuses us (not found,
+ * not authorized) become FAILED results; a transient git failure (a busy or unreachable remote, a
+ * cache write race) is retried later without counting an attempt; other infrastructure errors are
+ * nacked and retried; an undecodable payload or one without a correlation id is dead-lettered with
+ * its error. The result is published in the transaction that acks the request.
  */
 final class MergeRequestHandler implements MessageHandler {
   private static final Logger log = LoggerFactory.getLogger(MergeRequestHandler.class);
@@ -60,8 +63,20 @@ final class MergeRequestHandler implements MessageHandler {
     } catch (MergeRejection r) {
       result = MergeResults.failed(request, r.stepId(), r.describe());
     } catch (IOException | JGitInternalException e) {
-      log.warn("request {} on queue {}: {}; will retry", request.getId(), request.getQueueName(), e.toString());
-      return Outcome.nack(e.getClass().getSimpleName() + ": " + e.getMessage());
+      String error = e.getClass().getSimpleName() + ": " + e.getMessage();
+      if (GitFailures.isTransient(e)) {
+        // a busy or unreachable remote, a cache write race: says nothing about the request
+        log.warn("request {} on queue {}: {}; will retry without counting an attempt", request.getId(),
+            request.getQueueName(), error);
+        return Outcome.unavailable(error);
+      }
+      if (GitFailures.isRefusal(e)) {
+        result = MergeResults.failed(request, null, "the remote refused runway (check the queue's remote URL and"
+            + " credentials): " + e.getMessage());
+      } else {
+        log.warn("request {} on queue {}: {}; will retry", request.getId(), request.getQueueName(), error);
+        return Outcome.nack(error);
+      }
     }
     log.info("request {} on queue {}: {}{}", request.getId(), request.getQueueName(), result.getOutcome(),
         result.getReason().isEmpty() ? "" : " (" + result.getReason() + ")");

@@ -30,6 +30,7 @@ final class RunwayDeadLetters implements DeadLetterReconciler {
 
   @Override
   public void reconcile(Tx tx, DeadLetter letter) throws Exception {
+    // Not a verdict on the change: the result names no step, so callers report it as runway's failure.
     String reason = "runway gave up on this request after " + letter.getAttempts() + " attempt"
         + (letter.getAttempts() == 1 ? "" : "s") + ": " + letter.getLastError();
     MergeRequest request;

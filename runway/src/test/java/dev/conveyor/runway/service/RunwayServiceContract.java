@@ -47,6 +47,8 @@ public abstract class RunwayServiceContract extends LedgerTestBase {
   private final java.util.List<Consumer> callers = new java.util.ArrayList<>();
   /** Raw result payloads by correlation id, as the calling service receives them. */
   private final Map<String, String> results = new ConcurrentHashMap<>();
+  /** Push attempts Runway made (every try, including retries of a busy remote). */
+  private final java.util.concurrent.atomic.AtomicInteger pushes = new java.util.concurrent.atomic.AtomicInteger();
 
   @BeforeEach
   void startRunway() {
@@ -58,7 +60,9 @@ public abstract class RunwayServiceContract extends LedgerTestBase {
         .register(RunwayTopics.MERGE_SIGNAL, TopicConfig.defaults("runway-merge-signal").withPartitions(4))
         .build();
     streams = new Streams(ledger, registry);
-    merger = new GitMerger(new RepositoryCache(tmp.resolve("cache")), clock);
+    merger = new GitMerger(new RepositoryCache(tmp.resolve("cache")), clock,
+        new org.eclipse.jgit.lib.PersonIdent("Conveyor Runway", "runway@conveyor.invalid"),
+        (queue, expected, newTip, attempt) -> pushes.incrementAndGet());
     RunwayQueues queues = RunwayQueues.of(QueueConfig.of("app", repos.originUrl(), "main", Strategy.REBASE),
         QueueConfig.of("unreachable", tmp.resolve("no-such-repo.git").toString(), "main", Strategy.REBASE));
     service = RunwayService.start(streams, merger, queues, fast("node-1"));
@@ -163,20 +167,45 @@ public abstract class RunwayServiceContract extends LedgerTestBase {
   }
 
   @Test
-  void infrastructureErrorsAreRetriedThenAnsweredFailedFromTheDeadLetterTopic() throws Exception {
+  void aRemoteThatDoesNotExistIsAnsweredFailedAtOnceNamingIt() throws Exception {
     String head = repos.commit("feature", "main", "feature", files("src/app.txt", "ONE\ntwo\n"));
 
     send(RunwayTopics.MERGE, "m-down", ProtoJson.toBytes(request("m-down", "unreachable", changeUri("feature", head))));
-    await().atMost(Duration.ofSeconds(30)).until(() -> ledger.transact(tx -> tx.queryLong(
-        "SELECT COUNT(*) FROM mq_group_partitions WHERE group_name = 'runway' AND head_not_before > ?",
-        clock.millis())) > 0);
-    assertThat(results).doesNotContainKey("m-down");
-    clock.advance(Duration.ofSeconds(10));
 
     MergeResult result = parsed(awaitResult("m-down"));
     assertThat(result.getOutcome()).isEqualTo(Outcome.FAILED);
     assertThat(result.getQueueName()).isEqualTo("unreachable");
-    assertThat(result.getReason()).contains("gave up on this request after 2 attempts", "no-such-repo.git");
+    assertThat(result.getReason()).contains("the remote refused runway", "no-such-repo.git")
+        .doesNotContain("gave up");
+    assertThat(streams.deadLetters().list("runway-merge", 0, 10)).isEmpty();
+  }
+
+  @Test
+  void aPushRefusedWithFailedToLockWaitsForTheLockAndLandsWithoutFailingOrUsingAttempts() throws Exception {
+    String head = repos.commit("feature", "main", "feature", files("src/app.txt", "ONE\ntwo\n"));
+    // another writer holds origin's ref lock: every push is refused "failed to lock" until it goes
+    java.nio.file.Path lock = repos.origin().resolve("refs/heads/main.lock");
+    java.nio.file.Files.writeString(lock, "held by another writer\n");
+
+    send(RunwayTopics.MERGE, "m-locked", ProtoJson.toBytes(request("m-locked", "app", changeUri("feature", head))));
+    // the topic allows 2 attempts; three deliveries run out their in-merge retries and are postponed
+    for (int delivery = 1; delivery <= 3; delivery++) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> ledger.transact(tx -> tx.queryLong(
+          "SELECT COUNT(*) FROM mq_group_partitions WHERE group_name = 'runway' AND topic = 'runway-merge'"
+              + " AND head_not_before > ? AND head_last_error LIKE '%failed to lock%'", clock.millis())) == 1);
+      assertThat(results).doesNotContainKey("m-locked");
+      long attempts = ledger.transact(tx -> tx.queryLong("SELECT MAX(head_attempts) FROM mq_group_partitions"
+          + " WHERE group_name = 'runway' AND topic = 'runway-merge'"));
+      assertThat(attempts).as("attempts given back").isZero();
+      clock.advance(Duration.ofMinutes(2));
+    }
+    assertThat(pushes.get()).isGreaterThanOrEqualTo(18);
+    java.nio.file.Files.delete(lock);
+
+    MergeResult result = parsed(awaitResult("m-locked"));
+    assertThat(result.getOutcome()).isEqualTo(Outcome.SUCCEEDED);
+    assertThat(repos.tip("main")).isEqualTo(head);
+    assertThat(streams.deadLetters().list("runway-merge", 0, 10)).isEmpty();
   }
 
   @Test

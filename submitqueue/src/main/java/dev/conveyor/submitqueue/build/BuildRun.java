@@ -4,11 +4,13 @@ import dev.conveyor.api.ProtoJson;
 import dev.conveyor.api.runway.MergeRequest;
 import dev.conveyor.api.submitqueue.BuildSignal;
 import dev.conveyor.api.submitqueue.BuildSpec;
+import dev.conveyor.ledger.FailureKind;
 import dev.conveyor.ledger.Ledger;
 import dev.conveyor.ledger.jobs.Completion;
 import dev.conveyor.ledger.jobs.JobErrors;
 import dev.conveyor.ledger.jobs.Outcomes.LeaseGrant;
 import dev.conveyor.messagequeue.stream.IntentId;
+import dev.conveyor.runway.merge.GitFailures;
 import dev.conveyor.runway.merge.GitMerger;
 import dev.conveyor.runway.merge.MergeOutcome;
 import dev.conveyor.runway.merge.MergePlans;
@@ -107,7 +109,9 @@ final class BuildRun {
     } catch (IOException e) {
       log.warn("build {}: {}; will retry", jobId, e.toString());
       outcome = "retried";
-      complete(new Completion.Failed(e.toString(), Completion.Disposition.RETRYABLE), null);
+      // a busy remote or a cache write race says nothing about the build: it keeps its attempt
+      complete(new Completion.Failed(e.toString(), GitFailures.isTransient(e)
+          ? Completion.Disposition.WAITING_ON_DEPENDENCY : Completion.Disposition.RETRYABLE), null);
     } catch (JobErrors.LeaseLostException e) {
       outcome = "lease-lost";
       log.info("build {}: lease lost, stopping", jobId);
@@ -219,19 +223,57 @@ final class BuildRun {
         signal);
   }
 
-  /** Completes the job, and publishes its BuildSignal in the same transaction. */
+  /**
+   * Completes the job, and publishes its BuildSignal in the same transaction. A ledger outage longer
+   * than the ledger's own retry budget does not lose the verdict: the completion is tried again for as
+   * long as the lease is still ours (renewed, or not yet expired by our own reckoning when even renewing
+   * fails), so the reaper never has to count an attempt for a build that finished.
+   */
   private void complete(Completion completion, BuildSignal signal) {
-    try {
-      ledger.transact(tx -> {
-        ledger.jobs().complete(tx, grant.job().id(), grant.epoch(), completion);
-        if (signal != null) {
-          signals.publish(tx, SubmitQueueTopics.BUILDSIGNAL, signal.getQueue(),
-              IntentId.of(signal.getPathId(), "built"), signal);
+    long leaseEnds = System.nanoTime() + lease.toNanos();
+    for (int round = 1; ; round++) {
+      try {
+        ledger.transact(tx -> {
+          ledger.jobs().complete(tx, grant.job().id(), grant.epoch(), completion);
+          if (signal != null) {
+            signals.publish(tx, SubmitQueueTopics.BUILDSIGNAL, signal.getQueue(),
+                IntentId.of(signal.getPathId(), "built"), signal);
+          }
+          return null;
+        });
+        return;
+      } catch (JobErrors.LeaseLostException e) {
+        log.info("build {}: lease lost before completion; the next holder decides", grant.job().id());
+        return;
+      } catch (RuntimeException e) {
+        if (!FailureKind.of(e).isTransient() || Thread.currentThread().isInterrupted()) {
+          throw e;
         }
-        return null;
-      });
-    } catch (JobErrors.LeaseLostException e) {
-      log.info("build {}: lease lost before completion; the next holder decides", grant.job().id());
+        log.warn("build {}: cannot record the build's outcome yet ({}); trying again", grant.job().id(),
+            e.getMessage());
+        try {
+          if (ledger.jobs().renew(grant.job().id(), grant.epoch(), lease).renewed()) {
+            leaseEnds = System.nanoTime() + lease.toNanos();
+          } else {
+            log.info("build {}: lease lapsed during a ledger outage; the next holder decides", grant.job().id());
+            return;
+          }
+        } catch (JobErrors.LeaseLostException lost) {
+          return;
+        } catch (RuntimeException renewFailed) {
+          if (!FailureKind.of(renewFailed).isTransient() || System.nanoTime() - leaseEnds > 0) {
+            log.warn("build {}: the ledger stayed unavailable past the lease; the next holder decides",
+                grant.job().id());
+            return;
+          }
+        }
+        try {
+          TimeUnit.MILLISECONDS.sleep(Math.min(5_000, 200L << Math.min(5, round)));
+        } catch (InterruptedException stop) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
     }
   }
 

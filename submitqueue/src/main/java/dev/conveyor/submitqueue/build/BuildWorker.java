@@ -83,9 +83,11 @@ public final class BuildWorker implements AutoCloseable {
   private void loop() {
     LeaseRequest request = new LeaseRequest(options.executorId(), Set.of(JobKind.BUILD), Set.of(), Set.of(), Set.of(),
         1, options.lease());
+    int failures = 0;
     while (!closed) {
       try {
         var grant = ledger.jobs().leaseOne(request);
+        failures = 0;
         if (grant.isEmpty()) {
           idle();
           continue;
@@ -104,16 +106,22 @@ public final class BuildWorker implements AutoCloseable {
           }
         }
       } catch (RuntimeException e) {
+        // a ledger outage outlasting the ledger's own retries: back off rather than spin or log in a loop
+        failures++;
         log.warn("build worker {}: {}", options.executorId(), e.toString());
-        idle();
+        idle(Math.min(30_000, options.idlePoll().toMillis() << Math.min(6, failures)));
       }
     }
   }
 
   private void idle() {
+    idle(options.idlePoll().toMillis());
+  }
+
+  private void idle(long millis) {
     try {
       // polling for new jobs; a wake-up channel is not worth it at build timescales
-      TimeUnit.MILLISECONDS.sleep(options.idlePoll().toMillis());
+      TimeUnit.MILLISECONDS.sleep(millis);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       closed = true;

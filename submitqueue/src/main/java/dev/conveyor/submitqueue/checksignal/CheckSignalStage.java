@@ -31,7 +31,7 @@ public final class CheckSignalStage extends Stage<MergeResult> {
       return;
     }
     if (result.getOutcome() != Outcome.SUCCEEDED) {
-      Requests.transition(tx, r, State.ERROR, "the change does not apply: " + result.getReason());
+      Requests.transition(tx, r, State.ERROR, reasonOf(result));
       return;
     }
     boolean present = result.getStepsCount() > 0
@@ -44,5 +44,15 @@ public final class CheckSignalStage extends Stage<MergeResult> {
     if (Requests.transition(tx, r, State.VALIDATED, null)) {
       ctx.signals().request(tx, SubmitQueueTopics.BATCH, r.queue(), r.requestId());
     }
+  }
+
+  /**
+   * Only a failure of the change's own step (a conflict, an unsupported shape) means the change does
+   * not apply; a failure naming no step is about the request or Runway itself (a missing ref, a remote
+   * that refused Runway, Runway giving up), and is reported as such.
+   */
+  static String reasonOf(MergeResult result) {
+    boolean stepFailed = result.getStepsList().stream().anyMatch(s -> !s.getReason().isEmpty());
+    return (stepFailed ? "the change does not apply: " : "runway could not check the change: ") + result.getReason();
   }
 }

@@ -2,13 +2,17 @@ package dev.conveyor.submitqueue.gateway;
 
 import com.google.rpc.Code;
 import dev.conveyor.api.ErrorStatus;
+import dev.conveyor.ledger.FailureKind;
 import dev.conveyor.ledger.LedgerException;
 import dev.conveyor.submitqueue.request.RequestRefused;
 import io.grpc.StatusRuntimeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Maps gateway failures to gRPC statuses with an ErrorInfo reason (the RequestRefused kind). */
+/**
+ * Maps gateway failures to gRPC statuses with an ErrorInfo reason (the RequestRefused kind, or
+ * LEDGER_UNAVAILABLE for a transient ledger failure and LEDGER_ERROR for a deterministic one).
+ */
 final class GatewayErrors {
   private static final Logger log = LoggerFactory.getLogger(GatewayErrors.class);
 
@@ -31,9 +35,14 @@ final class GatewayErrors {
     if (e instanceof IllegalArgumentException) {
       return ErrorStatus.of(Code.INVALID_ARGUMENT, "INVALID_ARGUMENT", e.getMessage());
     }
-    if (e instanceof LedgerException) {
-      log.warn("ledger failure: {}", e.getMessage());
+    if (e instanceof LedgerException && FailureKind.of(e).isTransient()) {
+      log.warn("ledger unavailable: {}", e.getMessage());
       return ErrorStatus.of(Code.UNAVAILABLE, "LEDGER_UNAVAILABLE", e.getMessage());
+    }
+    if (e instanceof LedgerException) {
+      // deterministic (a constraint, bad data): retrying the same call cannot help, so not UNAVAILABLE
+      log.error("ledger error", e);
+      return ErrorStatus.of(Code.INTERNAL, "LEDGER_ERROR", e.getMessage());
     }
     log.error("unexpected gateway failure", e);
     return ErrorStatus.of(Code.INTERNAL, "INTERNAL", "internal error: " + e.getClass().getSimpleName());

@@ -11,6 +11,7 @@ import dev.conveyor.messagequeue.consume.Outcome;
 import dev.conveyor.messagequeue.stream.IntentId;
 import dev.conveyor.runway.change.ChangeUri;
 import dev.conveyor.runway.change.InvalidChangeUriException;
+import dev.conveyor.runway.merge.GitFailures;
 import dev.conveyor.runway.merge.MergeRejection;
 import dev.conveyor.runway.service.RunwayTopics;
 import dev.conveyor.submitqueue.config.SubmitQueueConfig;
@@ -58,6 +59,13 @@ public final class ValidateStage implements MessageHandler {
       String reason = e instanceof MergeRejection m ? m.describe() : e.getMessage();
       return Outcome.ack(tx -> fail(tx, r.requestId(), reason));
     } catch (IOException e) {
+      if (GitFailures.isTransient(e)) {
+        return Outcome.unavailable("cannot fetch the change for now: " + e.getMessage());
+      }
+      if (GitFailures.isRefusal(e)) {
+        String reason = "the remote refused the fetch: " + e.getMessage();
+        return Outcome.ack(tx -> fail(tx, r.requestId(), reason));
+      }
       return Outcome.nack("cannot fetch the change: " + e.getMessage());
     }
     MergeRequest check = MergeRequest.newBuilder().setId(r.requestId()).setQueueName(r.queue())
