@@ -1,5 +1,8 @@
 package dev.conveyor.submitqueue.gateway;
 
+import dev.conveyor.api.submitqueue.BuildInfo;
+import dev.conveyor.api.submitqueue.BuildLogRequest;
+import dev.conveyor.api.submitqueue.BuildLogResponse;
 import dev.conveyor.api.submitqueue.CancelRequest;
 import dev.conveyor.api.submitqueue.CancelResponse;
 import dev.conveyor.api.submitqueue.GatewayGrpc;
@@ -15,11 +18,14 @@ import dev.conveyor.api.submitqueue.StatusResponse;
 import dev.conveyor.api.submitqueue.WatchRequest;
 import dev.conveyor.ledger.Ledger;
 import dev.conveyor.submitqueue.batch.Batches;
+import dev.conveyor.submitqueue.build.BuildLogs;
 import dev.conveyor.submitqueue.cancel.Cancellation;
 import dev.conveyor.submitqueue.request.RequestRecord;
 import dev.conveyor.submitqueue.request.RequestRefused;
 import dev.conveyor.submitqueue.request.RequestRefused.Kind;
 import dev.conveyor.submitqueue.request.Requests;
+import dev.conveyor.submitqueue.speculate.PathRecord;
+import dev.conveyor.submitqueue.speculate.Paths;
 import dev.conveyor.submitqueue.start.Admission;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -29,11 +35,14 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
-/** SubmitQueue's public gRPC API: land, cancel, status, list, history and a live watch. */
+/** SubmitQueue's public gRPC API: land, cancel, status, list, history, a live watch and build logs. */
 public final class GatewayService extends GatewayGrpc.GatewayImplBase {
   static final int DEFAULT_LIST_LIMIT = 50;
   static final int MAX_LIST_LIMIT = 500;
   static final Duration WATCH_POLL = Duration.ofMillis(100);
+  static final int MAX_BUILD_ID_BYTES = 512;
+  static final int DEFAULT_LOG_PAGE = 65_536;
+  static final int MAX_LOG_PAGE = 1 << 20;
 
   private final Ledger ledger;
   private final Admission admission;
@@ -74,6 +83,13 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
       StatusResponse.Builder out = StatusResponse.newBuilder().setRequest(r.toInfo());
       if (r.batchId() != null) {
         Batches.find(tx, r.batchId()).ifPresent(b -> out.setBatch(b.toInfo()));
+        for (PathRecord p : Paths.forBatch(tx, r.batchId())) {
+          if (p.jobId() != null) {
+            out.addBuilds(BuildInfo.newBuilder().setBuildId(p.jobId()).setPathId(p.pathId())
+                .setAssumptions(p.describe()).setState(p.state().name())
+                .setReason(p.reason() == null ? "" : p.reason()));
+          }
+        }
       }
       return out.build();
     }));
@@ -102,6 +118,34 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
       found(Requests.find(tx, id), id);
       return HistoryResponse.newBuilder().setRequestId(id).addAllEntries(Requests.history(tx, id)).build();
     }));
+  }
+
+  /** A page of a build's stored output; reaching it takes the gateway's role, like every other call here. */
+  @Override
+  public void buildLog(BuildLogRequest request, StreamObserver<BuildLogResponse> response) {
+    answer(response, () -> {
+      String id = request.getBuildId();
+      if (id.isBlank()) {
+        throw new RequestRefused(Kind.INVALID_ARGUMENT, "field 'build_id' must not be empty");
+      }
+      if (id.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_BUILD_ID_BYTES
+          || !id.codePoints().allMatch(c -> c > 0x20 && c < 0x7f)) {
+        throw new RequestRefused(Kind.INVALID_ARGUMENT, "field 'build_id' must be at most " + MAX_BUILD_ID_BYTES
+            + " bytes of printable ASCII without spaces (ids as 'conveyor status' shows them)");
+      }
+      if (request.getOffset() < 0) {
+        throw new RequestRefused(Kind.INVALID_ARGUMENT, "field 'offset' must not be negative");
+      }
+      if (request.getLimit() < 0 || request.getLimit() > MAX_LOG_PAGE) {
+        throw new RequestRefused(Kind.INVALID_ARGUMENT, "field 'limit' must be between 0 (the default, "
+            + DEFAULT_LOG_PAGE + ") and " + MAX_LOG_PAGE);
+      }
+      int limit = request.getLimit() == 0 ? DEFAULT_LOG_PAGE : request.getLimit();
+      BuildLogs.Page page = ledger.transact(tx -> BuildLogs.page(tx, id, request.getOffset(), limit))
+          .orElseThrow(() -> new RequestRefused(Kind.BUILD_NOT_FOUND, "no build '" + id + "'"));
+      return BuildLogResponse.newBuilder().setBuildId(id).setText(page.text()).setOffset(page.offset())
+          .setNextOffset(page.nextOffset()).setTotal(page.total()).setFinished(page.finished()).build();
+    });
   }
 
   /** Sends the request's status now and on every change, and completes once it is terminal. */
