@@ -7,6 +7,7 @@ import dev.conveyor.messagequeue.stream.Streams;
 import dev.conveyor.runway.merge.GitMerger;
 import dev.conveyor.runway.merge.RepositoryCache;
 import dev.conveyor.runway.service.RunwayService;
+import dev.conveyor.submitqueue.build.BuildRunners;
 import dev.conveyor.submitqueue.build.BuildWorker;
 import dev.conveyor.submitqueue.config.SubmitQueues;
 import dev.conveyor.submitqueue.gateway.GatewayService;
@@ -52,6 +53,10 @@ public final class MergeQueueNode implements AutoCloseable {
   public static MergeQueueNode start(Ledger ledger, SubmitQueues queues, Path dataDir, String memberId,
       int buildParallelism, Observers observers) {
     StageDecorator stages = observers.stages();
+    BuildRunners runners = BuildRunners.detect(dataDir);
+    if (buildParallelism > 0) {
+      runners.check(queues); // before anything starts: a queue this node cannot build as configured stops it
+    }
     Streams streams = new Streams(ledger, Topics.registry());
     GitMerger merger = new GitMerger(new RepositoryCache(dataDir.resolve("runway-cache")), Clock.systemUTC(),
         observers.merges());
@@ -64,7 +69,8 @@ public final class MergeQueueNode implements AutoCloseable {
     BuildWorker builds = buildParallelism <= 0 ? null : new BuildWorker(ledger, pipeline.context().signals(), queues,
         new GitMerger(new RepositoryCache(dataDir.resolve("build-cache")), Clock.systemUTC()),
         BuildWorker.Options.defaults(memberId + "-builds", dataDir.resolve("builds"))
-            .withParallelism(buildParallelism).withObserver(observers.builds())).start();
+            .withParallelism(buildParallelism).withObserver(observers.builds())
+            .withRunners(runners)).start();
     ScheduledExecutorService watchers = Executors.newScheduledThreadPool(1, r -> {
       Thread t = new Thread(r, "gateway-watch");
       t.setDaemon(true);
@@ -81,6 +87,11 @@ public final class MergeQueueNode implements AutoCloseable {
 
   public boolean runsSubmitQueue() {
     return pipeline != null;
+  }
+
+  /** Which builds run sandboxed and which do not, one line each; empty when this node runs no builds. */
+  public java.util.List<String> buildSandbox() {
+    return builds == null ? java.util.List.of() : builds.sandboxSummary();
   }
 
   @Override

@@ -137,6 +137,7 @@ public final class ServeCommand implements Callable<Integer> {
         .append(queues == null ? "; merge queue off (no queue.<name>.* settings)"
             : "; Runway serving " + queues.runway().names()
                 + (queues.all().isEmpty() ? "" : ", SubmitQueue serving " + queues.names()));
+    plane.buildSandbox().forEach(line -> sb.append("\nconveyor: ").append(line));
     if (plane.httpPort() >= 0) {
       sb.append("\nconveyor: status page http://").append(host).append(':').append(plane.httpPort())
           .append("/  metrics http://").append(host).append(':').append(plane.httpPort()).append("/metrics");
