@@ -99,6 +99,14 @@ public final class BuildRunners {
             + " (install bubblewrap, or set build-sandbox = auto)");
       }
       Path hiddenReal = real(hidden);
+      if (forQueue(q).sandboxed()) {
+        for (String system : BwrapRunner.SYSTEM_DIRS_SHOWN) {
+          if (hiddenReal.startsWith(real(Path.of(system)))) {
+            throw new IllegalArgumentException("the data directory " + hidden + " lies under " + system
+                + ", which sandboxed builds see read-only; move it (queue '" + q.name() + "' builds in bubblewrap)");
+          }
+        }
+      }
       for (Path p : iso.readOnlyPaths()) {
         String key = "queue." + q.name() + ".build-read-only-paths";
         if (!Files.exists(p)) {

@@ -27,6 +27,9 @@ record BwrapRunner(Path bwrap, Path bash, BuildIsolation isolation) implements B
   static final List<String> ETC = List.of("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
       "/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/ssl", "/etc/ca-certificates",
       "/etc/ca-certificates.conf", "/etc/pki", "/etc/alternatives", "/etc/localtime", "/etc/timezone");
+  /** Host directories every sandbox shows (read-only); the data directory must not lie in one. */
+  static final List<String> SYSTEM_DIRS_SHOWN = List.of("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
+      "/libx32", "/etc/ssl", "/etc/ca-certificates", "/etc/pki", "/etc/alternatives", "/etc/ld.so.conf.d");
   /** Name resolution, only for builds with network. */
   static final List<String> ETC_NETWORK = List.of("/etc/resolv.conf", "/etc/hosts", "/etc/host.conf", "/etc/gai.conf");
 
