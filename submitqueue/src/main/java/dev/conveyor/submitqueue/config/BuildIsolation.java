@@ -32,7 +32,7 @@ public record BuildIsolation(Sandbox sandbox, boolean network, List<Path> readOn
         throw new IllegalArgumentException("read-only path '" + p + "' must be absolute and normalized");
       }
     }
-    env = Map.copyOf(new TreeMap<>(env));
+    env = java.util.Collections.unmodifiableMap(new TreeMap<>(env)); // sorted, for stable output
     for (String key : env.keySet()) {
       if (!ENV_NAME.matcher(key).matches()) {
         throw new IllegalArgumentException("'" + key + "' is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
@@ -40,8 +40,11 @@ public record BuildIsolation(Sandbox sandbox, boolean network, List<Path> readOn
       if (key.equals("HOME")) {
         throw new IllegalArgumentException("HOME is the build's own fresh directory and cannot be declared");
       }
+      if (env.get(key).indexOf('\0') >= 0) { // sandbox options are NUL-separated
+        throw new IllegalArgumentException("the value of " + key + " contains a NUL character");
+      }
     }
-    secretKeys = Set.copyOf(new TreeSet<>(secretKeys));
+    secretKeys = java.util.Collections.unmodifiableSet(new TreeSet<>(secretKeys));
     if (!env.keySet().containsAll(secretKeys)) {
       throw new IllegalArgumentException("secret keys " + secretKeys + " must be declared environment keys");
     }

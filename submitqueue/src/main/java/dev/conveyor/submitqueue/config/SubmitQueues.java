@@ -147,7 +147,11 @@ public final class SubmitQueues {
       }
       env.put(var, value);
     }
-    return new BuildIsolation(mode, network.equals("true"), readOnly, env, secrets);
+    try {
+      return new BuildIsolation(mode, network.equals("true"), readOnly, env, secrets);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(prefix + "*: " + e.getMessage(), e);
+    }
   }
 
   private static String key(QueueConfig q, String setting) {
