@@ -93,6 +93,7 @@ class HostileChangeTest {
           + " cat ../../local-token; echo \"relative-exit=$?\"; cat " + data.resolve("local-token") + ";"
           + " echo \"absolute-exit=$?\"; cat " + toolchain.resolve("VERSION") + ";"
           + " (exec 3<>/dev/tcp/127.0.0.1/" + outsideService.getLocalPort() + ") && echo NET-OPEN || echo NET-CLOSED;"
+          + " for e in /proc/[0-9]*/environ; do tr '\\\\0' ' ' < $e; echo; done; echo ENVIRON-READ;"
           + " exit 7\n"
           + "queue.app.build-env.DECLARED = ${env:CONVEYOR_DECLARED_SECRET}\n"
           + "queue.app.build-read-only-paths = " + toolchain + "\n");
@@ -130,7 +131,7 @@ class HostileChangeTest {
         String httpLog = get(http, "/api/builds/" + buildId + "/log");
         for (String shown : new String[] {log.out(), httpLog}) {
           assertThat(shown).as("the build ran and its log is served").contains("env=[]", "declared=[***]",
-              "toolchain-21", "NET-CLOSED")
+              "toolchain-21", "NET-CLOSED", "ENVIRON-READ")
               .contains("relative-exit=1", "absolute-exit=1").contains("No such file or directory")
               .doesNotContain(envSecret).doesNotContain(declaredSecret).doesNotContain(token);
         }

@@ -14,7 +14,7 @@ import java.util.List;
  * Runs a build inside bubblewrap: every namespace unshared (the network too unless the queue allows
  * it), the system directories and a few /etc files read-only, fresh /proc, /dev and /tmp, the
  * exported tree at {@code /build} as the only host directory it can write, HOME on the private
- * /tmp, and only the queue's environment. The data directory and everything else of the host stay
+ * /tmp, and only the queue's environment (bwrap itself starts with none). The data directory and everything else of the host stay
  * out of its mount namespace. The options go to bwrap on stdin ({@code --args 0}), so neither the
  * tree's host path nor declared values show in any process's command line.
  */
@@ -35,8 +35,12 @@ record BwrapRunner(Path bwrap, Path bash, BuildIsolation isolation) implements B
 
   @Override
   public Process start(String command, Path tree, Path scratch) throws IOException {
-    Process p = new ProcessBuilder(bwrap.toString(), "--args", "0", "--", bash.toString(), "-c", command)
-        .redirectErrorStream(true).start();
+    ProcessBuilder pb = new ProcessBuilder(bwrap.toString(), "--args", "0", "--", bash.toString(), "-c", command)
+        .redirectErrorStream(true);
+    // bwrap itself gets nothing of the server's environment: its reaper is the sandbox's pid 1, and a
+    // build can read /proc/1/environ (--clearenv only clears what bwrap passes on)
+    pb.environment().clear();
+    Process p = pb.start();
     try (OutputStream in = p.getOutputStream()) {
       for (String arg : options(tree)) {
         in.write(arg.getBytes(StandardCharsets.UTF_8));

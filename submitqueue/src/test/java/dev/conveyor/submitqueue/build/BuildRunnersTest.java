@@ -72,12 +72,13 @@ class BuildRunnersTest {
   void aSandboxedBuildSeesOnlyItsTreeTheSystemAndItsDeclaredEnvironment() throws Exception {
     Result r = run(bwrap(false, List.of()), "pwd; env | sort; cat ../../local-token || echo NO-TOKEN;"
         + " cat " + data.resolve("local-token") + " || echo NO-TOKEN-ABS; ls " + data + " || echo NO-DATA;"
-        + " cat in-tree.txt; echo out > written.txt; touch /usr/x || echo USR-RO; ls /proc | grep -c '^[0-9]'");
+        + " cat in-tree.txt; echo out > written.txt; touch /usr/x || echo USR-RO;"
+        + " echo \"pid1-environ=[$(tr '\\0' ' ' < /proc/1/environ)]\"; ls /proc | grep -c '^[0-9]'");
 
     assertThat(r.exit()).as(r.out()).isZero();
     assertThat(r.out()).startsWith("/build\n").contains("DECLARED=yes", "HOME=/tmp/home", "LANG=C.UTF-8",
         "PATH=" + BuildRunner.DEFAULT_PATH).contains("NO-TOKEN\n", "NO-TOKEN-ABS\n", "NO-DATA\n", "mine\n", "USR-RO\n")
-        .doesNotContain("the-token").doesNotContain("JAVA_HOME").doesNotContain("MAVEN");
+        .contains("pid1-environ=[]").doesNotContain("the-token").doesNotContain("JAVA_HOME").doesNotContain("MAVEN");
     assertThat(r.out().lines().filter(l -> l.matches("[A-Z_]+=.*")).map(l -> l.substring(0, l.indexOf('='))))
         .containsExactlyInAnyOrder("DECLARED", "HOME", "LANG", "PATH", "PWD", "SHLVL", "_");
     assertThat(Files.readString(tree.resolve("written.txt"))).isEqualTo("out\n");
