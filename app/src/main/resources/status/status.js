@@ -65,7 +65,8 @@ function batches(list) {
         ${p.assumptions.length ? p.assumptions.map((a) => `<code>${esc(a.replace("=1", " lands").replace("=0", " fails"))}</code>`).join(" ")
           : '<span class="muted">no assumptions</span>'} → ${state(p.state)}
         ${p.build.job ? `<span class="muted">build ${esc(p.build.job)} ${esc(p.build.state)} ${secs(p.build.startedAt, p.build.finishedAt)}
-          ${p.build.worker ? "on " + esc(p.build.worker) : ""}</span>` : ""}
+          ${p.build.worker ? "on " + esc(p.build.worker) : ""}
+          ${p.build.log ? `<a class="build-log" href="${esc(p.build.log)}" target="_blank" rel="noopener">log</a>` : ""}</span>` : ""}
         ${p.build.reason ? `<div class="reason">${esc(p.build.reason)}</div>` : ""}</div>`).join("")}</td>
     </tr>`).join("")}</table>`;
 }

@@ -8,6 +8,7 @@ import dev.conveyor.app.serve.ServeCommand;
 import dev.conveyor.app.jobs.JobsCommand;
 import dev.conveyor.app.queue.QueueCommand;
 import dev.conveyor.app.runway.RunwayCommand;
+import dev.conveyor.app.mergequeue.BuildCommand;
 import dev.conveyor.app.mergequeue.MergeQueueCommands;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -23,7 +24,8 @@ import picocli.CommandLine.Command;
     subcommands = {DemoCommand.class, ServeCommand.class, CaptureCommand.class, WorkerCommand.class, JobsCommand.class,
         QueueCommand.class, RunwayCommand.class,
         MergeQueueCommands.Land.class, MergeQueueCommands.Status.class, MergeQueueCommands.ListRequests.class,
-        MergeQueueCommands.Watch.class, MergeQueueCommands.Cancel.class, CommandLine.HelpCommand.class},
+        MergeQueueCommands.Watch.class, MergeQueueCommands.Cancel.class, BuildCommand.class,
+        CommandLine.HelpCommand.class},
     footer = {"", "Ledger: --ledger URL or CONVEYOR_LEDGER; default sqlite:conveyor-data/conveyor.db.",
         "Server: --server HOST:PORT or CONVEYOR_SERVER; default 127.0.0.1:7420.",
         "Run 'conveyor help COMMAND' for a command's options."})

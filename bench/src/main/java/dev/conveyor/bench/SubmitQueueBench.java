@@ -123,7 +123,7 @@ final class SubmitQueueBench {
         }
       }
       SubmitQueues queues = SubmitQueues.of(new SubmitQueueConfig(QueueConfig.of("bench", target.toString(), "main",
-          Strategy.REBASE), "sh " + build, Duration.ofMinutes(5), mode.budget(), mode.analyzer(), 0.8));
+          Strategy.REBASE), Files.readString(build), Duration.ofMinutes(5), mode.budget(), mode.analyzer(), 0.8));
       ConsumerOptions options = ConsumerOptions.defaults("x", "bench").withPollInterval(Duration.ofMillis(50));
       try (Streams streams = new Streams(ledger, topics.build());
           GitMerger merger = new GitMerger(new RepositoryCache(dir.resolve("cache")), Clock.systemUTC());

@@ -42,7 +42,8 @@ public abstract class CrashRecoveryContract extends LedgerTestBase {
   }
 
   private Node startNode(GitRepos repos, Path build) throws Exception {
-    ChildJvm jvm = ChildJvm.start(SubmitQueueNode.class, ledgerUrl(), repos.originUrl(), "sh " + build,
+    // the script's text, not its path: a sandboxed build sees only its tree and the system
+    ChildJvm jvm = ChildJvm.start(SubmitQueueNode.class, ledgerUrl(), repos.originUrl(), Files.readString(build),
         tmp.resolve("node").toString());
     int port = Integer.parseInt(jvm.readUntil("ready").stream().filter(l -> l.startsWith("port "))
         .findFirst().orElseThrow().substring(5));

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.conveyor.api.ErrorStatus;
 import dev.conveyor.api.base.Change;
+import dev.conveyor.api.submitqueue.BuildLogRequest;
 import dev.conveyor.api.submitqueue.CancelRequest;
 import dev.conveyor.api.submitqueue.LandRequest;
 import dev.conveyor.api.submitqueue.RequestInfo.State;
@@ -165,6 +166,48 @@ public abstract class EndToEndContract extends LedgerTestBase {
     assertThat(sq.awaitTerminal(rIndependent).getState()).isEqualTo(State.LANDED);
     assertThat(GitCli.run(sq.repos.origin(), "ls-tree", "--name-only", "main")).doesNotContain("BROKEN");
     assertThat(sq.repos.show("main", "src/app.txt")).contains("EIGHT").startsWith("one");
+  }
+
+  @Test
+  void aFailedBuildsReasonCarriesNoOutputAndBuildLogServesItByPage() {
+    start();
+    String broken = sq.repos.commit("broken", "main", "broken", files("BROKEN", "yes\n"));
+    String id = sq.land(changeUri("broken", broken));
+
+    var r = sq.awaitTerminal(id);
+    assertThat(r.getState()).isEqualTo(State.ERROR);
+    var status = sq.status(id);
+    assertThat(status.getBuildsList()).hasSize(1);
+    var build = status.getBuilds(0);
+    assertThat(build.getState()).isEqualTo("FAILED");
+    assertThat(build.getAssumptions()).isEqualTo("no dependencies");
+    String buildId = build.getBuildId();
+    assertThat(r.getReason()).contains("build " + buildId + ": the build command exited 3",
+        "conveyor build log " + buildId).doesNotContain("BROKEN is present").doesNotContain("building");
+    assertThat(build.getReason()).doesNotContain("BROKEN is present");
+
+    var log = sq.gateway.buildLog(BuildLogRequest.newBuilder().setBuildId(buildId).build());
+    assertThat(log.getText()).contains("building", "BROKEN", "broken: BROKEN is present");
+    assertThat(log.getFinished()).isTrue();
+    assertThat(log.getOffset()).isZero();
+    assertThat(log.getNextOffset()).isEqualTo(log.getTotal()).isEqualTo(log.getText().codePointCount(0,
+        log.getText().length()));
+    var second = sq.gateway.buildLog(BuildLogRequest.newBuilder().setBuildId(buildId).setOffset(3).setLimit(5).build());
+    assertThat(second.getText()).isEqualTo(log.getText().substring(3, 8));
+    assertThat(second.getNextOffset()).isEqualTo(8);
+
+    assertThatThrownBy(() -> sq.gateway.buildLog(BuildLogRequest.newBuilder().setBuildId("").build()))
+        .satisfies(e -> assertThat(((StatusRuntimeException) e).getStatus().getCode())
+            .isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT)).hasMessageContaining("build_id");
+    assertThatThrownBy(() -> sq.gateway.buildLog(BuildLogRequest.newBuilder().setBuildId("x".repeat(513)).build()))
+        .hasMessageContaining("INVALID_ARGUMENT").hasMessageContaining("build_id");
+    assertThatThrownBy(() -> sq.gateway.buildLog(BuildLogRequest.newBuilder().setBuildId(buildId).setLimit(-1).build()))
+        .hasMessageContaining("INVALID_ARGUMENT").hasMessageContaining("limit");
+    assertThatThrownBy(() -> sq.gateway.buildLog(BuildLogRequest.newBuilder().setBuildId(buildId).setOffset(-5).build()))
+        .hasMessageContaining("INVALID_ARGUMENT").hasMessageContaining("offset");
+    assertThatThrownBy(() -> sq.gateway.buildLog(BuildLogRequest.newBuilder().setBuildId("nope").build()))
+        .satisfies(e -> assertThat(ErrorStatus.reasonOf(e)).isEqualTo("BUILD_NOT_FOUND"))
+        .hasMessageContaining("NOT_FOUND");
   }
 
   @Test

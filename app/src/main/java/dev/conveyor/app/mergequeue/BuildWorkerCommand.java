@@ -8,6 +8,7 @@ import dev.conveyor.ledger.Ledger;
 import dev.conveyor.messagequeue.stream.Streams;
 import dev.conveyor.runway.merge.GitMerger;
 import dev.conveyor.runway.merge.RepositoryCache;
+import dev.conveyor.submitqueue.build.BuildRunners;
 import dev.conveyor.submitqueue.build.BuildWorker;
 import dev.conveyor.submitqueue.config.SubmitQueues;
 import dev.conveyor.submitqueue.pipeline.Signals;
@@ -50,7 +51,8 @@ public final class BuildWorkerCommand implements Callable<Integer> {
     Streams streams = new Streams(ledger, Topics.registry());
     BuildWorker worker = new BuildWorker(ledger, new Signals(streams.publisher()), queues,
         new GitMerger(new RepositoryCache(dataDir.resolve("build-cache")), Clock.systemUTC()),
-        BuildWorker.Options.defaults(id, dataDir.resolve("builds")).withParallelism(parallelism)).start();
+        BuildWorker.Options.defaults(id, dataDir.resolve("builds")).withParallelism(parallelism)
+            .withRunners(BuildRunners.detect(dataDir))).start();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       worker.close();
@@ -59,6 +61,7 @@ public final class BuildWorkerCommand implements Callable<Integer> {
       stopped.countDown();
     }, "shutdown"));
     System.out.println("conveyor: build worker " + id + " on " + ledger.url() + " for queues " + queues.names());
+    worker.sandboxSummary().forEach(line -> System.out.println("conveyor: " + line));
     stopped.await();
     return 0;
   }

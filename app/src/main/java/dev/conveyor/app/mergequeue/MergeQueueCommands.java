@@ -81,6 +81,8 @@ public final class MergeQueueCommands {
         System.out.println("  batch " + b.getBatchId() + " " + b.getState()
             + (b.getDependsOnCount() == 0 ? "" : ", after " + String.join(", ", b.getDependsOnList())));
       }
+      status.getBuildsList().forEach(b -> System.out.println("  build " + b.getBuildId() + " " + b.getState() + " ("
+          + b.getAssumptions() + ")  output: conveyor build log " + b.getBuildId()));
       if (!r.getReason().isEmpty()) {
         System.out.println("  reason: " + r.getReason());
       }

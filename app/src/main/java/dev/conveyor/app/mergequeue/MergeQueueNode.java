@@ -7,6 +7,7 @@ import dev.conveyor.messagequeue.stream.Streams;
 import dev.conveyor.runway.merge.GitMerger;
 import dev.conveyor.runway.merge.RepositoryCache;
 import dev.conveyor.runway.service.RunwayService;
+import dev.conveyor.submitqueue.build.BuildRunners;
 import dev.conveyor.submitqueue.build.BuildWorker;
 import dev.conveyor.submitqueue.config.SubmitQueues;
 import dev.conveyor.submitqueue.gateway.GatewayService;
@@ -54,6 +55,10 @@ public final class MergeQueueNode implements AutoCloseable {
   public static MergeQueueNode start(Ledger ledger, SubmitQueues queues, Path dataDir, String memberId,
       int buildParallelism, Observers observers, Supervisor supervisor) {
     StageDecorator stages = observers.stages();
+    BuildRunners runners = BuildRunners.detect(dataDir);
+    if (buildParallelism > 0) {
+      runners.check(queues); // before anything starts: a queue this node cannot build as configured stops it
+    }
     Streams streams = new Streams(ledger, Topics.registry(), supervisor);
     GitMerger merger = new GitMerger(new RepositoryCache(dataDir.resolve("runway-cache")), Clock.systemUTC(),
         observers.merges());
@@ -66,7 +71,8 @@ public final class MergeQueueNode implements AutoCloseable {
     BuildWorker builds = buildParallelism <= 0 ? null : new BuildWorker(ledger, pipeline.context().signals(), queues,
         new GitMerger(new RepositoryCache(dataDir.resolve("build-cache")), Clock.systemUTC()),
         BuildWorker.Options.defaults(memberId + "-builds", dataDir.resolve("builds"))
-            .withParallelism(buildParallelism).withObserver(observers.builds()), supervisor).start();
+            .withParallelism(buildParallelism).withObserver(observers.builds())
+            .withRunners(runners), supervisor).start();
     ScheduledExecutorService watchers = Executors.newScheduledThreadPool(1, r -> {
       Thread t = new Thread(r, "gateway-watch");
       t.setDaemon(true);
@@ -88,6 +94,11 @@ public final class MergeQueueNode implements AutoCloseable {
   /** Whether this node runs a build worker (a queue with a build command and build parallelism above 0). */
   public boolean runsBuildWorker() {
     return builds != null;
+  }
+
+  /** Which builds run sandboxed and which do not, one line each; empty when this node runs no builds. */
+  public java.util.List<String> buildSandbox() {
+    return builds == null ? java.util.List.of() : builds.sandboxSummary();
   }
 
   @Override

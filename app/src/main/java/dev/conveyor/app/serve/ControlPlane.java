@@ -275,6 +275,11 @@ public final class ControlPlane implements AutoCloseable {
     return mergeQueue != null && mergeQueue.runsSubmitQueue();
   }
 
+  /** Which builds run sandboxed and which do not (and why), for the banner. */
+  public java.util.List<String> buildSandbox() {
+    return mergeQueue == null ? java.util.List.of() : mergeQueue.buildSandbox();
+  }
+
   public Ledger ledger() {
     return ledger;
   }

@@ -141,6 +141,7 @@ public final class ServeCommand implements Callable<Integer> {
             : "; Runway serving " + queues.runway().names()
                 + (queues.all().isEmpty() ? "" : ", SubmitQueue serving " + queues.names()
                     + (plane.runsBuildWorker() ? " with a build worker" : " without a build worker")));
+    plane.buildSandbox().forEach(line -> sb.append("\nconveyor: ").append(line));
     if (plane.httpPort() >= 0) {
       sb.append("\nconveyor: status page http://").append(host).append(':').append(plane.httpPort())
           .append("/  metrics http://").append(host).append(':').append(plane.httpPort()).append("/metrics");

@@ -252,7 +252,13 @@ public record ServeSettings(Map<Key, String> values, Path dataDir, Path source, 
         + "#queue.app.build-timeout = 30m\n"
         + "#queue.app.build-budget = 4                 # speculative builds at once\n"
         + "#queue.app.conflict-analyzer = paths        # paths or serial\n"
-        + "#queue.app.success-prior = 0.8\n");
+        + "#queue.app.success-prior = 0.8\n"
+        + "#queue.app.build-sandbox = auto             # auto (bubblewrap if installed), bwrap (required) or none\n"
+        + "#queue.app.build-network = false            # whether builds may reach the network\n"
+        + "#queue.app.build-read-only-paths =          # more host paths builds may read, comma separated (never\n"
+        + "#                                           # the data directory), e.g. /opt/jdk,/var/cache/m2\n"
+        + "#queue.app.build-env.GRADLE_OPTS = -Xmx2g   # a build's environment: PATH, HOME, LANG and these keys\n"
+        + "#queue.app.build-env.NPM_TOKEN = ${env:NPM_TOKEN}  # from serve's environment; a secret, masked in logs\n");
     return sb.toString();
   }
 
@@ -268,6 +274,16 @@ public record ServeSettings(Map<Key, String> values, Path dataDir, Path source, 
       sb.append(k.name).append(" = ").append(v).append(values.containsKey(k) ? "" : "    # default").append('\n');
     }
     sb.append("# queues: ").append(queues == null ? "none (merge queue off)" : queues.runway().names()).append('\n');
+    if (queues != null) {
+      for (var q : queues.all()) {
+        var iso = q.isolation();
+        sb.append("# queue ").append(q.name()).append(" builds: sandbox ")
+            .append(iso.sandbox().name().toLowerCase(Locale.ROOT)).append(", network ")
+            .append(iso.network() ? "on" : "off").append(", read-only paths ").append(iso.readOnlyPaths())
+            .append(", environment ").append(iso.env().keySet().stream()
+                .map(k -> iso.secretKeys().contains(k) ? k + " (secret)" : k).toList()).append('\n');
+      }
+    }
     return sb.toString();
   }
 

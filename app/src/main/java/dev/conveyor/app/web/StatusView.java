@@ -58,6 +58,12 @@ public final class StatusView {
     return cached;
   }
 
+  /** A page of a build's stored output, or empty when there is no such build; read fresh, never cached. */
+  public java.util.Optional<dev.conveyor.submitqueue.build.BuildLogs.Page> buildLog(String buildId, long offset,
+      int limit) {
+    return ledger.transact(tx -> dev.conveyor.submitqueue.build.BuildLogs.page(tx, buildId, offset, limit));
+  }
+
   private ObjectNode read() {
     return ledger.transact(tx -> {
       ObjectNode s = MAPPER.createObjectNode();

@@ -152,6 +152,9 @@ final class SubmitQueueStatus {
           p1.put("state", rs.getString(4));
           ObjectNode build = p1.putObject("build");
           build.put("job", rs.getString(5));
+          if (rs.getString(5) != null) {
+            build.put("log", "/api/builds/" + rs.getString(5) + "/log"); // served to the page's viewers only
+          }
           build.put("reason", limits.cut(rs.getString(6)));
           build.put("state", rs.getString(7));
           long started = rs.getLong(8);

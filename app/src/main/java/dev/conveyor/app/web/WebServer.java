@@ -17,14 +17,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The node's HTTP side, read-only: the status page ({@code /}), its snapshot as JSON
- * ({@code /api/status}), the same snapshot pushed as server-sent events ({@code /api/events}), and
- * Prometheus metrics ({@code /metrics}). Every route passes {@link WebAuth} first (viewer role).
+ * ({@code /api/status}), the same snapshot pushed as server-sent events ({@code /api/events}), build
+ * logs ({@code /api/builds/{id}/log}) and Prometheus metrics ({@code /metrics}). Every route passes
+ * {@link WebAuth} first (viewer role).
  */
 public final class WebServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WebServer.class);
   private static final Map<String, String> ASSETS = Map.of(
       "/", "index.html", "/index.html", "index.html", "/status.js", "status.js", "/status.css", "status.css");
   private static final long EVENT_INTERVAL_MS = 1_000;
+  private static final int LOG_PAGE = 1 << 20;
 
   private final HttpServer http;
   private final ExecutorService threads;
@@ -53,6 +55,7 @@ public final class WebServer implements AutoCloseable {
     http.createContext("/", guarded(auth, web::asset));
     http.createContext("/api/status", guarded(auth, ex -> send(ex, 200, "application/json", status.json())));
     http.createContext("/api/events", guarded(auth, ex -> web.events(ex, status)));
+    http.createContext("/api/builds/", guarded(auth, ex -> buildLog(ex, status)));
     if (metrics != null) {
       http.createContext("/metrics", guarded(auth, ex -> send(ex, 200, "text/plain; version=0.0.4; charset=utf-8",
           metrics.get())));
@@ -119,6 +122,47 @@ public final class WebServer implements AutoCloseable {
           : name.endsWith(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8";
       send(exchange, 200, type, new String(in.readAllBytes(), StandardCharsets.UTF_8));
     }
+  }
+
+  /**
+   * {@code /api/builds/{id}/log[?offset=N]}: up to {@value #LOG_PAGE} characters of a build's stored
+   * output as plain text (never rendered), with the next offset and whether the build ended in headers.
+   */
+  private static void buildLog(HttpExchange exchange, StatusView status) throws IOException {
+    String path = exchange.getRequestURI().getPath();
+    String id = path.substring("/api/builds/".length());
+    if (!id.endsWith("/log") || id.length() == 4) {
+      send(exchange, 404, "text/plain", "not found: " + path + " (build logs are at /api/builds/ID/log)\n");
+      return;
+    }
+    id = id.substring(0, id.length() - 4);
+    if (id.length() > 512 || !id.chars().allMatch(c -> c > 0x20 && c < 0x7f && c != '/')) {
+      send(exchange, 400, "text/plain", "invalid build id: at most 512 printable ASCII characters\n");
+      return;
+    }
+    long offset = 0;
+    String query = exchange.getRequestURI().getRawQuery();
+    if (query != null && query.startsWith("offset=")) {
+      try {
+        offset = Long.parseLong(query.substring(7));
+      } catch (NumberFormatException e) {
+        offset = -1;
+      }
+      if (offset < 0) {
+        send(exchange, 400, "text/plain", "invalid offset: a character offset of at least 0\n");
+        return;
+      }
+    }
+    var page = status.buildLog(id, offset, LOG_PAGE);
+    if (page.isEmpty()) {
+      send(exchange, 404, "text/plain", "no build '" + id + "'\n");
+      return;
+    }
+    exchange.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
+    exchange.getResponseHeaders().set("X-Next-Offset", String.valueOf(page.get().nextOffset()));
+    exchange.getResponseHeaders().set("X-Total", String.valueOf(page.get().total()));
+    exchange.getResponseHeaders().set("X-Build-Finished", String.valueOf(page.get().finished()));
+    send(exchange, 200, "text/plain; charset=utf-8", page.get().text());
   }
 
   private void events(HttpExchange exchange, StatusView status) throws IOException {

@@ -29,10 +29,12 @@ class GracefulShutdownTest {
   void sigtermHandsBackInFlightWorkAndARestartResumesIt() throws Exception {
     GitRepos repos = GitRepos.create(dir.resolve("repos"), Map.of("README.md", "hello\n"));
     String change = repos.commit("slow", "main", "slow change", files("slow.txt", "slow\n"));
-    Path release = dir.resolve("release-builds");
+    Path signals = Files.createDirectories(dir.resolve("signals")); // builds are sandboxed: they may read only this
+    Path release = signals.resolve("release-builds");
     Path queues = dir.resolve("queues.properties");
     Files.writeString(queues, "queue.app.remote = " + repos.originUrl() + "\n"
-        + "queue.app.build-command = test -e " + release + " || sleep 120\n");
+        + "queue.app.build-command = test -e " + release + " || sleep 120\n"
+        + "queue.app.build-read-only-paths = " + signals + "\n");
     Path data = dir.resolve("data");
     String ledgerUrl = "sqlite:" + data.resolve("conveyor.db");
 

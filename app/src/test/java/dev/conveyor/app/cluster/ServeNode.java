@@ -29,17 +29,31 @@ final class ServeNode implements AutoCloseable {
 
   /** Starts a node with its own data directory; {@code extra} are more serve flags. */
   static ServeNode start(String ledgerUrl, Path dataDir, Path queues, String... extra) throws Exception {
+    return start(java.util.Map.of(), ledgerUrl, dataDir, queues, extra);
+  }
+
+  /** As {@link #start(String, Path, Path, String...)}, with {@code env} added to the node's environment. */
+  static ServeNode start(java.util.Map<String, String> env, String ledgerUrl, Path dataDir, Path queues,
+      String... extra) throws Exception {
     List<String> args = new ArrayList<>(List.of("--ledger", ledgerUrl, "--data-dir", dataDir.toString(),
-        "--grpc-port", "0", "--http-port", "0", "--auth", "none", "--queues", queues.toString()));
+        "--grpc-port", "0", "--http-port", "0", "--queues", queues.toString()));
+    if (!List.of(extra).contains("--auth")) {
+      args.addAll(List.of("--auth", "none"));
+    }
     args.addAll(List.of(extra));
-    return launch("127.0.0.1", args);
+    return launch(env, "127.0.0.1", args);
   }
 
   /** Starts {@code conveyor serve ARGS} (every flag given), reached at {@code host}. */
   static ServeNode launch(String host, List<String> serveArgs) throws Exception {
+    return launch(java.util.Map.of(), host, serveArgs);
+  }
+
+  private static ServeNode launch(java.util.Map<String, String> env, String host, List<String> serveArgs)
+      throws Exception {
     List<String> args = new ArrayList<>(List.of("serve"));
     args.addAll(serveArgs);
-    ChildJvm jvm = ChildJvm.start(Main.class, args.toArray(String[]::new));
+    ChildJvm jvm = ChildJvm.start(env, Main.class, args.toArray(String[]::new));
     try {
       Matcher m = BANNER.matcher(jvm.awaitLine(l -> BANNER.matcher(l).matches(), Duration.ofSeconds(90)));
       if (!m.matches()) {

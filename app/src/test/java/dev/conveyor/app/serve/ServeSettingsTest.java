@@ -60,6 +60,32 @@ class ServeSettingsTest {
   }
 
   @Test
+  void buildIsolationKeysAreKnownPrintedWithoutSecretValuesAndCheckedAtLoad() throws Exception {
+    Files.createDirectories(dir.resolve("repos"));
+    Path file = dir.resolve(ServeSettings.FILE_NAME);
+    Files.writeString(file, "queue.app.remote = repos/app.git\nqueue.app.build-command = make test\n"
+        + "queue.app.build-sandbox = none\nqueue.app.build-network = true\n"
+        + "queue.app.build-read-only-paths = /opt/jdk\nqueue.app.build-env.GRADLE_OPTS = -Xmx2g\n"
+        + "queue.app.build-env.SECRET_PATH = ${env:PATH}\n");
+    ServeSettings s = ServeSettings.load(null, dir, Map.of());
+    var iso = s.queues().find("app").orElseThrow().isolation();
+    assertThat(iso.env()).containsEntry("SECRET_PATH", System.getenv("PATH"));
+    assertThat(s.effective()).contains("# queue app builds: sandbox none, network on, read-only paths [/opt/jdk],"
+        + " environment [GRADLE_OPTS, SECRET_PATH (secret)]").doesNotContain(System.getenv("PATH"));
+    assertThat(ServeSettings.template()).contains("#queue.app.build-sandbox = auto", "#queue.app.build-network",
+        "#queue.app.build-read-only-paths", "#queue.app.build-env.");
+
+    Files.writeString(file, "queue.app.remote = repos/app.git\nqueue.app.build-command = make test\n"
+        + "queue.app.build-env.TOKEN = ${env:CONVEYOR_TEST_SURELY_UNSET}\n");
+    assertThatThrownBy(() -> ServeSettings.load(null, dir, Map.of())).isInstanceOf(UserError.class)
+        .hasMessageContaining("queue.app.build-env.TOKEN").hasMessageContaining("CONVEYOR_TEST_SURELY_UNSET is not set");
+    Files.writeString(file, "queue.app.remote = repos/app.git\nqueue.app.build-command = make test\n"
+        + "queue.app.build-sandboxx = none\n");
+    assertThatThrownBy(() -> ServeSettings.load(null, dir, Map.of())).isInstanceOf(UserError.class)
+        .hasMessageContaining("unknown setting 'queue.app.build-sandboxx'");
+  }
+
+  @Test
   void mistakesAreOneLineErrorsNamingTheKey() throws Exception {
     Path file = dir.resolve("c.properties");
     Files.writeString(file, "grpc-prot = 1\n");

@@ -123,6 +123,14 @@ class StatusPageBrowserTest {
     assertThat(text(wait, landedRow)).contains(landed, "LANDED", "STARTED", "VALIDATED", "BATCHED");
     assertThat(attribute(wait, failedRow, "data-state")).isEqualTo("ERROR");
     assertThat(text(wait, failedRow)).contains("build failed");
+    String logLink = ".path[data-state='FAILED'] a.build-log";
+    String href = attribute(wait, logLink, "href");
+    assertThat(href).matches("http://127\\.0\\.0\\.1:\\d+/api/builds/[^/]+/log");
+    var log = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create(href)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(log.statusCode()).isEqualTo(200);
+    assertThat(log.headers().firstValue("X-Build-Finished")).hasValue("true");
+    assertThat(log.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
     assertThat(attribute(wait, tree, "data-state")).isEqualTo("SUCCEEDED");
     assertThat(text(wait, tree)).contains("shop.orders");
     assertThat(count(wait, tree + " li.job[data-kind='EXEC_FILE_GROUP'][data-state='SUCCEEDED']")).isEqualTo(3);

@@ -93,6 +93,12 @@ public final class ChildJvm implements AutoCloseable {
   }
 
   public static ChildJvm start(Class<?> mainClass, String... args) throws IOException {
+    return start(java.util.Map.of(), mainClass, args);
+  }
+
+  /** As {@link #start(Class, String...)}, with {@code env} added to the child's environment. */
+  public static ChildJvm start(java.util.Map<String, String> env, Class<?> mainClass, String... args)
+      throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx256m");
@@ -103,7 +109,9 @@ public final class ChildJvm implements AutoCloseable {
     // the children's logs, kept for reading after a failure (surefire does not capture inherited stderr)
     java.io.File log = Path.of("target", "child-jvm.log").toFile();
     log.getParentFile().mkdirs();
-    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(log)).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(log));
+    pb.environment().putAll(env);
+    Process p = pb.start();
     return new ChildJvm(p);
   }
 

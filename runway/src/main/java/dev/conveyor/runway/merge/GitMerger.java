@@ -218,8 +218,12 @@ public final class GitMerger implements AutoCloseable {
     }
   }
 
-  /** Writes the files of {@code commit} (for example a dry run's new tip) into {@code dir}; answers the file count. */
-  public int export(QueueConfig queue, ObjectId commit, java.nio.file.Path dir) throws IOException {
+  /**
+   * Writes the files of {@code commit} (for example a dry run's new tip) into {@code dir}, which must
+   * not exist yet; answers the file count. Never writes through a link; refuses a tree with entries
+   * that could escape or alias ({@link UnsafeTreeException}, the same on every attempt).
+   */
+  public int export(QueueConfig queue, ObjectId commit, java.nio.file.Path dir) throws IOException, UnsafeTreeException {
     Repository repo = cache.repository(queue);
     try (var reader = repo.newObjectReader()) {
       return TreeExport.export(reader, commit, dir);

@@ -100,7 +100,10 @@ public final class RepositoryCache implements AutoCloseable {
         wanted.add(queue.targetRef());
       }
       e.getValue().forEach(c -> wanted.add(c.ref()));
-      Map<String, ObjectId> advertised = fetchPatiently(repo, alias, queue.remotes().get(alias), wanted);
+      Map<String, ObjectId> advertised = fetchPatiently(repo, alias, queue.remotes().get(alias), wanted,
+          e.getValue().size() == 1 ? "change " + e.getValue().get(0)
+              : e.getValue().isEmpty() ? "target branch '" + queue.branch() + "'"
+              : "one of the changes " + e.getValue());
       if (alias.equals(QueueConfig.ORIGIN)) {
         tip = advertised.get(queue.targetRef());
         if (tip == null) {
@@ -135,22 +138,26 @@ public final class RepositoryCache implements AutoCloseable {
       }
       heads.put(c, head);
     }
+    ObjectFsck.checkChanges(walk.getObjectReader(), heads, tip);
     return new Fetched(tip, heads);
   }
 
   /** Re-reads the target's tip after a push lost the race. */
   public ObjectId fetchTarget(Repository repo, QueueConfig queue) throws IOException, MergeRejection {
-    ObjectId tip = fetchPatiently(repo, QueueConfig.ORIGIN, queue.origin(), List.of(queue.targetRef()))
-        .get(queue.targetRef());
+    ObjectId tip = fetchPatiently(repo, QueueConfig.ORIGIN, queue.origin(), List.of(queue.targetRef()),
+        "target branch '" + queue.branch() + "'").get(queue.targetRef());
     if (tip == null) {
       throw new MergeRejection(null, "target branch '" + queue.branch() + "' was deleted from " + queue.origin());
     }
     return tip;
   }
 
-  /** Fetches the wanted refs that exist; returns the advertised id of each wanted ref found. */
-  private static Map<String, ObjectId> fetchRefs(Repository repo, String alias, String url, List<String> wanted)
-      throws IOException {
+  /**
+   * Fetches the wanted refs that exist, checking every object received; returns the advertised id
+   * of each wanted ref found. A malformed object is refused, naming {@code fetching}.
+   */
+  private static Map<String, ObjectId> fetchRefs(Repository repo, String alias, String url, List<String> wanted,
+      String fetching) throws IOException, MergeRejection {
     URIish uri;
     try {
       uri = new URIish(url);
@@ -158,6 +165,7 @@ public final class RepositoryCache implements AutoCloseable {
       throw new IOException("remote '" + alias + "' has an invalid URL '" + url + "': " + e.getMessage(), e);
     }
     try (Transport transport = Transport.open(repo, uri)) {
+      ObjectFsck.Checker checker = ObjectFsck.checkFetches(transport);
       Map<String, Ref> refs;
       try (FetchConnection connection = transport.openFetch()) {
         refs = connection.getRefsMap();
@@ -171,7 +179,14 @@ public final class RepositoryCache implements AutoCloseable {
         }
       }
       if (!specs.isEmpty()) {
-        transport.fetch(NullProgressMonitor.INSTANCE, specs);
+        try {
+          transport.fetch(NullProgressMonitor.INSTANCE, specs);
+        } catch (IOException e) { // TransportException wrapping the checker's CorruptObjectException
+          if (checker.finding() != null) {
+            throw new MergeRejection(null, fetching + ": " + checker.finding().describe());
+          }
+          throw e;
+        }
       }
       return found;
     }
@@ -181,11 +196,11 @@ public final class RepositoryCache implements AutoCloseable {
    * {@link #fetchRefs}, run again with backoff after a transient failure (a loose-object rename race,
    * a lock held by another writer, a dropped connection), a bounded number of times.
    */
-  private static Map<String, ObjectId> fetchPatiently(Repository repo, String alias, String url, List<String> wanted)
-      throws IOException {
+  private static Map<String, ObjectId> fetchPatiently(Repository repo, String alias, String url, List<String> wanted,
+      String fetching) throws IOException, MergeRejection {
     for (int round = 1; ; round++) {
       try {
-        return fetchRefs(repo, alias, url, wanted);
+        return fetchRefs(repo, alias, url, wanted, fetching);
       } catch (IOException | org.eclipse.jgit.api.errors.JGitInternalException e) {
         if (!GitFailures.isTransient(e) || round >= FETCH_TRIES) {
           throw e;

@@ -30,7 +30,8 @@ public final class RunwayQueues {
   private static final Pattern KEY = Pattern.compile("queue\\.([A-Za-z0-9_-]+)\\.(remote|branch|strategy|push-attempts"
       + "|remotes\\.([A-Za-z0-9][A-Za-z0-9_.-]*))");
 
-  private static final Pattern OTHER = Pattern.compile("queue\\.([A-Za-z0-9_-]+)\\.([a-z-]+)");
+  /** Another part's setting: {@code queue.<q>.<setting>}, or {@code queue.<q>.<setting>.<key>} for a family. */
+  private static final Pattern OTHER = Pattern.compile("queue\\.([A-Za-z0-9_-]+)\\.([a-z-]+)(\\..+)?");
 
   private final Map<String, QueueConfig> byName;
 
@@ -110,7 +111,8 @@ public final class RunwayQueues {
     for (String key : props.stringPropertyNames()) {
       Matcher m = KEY.matcher(key);
       Matcher other = OTHER.matcher(key);
-      if (!m.matches() && other.matches() && otherSettings.contains(other.group(2))) {
+      if (!m.matches() && other.matches()
+          && otherSettings.contains(other.group(3) == null ? other.group(2) : other.group(2) + ".*")) {
         drafts.computeIfAbsent(other.group(1), n -> new Draft(new TreeMap<>(), new TreeMap<>()));
         continue;
       }

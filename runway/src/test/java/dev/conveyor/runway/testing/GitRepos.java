@@ -123,6 +123,54 @@ public final class GitRepos {
     }
   }
 
+  /** Builds a root tree by hand, for trees git itself refuses to create. */
+  @FunctionalInterface
+  public interface RawTree {
+    org.eclipse.jgit.lib.ObjectId write(org.eclipse.jgit.lib.ObjectInserter inserter) throws IOException;
+  }
+
+  /**
+   * Writes a commit whose tree {@code tree} builds straight into origin's object database, with
+   * {@code main}'s tip as parent, and points {@code branch} at it; returns the SHA.
+   */
+  public String commitRawTree(String branch, String message, RawTree tree) {
+    try (var repo = org.eclipse.jgit.storage.file.FileRepositoryBuilder.create(origin.toFile());
+        var inserter = repo.newObjectInserter()) {
+      var cb = new org.eclipse.jgit.lib.CommitBuilder();
+      cb.setTreeId(tree.write(inserter));
+      cb.setParentId(repo.resolve("refs/heads/main"));
+      var who = new org.eclipse.jgit.lib.PersonIdent("Mallory", "mallory@example.com");
+      cb.setAuthor(who);
+      cb.setCommitter(who);
+      cb.setMessage(message + "\n");
+      var id = inserter.insert(cb);
+      inserter.flush();
+      var update = repo.updateRef("refs/heads/" + branch);
+      update.setNewObjectId(id);
+      update.forceUpdate();
+      return id.name();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * The issue's hostile tree: {@code a} as a symbolic link to {@code linkTarget} and {@code a} again
+   * as a directory holding {@code pwned.txt}. A naive export writes pwned.txt through the link.
+   */
+  public static RawTree duplicateEntry(String linkTarget) {
+    return inserter -> {
+      var inner = new org.eclipse.jgit.lib.TreeFormatter();
+      inner.append("pwned.txt", org.eclipse.jgit.lib.FileMode.REGULAR_FILE,
+          inserter.insert(org.eclipse.jgit.lib.Constants.OBJ_BLOB, "pwned\n".getBytes(StandardCharsets.UTF_8)));
+      var root = new org.eclipse.jgit.lib.TreeFormatter();
+      root.append("a", org.eclipse.jgit.lib.FileMode.SYMLINK,
+          inserter.insert(org.eclipse.jgit.lib.Constants.OBJ_BLOB, linkTarget.getBytes(StandardCharsets.UTF_8)));
+      root.append("a", org.eclipse.jgit.lib.FileMode.TREE, inserter.insert(inner));
+      return inserter.insert(root);
+    };
+  }
+
   /** Path/content pairs; a null content deletes the file. */
   public static Map<String, String> files(String... pathsAndContents) {
     Map<String, String> files = new java.util.LinkedHashMap<>();

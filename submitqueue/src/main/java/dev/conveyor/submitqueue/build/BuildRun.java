@@ -15,47 +15,56 @@ import dev.conveyor.runway.merge.GitMerger;
 import dev.conveyor.runway.merge.MergeOutcome;
 import dev.conveyor.runway.merge.MergePlans;
 import dev.conveyor.runway.merge.MergeRejection;
+import dev.conveyor.runway.merge.UnsafeTreeException;
 import dev.conveyor.submitqueue.config.SubmitQueueConfig;
 import dev.conveyor.submitqueue.config.SubmitQueues;
 import dev.conveyor.submitqueue.pipeline.Signals;
 import dev.conveyor.submitqueue.pipeline.SubmitQueueTopics;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One BUILD job: make the speculative tree with Runway's merger (a dry run: target tip plus the
- * path's steps), write it to a fresh directory, run the queue's build command there with a timeout,
- * store its output as it comes, heartbeat, and stop the process tree when the job is cancelled or
- * the lease is lost. The result and its BuildSignal commit together.
+ * path's steps), write it safely to a fresh directory, run the queue's build command there through
+ * the queue's {@link BuildRunner} with a timeout, store its output (secrets masked) as it comes,
+ * heartbeat, and stop the process tree when the job is cancelled or the lease is lost. The result
+ * and its BuildSignal commit together. A failed build's reason says what failed, never what it
+ * printed: output is read through {@code conveyor build log}, by users with the role.
  */
 final class BuildRun {
   private static final Logger log = LoggerFactory.getLogger(BuildRun.class);
-  private static final int REASON_TAIL = 2_000;
 
   private final Ledger ledger;
   private final Signals signals;
   private final SubmitQueues queues;
   private final GitMerger merger;
+  private final BuildRunners runners;
   private final LeaseGrant grant;
   private final Path dir;
+  private final Path scratch;
   private final Duration lease;
 
-  BuildRun(Ledger ledger, Signals signals, SubmitQueues queues, GitMerger merger, LeaseGrant grant, Path workRoot,
-      Duration lease) {
+  BuildRun(Ledger ledger, Signals signals, SubmitQueues queues, GitMerger merger, BuildRunners runners,
+      LeaseGrant grant, Path workRoot, Duration lease) {
     this.ledger = ledger;
     this.signals = signals;
     this.queues = queues;
     this.merger = merger;
+    this.runners = runners;
     this.grant = grant;
     this.dir = workRoot.resolve(grant.job().id());
+    this.scratch = workRoot.resolve(grant.job().id() + ".home");
     this.lease = lease;
   }
 
@@ -102,8 +111,16 @@ final class BuildRun {
         finish(spec, false, "the speculative tree does not apply: " + failed.reason());
         return;
       }
-      merger.export(queue.git(), ((MergeOutcome.Succeeded) outcome).newTip(), dir);
-      runCommand(spec);
+      deleteQuietly(dir); // left by a process killed mid-build; the export writes only into a new directory
+      deleteQuietly(scratch);
+      try {
+        merger.export(queue.git(), ((MergeOutcome.Succeeded) outcome).newTip(), dir);
+      } catch (UnsafeTreeException e) {
+        finish(spec, false, "refused to write out the speculative tree: " + e.getMessage());
+        return;
+      }
+      Files.createDirectory(scratch);
+      runCommand(spec, runners.forQueue(queue), queue.isolation().secretValues());
     } catch (MergeRejection e) {
       finish(spec, false, "the speculative tree does not apply: " + e.describe());
     } catch (IOException e) {
@@ -119,39 +136,38 @@ final class BuildRun {
       Thread.currentThread().interrupt();
     } finally {
       deleteQuietly(dir);
+      deleteQuietly(scratch);
     }
   }
 
-  private void runCommand(BuildSpec spec) throws IOException, InterruptedException {
+  private void runCommand(BuildSpec spec, BuildRunner runner, List<String> secrets)
+      throws IOException, InterruptedException {
     String jobId = grant.job().id();
-    Process process = new ProcessBuilder("bash", "-c", spec.getCommand()).directory(dir.toFile())
-        .redirectErrorStream(true).start();
-    process.getOutputStream().close();
-    StringBuilder pending = new StringBuilder();
-    StringBuilder tail = new StringBuilder();
-    Thread reader = new Thread(() -> pump(process.getInputStream(), pending, tail), "build-log-" + jobId);
+    Process process = runner.start(spec.getCommand(), dir, scratch);
+    BuildOutput output = new BuildOutput(secrets);
+    Thread reader = new Thread(() -> pump(process.getInputStream(), output), "build-log-" + jobId);
     reader.setDaemon(true);
     reader.start();
     try {
-      supervise(spec, process, reader, pending, tail);
+      supervise(spec, process, reader, output);
     } catch (InterruptedException | RuntimeException e) {
       kill(process);
       throw e;
     }
   }
 
-  private void supervise(BuildSpec spec, Process process, Thread reader, StringBuilder pending, StringBuilder tail)
+  private void supervise(BuildSpec spec, Process process, Thread reader, BuildOutput output)
       throws InterruptedException {
     String jobId = grant.job().id();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(spec.getTimeoutMs());
     long beat = Math.max(200, Math.min(2_000, lease.toMillis() / 3));
     while (!process.waitFor(beat, TimeUnit.MILLISECONDS)) {
-      flushLog(pending);
+      flushLog(output, false);
       var status = ledger.jobs().renew(jobId, grant.epoch(), lease);
       if (!status.renewed() || status.cancellationRequested()) {
         kill(process);
         reader.join(5_000);
-        flushLog(pending);
+        flushLog(output, true);
         if (status.renewed()) {
           complete(new Completion.Cancelled("build cancelled"), null);
         }
@@ -160,48 +176,32 @@ final class BuildRun {
       if (System.nanoTime() > deadline) {
         kill(process);
         reader.join(5_000);
-        flushLog(pending);
-        finish(spec, false, "timed out after " + Duration.ofMillis(spec.getTimeoutMs()) + "; last output:\n"
-            + tailOf(tail));
+        flushLog(output, true);
+        finish(spec, false, "build " + jobId + " timed out after " + Duration.ofMillis(spec.getTimeoutMs())
+            + " (output: conveyor build log " + jobId + ")");
         return;
       }
     }
     reader.join(5_000);
-    flushLog(pending);
+    flushLog(output, true);
     int exit = process.exitValue();
-    finish(spec, exit == 0, exit == 0 ? "" : "build command exited " + exit + "; last output:\n" + tailOf(tail));
+    finish(spec, exit == 0, exit == 0 ? "" : "build " + jobId + ": the build command exited " + exit
+        + " (output: conveyor build log " + jobId + ")");
   }
 
-  private static void pump(InputStream in, StringBuilder pending, StringBuilder tail) {
-    byte[] buf = new byte[8192];
-    try {
-      for (int n; (n = in.read(buf)) > 0; ) {
-        String s = new String(buf, 0, n, StandardCharsets.UTF_8);
-        synchronized (pending) {
-          pending.append(s);
-          tail.append(s);
-          if (tail.length() > 4 * REASON_TAIL) {
-            tail.delete(0, tail.length() - REASON_TAIL);
-          }
-        }
+  private static void pump(InputStream in, BuildOutput output) {
+    char[] buf = new char[8192];
+    try (Reader r = new InputStreamReader(in, StandardCharsets.UTF_8)) {
+      for (int n; (n = r.read(buf)) > 0; ) {
+        output.append(buf, n);
       }
     } catch (IOException e) {
       // the process was killed; what was read is kept
     }
   }
 
-  private static String tailOf(StringBuilder tail) {
-    synchronized (tail) {
-      return tail.length() <= REASON_TAIL ? tail.toString() : tail.substring(tail.length() - REASON_TAIL);
-    }
-  }
-
-  private void flushLog(StringBuilder pending) {
-    String chunk;
-    synchronized (pending) {
-      chunk = pending.toString();
-      pending.setLength(0);
-    }
+  private void flushLog(BuildOutput output, boolean last) {
+    String chunk = output.drain(last);
     if (!chunk.isEmpty()) {
       ledger.transact(tx -> {
         BuildLogs.append(tx, grant.job().id(), chunk);
@@ -210,7 +210,8 @@ final class BuildRun {
     }
   }
 
-  private static void kill(Process process) {
+  /** Kills the build and every process it started (bwrap also takes its sandbox down with it). */
+  static void kill(Process process) {
     process.descendants().forEach(ProcessHandle::destroyForcibly);
     process.destroyForcibly();
   }
@@ -277,8 +278,9 @@ final class BuildRun {
     }
   }
 
+  /** Deletes {@code dir} and what is in it, never following a link a build left there. */
   private static void deleteQuietly(Path dir) {
-    if (!Files.exists(dir)) {
+    if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
     try (var paths = Files.walk(dir)) {

@@ -23,22 +23,41 @@ import org.slf4j.LoggerFactory;
 public final class BuildWorker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BuildWorker.class);
 
+  /**
+   * {@code runners} decide where builds run; by default bubblewrap when usable, hiding {@code workRoot}'s
+   * parent (pass the data directory's with {@link #withRunners}).
+   */
   public record Options(String executorId, int parallelism, Duration lease, Duration idlePoll, Path workRoot,
-      BuildObserver observer) {
+      BuildObserver observer, BuildRunners runners) {
+    /** With the default runners. */
+    public Options(String executorId, int parallelism, Duration lease, Duration idlePoll, Path workRoot,
+        BuildObserver observer) {
+      this(executorId, parallelism, lease, idlePoll, workRoot, observer, BuildRunners.detect(hiddenBy(workRoot)));
+    }
+
     public static Options defaults(String executorId, Path workRoot) {
       return new Options(executorId, 2, Duration.ofSeconds(30), Duration.ofMillis(500), workRoot, BuildObserver.NONE);
     }
 
+    private static Path hiddenBy(Path workRoot) {
+      Path abs = workRoot.toAbsolutePath();
+      return abs.getParent() == null ? abs : abs.getParent();
+    }
+
     public Options withParallelism(int n) {
-      return new Options(executorId, n, lease, idlePoll, workRoot, observer);
+      return new Options(executorId, n, lease, idlePoll, workRoot, observer, runners);
     }
 
     public Options withIdlePoll(Duration d) {
-      return new Options(executorId, parallelism, lease, d, workRoot, observer);
+      return new Options(executorId, parallelism, lease, d, workRoot, observer, runners);
     }
 
     public Options withObserver(BuildObserver o) {
-      return new Options(executorId, parallelism, lease, idlePoll, workRoot, o);
+      return new Options(executorId, parallelism, lease, idlePoll, workRoot, o, runners);
+    }
+
+    public Options withRunners(BuildRunners r) {
+      return new Options(executorId, parallelism, lease, idlePoll, workRoot, observer, r);
     }
   }
 
@@ -49,10 +68,15 @@ public final class BuildWorker implements AutoCloseable {
   private final Options options;
   private final ExecutorService threads;
   private final Supervisor supervisor;
+  private final java.util.List<String> sandboxSummary;
   private volatile boolean closed;
   private final java.util.Map<String, dev.conveyor.ledger.jobs.Outcomes.LeaseGrant> inFlight =
       new java.util.concurrent.ConcurrentHashMap<>();
 
+  /**
+   * Refuses (IllegalArgumentException) queues this machine cannot run as configured, and logs once
+   * which builds run sandboxed and which do not.
+   */
   public BuildWorker(Ledger ledger, Signals signals, SubmitQueues queues, GitMerger merger, Options options) {
     this(ledger, signals, queues, merger, options, Supervisor.create());
   }
@@ -61,6 +85,15 @@ public final class BuildWorker implements AutoCloseable {
   public BuildWorker(Ledger ledger, Signals signals, SubmitQueues queues, GitMerger merger, Options options,
       Supervisor supervisor) {
     this.supervisor = supervisor;
+    options.runners().check(queues);
+    this.sandboxSummary = options.runners().summary(queues);
+    for (String line : sandboxSummary) {
+      if (line.startsWith("WARNING")) {
+        log.warn("build worker {}: {}", options.executorId(), line);
+      } else {
+        log.info("build worker {}: {}", options.executorId(), line);
+      }
+    }
     this.ledger = ledger;
     this.signals = signals;
     this.queues = queues;
@@ -71,6 +104,11 @@ public final class BuildWorker implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
+  }
+
+  /** Which builds run sandboxed and which do not (and why), one line each, for the operator. */
+  public java.util.List<String> sandboxSummary() {
+    return sandboxSummary;
   }
 
   public BuildWorker start() {
@@ -96,7 +134,8 @@ public final class BuildWorker implements AutoCloseable {
         inFlight.put(jobId, grant.get());
         try {
           long started = System.nanoTime();
-          BuildRun run = new BuildRun(ledger, signals, queues, merger, grant.get(), options.workRoot(), options.lease());
+          BuildRun run = new BuildRun(ledger, signals, queues, merger, options.runners(), grant.get(),
+              options.workRoot(), options.lease());
           run.run();
           options.observer().built(run.queue(), closed && run.outcome().equals("stopped") ? "stopped" : run.outcome(),
               Duration.ofNanos(System.nanoTime() - started));

@@ -6,10 +6,11 @@ import java.time.Duration;
 /**
  * One merge queue as SubmitQueue runs it: its repository and target (shared with Runway), the build
  * command run in each speculative tree, how long a build may take, how many builds may run at once,
- * how conflicts are found, and the prior probability that a change passes its build and merges.
+ * how conflicts are found, the prior probability that a change passes its build and merges, and
+ * what a build may see ({@link BuildIsolation}).
  */
 public record SubmitQueueConfig(QueueConfig git, String buildCommand, Duration buildTimeout, int buildBudget,
-    ConflictAnalyzer analyzer, double successPrior) {
+    ConflictAnalyzer analyzer, double successPrior, BuildIsolation isolation) {
 
   /** How batches that must be ordered are found. */
   public enum ConflictAnalyzer {
@@ -34,6 +35,15 @@ public record SubmitQueueConfig(QueueConfig git, String buildCommand, Duration b
       throw new IllegalArgumentException("queue '" + git.name() + "': success prior must be between 0 and 1"
           + " (exclusive), got " + successPrior);
     }
+    if (isolation == null) {
+      throw new IllegalArgumentException("queue '" + git.name() + "': build isolation must be set");
+    }
+  }
+
+  /** With the default isolation (bubblewrap when installed, no network, empty environment). */
+  public SubmitQueueConfig(QueueConfig git, String buildCommand, Duration buildTimeout, int buildBudget,
+      ConflictAnalyzer analyzer, double successPrior) {
+    this(git, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, BuildIsolation.DEFAULT);
   }
 
   public String name() {
@@ -45,14 +55,18 @@ public record SubmitQueueConfig(QueueConfig git, String buildCommand, Duration b
   }
 
   public SubmitQueueConfig withAnalyzer(ConflictAnalyzer a) {
-    return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, a, successPrior);
+    return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, a, successPrior, isolation);
   }
 
   public SubmitQueueConfig withBuildTimeout(Duration d) {
-    return new SubmitQueueConfig(git, buildCommand, d, buildBudget, analyzer, successPrior);
+    return new SubmitQueueConfig(git, buildCommand, d, buildBudget, analyzer, successPrior, isolation);
   }
 
   public SubmitQueueConfig withBuildBudget(int n) {
-    return new SubmitQueueConfig(git, buildCommand, buildTimeout, n, analyzer, successPrior);
+    return new SubmitQueueConfig(git, buildCommand, buildTimeout, n, analyzer, successPrior, isolation);
+  }
+
+  public SubmitQueueConfig withIsolation(BuildIsolation i) {
+    return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, i);
   }
 }

@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * The queues SubmitQueue serves, from the same {@code queues.properties} as Runway's, with these
@@ -24,11 +25,18 @@ import java.util.TreeMap;
  * queue.app.build-budget = 4                    # builds at once; default 4
  * queue.app.conflict-analyzer = paths           # paths (changed-file overlap) or serial; default paths
  * queue.app.success-prior = 0.8                 # prior that a change passes and merges; default 0.8
+ * queue.app.build-sandbox = auto                # auto (bubblewrap if installed), bwrap (required) or none
+ * queue.app.build-network = false               # whether builds reach the network; default false
+ * queue.app.build-read-only-paths = /opt/jdk    # more host paths builds may read (comma separated)
+ * queue.app.build-env.GRADLE_OPTS = -Xmx2g      # the build's environment, beside PATH, HOME and LANG
+ * queue.app.build-env.NPM_TOKEN = ${env:NPM_TOKEN}  # from the server's environment: a secret, masked in logs
  * </pre>
  */
 public final class SubmitQueues {
-  public static final Set<String> SETTINGS =
-      Set.of("build-command", "build-timeout", "build-budget", "conflict-analyzer", "success-prior");
+  /** Per-queue settings read here; {@code build-env.*} stands for every {@code build-env.<KEY>}. */
+  public static final Set<String> SETTINGS = Set.of("build-command", "build-timeout", "build-budget",
+      "conflict-analyzer", "success-prior", "build-sandbox", "build-network", "build-read-only-paths", "build-env.*");
+  private static final java.util.regex.Pattern FROM_ENV = java.util.regex.Pattern.compile("\\$\\{env:([^}]*)}");
 
   private final RunwayQueues runway;
   private final Map<String, SubmitQueueConfig> byName;
@@ -58,14 +66,19 @@ public final class SubmitQueues {
    * owners); relative local remotes resolve against {@code base}.
    */
   public static SubmitQueues parse(Properties settings, Path base) {
+    return parse(settings, base, System::getenv);
+  }
+
+  /** As {@link #parse(Properties, Path)}, with {@code ${env:NAME}} values looked up in {@code environment}. */
+  public static SubmitQueues parse(Properties settings, Path base, Function<String, String> environment) {
     Properties props = RunwayQueues.queueSettings(settings, base);
     RunwayQueues runway = RunwayQueues.parse(props, SETTINGS);
     return new SubmitQueues(runway, runway.all().stream()
         .filter(q -> props.getProperty(key(q, "build-command")) != null)
-        .map(q -> parse(q, props)).toList());
+        .map(q -> parse(q, props, environment)).toList());
   }
 
-  private static SubmitQueueConfig parse(QueueConfig q, Properties p) {
+  private static SubmitQueueConfig parse(QueueConfig q, Properties p, Function<String, String> environment) {
     String analyzer = p.getProperty(key(q, "conflict-analyzer"), "paths").trim();
     SubmitQueueConfig.ConflictAnalyzer kind;
     try {
@@ -76,7 +89,69 @@ public final class SubmitQueues {
     return new SubmitQueueConfig(q, p.getProperty(key(q, "build-command")).trim(),
         duration(key(q, "build-timeout"), p.getProperty(key(q, "build-timeout"), "30m")),
         number(key(q, "build-budget"), p.getProperty(key(q, "build-budget"), "4")), kind,
-        prior(key(q, "success-prior"), p.getProperty(key(q, "success-prior"), "0.8")));
+        prior(key(q, "success-prior"), p.getProperty(key(q, "success-prior"), "0.8")), isolation(q, p, environment));
+  }
+
+  private static BuildIsolation isolation(QueueConfig q, Properties p, Function<String, String> environment) {
+    String sandbox = p.getProperty(key(q, "build-sandbox"), "auto").trim();
+    BuildIsolation.Sandbox mode;
+    try {
+      mode = BuildIsolation.Sandbox.valueOf(sandbox.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(key(q, "build-sandbox") + ": '" + sandbox + "' is not auto, bwrap or none");
+    }
+    String network = p.getProperty(key(q, "build-network"), "false").trim().toLowerCase(Locale.ROOT);
+    if (!network.equals("true") && !network.equals("false")) {
+      throw new IllegalArgumentException(key(q, "build-network") + ": '" + network + "' is not true or false");
+    }
+    List<Path> readOnly = new java.util.ArrayList<>();
+    for (String item : p.getProperty(key(q, "build-read-only-paths"), "").split(",")) {
+      String path = item.trim();
+      if (path.isEmpty()) {
+        continue;
+      }
+      Path parsed;
+      try {
+        parsed = Path.of(path);
+      } catch (java.nio.file.InvalidPathException e) {
+        throw new IllegalArgumentException(key(q, "build-read-only-paths") + ": '" + path + "' is not a path");
+      }
+      if (!parsed.isAbsolute() || !parsed.normalize().equals(parsed)) {
+        throw new IllegalArgumentException(key(q, "build-read-only-paths") + ": '" + path
+            + "' must be an absolute path without '.' or '..'");
+      }
+      readOnly.add(parsed);
+    }
+    Map<String, String> env = new TreeMap<>();
+    Set<String> secrets = new java.util.TreeSet<>();
+    String prefix = key(q, "build-env.");
+    for (String name : p.stringPropertyNames()) {
+      if (!name.startsWith(prefix)) {
+        continue;
+      }
+      String var = name.substring(prefix.length());
+      if (!BuildIsolation.ENV_NAME.matcher(var).matches() || var.equals("HOME")) {
+        throw new IllegalArgumentException(name + ": '" + var + "' is not an environment variable name a build may"
+            + " declare ([A-Za-z_][A-Za-z0-9_]*, not HOME)");
+      }
+      String value = p.getProperty(name).trim();
+      java.util.regex.Matcher m = FROM_ENV.matcher(value);
+      if (m.matches()) {
+        String from = environment.apply(m.group(1));
+        if (from == null) {
+          throw new IllegalArgumentException(name + ": takes ${env:" + m.group(1) + "}, but " + m.group(1)
+              + " is not set in the server's environment");
+        }
+        value = from;
+        secrets.add(var);
+      }
+      env.put(var, value);
+    }
+    try {
+      return new BuildIsolation(mode, network.equals("true"), readOnly, env, secrets);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(prefix + "*: " + e.getMessage(), e);
+    }
   }
 
   private static String key(QueueConfig q, String setting) {

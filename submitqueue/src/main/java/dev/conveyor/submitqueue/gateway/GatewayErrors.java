@@ -24,7 +24,7 @@ final class GatewayErrors {
     }
     if (e instanceof RequestRefused r) {
       Code code = switch (r.kind()) {
-        case UNKNOWN_QUEUE, REQUEST_NOT_FOUND -> Code.NOT_FOUND;
+        case UNKNOWN_QUEUE, REQUEST_NOT_FOUND, BUILD_NOT_FOUND -> Code.NOT_FOUND;
         case INVALID_ARGUMENT, INVALID_CHANGE_URI -> Code.INVALID_ARGUMENT;
         case CHANGE_ALREADY_QUEUED -> Code.ALREADY_EXISTS;
         case ALREADY_TERMINAL, BATCH_MERGING -> Code.FAILED_PRECONDITION;

@@ -3,6 +3,9 @@ package dev.conveyor.submitqueue.gateway;
 import dev.conveyor.api.bounds.Bounds;
 import dev.conveyor.api.bounds.InvalidField;
 import dev.conveyor.api.bounds.PageTokens;
+import dev.conveyor.api.submitqueue.BuildInfo;
+import dev.conveyor.api.submitqueue.BuildLogRequest;
+import dev.conveyor.api.submitqueue.BuildLogResponse;
 import dev.conveyor.api.submitqueue.CancelRequest;
 import dev.conveyor.api.submitqueue.CancelResponse;
 import dev.conveyor.api.submitqueue.GatewayGrpc;
@@ -18,11 +21,14 @@ import dev.conveyor.api.submitqueue.StatusResponse;
 import dev.conveyor.api.submitqueue.WatchRequest;
 import dev.conveyor.ledger.Ledger;
 import dev.conveyor.submitqueue.batch.Batches;
+import dev.conveyor.submitqueue.build.BuildLogs;
 import dev.conveyor.submitqueue.cancel.Cancellation;
 import dev.conveyor.submitqueue.request.RequestRecord;
 import dev.conveyor.submitqueue.request.RequestRefused;
 import dev.conveyor.submitqueue.request.RequestRefused.Kind;
 import dev.conveyor.submitqueue.request.Requests;
+import dev.conveyor.submitqueue.speculate.PathRecord;
+import dev.conveyor.submitqueue.speculate.Paths;
 import dev.conveyor.submitqueue.start.Admission;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -32,12 +38,14 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
-/** SubmitQueue's public gRPC API: land, cancel, status, list, history and a live watch. */
+/** SubmitQueue's public gRPC API: land, cancel, status, list, history, a live watch and build logs. */
 public final class GatewayService extends GatewayGrpc.GatewayImplBase {
   static final int DEFAULT_LIST_LIMIT = 50;
   /** List: limit 0 means {@value #DEFAULT_LIST_LIMIT}; negative or above this is refused. */
   static final int MAX_LIST_LIMIT = 500;
   static final Duration WATCH_POLL = Duration.ofMillis(100);
+  static final int DEFAULT_LOG_PAGE = 65_536;
+  static final int MAX_LOG_PAGE = 1 << 20;
 
   private final Ledger ledger;
   private final Admission admission;
@@ -78,6 +86,13 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
       StatusResponse.Builder out = StatusResponse.newBuilder().setRequest(r.toInfo());
       if (r.batchId() != null) {
         Batches.find(tx, r.batchId()).ifPresent(b -> out.setBatch(b.toInfo()));
+        for (PathRecord p : Paths.forBatch(tx, r.batchId())) {
+          if (p.jobId() != null) {
+            out.addBuilds(BuildInfo.newBuilder().setBuildId(p.jobId()).setPathId(p.pathId())
+                .setAssumptions(p.describe()).setState(p.state().name())
+                .setReason(p.reason() == null ? "" : p.reason()));
+          }
+        }
       }
       return out.build();
     }));
@@ -111,6 +126,21 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
       found(Requests.find(tx, id), id);
       return HistoryResponse.newBuilder().setRequestId(id).addAllEntries(Requests.history(tx, id)).build();
     }));
+  }
+
+  /** A page of a build's stored output; reaching it takes the gateway's role, like every other call here. */
+  @Override
+  public void buildLog(BuildLogRequest request, StreamObserver<BuildLogResponse> response) {
+    answer(response, () -> {
+      String id = Bounds.id("build_id", request.getBuildId());
+      Bounds.range("offset", request.getOffset(), 0, Long.MAX_VALUE);
+      Bounds.range("limit", request.getLimit(), 0, MAX_LOG_PAGE);
+      int limit = request.getLimit() == 0 ? DEFAULT_LOG_PAGE : request.getLimit();
+      BuildLogs.Page page = ledger.transact(tx -> BuildLogs.page(tx, id, request.getOffset(), limit))
+          .orElseThrow(() -> new RequestRefused(Kind.BUILD_NOT_FOUND, "no build '" + id + "'"));
+      return BuildLogResponse.newBuilder().setBuildId(id).setText(page.text()).setOffset(page.offset())
+          .setNextOffset(page.nextOffset()).setTotal(page.total()).setFinished(page.finished()).build();
+    });
   }
 
   /** Sends the request's status now and on every change, and completes once it is terminal. */

@@ -22,7 +22,9 @@ import dev.conveyor.runway.merge.GitMerger;
 import dev.conveyor.runway.merge.RepositoryCache;
 import dev.conveyor.runway.service.RunwayService;
 import dev.conveyor.runway.testing.GitRepos;
+import dev.conveyor.submitqueue.build.BuildRunners;
 import dev.conveyor.submitqueue.build.BuildWorker;
+import dev.conveyor.submitqueue.config.BuildIsolation;
 import dev.conveyor.submitqueue.config.SubmitQueueConfig;
 import dev.conveyor.submitqueue.config.SubmitQueues;
 import dev.conveyor.submitqueue.gateway.GatewayService;
@@ -81,9 +83,12 @@ public final class SubmitQueueHarness implements AutoCloseable {
         "src/app.txt", "one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\n",
         "src/lib.txt", "alpha\nbeta\ngamma\n",
         "docs/guide.txt", "guide\n"));
-    Path gate = root.resolve("build.sh");
+    // builds are sandboxed: the script and the hold file live in a directory the queue lets builds read
+    Path gates = root.resolve("gates");
+    Path gate = gates.resolve("build.sh");
     try {
-      Files.writeString(gate, "while [ -e '" + root.resolve("hold") + "' ]; do sleep 0.02; done\n"
+      Files.createDirectories(gates);
+      Files.writeString(gate, "while [ -e '" + gates.resolve("hold") + "' ]; do sleep 0.02; done\n"
           + "echo building; ls\n"
           + "if [ -e BROKEN ]; then echo 'broken: BROKEN is present' >&2; exit 3; fi\n");
     } catch (IOException e) {
@@ -91,7 +96,9 @@ public final class SubmitQueueHarness implements AutoCloseable {
     }
     SubmitQueueConfig app = SubmitQueueConfig.of(
         dev.conveyor.runway.queue.QueueConfig.of("app", repos.originUrl(), "main", Strategy.REBASE),
-        "sh " + gate, buildBudget).withAnalyzer(analyzer).withBuildTimeout(Duration.ofSeconds(60));
+        "sh " + gate, buildBudget).withAnalyzer(analyzer).withBuildTimeout(Duration.ofSeconds(60))
+        .withIsolation(new BuildIsolation(BuildIsolation.Sandbox.AUTO, false, java.util.List.of(gates), Map.of(),
+            java.util.Set.of()));
     this.queues = SubmitQueues.of(app);
     this.streams = new Streams(ledger, registry());
     this.merger = new GitMerger(new RepositoryCache(root.resolve("runway-cache")), ledger.clock());
@@ -102,7 +109,8 @@ public final class SubmitQueueHarness implements AutoCloseable {
     GitMerger buildMerger = new GitMerger(new RepositoryCache(root.resolve("build-cache")), ledger.clock());
     this.builds = new BuildWorker(ledger, pipeline.context().signals(), queues, buildMerger,
         BuildWorker.Options.defaults("builder-1", root.resolve("builds")).withParallelism(buildParallelism)
-            .withIdlePoll(Duration.ofMillis(20)), streams.supervisor()).start();
+            .withIdlePoll(Duration.ofMillis(20)).withRunners(BuildRunners.detect(root.resolve("builds"))),
+        streams.supervisor()).start();
     try {
       this.server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
           .addService(new GatewayService(ledger, pipeline.admission(), pipeline.cancellation(), watchers))
@@ -127,11 +135,11 @@ public final class SubmitQueueHarness implements AutoCloseable {
   }
 
   public void holdBuilds() throws IOException {
-    Files.writeString(root.resolve("hold"), "");
+    Files.writeString(root.resolve("gates").resolve("hold"), "");
   }
 
   public void releaseBuilds() throws IOException {
-    Files.deleteIfExists(root.resolve("hold"));
+    Files.deleteIfExists(root.resolve("gates").resolve("hold"));
   }
 
   public String land(String... uris) {
