@@ -33,6 +33,13 @@ import org.junit.jupiter.api.io.TempDir;
  * read serve's environment and local token and to publish them through the request's reason.
  */
 class HostileChangeTest {
+
+  @org.junit.jupiter.api.BeforeAll
+  static void needsBubblewrap() {
+    dev.conveyor.ledger.testing.HostTools.assumeUsable("bubblewrap",
+        dev.conveyor.submitqueue.build.BuildRunners.bubblewrapUnavailable(), "CONVEYOR_REQUIRE_BWRAP",
+        "apt-get install bubblewrap");
+  }
   @TempDir Path dir;
 
   private record Run(int exit, String out, String err) {}

@@ -44,6 +44,12 @@ public final class BuildRunners {
     return new BuildRunners(p.bwrap(), p.unavailable(), hidden);
   }
 
+  /** Why builds cannot be sandboxed on this machine, or empty when bubblewrap is usable. */
+  public static java.util.Optional<String> bubblewrapUnavailable() {
+    detect(Path.of("/"));
+    return probe.bwrap() == null ? java.util.Optional.of(probe.unavailable()) : java.util.Optional.empty();
+  }
+
   /** Runners that never sandbox (bwrap treated as absent), for tests of that path. */
   public static BuildRunners withoutBwrap(Path hidden) {
     return new BuildRunners(null, "bwrap disabled", hidden);

@@ -30,6 +30,13 @@ import org.junit.jupiter.api.io.TempDir;
  * does): what a build can see, reach and keep running.
  */
 class BuildRunnersTest {
+
+  @org.junit.jupiter.api.BeforeAll
+  static void needsBubblewrap() {
+    dev.conveyor.ledger.testing.HostTools.assumeUsable("bubblewrap",
+        dev.conveyor.submitqueue.build.BuildRunners.bubblewrapUnavailable(), "CONVEYOR_REQUIRE_BWRAP",
+        "apt-get install bubblewrap");
+  }
   @TempDir Path tmp;
   Path data;
   Path tree;
