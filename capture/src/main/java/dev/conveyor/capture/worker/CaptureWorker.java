@@ -123,7 +123,7 @@ public final class CaptureWorker implements AutoCloseable {
         for (LeasedReconcileJob job : jobs) {
           inFlight.put(job.getJobId(), job);
           try (var logged = org.slf4j.MDC.putCloseable("job", job.getJobId())) {
-            new FileGroupRun(rpc, heartbeats, options.lease(), options.maxResultBytes(), job).run();
+            new FileGroupRun(rpc, heartbeats, options.lease(), options.maxResultBytes(), job, supervisor).run();
           } finally {
             if (running) { // once closing, close() settles every job this worker touched
               inFlight.remove(job.getJobId());

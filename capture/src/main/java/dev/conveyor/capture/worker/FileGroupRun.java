@@ -49,6 +49,7 @@ final class FileGroupRun {
   /** Heartbeats carry progress, so people see it move at least this often even with long leases. */
   private static final long MAX_HEARTBEAT_MS = 2000;
 
+  private final dev.conveyor.supervise.Supervisor supervisor;
   private volatile boolean lost;
   private volatile int filesTotal;
   private final java.util.concurrent.atomic.AtomicInteger filesDone = new java.util.concurrent.atomic.AtomicInteger();
@@ -61,6 +62,13 @@ final class FileGroupRun {
 
   FileGroupRun(ReconcileExecutorControlBlockingStub rpc, ScheduledExecutorService heartbeats, Duration lease,
       int maxResultBytes, LeasedReconcileJob job) {
+    this(rpc, heartbeats, lease, maxResultBytes, job, dev.conveyor.supervise.Supervisor.create());
+  }
+
+  /** {@code supervisor} watches the heartbeat: a failure it does not expect is logged and counted, never silent. */
+  FileGroupRun(ReconcileExecutorControlBlockingStub rpc, ScheduledExecutorService heartbeats, Duration lease,
+      int maxResultBytes, LeasedReconcileJob job, dev.conveyor.supervise.Supervisor supervisor) {
+    this.supervisor = supervisor;
     this.maxResultBytes = maxResultBytes;
     this.rpc = rpc;
     this.heartbeats = heartbeats;
@@ -74,15 +82,18 @@ final class FileGroupRun {
   void run() {
     rpc.startLeasedReconcileJob(StartLeasedReconcileJobRequest.newBuilder().setJobId(job.getJobId())
         .setLeaseEpoch(job.getLeaseEpoch()).build());
-    LeasedFileGroupExecution exec = rpc.getLeasedFileGroupExecution(GetLeasedFileGroupExecutionRequest.newBuilder()
-        .setJobId(job.getJobId()).setLeaseEpoch(job.getLeaseEpoch()).build());
-    filesTotal = exec.getFilePathsCount();
+    // the heartbeat starts with the job, so a slow (or retried) execution fetch cannot let the lease lapse
     long every = Math.max(50, Math.min(MAX_HEARTBEAT_MS, lease.toMillis() / 3));
-    ScheduledFuture<?> heartbeat = heartbeats.scheduleAtFixedRate(this::beat, every, every, TimeUnit.MILLISECONDS);
+    ScheduledFuture<?> heartbeat = heartbeats.scheduleAtFixedRate(
+        supervisor.periodic("capture-heartbeat", this::beat), every, every, TimeUnit.MILLISECONDS);
+    LeasedFileGroupExecution exec;
     List<FileResult> results = new ArrayList<>();
     List<TargetStatsRecord> stats = new ArrayList<>();
     List<LeasedFileGroupIndexArtifact> artifacts = new ArrayList<>();
     try {
+      exec = rpc.getLeasedFileGroupExecution(GetLeasedFileGroupExecutionRequest.newBuilder()
+          .setJobId(job.getJobId()).setLeaseEpoch(job.getLeaseEpoch()).build());
+      filesTotal = exec.getFilePathsCount();
       capture(exec, results, stats, artifacts);
     } finally {
       heartbeat.cancel(false);

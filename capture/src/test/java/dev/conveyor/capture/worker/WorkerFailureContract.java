@@ -163,4 +163,44 @@ public abstract class WorkerFailureContract extends CaptureServerBase {
     assertThat(supervisor.failures("capture-worker")).isEqualTo(1);
     assertThat(ledger.jobs().get(root).state()).isEqualTo(JobState.SUCCEEDED);
   }
+
+  @Test
+  void anErrorInTheHeartbeatIsLoggedAndTheHeartbeatGoesOn() throws Exception {
+    ParquetFileStatsTest.write(tableDir.resolve("a.parquet"), 30, 1);
+    String root = planCapture();
+    java.util.concurrent.atomic.AtomicBoolean thrown = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicInteger beatsAfter = new java.util.concurrent.atomic.AtomicInteger();
+    // The first heartbeat meets an Error; fetching the group's execution waits until two more heartbeats
+    // went out, which only happens if the heartbeat survived it (a plain scheduled task would have died).
+    io.grpc.ClientInterceptor faults = new io.grpc.ClientInterceptor() {
+      @Override
+      public <Q, R> io.grpc.ClientCall<Q, R> interceptCall(io.grpc.MethodDescriptor<Q, R> method,
+          io.grpc.CallOptions options, io.grpc.Channel next) {
+        String name = method.getBareMethodName();
+        if (name.equals("ReportReconcileProgress")) {
+          if (thrown.compareAndSet(false, true)) {
+            throw new NoClassDefFoundError("injected into the heartbeat");
+          }
+          beatsAfter.incrementAndGet();
+        }
+        if (name.equals("GetLeasedFileGroupExecution")) {
+          await().atMost(Duration.ofSeconds(30)).until(() -> beatsAfter.get() >= 2);
+        }
+        return next.newCall(method, options);
+      }
+    };
+    dev.conveyor.supervise.Supervisor supervisor = dev.conveyor.supervise.Supervisor.create();
+    try (CaptureWorker w = new CaptureWorker(ReconcileExecutorControlGrpc.newBlockingStub(channel)
+        .withInterceptors(faults), CaptureWorker.Options.defaults("w").withParallelism(1)
+        .withLease(Duration.ofMillis(900)).withIdlePoll(Duration.ofMillis(20)), supervisor).start()) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> {
+        planner.runOnce("planner", 10);
+        return ledger.jobs().get(root).state().isTerminal();
+      });
+    }
+    assertThat(thrown).isTrue();
+    assertThat(beatsAfter.get()).isGreaterThanOrEqualTo(2);
+    assertThat(supervisor.failures("capture-heartbeat")).isEqualTo(1);
+    assertThat(ledger.jobs().get(root).state()).isEqualTo(JobState.SUCCEEDED);
+  }
 }

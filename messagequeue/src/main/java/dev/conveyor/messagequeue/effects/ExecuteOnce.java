@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * should therefore be idempotent at their target too (e.g. a compare-and-swap push).
  */
 public final class ExecuteOnce implements AutoCloseable {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ExecuteOnce.class);
   private final EffectClaims claims;
   private final Clock clock;
   private final ExecutorService effects = Executors.newCachedThreadPool(r -> daemon(r, "effect"));
@@ -60,10 +61,17 @@ public final class ExecuteOnce implements AutoCloseable {
     Future<byte[]> running = effects.submit(effect);
     AtomicBoolean lost = new AtomicBoolean();
     long every = Math.max(10, lease.toMillis() / 3);
+    // A scheduled task that throws is never run again, and the claim would lapse under a live effect:
+    // whatever a renewal meets (a ledger outage past its retries, an Error) is logged and tried next tick.
     ScheduledFuture<?> renewer = renewals.scheduleAtFixedRate(() -> {
-      if (!claims.renew(scope, key, token, lease)) {
-        lost.set(true);
-        running.cancel(true);
+      try {
+        if (!claims.renew(scope, key, token, lease)) {
+          lost.set(true);
+          running.cancel(true);
+        }
+      } catch (Throwable t) {
+        log.warn("effect {}/{}: renewing its claim failed ({}); trying again at the next tick", scope, key,
+            t.toString());
       }
     }, every, every, TimeUnit.MILLISECONDS);
     byte[] result;

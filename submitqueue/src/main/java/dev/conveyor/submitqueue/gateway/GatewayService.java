@@ -44,6 +44,7 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
   /** List: limit 0 means {@value #DEFAULT_LIST_LIMIT}; negative or above this is refused. */
   static final int MAX_LIST_LIMIT = 500;
   static final Duration WATCH_POLL = Duration.ofMillis(100);
+  static final Duration WATCH_OUTAGE_RETRY = Duration.ofSeconds(1);
   static final int DEFAULT_LOG_PAGE = 65_536;
   static final int MAX_LOG_PAGE = 1 << 20;
 
@@ -184,7 +185,17 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
         }
         watchers.schedule(this::poll, WATCH_POLL.toMillis(), TimeUnit.MILLISECONDS);
       } catch (RuntimeException e) {
+        if (dev.conveyor.ledger.FailureKind.of(e).isTransient()) {
+          // the ledger is away for longer than its own retries: the watcher waits, it is not told "error"
+          watchers.schedule(this::poll, WATCH_OUTAGE_RETRY.toMillis(), TimeUnit.MILLISECONDS);
+          return;
+        }
         call.onError(GatewayErrors.toStatus(e));
+      } catch (Error e) {
+        // a scheduled task that throws is dropped silently; end this watch with a status instead
+        org.slf4j.LoggerFactory.getLogger(GatewayService.class).error("watch of {} failed", id, e);
+        call.onError(io.grpc.Status.INTERNAL.withDescription("internal error: " + e.getClass().getSimpleName())
+            .asRuntimeException());
       }
     }
   }
