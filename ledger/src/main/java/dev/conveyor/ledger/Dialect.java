@@ -11,6 +11,9 @@ public enum Dialect {
       int primary = e.getErrorCode() & 0xff;
       boolean busy = primary == 5 /* SQLITE_BUSY */ || primary == 6 /* SQLITE_LOCKED */;
       if (e instanceof org.sqlite.SQLiteException) {
+        if (primary == 10 /* SQLITE_IOERR */ || primary == 13 /* SQLITE_FULL */) {
+          return FailureKind.UNAVAILABLE; // the disk, not the statement: rides out until it is fixed
+        }
         return busy ? FailureKind.CONTENTION : FailureKind.DETERMINISTIC;
       }
       // the driver's batch errors are plain SQLExceptions carrying the SQLite code and no SQLState
@@ -43,7 +46,12 @@ public enum Dialect {
         case "57P01", // admin_shutdown: pg_terminate_backend, a restart, a failover
             "57P02", // crash_shutdown
             "57P03", // cannot_connect_now: starting up or shutting down
+            "53000", // insufficient_resources
+            "53100", // disk_full
+            "53200", // out_of_memory
             "53300", // too_many_connections
+            "58000", // system_error
+            "58030", // io_error
             "40003" -> FailureKind.UNAVAILABLE; // statement_completion_unknown
         default -> state.startsWith("08") // connection exceptions: the pool hands us a fresh one
             ? FailureKind.UNAVAILABLE : state.startsWith("0") ? null : FailureKind.DETERMINISTIC;

@@ -20,6 +20,17 @@ class FailureKindTest {
   }
 
   @Test
+  void aFullDiskOrExhaustedMemoryOnTheServerIsUnavailableNotTheRequestsFault() {
+    for (String state : new String[] {"53000", "53100", "53200", "58000", "58030"}) {
+      assertThat(FailureKind.of(new SQLException("x", state))).as(state).isEqualTo(FailureKind.UNAVAILABLE);
+    }
+    assertThat(FailureKind.of(new SQLiteException("full", SQLiteErrorCode.SQLITE_FULL)))
+        .isEqualTo(FailureKind.UNAVAILABLE);
+    assertThat(FailureKind.of(new SQLiteException("io", SQLiteErrorCode.SQLITE_IOERR_WRITE)))
+        .isEqualTo(FailureKind.UNAVAILABLE);
+  }
+
+  @Test
   void conflictsAreContentionAndEverythingElseIsDeterministic() {
     for (String state : new String[] {"40001", "40P01", "55P03"}) {
       assertThat(FailureKind.of(new SQLException("x", state))).as(state).isEqualTo(FailureKind.CONTENTION);

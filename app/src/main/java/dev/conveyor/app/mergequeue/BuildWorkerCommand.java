@@ -47,6 +47,8 @@ public final class BuildWorkerCommand implements Callable<Integer> {
     }
     String id = executorId != null ? executorId
         : "build-" + java.net.InetAddress.getLocalHost().getHostName() + "-" + ProcessHandle.current().pid();
+    // its git cache and build trees are private source code, like serve's
+    dev.conveyor.app.serve.DataDirectory.prepare(dataDir);
     Ledger ledger = ledgerOption.open();
     Streams streams = new Streams(ledger, Topics.registry());
     BuildWorker worker = new BuildWorker(ledger, new Signals(streams.publisher()), queues,

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * start with a line in the log. Files created inside later keep the process umask but are out of
  * everyone else's reach behind the directory; the ledger file and token are 0600 themselves.
  */
-final class DataDirectory {
+public final class DataDirectory {
   private static final Logger log = LoggerFactory.getLogger(DataDirectory.class);
   static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
   /** Subdirectories serve writes: Runway's and the build worker's git caches, build trees, artifacts. */
@@ -24,7 +24,8 @@ final class DataDirectory {
 
   private DataDirectory() {}
 
-  static void prepare(Path dataDir) throws IOException {
+  /** Creates or tightens {@code dataDir} and the subdirectories Conveyor writes (serve, worker build). */
+  public static void prepare(Path dataDir) throws IOException {
     ownerOnly(dataDir, "data directory");
     for (String sub : PRIVATE) {
       ownerOnly(dataDir.resolve(sub), "directory");

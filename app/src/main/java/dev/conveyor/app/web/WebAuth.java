@@ -8,8 +8,9 @@ import java.util.Set;
 
 /**
  * Who may read the HTTP side: the one place every route (page, {@code /api/*}, {@code /metrics}, build
- * logs) is checked. On a loopback address nobody needs to log in (only this machine can connect);
- * elsewhere a request needs a token the gRPC services would accept, as {@code Authorization: Bearer …}
+ * logs) is checked. On a loopback address nobody needs to log in (only this machine can connect),
+ * but the Host header must name a loopback address or {@code localhost}, so a page of another site
+ * cannot read it through a browser by DNS rebinding; elsewhere a request needs a token the gRPC services would accept, as {@code Authorization: Bearer …}
  * (Prometheus, curl) or, for a browser, {@code ?token=…} once, kept in a cookie for the page's own
  * requests — and the token must carry the route's role ({@code conveyor-viewer}, which
  * {@code reconcile-admin} and {@code submitqueue-user} imply). No token or an invalid one is 401, a valid
@@ -42,6 +43,12 @@ public final class WebAuth {
 
   Decision check(HttpExchange exchange, String role) {
     if (open) {
+      String host = exchange.getRequestHeaders().getFirst("Host");
+      if (!loopbackHost(host)) {
+        return new Refused(403, "this server is open on loopback only, and the Host header names '"
+            + printable(host) + "', not a loopback address (a page of another site reaching it by DNS"
+            + " rebinding); open http://127.0.0.1:PORT/ or bind elsewhere and use a token");
+      }
       return new Allowed();
     }
     String token = presented(exchange);
@@ -64,6 +71,39 @@ public final class WebAuth {
       exchange.getResponseHeaders().add("Set-Cookie", COOKIE + "=" + token + "; HttpOnly; SameSite=Strict; Path=/");
     }
     return new Allowed();
+  }
+
+  /**
+   * Whether a Host header names this machine by a loopback literal or {@code localhost}: a browser
+   * sends the name it resolved, so a foreign name means a foreign page (DNS rebinding). No Host at all
+   * (HTTP/1.0, scripts) is not a browser's request. Names are never resolved here.
+   */
+  static boolean loopbackHost(String host) {
+    if (host == null) {
+      return true;
+    }
+    String h = host.trim().toLowerCase(java.util.Locale.ROOT);
+    if (h.startsWith("[")) {
+      int end = h.indexOf(']');
+      return end > 0 && h.substring(1, end).equals("::1") && (end == h.length() - 1 || port(h.substring(end + 1)));
+    }
+    int colon = h.indexOf(':');
+    if (colon >= 0) {
+      if (!port(h.substring(colon))) {
+        return false;
+      }
+      h = h.substring(0, colon);
+    }
+    return h.equals("localhost") || h.matches("127\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){2}");
+  }
+
+  private static boolean port(String colonAndPort) {
+    return colonAndPort.matches(":\\d{1,5}");
+  }
+
+  private static String printable(String s) {
+    String v = s.length() > 100 ? s.substring(0, 100) + "…" : s;
+    return v.replaceAll("[^\\x20-\\x7e…]", "?");
   }
 
   private static String presented(HttpExchange exchange) {

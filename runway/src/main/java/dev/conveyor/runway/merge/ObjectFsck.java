@@ -89,14 +89,50 @@ final class ObjectFsck {
       for (RevCommit c; (c = walk.next()) != null; ) {
         check(reader, checker, change, c, Constants.OBJ_COMMIT, checked);
       }
+      Set<ObjectId> blobs = new HashSet<>();
       for (RevObject o; (o = walk.nextObject()) != null; ) {
         if (o.getType() != Constants.OBJ_BLOB) {
           check(reader, checker, change, o, o.getType(), checked);
+        } else {
+          blobs.add(o.copy());
         }
       }
+      checkGitmodules(reader, checker, change, blobs);
     } catch (IncorrectObjectTypeException | CorruptObjectException e) {
       // a tree entry naming an object of another type, or an object that does not parse: the same on every read
       throw new MergeRejection(null, "change " + change + ": malformed objects: " + e.getMessage());
+    }
+  }
+
+  /**
+   * git fsck also parses every {@code .gitmodules} blob a tree names (gitmodulesUrl, gitmodulesPath,
+   * gitmodulesName: a submodule URL or path that starts with '-' is an option injection into a later
+   * {@code git clone --recurse-submodules}); JGit's checker only collects them. Checked here when the
+   * change brings the blob (one already on the target is not the change's doing).
+   */
+  private static void checkGitmodules(ObjectReader reader, Checker checker, ChangeUri change, Set<ObjectId> brought)
+      throws IOException, MergeRejection {
+    for (org.eclipse.jgit.lib.GitmoduleEntry e : checker.getGitsubmodules()) {
+      ObjectId blob = e.getBlobId().copy();
+      if (!brought.contains(blob)) {
+        continue;
+      }
+      String detail;
+      ObjectChecker.ErrorType error;
+      try {
+        byte[] raw = reader.open(blob, Constants.OBJ_BLOB).getCachedBytes(1 << 20);
+        org.eclipse.jgit.internal.submodule.SubmoduleValidator.assertValidGitModulesFile(
+            org.eclipse.jgit.util.RawParseUtils.decode(raw));
+        continue;
+      } catch (org.eclipse.jgit.errors.LargeObjectException tooLarge) {
+        error = ObjectChecker.ErrorType.GITMODULES_LARGE;
+        detail = ".gitmodules is too large to parse";
+      } catch (org.eclipse.jgit.internal.submodule.SubmoduleValidator.SubmoduleValidationException invalid) {
+        error = invalid.getFsckMessageId();
+        detail = invalid.getMessage();
+      }
+      throw new MergeRejection(null, "change " + change + ": "
+          + new Finding(blob, Constants.OBJ_BLOB, error, detail).describe());
     }
   }
 

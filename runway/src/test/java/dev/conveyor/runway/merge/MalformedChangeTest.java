@@ -79,6 +79,31 @@ class MalformedChangeTest extends MergerTestBase {
   }
 
   @Test
+  void aGitmodulesFileThatFsckRefusesIsNotLanded() throws Exception {
+    String mainBefore = repos.tip("main");
+    String evil = repos.commit("mods", "main", "submodule", GitRepos.files(".gitmodules",
+        "[submodule \"x\"]\n\tpath = x\n\turl = --upload-pack=touch${IFS}/tmp/owned\n"));
+
+    MergeOutcome outcome = merge(request("m", step("s", Strategy.REBASE, changeUri("mods", evil))));
+
+    assertThat(outcome).isInstanceOf(MergeOutcome.Failed.class);
+    assertThat(((MergeOutcome.Failed) outcome).reason()).startsWith("change " + changeUri("mods", evil) + ": blob ")
+        .contains("is malformed: gitmodulesUrl");
+    assertThat(repos.tip("main")).isEqualTo(mainBefore);
+  }
+
+  @Test
+  void aWellFormedGitmodulesFileStillLands() throws Exception {
+    String good = repos.commit("mods", "main", "submodule", GitRepos.files(".gitmodules",
+        "[submodule \"lib\"]\n\tpath = lib\n\turl = https://example.com/lib.git\n"));
+
+    MergeOutcome outcome = merge(request("m", step("s", Strategy.REBASE, changeUri("mods", good))));
+
+    assertThat(outcome).isInstanceOf(MergeOutcome.Succeeded.class);
+    assertThat(repos.tip("main")).isEqualTo(good);
+  }
+
+  @Test
   void aGoodChangeStillLandsWithChecksOn() throws Exception {
     String good = repos.commit("good", "main", "good", GitRepos.files("docs.txt", "docs\n"));
 
