@@ -70,6 +70,7 @@ public final class DemoCommand implements Callable<Integer> {
     if (groups < 2 || groups > 500) {
       throw new IllegalArgumentException("--groups must be between 2 and 500, got " + groups);
     }
+    dev.conveyor.app.serve.DataDirectory.prepare(dataDir); // owner-only before the first tour writes into it
     RetryPolicy quick = new RetryPolicy(Duration.ofMillis(200), 2.0, Duration.ofSeconds(2), Duration.ofMillis(200));
     JobState end;
     String rootId;
