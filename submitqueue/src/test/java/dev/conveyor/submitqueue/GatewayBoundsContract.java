@@ -113,4 +113,39 @@ public abstract class GatewayBoundsContract extends LedgerTestBase {
     refused("page_token", () -> sq.gateway.list(ListRequest.newBuilder().setQueue("app").setLimit(2)
         .setPageToken(edited).build()));
   }
+
+  @Test
+  void watchesPerNodeAreBoundedAndAnEndedWatchFreesItsPlace() throws Exception {
+    sq.holdBuilds(); // the request stays open, so its watches do too
+    String head = sq.repos.commit("feature", "main", "feature", files("docs/guide.txt", "better guide\n"));
+    String id = sq.land(changeUri("feature", head));
+    var scheduler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    io.grpc.Server server = io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder
+        .forAddress(new java.net.InetSocketAddress("127.0.0.1", 0))
+        .addService(new dev.conveyor.submitqueue.gateway.GatewayService(ledger, sq.pipeline.admission(),
+            sq.pipeline.cancellation(), scheduler, 2))
+        .build().start();
+    io.grpc.ManagedChannel channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
+        .forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+    try {
+      var stub = dev.conveyor.api.submitqueue.GatewayGrpc.newBlockingStub(channel);
+      WatchRequest watch = WatchRequest.newBuilder().setRequestId(id).build();
+      io.grpc.Context.CancellableContext first = io.grpc.Context.current().withCancellation();
+      var firstStream = first.call(() -> stub.watch(watch));
+      assertThat(firstStream.next().getRequestId()).isEqualTo(id);
+      assertThat(stub.watch(watch).next().getRequestId()).isEqualTo(id);
+      assertThatThrownBy(() -> stub.watch(watch).next()).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(ErrorStatus.reasonOf(e)).isEqualTo("OVERLOADED");
+      });
+      first.cancel(null);
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).ignoreExceptions()
+          .until(() -> stub.watch(watch).next().getRequestId().equals(id));
+    } finally {
+      channel.shutdownNow();
+      server.shutdownNow();
+      scheduler.shutdownNow();
+      sq.releaseBuilds();
+    }
+  }
 }

@@ -20,6 +20,11 @@ import java.util.Optional;
  */
 final class ResultChunks {
   static final int MAX_CHUNKS = 10_000;
+  /**
+   * One job's staged pieces, all result ids together, and one joined result: the control plane joins a
+   * result in memory, so this bounds what a worker (or a token holder posing as one) can make it hold.
+   */
+  static final long MAX_RESULT_BYTES = 256L << 20;
 
   private ResultChunks() {}
 
@@ -35,6 +40,11 @@ final class ResultChunks {
             + " of result " + req.getResultId() + " was staged before with different bytes");
       }
     } else {
+      long staged = stagedBytes(tx, req.getJobId(), null);
+      if (staged + req.getData().size() > MAX_RESULT_BYTES) {
+        throw new dev.conveyor.api.bounds.InvalidField("data", "field 'data': job " + req.getJobId() + " would stage "
+            + (staged + req.getData().size()) + " bytes of results; at most " + MAX_RESULT_BYTES + " are accepted");
+      }
       tx.update("INSERT INTO capture_result_chunks (job_id, result_id, chunk_index, chunk_count, data, created_at)"
           + " VALUES (?, ?, ?, ?, ?, ?)", req.getJobId(), req.getResultId(), req.getIndex(), req.getChunkCount(),
           req.getData().toByteArray(), tx.nowMillis());
@@ -45,8 +55,7 @@ final class ResultChunks {
 
   /** The staged success, joined and checked against the digest and size the worker named. */
   static FileGroupSuccess assemble(Tx tx, String jobId, ChunkedSuccess c) throws SQLException {
-    List<byte[]> pieces = tx.query("SELECT data FROM capture_result_chunks WHERE job_id = ? AND result_id = ?"
-        + " ORDER BY chunk_index", rs -> rs.getBytes(1), jobId, c.getResultId());
+    dev.conveyor.api.bounds.Bounds.range("size_bytes", c.getSizeBytes(), 1, MAX_RESULT_BYTES);
     List<Integer> indexes = tx.query("SELECT chunk_index FROM capture_result_chunks WHERE job_id = ? AND result_id = ?"
         + " ORDER BY chunk_index", rs -> rs.getInt(1), jobId, c.getResultId());
     List<Integer> missing = new ArrayList<>();
@@ -55,11 +64,18 @@ final class ResultChunks {
         missing.add(i);
       }
     }
-    if (!missing.isEmpty() || pieces.size() != c.getChunkCount()) {
+    if (!missing.isEmpty() || indexes.size() != c.getChunkCount()) {
       throw new IllegalArgumentException("chunked_success names " + c.getChunkCount() + " chunks of result "
-          + c.getResultId() + ", but chunks " + missing + " are not staged (" + pieces.size() + " are)");
+          + c.getResultId() + ", but chunks " + missing + " are not staged (" + indexes.size() + " are)");
     }
-    ByteArrayOutputStream joined = new ByteArrayOutputStream();
+    long staged = stagedBytes(tx, jobId, c.getResultId());
+    if (staged != c.getSizeBytes()) { // checked before anything is loaded
+      throw new IllegalArgumentException("the staged chunks of result " + c.getResultId() + " hold " + staged
+          + " bytes, but chunked_success names " + c.getSizeBytes());
+    }
+    List<byte[]> pieces = tx.query("SELECT data FROM capture_result_chunks WHERE job_id = ? AND result_id = ?"
+        + " ORDER BY chunk_index", rs -> rs.getBytes(1), jobId, c.getResultId());
+    ByteArrayOutputStream joined = new ByteArrayOutputStream((int) staged);
     pieces.forEach(joined::writeBytes);
     byte[] bytes = joined.toByteArray();
     if (bytes.length != c.getSizeBytes() || !FileGroupResults.sha256(bytes).equals(c.getSha256())) {
@@ -77,6 +93,14 @@ final class ResultChunks {
       throw new IllegalArgumentException("the staged chunks of result " + c.getResultId()
           + " are not a FileGroupSuccess: " + e.getMessage());
     }
+  }
+
+  /** Bytes staged for {@code jobId} (for one result, or for all when {@code resultId} is null), without loading them. */
+  private static long stagedBytes(Tx tx, String jobId, String resultId) throws SQLException {
+    return resultId == null
+        ? tx.queryLong("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM capture_result_chunks WHERE job_id = ?", jobId)
+        : tx.queryLong("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM capture_result_chunks WHERE job_id = ?"
+            + " AND result_id = ?", jobId, resultId);
   }
 
   static void discard(Tx tx, String jobId, String resultId) throws SQLException {

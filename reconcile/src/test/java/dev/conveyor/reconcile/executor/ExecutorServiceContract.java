@@ -186,6 +186,41 @@ public abstract class ExecutorServiceContract extends LedgerTestBase {
   }
 
   @Test
+  void stagedResultsAreBoundedPerJobAndCheckedBeforeTheyAreJoined() {
+    enqueueGroup();
+    LeasedReconcileJob job = lease("worker-1");
+    byte[] piece = new byte[2 << 20]; // under gRPC's 4 MiB message limit
+    int accepted = 0;
+    StatusRuntimeException refused = null;
+    // distinct result ids do not get round the per-job bound
+    for (int i = 0; i < 140 && refused == null; i++) {
+      var req = dev.conveyor.api.reconcile.StageLeasedResultChunkRequest.newBuilder().setJobId(job.getJobId())
+          .setLeaseEpoch(job.getLeaseEpoch()).setResultId(job.getJobId() + ":p1:g" + i + ":success").setIndex(0)
+          .setChunkCount(1).setData(com.google.protobuf.ByteString.copyFrom(piece)).build();
+      try {
+        rpc.stageLeasedResultChunk(req);
+        accepted++;
+      } catch (StatusRuntimeException e) {
+        refused = e;
+      }
+    }
+    assertThat(accepted).isEqualTo((int) (ResultChunks.MAX_RESULT_BYTES / piece.length));
+    assertThat(refused).isNotNull();
+    assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(refused.getMessage()).contains("data").contains("at most " + ResultChunks.MAX_RESULT_BYTES);
+    assertStatus(() -> rpc.submitLeasedFileGroupExecutionResult(SubmitLeasedFileGroupExecutionResultRequest
+        .newBuilder().setJobId(job.getJobId()).setLeaseEpoch(job.getLeaseEpoch())
+        .setChunkedSuccess(dev.conveyor.api.reconcile.ChunkedSuccess.newBuilder()
+            .setResultId(job.getJobId() + ":p1:g0:success").setChunkCount(1).setSizeBytes(1L << 40)
+            .setSha256("00")).build()), Status.Code.INVALID_ARGUMENT, "INVALID_ARGUMENT", "size_bytes");
+    assertStatus(() -> rpc.submitLeasedFileGroupExecutionResult(SubmitLeasedFileGroupExecutionResultRequest
+        .newBuilder().setJobId(job.getJobId()).setLeaseEpoch(job.getLeaseEpoch())
+        .setChunkedSuccess(dev.conveyor.api.reconcile.ChunkedSuccess.newBuilder()
+            .setResultId(job.getJobId() + ":p1:g0:success").setChunkCount(1).setSizeBytes(7)
+            .setSha256("00")).build()), Status.Code.INVALID_ARGUMENT, "INVALID_ARGUMENT", "hold " + piece.length);
+  }
+
+  @Test
   void aStaleEpochIsLeaseLostAndRenewAnswersNotRenewed() {
     String id = enqueueGroup();
     LeasedReconcileJob first = lease("worker-1");

@@ -45,6 +45,10 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
   static final int MAX_LIST_LIMIT = 500;
   static final Duration WATCH_POLL = Duration.ofMillis(100);
   static final Duration WATCH_OUTAGE_RETRY = Duration.ofSeconds(1);
+  /** Open Watch streams per node: each polls the ledger, so one caller must not be able to open thousands. */
+  static final int MAX_WATCHES = 1_000;
+  private final int maxWatches;
+  private final java.util.concurrent.atomic.AtomicInteger openWatches = new java.util.concurrent.atomic.AtomicInteger();
   static final int DEFAULT_LOG_PAGE = 65_536;
   static final int MAX_LOG_PAGE = 1 << 20;
 
@@ -55,6 +59,13 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
 
   public GatewayService(Ledger ledger, Admission admission, Cancellation cancellation,
       ScheduledExecutorService watchers) {
+    this(ledger, admission, cancellation, watchers, MAX_WATCHES);
+  }
+
+  /** {@code maxWatches}: Watch streams this node serves at once; more are refused with RESOURCE_EXHAUSTED. */
+  public GatewayService(Ledger ledger, Admission admission, Cancellation cancellation,
+      ScheduledExecutorService watchers, int maxWatches) {
+    this.maxWatches = maxWatches;
     this.ledger = ledger;
     this.admission = admission;
     this.cancellation = cancellation;
@@ -156,6 +167,12 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
       response.onError(GatewayErrors.toStatus(e));
       return;
     }
+    if (openWatches.incrementAndGet() > maxWatches) {
+      openWatches.decrementAndGet();
+      response.onError(dev.conveyor.api.ErrorStatus.of(com.google.rpc.Code.RESOURCE_EXHAUSTED, "OVERLOADED",
+          "this node already serves " + maxWatches + " watches; poll Status or try again later"));
+      return;
+    }
     new Watch(id, call).poll();
   }
 
@@ -163,14 +180,23 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
     private final String id;
     private final ServerCallStreamObserver<RequestInfo> call;
     private long lastVersion = -1;
+    private final java.util.concurrent.atomic.AtomicBoolean open = new java.util.concurrent.atomic.AtomicBoolean(true);
 
     Watch(String id, ServerCallStreamObserver<RequestInfo> call) {
       this.id = id;
       this.call = call;
     }
 
+    /** Frees this watch's place; once, whichever way it ended. */
+    private void ended() {
+      if (open.compareAndSet(true, false)) {
+        openWatches.decrementAndGet();
+      }
+    }
+
     void poll() {
       if (call.isCancelled()) {
+        ended();
         return;
       }
       try {
@@ -180,6 +206,7 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
           call.onNext(r.toInfo());
         }
         if (r.terminal()) {
+          ended();
           call.onCompleted();
           return;
         }
@@ -190,9 +217,11 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
           watchers.schedule(this::poll, WATCH_OUTAGE_RETRY.toMillis(), TimeUnit.MILLISECONDS);
           return;
         }
+        ended();
         call.onError(GatewayErrors.toStatus(e));
       } catch (Error e) {
         // a scheduled task that throws is dropped silently; end this watch with a status instead
+        ended();
         org.slf4j.LoggerFactory.getLogger(GatewayService.class).error("watch of {} failed", id, e);
         call.onError(io.grpc.Status.INTERNAL.withDescription("internal error: " + e.getClass().getSimpleName())
             .asRuntimeException());
