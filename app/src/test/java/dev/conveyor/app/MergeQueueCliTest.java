@@ -1,6 +1,8 @@
 package dev.conveyor.app;
 
+import dev.conveyor.app.testing.Cli.Run;
 import static dev.conveyor.runway.testing.GitRepos.changeUri;
+import static dev.conveyor.app.testing.Cli.run;
 import static dev.conveyor.runway.testing.GitRepos.files;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,9 +10,6 @@ import dev.conveyor.app.serve.ControlPlane;
 import dev.conveyor.reconcile.planning.CapturePlanner;
 import dev.conveyor.runway.testing.GitRepos;
 import dev.conveyor.submitqueue.config.SubmitQueues;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -21,22 +20,6 @@ import org.junit.jupiter.api.io.TempDir;
 class MergeQueueCliTest {
   @TempDir Path dir;
 
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream o = new ByteArrayOutputStream();
-    ByteArrayOutputStream e = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-    try {
-      return new Run(Main.run(args), o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
-  }
 
   @Test
   void landWatchStatusListAndCancelThroughServe() throws Exception {

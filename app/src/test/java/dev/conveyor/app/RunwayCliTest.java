@@ -1,6 +1,8 @@
 package dev.conveyor.app;
 
+import dev.conveyor.app.testing.Cli.Run;
 import static dev.conveyor.runway.testing.GitRepos.changeUri;
+import static dev.conveyor.app.testing.Cli.run;
 import static dev.conveyor.runway.testing.GitRepos.files;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -18,9 +20,6 @@ import dev.conveyor.messagequeue.stream.Streams;
 import dev.conveyor.reconcile.planning.CapturePlanner;
 import dev.conveyor.runway.service.RunwayTopics;
 import dev.conveyor.runway.testing.GitRepos;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,23 +33,6 @@ class RunwayCliTest {
   @TempDir Path dir;
   private GitRepos repos;
 
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream o = new ByteArrayOutputStream();
-    ByteArrayOutputStream e = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-    try {
-      int exit = Main.run(args);
-      return new Run(exit, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
-  }
 
   @BeforeEach
   void repos() {

@@ -1,5 +1,7 @@
 package dev.conveyor.app;
 
+import dev.conveyor.app.testing.Cli;
+import dev.conveyor.app.testing.Cli.Run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -8,9 +10,6 @@ import dev.conveyor.app.serve.ControlPlane;
 import dev.conveyor.capture.stats.ParquetFileStatsTest;
 import dev.conveyor.ledger.jobs.JobState;
 import dev.conveyor.reconcile.planning.CapturePlanner;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,22 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ServeCaptureTest {
   @TempDir Path dir;
 
-  private record Run(int exit, String out, String err) {}
-
   private static Run cli(String... args) {
-    PrintStream out0 = System.out;
-    PrintStream err0 = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      int exit = Main.run(args);
-      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out0);
-      System.setErr(err0);
-    }
+    return Cli.run(args);
   }
 
   private ControlPlane.Config config(Path data, String bind, ControlPlane.AuthMode auth) {

@@ -1,22 +1,20 @@
 package dev.conveyor.app.cluster;
 
+import dev.conveyor.app.testing.Cli;
+import dev.conveyor.app.testing.Cli.Run;
 import static dev.conveyor.runway.testing.GitRepos.changeUri;
 import static dev.conveyor.runway.testing.GitRepos.files;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.conveyor.app.Main;
 import dev.conveyor.runway.testing.GitRepos;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,23 +38,11 @@ class HostileChangeTest {
         dev.conveyor.submitqueue.build.BuildRunners.bubblewrapUnavailable(), "CONVEYOR_REQUIRE_BWRAP",
         "apt-get install bubblewrap");
   }
+
   @TempDir Path dir;
 
-  private record Run(int exit, String out, String err) {}
-
   private static Run cli(String... args) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream o = new ByteArrayOutputStream();
-    ByteArrayOutputStream e = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-    try {
-      return new Run(Main.run(args), o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
+    return Cli.run(args);
   }
 
   @Test

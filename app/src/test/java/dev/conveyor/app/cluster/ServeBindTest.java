@@ -1,15 +1,13 @@
 package dev.conveyor.app.cluster;
 
+import dev.conveyor.app.testing.Cli;
+import dev.conveyor.app.testing.Cli.Run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.conveyor.app.Main;
 import dev.conveyor.capture.stats.ParquetFileStatsTest;
 import dev.conveyor.reconcile.auth.BearerAuthInterceptor;
 import dev.conveyor.reconcile.auth.LocalOidcIssuer;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -29,22 +27,8 @@ class ServeBindTest {
   private static final String BIND = "127.0.0.2";
   @TempDir Path dir;
 
-  private record Run(int exit, String out, String err) {}
-
-  private static synchronized Run cli(String... args) {
-    PrintStream out0 = System.out;
-    PrintStream err0 = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      int exit = Main.run(args);
-      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out0);
-      System.setErr(err0);
-    }
+  private static Run cli(String... args) {
+    return Cli.run(args);
   }
 
   private Path table(String name) throws Exception {

@@ -37,6 +37,7 @@ class BuildRunnersTest {
         dev.conveyor.submitqueue.build.BuildRunners.bubblewrapUnavailable(), "CONVEYOR_REQUIRE_BWRAP",
         "apt-get install bubblewrap");
   }
+
   @TempDir Path tmp;
   Path data;
   Path tree;
