@@ -245,7 +245,7 @@ public final class Ledger implements AutoCloseable {
       Long txid;
       try {
         result = work.run(tx);
-        txid = writeTransactionId(c);
+        txid = tx.mayHaveWritten() ? writeTransactionId(c) : null; // a read needs no commit check
       } catch (SQLException | RuntimeException e) {
         rollback(c);
         throw failure(e, "ledger statement failed");
@@ -291,7 +291,7 @@ public final class Ledger implements AutoCloseable {
     if (sql == null) {
       return null;
     }
-    try (var st = c.createStatement(); var rs = st.executeQuery(sql)) {
+    try (var st = c.prepareStatement(sql); var rs = st.executeQuery()) {
       long id = rs.next() ? rs.getLong(1) : 0;
       return rs.wasNull() || id == 0 ? null : id;
     }

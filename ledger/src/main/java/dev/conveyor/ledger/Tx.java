@@ -20,6 +20,7 @@ public final class Tx {
   private final Dialect dialect;
   private final Instant now;
   private final List<Runnable> afterCommit = new ArrayList<>();
+  private boolean mayHaveWritten;
 
   Tx(Connection connection, Dialect dialect, Instant now) {
     this.connection = connection;
@@ -27,7 +28,9 @@ public final class Tx {
     this.now = now;
   }
 
+  /** The raw connection; whatever is done with it counts as a write. */
   public Connection connection() {
+    mayHaveWritten = true;
     return connection;
   }
 
@@ -52,7 +55,18 @@ public final class Tx {
     return afterCommit;
   }
 
+  /**
+   * Whether this transaction may have changed anything: an update, a batch, a query that is not a plain
+   * SELECT (an {@code INSERT … RETURNING}), or use of the raw connection. Only such a transaction needs
+   * its COMMIT's fate resolved when the connection is lost during it; a SELECT (even FOR UPDATE) that
+   * runs again changes nothing.
+   */
+  boolean mayHaveWritten() {
+    return mayHaveWritten;
+  }
+
   public int update(String sql, Object... args) throws SQLException {
+    mayHaveWritten = true;
     try (PreparedStatement ps = connection.prepareStatement(sql)) {
       bind(ps, args);
       return ps.executeUpdate();
@@ -64,6 +78,7 @@ public final class Tx {
     if (rows.isEmpty()) {
       return new int[0];
     }
+    mayHaveWritten = true;
     try (PreparedStatement ps = connection.prepareStatement(sql)) {
       for (Object[] row : rows) {
         bind(ps, row);
@@ -74,6 +89,9 @@ public final class Tx {
   }
 
   public <T> List<T> query(String sql, RowMapper<T> mapper, Object... args) throws SQLException {
+    if (!sql.stripLeading().regionMatches(true, 0, "SELECT", 0, 6)) {
+      mayHaveWritten = true;
+    }
     try (PreparedStatement ps = connection.prepareStatement(sql)) {
       bind(ps, args);
       try (ResultSet rs = ps.executeQuery()) {
