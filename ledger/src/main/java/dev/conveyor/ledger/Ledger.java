@@ -31,17 +31,20 @@ public final class Ledger implements AutoCloseable {
 
   private final LedgerUrl url;
   private final HikariDataSource dataSource;
+  /** Where {@link #read} runs: on SQLite a second pool whose deferred transactions never take the write lock. */
+  private final HikariDataSource readSource;
   private final Clock clock;
   // SQLite has exactly one writer; queueing writers here is cheaper and fairer than busy-waiting in the driver.
   private final ReentrantLock sqliteWriter;
   private final LeasedJobs jobs;
   private final TransientRetry retry;
 
-  private Ledger(LedgerUrl url, HikariDataSource dataSource, Clock clock, RetryPolicy retryPolicy,
-      TransientRetry retry) {
+  private Ledger(LedgerUrl url, HikariDataSource dataSource, HikariDataSource readSource, Clock clock,
+      RetryPolicy retryPolicy, TransientRetry retry) {
     this.url = url;
     this.retry = retry;
     this.dataSource = dataSource;
+    this.readSource = readSource;
     this.clock = clock;
     this.sqliteWriter = url.dialect() == Dialect.SQLITE ? new ReentrantLock(true) : null;
     this.jobs = new LeasedJobs(this, retryPolicy);
@@ -64,7 +67,8 @@ public final class Ledger implements AutoCloseable {
       ds.close();
       throw e;
     }
-    return new Ledger(url, ds, options.clock(), options.retryPolicy(), options.transientRetry());
+    HikariDataSource reads = url.dialect() == Dialect.SQLITE ? sqliteReadPool(url) : ds;
+    return new Ledger(url, ds, reads, options.clock(), options.retryPolicy(), options.transientRetry());
   }
 
   private static HikariDataSource pool(LedgerUrl url, int poolSize, TransientRetry retry) {
@@ -102,6 +106,26 @@ public final class Ledger implements AutoCloseable {
     } catch (HikariPool.PoolInitializationException e) {
       throw new LedgerException("cannot open ledger " + url + ": " + rootMessage(e, url), e);
     }
+  }
+
+  /**
+   * SQLite in WAL mode lets readers run beside the one writer: these connections open deferred
+   * transactions that only ever read, so a status page, a metrics scrape or a Watch poll never waits
+   * for (or holds) the write lock.
+   */
+  private static HikariDataSource sqliteReadPool(LedgerUrl url) {
+    SQLiteConfig sqlite = new SQLiteConfig();
+    sqlite.setBusyTimeout(30_000);
+    sqlite.setTransactionMode(SQLiteConfig.TransactionMode.DEFERRED);
+    sqlite.enforceForeignKeys(true);
+    SQLiteDataSource sds = new SQLiteDataSource(sqlite);
+    sds.setUrl(url.jdbcUrl());
+    HikariConfig cfg = new HikariConfig();
+    cfg.setPoolName("ledger-read");
+    cfg.setDataSource(sds);
+    cfg.setMaximumPoolSize(2);
+    cfg.setConnectionTimeout(30_000);
+    return new HikariDataSource(cfg);
   }
 
   private static void createParentDirectory(Path file) {
@@ -179,6 +203,19 @@ public final class Ledger implements AutoCloseable {
    * not commit.
    */
   public <T> T transact(Tx.Work<T> work) {
+    return run(work, false);
+  }
+
+  /**
+   * Runs {@code work}, which only reads, in one read-only transaction, retried like {@link #transact}.
+   * On SQLite it never takes the write lock (WAL readers see the last commit); on PostgreSQL the
+   * transaction is READ ONLY. A write inside fails with an {@link IllegalStateException}.
+   */
+  public <T> T read(Tx.Work<T> work) {
+    return run(work, true);
+  }
+
+  private <T> T run(Tx.Work<T> work, boolean readOnly) {
     if (IN_TRANSACTION.get()) {
       throw new IllegalStateException("nested ledger transaction: pass the Tx you already have");
     }
@@ -191,7 +228,7 @@ public final class Ledger implements AutoCloseable {
         Throwable last;
         boolean contended = false;
         try {
-          return attemptOnce(work);
+          return attemptOnce(work, readOnly);
         } catch (UnknownCommit unknown) {
           CommitStatus status = commitStatus(unknown.txid, deadline);
           if (status == CommitStatus.COMMITTED) {
@@ -232,15 +269,19 @@ public final class Ledger implements AutoCloseable {
     }
   }
 
-  private <T> T attemptOnce(Tx.Work<T> work) {
-    if (sqliteWriter != null) {
-      sqliteWriter.lock();
+  private <T> T attemptOnce(Tx.Work<T> work, boolean readOnly) {
+    ReentrantLock writer = readOnly ? null : sqliteWriter;
+    if (writer != null) {
+      writer.lock();
     }
     Connection c = null;
     try {
-      c = dataSource.getConnection();
+      c = (readOnly ? readSource : dataSource).getConnection();
       c.setAutoCommit(false);
-      Tx tx = new Tx(c, url.dialect(), clock.instant());
+      if (readOnly && url.dialect() == Dialect.POSTGRESQL) {
+        c.setReadOnly(true); // BEGIN READ ONLY; the pool resets it when the connection comes back
+      }
+      Tx tx = new Tx(c, url.dialect(), clock.instant(), readOnly);
       T result;
       Long txid;
       try {
@@ -268,8 +309,8 @@ public final class Ledger implements AutoCloseable {
       throw failure(e, "ledger " + url + " refused the connection");
     } finally {
       closeQuietly(c);
-      if (sqliteWriter != null) {
-        sqliteWriter.unlock();
+      if (writer != null) {
+        writer.unlock();
       }
     }
   }
@@ -372,6 +413,9 @@ public final class Ledger implements AutoCloseable {
 
   @Override
   public void close() {
+    if (readSource != dataSource) {
+      readSource.close();
+    }
     dataSource.close();
   }
 

@@ -21,8 +21,10 @@ public final class Tx {
   private final Instant now;
   private final List<Runnable> afterCommit = new ArrayList<>();
   private boolean mayHaveWritten;
+  private final boolean readOnly;
 
-  Tx(Connection connection, Dialect dialect, Instant now) {
+  Tx(Connection connection, Dialect dialect, Instant now, boolean readOnly) {
+    this.readOnly = readOnly;
     this.connection = connection;
     this.dialect = dialect;
     this.now = now;
@@ -30,7 +32,7 @@ public final class Tx {
 
   /** The raw connection; whatever is done with it counts as a write. */
   public Connection connection() {
-    mayHaveWritten = true;
+    writing("the raw connection");
     return connection;
   }
 
@@ -66,7 +68,7 @@ public final class Tx {
   }
 
   public int update(String sql, Object... args) throws SQLException {
-    mayHaveWritten = true;
+    writing(sql);
     try (PreparedStatement ps = connection.prepareStatement(sql)) {
       bind(ps, args);
       return ps.executeUpdate();
@@ -78,7 +80,7 @@ public final class Tx {
     if (rows.isEmpty()) {
       return new int[0];
     }
-    mayHaveWritten = true;
+    writing(sql);
     try (PreparedStatement ps = connection.prepareStatement(sql)) {
       for (Object[] row : rows) {
         bind(ps, row);
@@ -88,9 +90,16 @@ public final class Tx {
     }
   }
 
+  private void writing(String what) {
+    if (readOnly) {
+      throw new IllegalStateException("a read-only ledger transaction (Ledger.read) cannot write: " + what);
+    }
+    mayHaveWritten = true;
+  }
+
   public <T> List<T> query(String sql, RowMapper<T> mapper, Object... args) throws SQLException {
     if (!sql.stripLeading().regionMatches(true, 0, "SELECT", 0, 6)) {
-      mayHaveWritten = true;
+      writing(sql);
     }
     try (PreparedStatement ps = connection.prepareStatement(sql)) {
       bind(ps, args);

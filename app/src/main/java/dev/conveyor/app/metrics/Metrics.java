@@ -112,7 +112,7 @@ public final class Metrics implements AutoCloseable {
       return;
     }
     refreshedAt = now;
-    ledger.transact(tx -> {
+    ledger.read(tx -> {
       gauges.values().forEach(g -> g.set(0));
       set("conveyor_ledger_up", "1 when the last scrape could read the ledger", 1);
       for (Object[] r : tx.query("SELECT kind, state, COUNT(*) FROM jobs GROUP BY kind, state",
@@ -125,7 +125,9 @@ public final class Metrics implements AutoCloseable {
         set("conveyor_queue_lag", "Messages a consumer group has not consumed yet", (Long) r[2], "group", r[0],
             "topic", r[1]);
       }
-      for (Object[] r : tx.query("SELECT topic, COUNT(*) FROM mq_messages WHERE topic LIKE '%.dlq' GROUP BY topic",
+      // retained dead letters per topic from the partition table (next - lowest retained), not by counting messages
+      for (Object[] r : tx.query("SELECT topic, SUM(next_seq - low_seq) FROM mq_partitions WHERE topic LIKE '%.dlq'"
+          + " GROUP BY topic",
           rs -> new Object[] {rs.getString(1), rs.getLong(2)})) {
         set("conveyor_dead_letters", "Retained messages of a dead-letter topic", (Long) r[1], "topic", r[0]);
       }

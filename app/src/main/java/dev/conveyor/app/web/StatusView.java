@@ -61,11 +61,11 @@ public final class StatusView {
   /** A page of a build's stored output, or empty when there is no such build; read fresh, never cached. */
   public java.util.Optional<dev.conveyor.submitqueue.build.BuildLogs.Page> buildLog(String buildId, long offset,
       int limit) {
-    return ledger.transact(tx -> dev.conveyor.submitqueue.build.BuildLogs.page(tx, buildId, offset, limit));
+    return ledger.read(tx -> dev.conveyor.submitqueue.build.BuildLogs.page(tx, buildId, offset, limit));
   }
 
   private ObjectNode read() {
-    return ledger.transact(tx -> {
+    return ledger.read(tx -> {
       ObjectNode s = MAPPER.createObjectNode();
       s.put("node", node);
       s.put("ledger", ledger.url().toString());

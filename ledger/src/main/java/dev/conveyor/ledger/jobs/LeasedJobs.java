@@ -58,7 +58,7 @@ public final class LeasedJobs {
 
   public Optional<Job> find(String jobId) {
     JobRows.requireId("job_id", jobId);
-    return ledger.transact(tx -> JobRows.find(tx, jobId));
+    return ledger.read(tx -> JobRows.find(tx, jobId));
   }
 
   public Job get(String jobId) {
@@ -70,17 +70,17 @@ public final class LeasedJobs {
   }
 
   public List<Job> children(String jobId) {
-    return ledger.transact(tx -> JobRows.children(tx, jobId));
+    return ledger.read(tx -> JobRows.children(tx, jobId));
   }
 
   public List<Job> list(Set<JobState> states, Set<JobKind> kinds, boolean rootsOnly, int limit, String afterId) {
     JobQueue.Query q = new JobQueue.Query(states, kinds, rootsOnly, limit, afterId);
-    return ledger.transact(tx -> JobQueue.list(tx, q));
+    return ledger.read(tx -> JobQueue.list(tx, q));
   }
 
   public JobTree tree(String jobId) {
     JobRows.requireId("job_id", jobId);
-    return ledger.transact(tx -> JobQueue.tree(tx, jobId));
+    return ledger.read(tx -> JobQueue.tree(tx, jobId));
   }
 
   // --- the holder's protocol --------------------------------------------------------------

@@ -96,7 +96,7 @@ public final class ReconcileControlService extends ReconcileControlGrpc.Reconcil
       Job job = ledger.jobs().get(Bounds.id("job_id", req.getJobId()));
       JobInfo.Builder info = JobViews.info(job).toBuilder();
       if (job.kind() == dev.conveyor.ledger.jobs.JobKind.FINALIZE_SNAPSHOT) {
-        var c = ledger.transact(tx -> CaptureCompleteness.ofFinalizers(tx, List.of(job.id()),
+        var c = ledger.read(tx -> CaptureCompleteness.ofFinalizers(tx, List.of(job.id()),
             CaptureCompleteness.MAX_LISTED));
         if (c.containsKey(job.id())) {
           info.setCompleteness(c.get(job.id()));
@@ -110,7 +110,7 @@ public final class ReconcileControlService extends ReconcileControlGrpc.Reconcil
   public void getJobTree(GetJobTreeRequest req, StreamObserver<GetJobTreeResponse> out) {
     call(out, () -> {
       var tree = ledger.jobs().tree(Bounds.id("job_id", req.getJobId()));
-      var completeness = ledger.transact(tx -> CaptureCompleteness.ofFinalizers(tx, JobViews.finalizers(tree),
+      var completeness = ledger.read(tx -> CaptureCompleteness.ofFinalizers(tx, JobViews.finalizers(tree),
           CaptureCompleteness.MAX_LISTED));
       return GetJobTreeResponse.newBuilder().setRoot(JobViews.tree(tree, completeness)).build();
     });

@@ -93,7 +93,7 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
 
   @Override
   public void status(StatusRequest request, StreamObserver<StatusResponse> response) {
-    answer(response, () -> ledger.transact(tx -> {
+    answer(response, () -> ledger.read(tx -> {
       RequestRecord r = found(Requests.find(tx, requireId(request.getRequestId())), request.getRequestId());
       StatusResponse.Builder out = StatusResponse.newBuilder().setRequest(r.toInfo());
       if (r.batchId() != null) {
@@ -120,7 +120,7 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
       // a token continues the listing it came from: another queue or filter would skip or repeat requests
       String scope = "submitqueue.List:" + request.getQueue() + ":" + request.getStatesList();
       long after = parseToken(PageTokens.decode("page_token", scope, request.getPageToken()));
-      List<RequestRecord> page = ledger.transact(tx -> Requests.list(tx, request.getQueue(),
+      List<RequestRecord> page = ledger.read(tx -> Requests.list(tx, request.getQueue(),
           request.getStatesList(), limit + 1, after));
       ListResponse.Builder out = ListResponse.newBuilder();
       page.stream().limit(limit).forEach(r -> out.addRequests(r.toInfo()));
@@ -133,7 +133,7 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
 
   @Override
   public void history(HistoryRequest request, StreamObserver<HistoryResponse> response) {
-    answer(response, () -> ledger.transact(tx -> {
+    answer(response, () -> ledger.read(tx -> {
       String id = requireId(request.getRequestId());
       found(Requests.find(tx, id), id);
       return HistoryResponse.newBuilder().setRequestId(id).addAllEntries(Requests.history(tx, id)).build();
@@ -148,7 +148,7 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
       Bounds.range("offset", request.getOffset(), 0, Long.MAX_VALUE);
       Bounds.range("limit", request.getLimit(), 0, MAX_LOG_PAGE);
       int limit = request.getLimit() == 0 ? DEFAULT_LOG_PAGE : request.getLimit();
-      BuildLogs.Page page = ledger.transact(tx -> BuildLogs.page(tx, id, request.getOffset(), limit))
+      BuildLogs.Page page = ledger.read(tx -> BuildLogs.page(tx, id, request.getOffset(), limit))
           .orElseThrow(() -> new RequestRefused(Kind.BUILD_NOT_FOUND, "no build '" + id + "'"));
       return BuildLogResponse.newBuilder().setBuildId(id).setText(page.text()).setOffset(page.offset())
           .setNextOffset(page.nextOffset()).setTotal(page.total()).setFinished(page.finished()).build();
@@ -162,7 +162,7 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
     String id;
     try {
       id = requireId(request.getRequestId());
-      found(ledger.transact(tx -> Requests.find(tx, id)), id);
+      found(ledger.read(tx -> Requests.find(tx, id)), id);
     } catch (RuntimeException e) {
       response.onError(GatewayErrors.toStatus(e));
       return;
@@ -200,7 +200,7 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
         return;
       }
       try {
-        RequestRecord r = ledger.transact(tx -> Requests.get(tx, id));
+        RequestRecord r = ledger.read(tx -> Requests.get(tx, id));
         if (r.version() != lastVersion) {
           lastVersion = r.version();
           call.onNext(r.toInfo());
