@@ -29,7 +29,7 @@ final class CaptureStatus {
 
   ArrayNode read(Tx tx, ObjectNode omitted) throws SQLException {
     ArrayNode out = JSON.arrayNode();
-    List<ObjectNode> rootNodes = tx.query("SELECT " + COLUMNS + ROOTS + " ORDER BY created_at DESC, id LIMIT ?",
+    List<ObjectNode> rootNodes = tx.query("SELECT " + COLUMNS + ROOTS + " ORDER BY created_at DESC, id DESC LIMIT ?",
         this::node, limits.captureRoots());
     omitted.put("captures", tx.queryLong("SELECT COUNT(*)" + ROOTS) - rootNodes.size());
     for (ObjectNode root : rootNodes) {
