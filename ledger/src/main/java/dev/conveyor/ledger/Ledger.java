@@ -87,6 +87,8 @@ public final class Ledger implements AutoCloseable {
     try {
       DatabaseClock clock = new DatabaseClock(DatabaseClock.querying(ds, query), database.host(), System::nanoTime);
       clock.resyncEvery(DatabaseClock.RESYNC_EVERY);
+      log.info("ledger {}: leases and expiry run on the database's clock (this host's differs by {} ms)", url,
+          clock.skew().toMillis());
       return clock;
     } catch (SQLException e) {
       throw new LedgerException("cannot read the clock of ledger " + url + ": " + rootMessage(e, url), e);
