@@ -27,7 +27,7 @@ public final class ClockSkewNode {
   public static final String GROUP = "skew";
   public static final String SCOPE = "skew";
   public static final String EFFECT = "push-1";
-  public static final Duration LEASE = Duration.ofSeconds(4);
+  public static final Duration LEASE = Duration.ofSeconds(6);
   public static final Duration RENEW_EVERY = Duration.ofMillis(500);
 
   private ClockSkewNode() {}

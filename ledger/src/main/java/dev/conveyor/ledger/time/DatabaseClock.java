@@ -57,7 +57,10 @@ public final class DatabaseClock extends Clock implements AutoCloseable {
   private volatile long skewNanos;
   private boolean skewReported;
   private boolean failureReported;
+  // Its own lock: closing must not wait for a resync stuck on a database that is down.
+  private final Object lifecycle = new Object();
   private ScheduledExecutorService resync;
+  private volatile boolean closed;
 
   /** Reads the database's time once (a failure is thrown); {@code ticker} is a monotonic nanosecond counter. */
   public DatabaseClock(Source source, Clock host, LongSupplier ticker) throws SQLException {
@@ -113,16 +116,18 @@ public final class DatabaseClock extends Clock implements AutoCloseable {
   }
 
   /** Resyncs every {@code every} on a daemon thread until {@link #close}. */
-  public synchronized void resyncEvery(Duration every) {
-    if (resync != null) {
-      throw new IllegalStateException("already resyncing");
+  public void resyncEvery(Duration every) {
+    synchronized (lifecycle) {
+      if (resync != null || closed) {
+        throw new IllegalStateException(closed ? "closed" : "already resyncing");
+      }
+      resync = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "ledger-clock");
+        t.setDaemon(true);
+        return t;
+      });
+      resync.scheduleWithFixedDelay(this::resyncQuietly, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
     }
-    resync = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "ledger-clock");
-      t.setDaemon(true);
-      return t;
-    });
-    resync.scheduleWithFixedDelay(this::resyncQuietly, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private void resyncQuietly() {
@@ -134,7 +139,7 @@ public final class DatabaseClock extends Clock implements AutoCloseable {
       }
     } catch (SQLException | RuntimeException e) {
       // A scheduled task that throws is never run again; the counter carries the time meanwhile.
-      if (!failureReported) {
+      if (!failureReported && !closed) {
         log.warn("cannot read the database's clock ({}); carrying ledger time forward on this host's monotonic"
             + " clock", e.toString());
         failureReported = true;
@@ -166,10 +171,14 @@ public final class DatabaseClock extends Clock implements AutoCloseable {
     throw new UnsupportedOperationException("ledger time is UTC");
   }
 
+  /** Stops resyncing (the time still runs on the counter); does not wait for a resync in flight. */
   @Override
-  public synchronized void close() {
-    if (resync != null) {
-      resync.shutdownNow();
+  public void close() {
+    synchronized (lifecycle) {
+      closed = true;
+      if (resync != null) {
+        resync.shutdownNow();
+      }
     }
   }
 
