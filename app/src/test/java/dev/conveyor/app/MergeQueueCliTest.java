@@ -66,6 +66,7 @@ class MergeQueueCliTest {
           java.net.http.HttpResponse.BodyHandlers.ofString());
       assertThat(scrape.statusCode()).isEqualTo(200);
       assertThat(scrape.body()).contains("conveyor_ledger_up 1.0").contains("conveyor_submitqueue_requests{queue=\"app\",state=\"LANDED\"} 1")
+          .contains("conveyor_ledger_host_clock_skew_seconds 0.0") // SQLite: the database's clock is the host's
           .contains("conveyor_submitqueue_requests{queue=\"app\",state=\"ERROR\"} 1")
           .contains("conveyor_jobs{kind=\"BUILD\",state=\"SUCCEEDED\"}")
           .contains("conveyor_stage_seconds_count{stage=\"validate\"}")

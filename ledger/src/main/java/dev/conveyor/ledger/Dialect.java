@@ -26,6 +26,11 @@ public enum Dialect {
     }
 
     @Override
+    public String databaseTimeQuery() {
+      return null; // embedded: the database's clock is the host's
+    }
+
+    @Override
     public boolean isUniqueViolation(SQLException e) {
       return e.getErrorCode() == 2067 /* SQLITE_CONSTRAINT_UNIQUE */
           || e.getErrorCode() == 1555 /* SQLITE_CONSTRAINT_PRIMARYKEY */
@@ -69,6 +74,11 @@ public enum Dialect {
     }
 
     @Override
+    public String databaseTimeQuery() {
+      return "SELECT clock_timestamp()"; // the server's time now, not the transaction's start (now())
+    }
+
+    @Override
     public boolean isUniqueViolation(SQLException e) {
       return "23505".equals(e.getSQLState());
     }
@@ -103,6 +113,12 @@ public enum Dialect {
   }
 
   public abstract boolean isUniqueViolation(SQLException e);
+
+  /**
+   * Answers the database server's current time as a {@code timestamptz}; null where the database
+   * runs in this process and its clock is the host's.
+   */
+  public abstract String databaseTimeQuery();
 
   /** Row lock suffix for a SELECT; empty on SQLite, whose write transaction already holds the file lock. */
   public String forUpdate() {

@@ -5,6 +5,8 @@ import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.pool.HikariPool;
 import dev.conveyor.ledger.jobs.LeasedJobs;
 import dev.conveyor.ledger.jobs.RetryPolicy;
+import dev.conveyor.ledger.time.DatabaseClock;
+import dev.conveyor.ledger.time.LedgerTime;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -34,26 +36,31 @@ public final class Ledger implements AutoCloseable {
   /** Where {@link #read} runs: on SQLite a second pool whose deferred transactions never take the write lock. */
   private final HikariDataSource readSource;
   private final Clock clock;
+  private final DatabaseClock databaseClock; // null when the ledger's time is the host's or injected
   // SQLite has exactly one writer; queueing writers here is cheaper and fairer than busy-waiting in the driver.
   private final ReentrantLock sqliteWriter;
   private final LeasedJobs jobs;
   private final TransientRetry retry;
 
   private Ledger(LedgerUrl url, HikariDataSource dataSource, HikariDataSource readSource, Clock clock,
+      DatabaseClock databaseClock,
       RetryPolicy retryPolicy, TransientRetry retry) {
     this.url = url;
     this.retry = retry;
     this.dataSource = dataSource;
     this.readSource = readSource;
     this.clock = clock;
+    this.databaseClock = databaseClock;
     this.sqliteWriter = url.dialect() == Dialect.SQLITE ? new ReentrantLock(true) : null;
     this.jobs = new LeasedJobs(this, retryPolicy);
   }
 
+  /** Opens a ledger on the database's clock. */
   public static Ledger open(String url) {
-    return open(url, Clock.systemUTC());
+    return open(LedgerOptions.defaults(url));
   }
 
+  /** Opens a ledger on exactly {@code clock} (tests). */
   public static Ledger open(String url, Clock clock) {
     return open(LedgerOptions.defaults(url).withClock(clock));
   }
@@ -61,14 +68,36 @@ public final class Ledger implements AutoCloseable {
   public static Ledger open(LedgerOptions options) {
     LedgerUrl url = LedgerUrl.parse(options.url());
     HikariDataSource ds = pool(url, options.poolSize(), options.transientRetry());
+    DatabaseClock databaseClock;
     try {
       migrate(ds, url);
+      databaseClock = databaseClock(options.time(), url, ds);
     } catch (RuntimeException e) {
       ds.close();
       throw e;
     }
+    Clock clock = databaseClock != null ? databaseClock
+        : options.time() instanceof LedgerTime.Injected injected ? injected.clock()
+        : ((LedgerTime.DatabaseTime) options.time()).host(); // SQLite: embedded, its clock is the host's
     HikariDataSource reads = url.dialect() == Dialect.SQLITE ? sqliteReadPool(url) : ds;
-    return new Ledger(url, ds, reads, options.clock(), options.retryPolicy(), options.transientRetry());
+    return new Ledger(url, ds, reads, clock, databaseClock, options.retryPolicy(), options.transientRetry());
+  }
+
+  /** The database's clock when the ledger runs on it and the database is a server; null otherwise. */
+  private static DatabaseClock databaseClock(LedgerTime time, LedgerUrl url, DataSource ds) {
+    String query = url.dialect().databaseTimeQuery();
+    if (!(time instanceof LedgerTime.DatabaseTime database) || query == null) {
+      return null;
+    }
+    try {
+      DatabaseClock clock = new DatabaseClock(DatabaseClock.querying(ds, query), database.host(), System::nanoTime);
+      clock.resyncEvery(DatabaseClock.RESYNC_EVERY);
+      log.info("ledger {}: leases and expiry run on the database's clock (this host's differs by {} ms)", url,
+          clock.skew().toMillis());
+      return clock;
+    } catch (SQLException e) {
+      throw new LedgerException("cannot read the clock of ledger " + url + ": " + rootMessage(e, url), e);
+    }
   }
 
   private static HikariDataSource pool(LedgerUrl url, int poolSize, TransientRetry retry) {
@@ -175,8 +204,20 @@ public final class Ledger implements AutoCloseable {
     return url.dialect();
   }
 
+  /**
+   * The ledger's time, which every transaction's {@link Tx#now()} is read from: the database's clock
+   * carried forward (PostgreSQL), the host's (SQLite), or the one injected.
+   */
   public Clock clock() {
     return clock;
+  }
+
+  /**
+   * This host's wall clock minus the database's as of the last resync (positive: the host is ahead);
+   * zero when the ledger's time is the host's or injected. A gauge, not an input: nothing decides on it.
+   */
+  public Duration hostClockSkew() {
+    return databaseClock == null ? Duration.ZERO : databaseClock.skew();
   }
 
   public DataSource dataSource() {
@@ -413,6 +454,9 @@ public final class Ledger implements AutoCloseable {
 
   @Override
   public void close() {
+    if (databaseClock != null) {
+      databaseClock.close();
+    }
     if (readSource != dataSource) {
       readSource.close();
     }

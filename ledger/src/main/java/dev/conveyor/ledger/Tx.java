@@ -12,8 +12,9 @@ import java.util.Optional;
 
 /**
  * One ledger transaction: its connection, the dialect, and the instant the transaction
- * started (taken from the ledger's injected clock, so lease and backoff arithmetic is
- * deterministic under test). Small explicit JDBC helpers keep call sites readable.
+ * started, from the ledger's clock ({@link Ledger#clock()}: the database's time, so every node
+ * decides lease expiry alike; or a clock a test injected). Small explicit JDBC helpers keep call
+ * sites readable.
  */
 public final class Tx {
   private final Connection connection;

@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The process's metrics in the Prometheus text format (served at {@code /metrics} by the web server): ledger-wide gauges (jobs
  * by kind and state — leases are the RUNNING ones —, consumer lag per group and topic, dead letters,
- * land requests by state), read from the ledger at most once a second on scrape, and timers of every
- * SubmitQueue stage.
+ * land requests by state), read from the ledger at most once a second on scrape, the host clock's skew
+ * from the database's, and timers of every SubmitQueue stage.
  */
 public final class Metrics implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Metrics.class);
@@ -34,6 +34,9 @@ public final class Metrics implements AutoCloseable {
 
   public Metrics(Ledger ledger) {
     this.ledger = ledger;
+    Gauge.builder("conveyor_ledger_host_clock_skew_seconds", ledger, l -> l.hostClockSkew().toNanos() / 1e9)
+        .description("This host's wall clock minus the database's (leases are decided on the database's)")
+        .register(registry);
   }
 
   /**

@@ -82,11 +82,11 @@ public final class Consumer implements AutoCloseable {
 
   private void coordinate() {
     long heartbeatEvery = Math.max(50, options.leaseTtl().toMillis() / 3);
-    long lastHeartbeat = 0;
+    long lastHeartbeat = monotonicMillis() - heartbeatEvery;
     long seen = streams.wakeups().version();
     while (running) {
       try {
-        long now = System.currentTimeMillis();
+        long now = monotonicMillis();
         if (now - lastHeartbeat >= heartbeatEvery) {
           Set<Integer> busyNow = Set.copyOf(busy);
           owned = ledger.transact(tx -> state.rebalance(tx, options.memberId(), options.leaseTtl(), busyNow));
@@ -140,7 +140,7 @@ public final class Consumer implements AutoCloseable {
       while (running && worker.deliverOnce()) {
         versionBefore = streams.wakeups().version(topic.wireName(), partition);
       }
-      idleSince.put(partition, new long[] {versionBefore, System.currentTimeMillis()});
+      idleSince.put(partition, new long[] {versionBefore, monotonicMillis()});
     } catch (PartitionLeaseLostException e) {
       log.info("{}", e.getMessage());
     } catch (RuntimeException e) {
@@ -148,6 +148,14 @@ public final class Consumer implements AutoCloseable {
     } finally {
       busy.remove(partition);
     }
+  }
+
+  /**
+   * Heartbeat cadence and idle back-off are intervals on this host: a monotonic count, so a wall clock
+   * stepped back cannot stall the heartbeat until the partitions lapse (their expiry is ledger time).
+   */
+  private static long monotonicMillis() {
+    return System.nanoTime() / 1_000_000;
   }
 
   private static void sleepQuietly(Duration d) {

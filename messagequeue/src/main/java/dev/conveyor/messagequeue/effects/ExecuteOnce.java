@@ -28,6 +28,10 @@ public final class ExecuteOnce implements AutoCloseable {
   private final ExecutorService effects = Executors.newCachedThreadPool(r -> daemon(r, "effect"));
   private final ScheduledExecutorService renewals = Executors.newScheduledThreadPool(1, r -> daemon(r, "effect-renew"));
 
+  /**
+   * {@code clock} should be the ledger's ({@code Ledger.clock()}): a held claim's expiry is ledger time.
+   * It only sizes the wait before looking again; the claim itself is decided in the ledger.
+   */
   public ExecuteOnce(EffectClaims claims, Clock clock) {
     this.claims = claims;
     this.clock = clock;
