@@ -192,6 +192,22 @@ public final class Maintenance implements AutoCloseable {
     return report;
   }
 
+  /**
+   * For operators: one retention run now, under leadership taken for it and given back after (no
+   * reaping). Empty when another node leads: it runs retention itself.
+   */
+  public Optional<RetentionReport> runOnceIfFree() {
+    Standing standing = lease.tryLead();
+    if (!(standing instanceof Leading)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(runRetention());
+    } finally {
+      close();
+    }
+  }
+
   /** What a run would delete now, per task and table; needs no leadership. */
   public RetentionReport dryRun() {
     long started = System.nanoTime();
