@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
         QueueCommand.class, RunwayCommand.class,
         MergeQueueCommands.Land.class, MergeQueueCommands.Status.class, MergeQueueCommands.ListRequests.class,
         MergeQueueCommands.Watch.class, MergeQueueCommands.Cancel.class, BuildCommand.class,
+        dev.conveyor.app.admin.AdminCommand.class,
         CommandLine.HelpCommand.class},
     footer = {"", "Ledger: --ledger URL or CONVEYOR_LEDGER; default sqlite:conveyor-data/conveyor.db.",
         "Server: --server HOST:PORT or CONVEYOR_SERVER; default 127.0.0.1:7420.",

@@ -54,6 +54,14 @@ public final class MergeQueueNode implements AutoCloseable {
   /** {@code supervisor} keeps every consumer loop and the build worker alive and reports their health. */
   public static MergeQueueNode start(Ledger ledger, SubmitQueues queues, Path dataDir, String memberId,
       int buildParallelism, Observers observers, Supervisor supervisor) {
+    return start(ledger, queues, dataDir, memberId, buildParallelism, observers, supervisor,
+        dev.conveyor.submitqueue.build.LogLimits.DEFAULT);
+  }
+
+  /** {@code logLimits}: how much of each build's output the ledger keeps. */
+  public static MergeQueueNode start(Ledger ledger, SubmitQueues queues, Path dataDir, String memberId,
+      int buildParallelism, Observers observers, Supervisor supervisor,
+      dev.conveyor.submitqueue.build.LogLimits logLimits) {
     StageDecorator stages = observers.stages();
     BuildRunners runners = BuildRunners.detect(dataDir);
     if (buildParallelism > 0) {
@@ -72,7 +80,7 @@ public final class MergeQueueNode implements AutoCloseable {
         new GitMerger(new RepositoryCache(dataDir.resolve("build-cache")), Clock.systemUTC()),
         BuildWorker.Options.defaults(memberId + "-builds", dataDir.resolve("builds"))
             .withParallelism(buildParallelism).withObserver(observers.builds())
-            .withRunners(runners), supervisor).start();
+            .withRunners(runners).withLogLimits(logLimits), supervisor).start();
     ScheduledExecutorService watchers = Executors.newScheduledThreadPool(1, r -> {
       Thread t = new Thread(r, "gateway-watch");
       t.setDaemon(true);

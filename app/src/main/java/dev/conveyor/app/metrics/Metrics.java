@@ -81,6 +81,41 @@ public final class Metrics implements AutoCloseable {
     return registry;
   }
 
+  /**
+   * Maintenance as it goes: {@code conveyor_maintenance_leader} (1 while this node leads),
+   * {@code conveyor_retention_deleted_total{task,table}}, {@code conveyor_retention_runs_total{outcome}}
+   * and {@code conveyor_reaped_leases_total}.
+   */
+  public dev.conveyor.ledger.maintenance.Maintenance.Observer maintenance() {
+    AtomicLong leader = new AtomicLong();
+    Gauge.builder("conveyor_maintenance_leader", leader, AtomicLong::get)
+        .description("1 while this node leads maintenance (reaper and retention)").register(registry);
+    return new dev.conveyor.ledger.maintenance.Maintenance.Observer() {
+      @Override
+      public void leading(boolean leading) {
+        leader.set(leading ? 1 : 0);
+      }
+
+      @Override
+      public void reaped(int leases) {
+        io.micrometer.core.instrument.Counter.builder("conveyor_reaped_leases")
+            .description("Expired job leases the maintenance leader reclaimed").register(registry).increment(leases);
+      }
+
+      @Override
+      public void retention(dev.conveyor.ledger.maintenance.RetentionReport report) {
+        for (var task : report.tasks()) {
+          task.rows().forEach((table, n) -> io.micrometer.core.instrument.Counter.builder("conveyor_retention_deleted")
+              .description("Rows retention deleted").tag("task", task.task()).tag("table", table).register(registry)
+              .increment(n));
+        }
+        io.micrometer.core.instrument.Counter.builder("conveyor_retention_runs")
+            .description("Retention runs; failed when a task stopped early (the next run goes on)")
+            .tag("outcome", report.failed() ? "failed" : "ok").register(registry).increment();
+      }
+    };
+  }
+
   /** Stage timers, and merge and build durations by queue and outcome, for a merge-queue node. */
   public dev.conveyor.app.mergequeue.MergeQueueNode.Observers observers() {
     return new dev.conveyor.app.mergequeue.MergeQueueNode.Observers(stageTimers(),

@@ -1,6 +1,6 @@
 package dev.conveyor.app.serve;
 
-import dev.conveyor.ledger.Ledger;
+import dev.conveyor.ledger.maintenance.Maintenance;
 import dev.conveyor.reconcile.planning.CapturePlanner;
 import dev.conveyor.supervise.Supervisor;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -15,17 +15,20 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The control plane's own loops, each supervised on its own thread (named after the loop): the
- * capture planner, the lease reaper, and the health watch, which reports NOT_SERVING for every service
+ * capture planner, maintenance (election every second; the leader reaps expired leases, and runs
+ * retention every {@code retention.interval}), and the health watch, which reports NOT_SERVING for every service
  * while any supervised loop of the process is unhealthy and SERVING again once they all recover.
  */
 final class ControlLoops implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControlLoops.class);
   static final String PLANNER = "capture-planner";
-  static final String REAPER = "lease-reaper";
+  static final String MAINTENANCE = "maintenance-leader";
+  static final String RETENTION = "retention";
   static final String HEALTH = "health-watch";
 
   private final Supervisor supervisor;
   private final List<ScheduledExecutorService> threads = new ArrayList<>();
+  private Maintenance maintenance;
 
   private ControlLoops(Supervisor supervisor) {
     this.supervisor = supervisor;
@@ -35,11 +38,15 @@ final class ControlLoops implements AutoCloseable {
    * Starts the loops; {@code health} (with {@code services}, the names it reports on) may be null for
    * a process without a health service.
    */
-  static ControlLoops start(Ledger ledger, CapturePlanner planner, Supervisor supervisor, HealthStatusManager health,
-      List<String> services) {
+  static ControlLoops start(CapturePlanner planner, Maintenance maintenance, Supervisor supervisor,
+      HealthStatusManager health, List<String> services) {
     ControlLoops loops = new ControlLoops(supervisor);
+    loops.maintenance = maintenance;
     loops.every(PLANNER, 200, () -> planner.runOnce("control-plane-planner", 16));
-    loops.every(REAPER, 1_000, () -> ledger.jobs().reapExpired(500));
+    // every node stands for election; only the leader reaps expired leases and runs retention
+    long leadEvery = Math.max(100, Math.min(1_000, maintenance.options().lease().toMillis() / 5));
+    loops.every(MAINTENANCE, leadEvery, maintenance::lead);
+    loops.every(RETENTION, 5_000, maintenance::retainIfDue);
     if (health != null) {
       HealthWatch watch = new HealthWatch(supervisor, health, services);
       watch.refresh(); // every service reports a status before the first probe can ask
@@ -62,7 +69,13 @@ final class ControlLoops implements AutoCloseable {
   @Override
   public void close() {
     threads.forEach(ScheduledExecutorService::shutdownNow);
-    for (String name : List.of(PLANNER, REAPER, HEALTH)) {
+    try {
+      maintenance.close(); // another node leads at once instead of after the lease
+    } catch (RuntimeException e) {
+      log.warn("could not release maintenance leadership ({}); another node takes over when it expires",
+          e.getMessage());
+    }
+    for (String name : List.of(PLANNER, MAINTENANCE, RETENTION, HEALTH)) {
       supervisor.stopped(name, "the node is shutting down");
     }
   }

@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The reconcile control plane of one process, wired with constructors: the ledger, both gRPC
- * services behind bearer auth, the planner and reaper loops, and (unless switched off) an
+ * services behind bearer auth, the planner loop and maintenance (reaper and retention, on the elected
+ * leader only), and (unless switched off) an
  * in-process capture worker that talks to the services over gRPC like any remote worker — to the
  * address the server actually bound, with a per-process credential that carries only the worker
  * role. Every background loop runs under one {@link Supervisor}; health turns NOT_SERVING while one
@@ -52,8 +53,16 @@ public final class ControlPlane implements AutoCloseable {
 
   public record Config(String ledgerUrl, Path dataDir, String bind, int port, AuthMode auth, String oidcIssuer,
       String oidcAudience, boolean captureWorker, int captureParallelism, CapturePlanner.Limits limits,
-      SubmitQueues queues, int buildParallelism, int httpPort, Duration shutdownGrace) {
+      SubmitQueues queues, int buildParallelism, int httpPort, Duration shutdownGrace, MaintenanceSettings maintenance) {
     static final Duration DEFAULT_GRACE = Duration.ofSeconds(20);
+
+    /** With the default retention ages, maintenance lease and build-log bounds. */
+    public Config(String ledgerUrl, Path dataDir, String bind, int port, AuthMode auth, String oidcIssuer,
+        String oidcAudience, boolean captureWorker, int captureParallelism, CapturePlanner.Limits limits,
+        SubmitQueues queues, int buildParallelism, int httpPort, Duration shutdownGrace) {
+      this(ledgerUrl, dataDir, bind, port, auth, oidcIssuer, oidcAudience, captureWorker, captureParallelism, limits,
+          queues, buildParallelism, httpPort, shutdownGrace, MaintenanceSettings.defaults());
+    }
 
     /** Without the web server (status page and metrics). */
     public Config(String ledgerUrl, Path dataDir, String bind, int port, AuthMode auth, String oidcIssuer,
@@ -127,7 +136,7 @@ public final class ControlPlane implements AutoCloseable {
       String nodeName = nodeName();
       metrics.loops(supervisor);
       mergeQueue = c.queues() == null ? null : MergeQueueNode.start(ledger, c.queues(), c.dataDir(),
-          nodeName, c.buildParallelism(), metrics.observers(), supervisor);
+          nodeName, c.buildParallelism(), metrics.observers(), supervisor, c.maintenance().buildLog());
       if (c.httpPort() >= 0) {
         SubmitQueues queues = c.queues();
         var status = new dev.conveyor.app.web.StatusView(ledger, nodeName,
@@ -151,7 +160,10 @@ public final class ControlPlane implements AutoCloseable {
       for (var service : server.getServices()) {
         services.add(service.getServiceDescriptor().getName());
       }
-      ControlLoops loops = ControlLoops.start(ledger, planner, supervisor, health, services);
+      var maintenance = new dev.conveyor.ledger.maintenance.Maintenance(ledger, nodeName,
+          dev.conveyor.app.maintenance.MaintenanceTasks.of(ledger, c.maintenance().ages()), c.maintenance().options(),
+          metrics.maintenance());
+      ControlLoops loops = ControlLoops.start(planner, maintenance, supervisor, health, services);
       ControlPlane plane = new ControlPlane(ledger, server, loops, inProcess, supervisor);
       plane.health = health;
       if (c.captureWorker()) {
@@ -294,7 +306,7 @@ public final class ControlPlane implements AutoCloseable {
     if (health != null) {
       health.enterTerminalState(); // NOT_SERVING first, so probes stop sending work while we drain
     }
-    loops.close(); // planners and the reaper: leases they took are short and retried elsewhere
+    loops.close(); // the planner's leases are short and retried elsewhere; maintenance leadership is released
     if (web != null) {
       web.close();
     }

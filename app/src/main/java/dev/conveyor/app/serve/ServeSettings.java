@@ -42,7 +42,30 @@ public record ServeSettings(Map<Key, String> values, Path dataDir, Path source, 
     BUILD_PARALLELISM("build-parallelism", "2", "builds the in-process build worker runs at once; 0 runs none"),
     SHUTDOWN_GRACE("shutdown-grace", "20s", "on SIGTERM, how long in-flight work may finish before it is handed back"),
     QUEUES_FILE("queues-file", "<data-dir>/queues.properties",
-        "more queue.<name>.* settings, read if the file exists (older layout; they may also live in this file)");
+        "more queue.<name>.* settings, read if the file exists (older layout; they may also live in this file)"),
+    BUILD_LOG_HEAD("build-log-head", "262144",
+        "characters kept from the start of each build's output (the middle is dropped and counted)"),
+    BUILD_LOG_TAIL("build-log-tail", "262144", "characters kept from the end of each build's output"),
+    MAINTENANCE_LEASE("maintenance-lease", "30s",
+        "one node leads maintenance (reaper, retention); if it dies, another takes over after this long"),
+    RETENTION_INTERVAL("retention.interval", "10m", "how often the maintenance leader runs retention"),
+    RETENTION_BATCH_SIZE("retention.batch-size", "500",
+        "rows deleted per transaction (1 to 5000), so retention never holds locks for long"),
+    RETENTION_JOBS("retention.jobs", "7d", "finished job trees and their results, once the tree's last job ended"
+        + " this long ago (a running tree's finished children stay; so do builds a live merge-queue batch names)."
+        + " Ages: 90s, 30m, 12h, 7d, or forever"),
+    RETENTION_RESULT_CHUNKS("retention.result-chunks", "1h",
+        "staged result chunks of a job that ended, or staged longer ago than this (orphans of a dead attempt)"),
+    RETENTION_MESSAGES("retention.messages", "7d", "stream messages every consumer group has committed"),
+    RETENTION_DEAD_LETTERS("retention.dead-letters", "30d", "dead letters (<topic>.dlq), whether re-driven or not"),
+    RETENTION_EFFECT_CLAIMS("retention.effect-claims", "30d",
+        "settled effect claims; at least retention.messages and retention.dead-letters, or a redelivered message"
+            + " could repeat its effect"),
+    RETENTION_REQUESTS("retention.requests", "30d", "finished land requests with their history"),
+    RETENTION_BATCHES("retention.batches", "30d", "finished batches no stored request names"),
+    RETENTION_PATHS("retention.paths", "30d", "ended speculative paths of finished batches"),
+    RETENTION_BUILD_LOGS("retention.build-logs", "14d",
+        "output of ended builds that no live batch shows, once no output came for this long");
 
     final String name;
     final String defaultValue;
@@ -134,6 +157,12 @@ public record ServeSettings(Map<Key, String> values, Path dataDir, Path source, 
     buildParallelism();
     shutdownGrace();
     bool(Key.CAPTURE_WORKER);
+    maintenance();
+  }
+
+  /** Retention ages, the maintenance lease and build-log bounds. */
+  public MaintenanceSettings maintenance() {
+    return MaintenanceSettings.from(this);
   }
 
   public String get(Key key) {
@@ -230,7 +259,8 @@ public record ServeSettings(Map<Key, String> values, Path dataDir, Path source, 
   /** The node's settings as a {@code ControlPlane} configuration. */
   public ControlPlane.Config controlPlane() {
     return new ControlPlane.Config(ledger(), dataDir, bind(), grpcPort(), auth(), oidcIssuer(), oidcAudience(),
-        captureWorker(), captureParallelism(), limits(), queues, buildParallelism(), httpPort(), shutdownGrace());
+        captureWorker(), captureParallelism(), limits(), queues, buildParallelism(), httpPort(), shutdownGrace(),
+        maintenance());
   }
 
   /** Every key with its default and meaning, as a commented properties file. */
@@ -295,7 +325,7 @@ public record ServeSettings(Map<Key, String> values, Path dataDir, Path source, 
     return p;
   }
 
-  private int atLeast(Key key, int min) {
+  int atLeast(Key key, int min) {
     String v = get(key);
     try {
       int n = Integer.parseInt(v.trim());
@@ -316,7 +346,7 @@ public record ServeSettings(Map<Key, String> values, Path dataDir, Path source, 
     return v.equals("true");
   }
 
-  private UserError bad(Key key, String value, String expected) {
+  UserError bad(Key key, String value, String expected) {
     return new UserError(key.name + " = '" + value + "' is not valid" + (source == null ? "" : " (" + source + ")"),
         "expected " + expected);
   }

@@ -69,6 +69,13 @@ class SupervisedLoopsTest extends LedgerTestBase {
     supervisorLog.detachAppender(logs);
   }
 
+  /** This node alone: it leads, and so it reaps. */
+  private dev.conveyor.ledger.maintenance.Maintenance maintenance() {
+    return new dev.conveyor.ledger.maintenance.Maintenance(ledger, "test-node", List.of(),
+        dev.conveyor.ledger.maintenance.Maintenance.Options.defaults(),
+        dev.conveyor.ledger.maintenance.Maintenance.Observer.NONE);
+  }
+
   private boolean logged(String text) {
     return logs.list.stream().anyMatch(e -> e.getFormattedMessage().contains(text));
   }
@@ -84,7 +91,7 @@ class SupervisedLoopsTest extends LedgerTestBase {
     clock.failOnceOn(ControlLoops.PLANNER, new OutOfMemoryError("injected into the planner"));
     Supervisor supervisor = Supervisor.create();
 
-    loops = ControlLoops.start(ledger, planner, supervisor, null, List.of());
+    loops = ControlLoops.start(planner, maintenance(), supervisor, null, List.of());
     await().atMost(Duration.ofSeconds(30)).until(() -> ledger.jobs().children(root).stream()
         .anyMatch(j -> j.kind() == JobKind.PLAN_SNAPSHOT && j.state() == JobState.WAITING));
     assertThat(clock.faultPending()).isFalse();
@@ -95,7 +102,7 @@ class SupervisedLoopsTest extends LedgerTestBase {
   }
 
   @Test
-  void anErrorInTheLeaseReaperIsLoggedAndTheReaperReclaimsAfterIt() {
+  void anErrorInTheMaintenanceLoopIsLoggedAndItsReaperReclaimsAfterIt() {
     CaptureTables tables = new CaptureTables(ledger);
     CapturePlanner planner = new CapturePlanner(ledger, tables, new CapturePlanner.Limits(1, 1L << 30));
     tables.register("t", ConnectorSpec.newBuilder().setKind(ConnectorSpec.Kind.PARQUET_DIRECTORY)
@@ -105,14 +112,14 @@ class SupervisedLoopsTest extends LedgerTestBase {
     assertThat(ledger.jobs().leaseOne(new LeaseRequest("vanished", Set.of(JobKind.PLAN_TABLE), Set.of(), Set.of(),
         Set.of(), 1, Duration.ofSeconds(1)))).isPresent();
     clock.advance(Duration.ofSeconds(2));
-    clock.failOnceOn(ControlLoops.REAPER, new StackOverflowError("injected into the reaper"));
+    clock.failOnceOn(ControlLoops.MAINTENANCE, new StackOverflowError("injected into the reaper"));
     Supervisor supervisor = Supervisor.create();
 
-    loops = ControlLoops.start(ledger, planner, supervisor, null, List.of());
+    loops = ControlLoops.start(planner, maintenance(), supervisor, null, List.of());
     await().atMost(Duration.ofSeconds(30)).until(() -> ledger.jobs().get(root).state() == JobState.QUEUED);
     assertThat(clock.faultPending()).isFalse();
-    assertThat(supervisor.failures(ControlLoops.REAPER)).isEqualTo(1);
-    assertThat(logged("loop 'lease-reaper' failed (1 in a row)")).isTrue();
+    assertThat(supervisor.failures(ControlLoops.MAINTENANCE)).isEqualTo(1);
+    assertThat(logged("loop 'maintenance-leader' failed (1 in a row)")).isTrue();
   }
 
   @Test

@@ -101,7 +101,7 @@ class WebAccessTest {
       assertThat(get("/", t).statusCode()).as(role).isEqualTo(200);
       assertThat(get("/api/status", t).body()).as(role).startsWith("{");
       assertThat(get("/metrics", t).body()).as(role).contains("conveyor_loop_failures_total{loop=\"capture-planner\"}")
-          .contains("conveyor_loop_healthy{loop=\"lease-reaper\"} 1.0");
+          .contains("conveyor_loop_healthy{loop=\"maintenance-leader\"} 1.0");
     }
   }
 

@@ -37,8 +37,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One BUILD job: make the speculative tree with Runway's merger (a dry run: target tip plus the
  * path's steps), write it safely to a fresh directory, run the queue's build command there through
- * the queue's {@link BuildRunner} with a timeout, store its output (secrets masked) as it comes,
- * heartbeat, and stop the process tree when the job is cancelled or the lease is lost. The result
+ * the queue's {@link BuildRunner} with a timeout, store its output as it comes (secrets masked; its
+ * head and tail, see {@link LogLimits}), heartbeat, and stop the process tree when the job is cancelled or the lease is lost. The result
  * and its BuildSignal commit together. A failed build's reason says what failed, never what it
  * printed: output is read through {@code conveyor build log}, by users with the role.
  */
@@ -54,9 +54,10 @@ final class BuildRun {
   private final Path dir;
   private final Path scratch;
   private final Duration lease;
+  private final LogLimits logLimits;
 
   BuildRun(Ledger ledger, Signals signals, SubmitQueues queues, GitMerger merger, BuildRunners runners,
-      LeaseGrant grant, Path workRoot, Duration lease) {
+      LeaseGrant grant, Path workRoot, Duration lease, LogLimits logLimits) {
     this.ledger = ledger;
     this.signals = signals;
     this.queues = queues;
@@ -66,6 +67,7 @@ final class BuildRun {
     this.dir = workRoot.resolve(grant.job().id());
     this.scratch = workRoot.resolve(grant.job().id() + ".home");
     this.lease = lease;
+    this.logLimits = logLimits;
   }
 
   private String outcome = "stopped";
@@ -144,7 +146,7 @@ final class BuildRun {
       throws IOException, InterruptedException {
     String jobId = grant.job().id();
     Process process = runner.start(spec.getCommand(), dir, scratch);
-    BuildOutput output = new BuildOutput(secrets);
+    BuildOutput output = new BuildOutput(secrets, logLimits);
     Thread reader = new Thread(() -> pump(process.getInputStream(), output), "build-log-" + jobId);
     reader.setDaemon(true);
     reader.start();
@@ -201,10 +203,10 @@ final class BuildRun {
   }
 
   private void flushLog(BuildOutput output, boolean last) {
-    String chunk = output.drain(last);
-    if (!chunk.isEmpty()) {
+    BuildOutput.Drained drained = output.drain(last);
+    if (!drained.isEmpty()) {
       ledger.transact(tx -> {
-        BuildLogs.append(tx, grant.job().id(), chunk);
+        BuildLogs.append(tx, grant.job().id(), drained, logLimits);
         return null;
       });
     }

@@ -28,7 +28,12 @@ public final class BuildWorker implements AutoCloseable {
    * parent (pass the data directory's with {@link #withRunners}).
    */
   public record Options(String executorId, int parallelism, Duration lease, Duration idlePoll, Path workRoot,
-      BuildObserver observer, BuildRunners runners) {
+      BuildObserver observer, BuildRunners runners, LogLimits logLimits) {
+    public Options(String executorId, int parallelism, Duration lease, Duration idlePoll, Path workRoot,
+        BuildObserver observer, BuildRunners runners) {
+      this(executorId, parallelism, lease, idlePoll, workRoot, observer, runners, LogLimits.DEFAULT);
+    }
+
     /** With the default runners. */
     public Options(String executorId, int parallelism, Duration lease, Duration idlePoll, Path workRoot,
         BuildObserver observer) {
@@ -45,19 +50,24 @@ public final class BuildWorker implements AutoCloseable {
     }
 
     public Options withParallelism(int n) {
-      return new Options(executorId, n, lease, idlePoll, workRoot, observer, runners);
+      return new Options(executorId, n, lease, idlePoll, workRoot, observer, runners, logLimits);
     }
 
     public Options withIdlePoll(Duration d) {
-      return new Options(executorId, parallelism, lease, d, workRoot, observer, runners);
+      return new Options(executorId, parallelism, lease, d, workRoot, observer, runners, logLimits);
     }
 
     public Options withObserver(BuildObserver o) {
-      return new Options(executorId, parallelism, lease, idlePoll, workRoot, o, runners);
+      return new Options(executorId, parallelism, lease, idlePoll, workRoot, o, runners, logLimits);
     }
 
     public Options withRunners(BuildRunners r) {
-      return new Options(executorId, parallelism, lease, idlePoll, workRoot, observer, r);
+      return new Options(executorId, parallelism, lease, idlePoll, workRoot, observer, r, logLimits);
+    }
+
+    /** How much of each build's output the ledger keeps (head and tail). */
+    public Options withLogLimits(LogLimits l) {
+      return new Options(executorId, parallelism, lease, idlePoll, workRoot, observer, runners, l);
     }
   }
 
@@ -135,7 +145,7 @@ public final class BuildWorker implements AutoCloseable {
         try {
           long started = System.nanoTime();
           BuildRun run = new BuildRun(ledger, signals, queues, merger, options.runners(), grant.get(),
-              options.workRoot(), options.lease());
+              options.workRoot(), options.lease(), options.logLimits());
           run.run();
           options.observer().built(run.queue(), closed && run.outcome().equals("stopped") ? "stopped" : run.outcome(),
               Duration.ofNanos(System.nanoTime() - started));

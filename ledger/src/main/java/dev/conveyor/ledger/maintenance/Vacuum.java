@@ -1,0 +1,75 @@
+package dev.conveyor.ledger.maintenance;
+
+import dev.conveyor.ledger.Dialect;
+import dev.conveyor.ledger.Ledger;
+import dev.conveyor.ledger.LedgerException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Gives the space retention freed back to the database. SQLite: {@code VACUUM} rewrites the file
+ * without free pages (it needs the write lock for the whole rewrite and temporarily up to twice the
+ * file's size on disk), then {@code ANALYZE}. PostgreSQL: {@code VACUUM (ANALYZE)} on each table of the
+ * ledger's schema marks dead rows' space reusable and refreshes the planner's statistics, without
+ * blocking readers or writers (autovacuum does the same in the background; files shrink only where
+ * their end is free). Both run outside a transaction, on their own connection.
+ */
+public final class Vacuum {
+  private Vacuum() {}
+
+  /** One table (or the SQLite file, named {@code *}): its size before and after, in bytes. */
+  public record Space(String table, long before, long after) {}
+
+  public static List<Space> run(Ledger ledger) {
+    try (Connection c = ledger.dataSource().getConnection()) {
+      c.setAutoCommit(true);
+      try (Statement st = c.createStatement()) {
+        return ledger.dialect() == Dialect.SQLITE ? sqlite(st) : postgres(c, st);
+      }
+    } catch (SQLException e) {
+      throw new LedgerException("vacuum of ledger " + ledger.url() + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static List<Space> sqlite(Statement st) throws SQLException {
+    long before = sqliteSize(st);
+    st.execute("VACUUM");
+    st.execute("ANALYZE");
+    return List.of(new Space("*", before, sqliteSize(st)));
+  }
+
+  private static long sqliteSize(Statement st) throws SQLException {
+    try (var rs = st.executeQuery("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()")) {
+      return rs.next() ? rs.getLong(1) : 0;
+    }
+  }
+
+  private static List<Space> postgres(Connection c, Statement st) throws SQLException {
+    List<String> tables = new ArrayList<>();
+    try (var rs = st.executeQuery("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        + " ORDER BY tablename")) {
+      while (rs.next()) {
+        tables.add(rs.getString(1));
+      }
+    }
+    List<Space> out = new ArrayList<>();
+    for (String table : tables) {
+      long before = pgSize(c, table);
+      st.execute("VACUUM (ANALYZE) \"" + table.replace("\"", "\"\"") + "\"");
+      out.add(new Space(table, before, pgSize(c, table)));
+    }
+    return out;
+  }
+
+  private static long pgSize(Connection c, String table) throws SQLException {
+    try (var ps = c.prepareStatement("SELECT pg_total_relation_size(quote_ident(?))")) {
+      ps.setString(1, table);
+      try (var rs = ps.executeQuery()) {
+        return rs.next() ? rs.getLong(1) : 0;
+      }
+    }
+  }
+}
