@@ -1,5 +1,6 @@
 package dev.conveyor.reconcile.planning;
 
+import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.conveyor.api.bounds.Bounds;
 import dev.conveyor.api.reconcile.PlannedFile;
@@ -11,6 +12,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -19,7 +22,8 @@ import java.util.function.IntConsumer;
 /**
  * A snapshot's file list in bounded pages ({@code capture_plan_pages}): the job that lists a snapshot
  * streams its files into pages of at most {@code pageBytes} (plus one entry) of length-delimited
- * {@code PlannedFile} messages, each page written in its own transaction fenced by the lister's lease;
+ * {@code PlannedFile} messages, sorted by path within the page (the listing's own order across pages),
+ * each page written in its own transaction fenced by the lister's lease;
  * the PLAN_SNAPSHOT that plans the snapshot reads them back one page at a time. A list is dropped once
  * its groups are planned; lists of a capture that ended before that are collected by
  * {@link #collectOrphans}.
@@ -123,8 +127,8 @@ final class PlanPages {
     private final Runnable check;
     private final IntConsumer stored;
     private final String listId = Ids.opaque();
-    private final ByteArrayOutputStream page = new ByteArrayOutputStream();
-    private int pageFiles;
+    private final List<PlannedFile> page = new ArrayList<>();
+    private int pageBytesSoFar;
     private long pageSizes;
     private int pages;
     private long files;
@@ -152,22 +156,19 @@ final class PlanPages {
         throw new IllegalArgumentException("data file path " + f.getPath().substring(0, 64) + "… is longer than "
             + Bounds.MAX_URI_BYTES + " bytes, the most a capture result can name");
       }
-      try {
-        f.writeDelimitedTo(page);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-      pageFiles++;
+      page.add(f);
+      int size = f.getSerializedSize();
+      pageBytesSoFar += CodedOutputStream.computeUInt32SizeNoTag(size) + size;
       pageSizes += f.getSizeBytes();
       files++;
-      if (page.size() >= pageBytes) {
+      if (pageBytesSoFar >= pageBytes) {
         flush();
       }
     }
 
     /** Writes the last page; answers the list's id. */
     String finish() {
-      if (pageFiles > 0) {
+      if (!page.isEmpty()) {
         flush();
       }
       return listId;
@@ -175,9 +176,19 @@ final class PlanPages {
 
     private void flush() {
       check.run();
-      byte[] data = page.toByteArray();
+      // path order within a page: a table that fits one page (thousands of files) is grouped in path order
+      page.sort(Comparator.comparing(PlannedFile::getPath));
+      ByteArrayOutputStream out = new ByteArrayOutputStream(pageBytesSoFar);
+      try {
+        for (PlannedFile f : page) {
+          f.writeDelimitedTo(out);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      byte[] data = out.toByteArray();
       int index = pages;
-      int count = pageFiles;
+      int count = page.size();
       long sizes = pageSizes;
       ledger.transact(tx -> {
         ledger.jobs().requireHeld(tx, grant.job().id(), grant.epoch());
@@ -186,8 +197,8 @@ final class PlanPages {
             grant.job().id(), grant.epoch(), grant.job().rootId(), count, sizes, data, tx.nowMillis());
       });
       pages++;
-      page.reset();
-      pageFiles = 0;
+      page.clear();
+      pageBytesSoFar = 0;
       pageSizes = 0;
       stored.accept(index);
     }
