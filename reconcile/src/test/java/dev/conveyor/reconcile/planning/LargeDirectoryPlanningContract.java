@@ -21,7 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The acceptance test of planning at scale: a directory of {@code conveyor.planning.files} entries
  * (default {@value #DEFAULT_FILES}; empty files with short names) is planned through the real planner in
  * a child JVM limited to a 256 MB heap; every file lands in exactly one group, the groups respect the
- * limits, and no ledger row the plan wrote (page or job payload) reaches 4 MB.
+ * limits, and no ledger row the plan wrote (page or job payload) reaches 4 MB. With
+ * {@code -Dconveyor.planning.complete=true} the child then succeeds every group and finalizes the snapshot
+ * instead (the job tree at this size: parent resolution and the finalizer's {@code files_planned}).
  */
 public abstract class LargeDirectoryPlanningContract {
   static final int DEFAULT_FILES = 1_000_000;
@@ -50,7 +52,9 @@ public abstract class LargeDirectoryPlanningContract {
     long createMs = (System.nanoTime() - made) / 1_000_000;
 
     Map<String, String> out = new HashMap<>();
-    try (ChildJvm child = ChildJvm.start(PlanDirectoryChild.class, ledgerUrl(), table.toString())) {
+    boolean complete = Boolean.getBoolean("conveyor.planning.complete");
+    try (ChildJvm child = ChildJvm.start(PlanDirectoryChild.class, ledgerUrl(), table.toString(),
+        complete ? "complete" : "plan-only")) {
       for (String line : child.readUntil("done")) {
         int eq = line.indexOf('=');
         if (eq > 0) {
@@ -63,6 +67,18 @@ public abstract class LargeDirectoryPlanningContract {
     assertThat(Long.parseLong(out.get("paged_files"))).isEqualTo(n);
     assertThat(Long.parseLong(out.get("largest_page"))).isLessThan(FOUR_MB);
 
+    if (complete) {
+      // every group succeeded (no statistics: this measures the job tree), the finalizer ran on the count
+      assertThat(out.get("root_state")).isEqualTo("SUCCEEDED");
+      assertThat(Long.parseLong(out.get("groups_completed"))).isEqualTo((n + 15) / 16);
+      try (Ledger ledger = Ledger.open(ledgerUrl())) {
+        long filesPlanned = ledger.transact(tx -> tx.queryLong("SELECT files_planned FROM capture_snapshots"));
+        assertThat(filesPlanned).isEqualTo(n);
+      }
+      System.out.printf("completing %s groups took %s ms, finalizing %s ms%n", out.get("groups_completed"),
+          out.get("complete_ms"), out.get("finalize_ms"));
+      return;
+    }
     String snapshot = out.get("snapshot_job");
     BitSet seen = new BitSet(n);
     long groups;

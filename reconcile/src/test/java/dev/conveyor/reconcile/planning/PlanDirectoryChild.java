@@ -3,9 +3,15 @@ package dev.conveyor.reconcile.planning;
 import dev.conveyor.api.reconcile.CapturePolicy;
 import dev.conveyor.api.reconcile.ConnectorSpec;
 import dev.conveyor.ledger.Ledger;
+import dev.conveyor.ledger.jobs.Completion;
 import dev.conveyor.ledger.jobs.Job;
 import dev.conveyor.ledger.jobs.JobKind;
 import dev.conveyor.ledger.jobs.JobState;
+import dev.conveyor.ledger.jobs.LeaseRequest;
+import dev.conveyor.ledger.jobs.Outcomes.LeaseGrant;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
 import com.sun.management.GarbageCollectionNotificationInfo;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
@@ -20,7 +26,8 @@ import java.lang.management.MemoryType;
  * The child JVM of {@link LargeDirectoryPlanningContract} (started with -Xmx256m): plans a capture of
  * the directory {@code args[1]} on the ledger {@code args[0]} through the real planner and prints what
  * it measured — the planning time, the largest page, the heap's peak (garbage included) and the most
- * heap live after any collection — as {@code key=value} lines.
+ * heap live after any collection — as {@code key=value} lines. With {@code args[2]} = {@code complete}
+ * it then succeeds every group and finalizes the snapshot, and prints how long that took.
  */
 public final class PlanDirectoryChild {
   private PlanDirectoryChild() {}
@@ -38,6 +45,27 @@ public final class PlanDirectoryChild {
         }
       }, null, null);
     }
+  }
+
+  /** Plays a worker that succeeds every group, 500 at a time, then runs the finalizer; prints the timing. */
+  private static void completeEveryGroup(Ledger ledger, CapturePlanner planner, String root) {
+    long started = System.nanoTime();
+    LeaseRequest groups = LeaseRequest.of("worker", Set.of(JobKind.EXEC_FILE_GROUP), Duration.ofMinutes(5))
+        .withMaxJobs(500);
+    long completed = 0;
+    List<LeaseGrant> leased;
+    while (!(leased = ledger.jobs().lease(groups)).isEmpty()) {
+      ledger.jobs().completeAll(leased, new Completion.Succeeded(null));
+      completed += leased.size();
+    }
+    long groupsDone = System.nanoTime();
+    if (planner.runOnce("acceptance", 1) != 1) {
+      throw new IllegalStateException("no FINALIZE_SNAPSHOT to run after " + completed + " groups");
+    }
+    System.out.println("groups_completed=" + completed);
+    System.out.println("complete_ms=" + (groupsDone - started) / 1_000_000);
+    System.out.println("finalize_ms=" + (System.nanoTime() - groupsDone) / 1_000_000);
+    System.out.println("root_state=" + ledger.jobs().get(root).state());
   }
 
   public static void main(String[] args) throws Exception {
@@ -68,6 +96,9 @@ public final class PlanDirectoryChild {
       Job snapshot = ledger.jobs().children(root).stream().filter(j -> j.kind() == JobKind.PLAN_SNAPSHOT)
           .findFirst().orElseThrow();
       Job now = ledger.jobs().get(snapshot.id());
+      if (args.length > 2 && args[2].equals("complete")) {
+        completeEveryGroup(ledger, planner, root);
+      }
       long peak = 0;
       for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
         if (pool.getType() == MemoryType.HEAP) {
