@@ -38,6 +38,17 @@ public abstract class LargeDirectoryPlanningContract {
     return Integer.getInteger("conveyor.planning.files", DEFAULT_FILES);
   }
 
+  /** Free inodes of the filesystem holding {@code dir}, from {@code df -Pi} (the files are empty: inodes, not bytes). */
+  private static long freeInodes(Path dir) throws IOException, InterruptedException {
+    Process df = new ProcessBuilder("df", "-Pi", dir.toString()).redirectErrorStream(true).start();
+    String out = new String(df.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(df.waitFor()).as("df -Pi: %s", out).isZero();
+    String[] last = out.strip().split("\n");
+    String[] fields = last[last.length - 1].trim().split("\\s+");
+    // filesystems without a fixed inode table (btrfs, some overlays) report 0 or "-": no limit to check
+    return fields[1].equals("-") || fields[1].equals("0") ? Long.MAX_VALUE : Long.parseLong(fields[3]);
+  }
+
   @Test
   void aDirectoryOfAMillionFilesPlansInA256MbHeapWithNoRowAbove4Mb() throws Exception {
     int n = files();
@@ -45,6 +56,7 @@ public abstract class LargeDirectoryPlanningContract {
     Files.createDirectories(table);
     FileStore store = Files.getFileStore(table);
     assertThat(store.getUsableSpace()).as("free disk").isGreaterThan(2L * 1024 * 1024 * 1024);
+    assertThat(freeInodes(table)).as("free inodes (df -Pi %s)", table).isGreaterThan(n + 100_000L);
     long made = System.nanoTime();
     for (int i = 0; i < n; i++) {
       Files.createFile(table.resolve(i + ".parquet"));
