@@ -43,6 +43,11 @@ public record Job(
     return state.isLeased() && epoch != null && epoch.equals(leaseEpoch);
   }
 
+  /** A planner whose batched fan-out has begun and not finished: some children exist, more may follow. */
+  public boolean fanningOut() {
+    return JobFanOut.IN_PROGRESS.equals(childrenFingerprint);
+  }
+
   boolean leaseExpiredAt(Instant now) {
     return leaseExpiresAt == null || !leaseExpiresAt.isAfter(now);
   }

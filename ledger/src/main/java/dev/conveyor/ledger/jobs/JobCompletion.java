@@ -50,6 +50,7 @@ final class JobCompletion {
     List<Job> changed = new ArrayList<>();
     List<Object[]> args = new ArrayList<>();
     List<Job> nowTerminal = new ArrayList<>();
+    List<Job> abandoned = new ArrayList<>();
     for (Holder h : holders) {
       Job job = jobs.get(h.jobId());
       if (job == null) {
@@ -76,12 +77,19 @@ final class JobCompletion {
       if (!job.heldWith(epoch)) {
         throw new LeaseLostException(job.id(), JobLeasing.staleReason(job, epoch));
       }
+      if (job.fanningOut() && completion instanceof Succeeded && job.state() != JobState.CANCELLING) {
+        throw new InvalidJobStateException("job " + job.id() + " has not planned its last batch of children;"
+            + " it cannot succeed before that");
+      }
       Transition t = transition(job, completion, policy, tx);
       changed.add(job);
       args.add(new Object[] {t.state, t.attempts, t.runAfterMillis, t.state.isTerminal() ? tx.nowMillis() : null,
           t.error, epoch, hash});
       if (t.state.isTerminal() && job.parentId() != null) {
         nowTerminal.add(job);
+      }
+      if (t.state.isTerminal() && job.fanningOut()) {
+        abandoned.add(job);
       }
       out.add(new Completed(t.state, false));
     }
@@ -91,7 +99,15 @@ final class JobCompletion {
     for (Job job : nowTerminal) {
       ParentResolution.afterChildTerminal(tx, job);
     }
+    for (Job job : abandoned) {
+      abandonChildren(tx, job.id());
+    }
     return out;
+  }
+
+  /** A planner that ended before its last batch of children: the children it did plan are cancelled. */
+  static void abandonChildren(Tx tx, String jobId) throws SQLException {
+    JobCancellation.cancel(tx, jobId, "its planner ended before planning all its children");
   }
 
   private record Transition(JobState state, int attempts, long runAfterMillis, String error) {}

@@ -35,5 +35,8 @@ final class JobReaper {
     JobRows.cas(tx, job, "state = ?, finished_at = ?, last_error = ?, lease_epoch = NULL, lease_owner = NULL,"
         + " lease_expires_at = NULL", state, tx.nowMillis(), error);
     ParentResolution.afterChildTerminal(tx, job);
+    if (job.fanningOut()) {
+      JobCompletion.abandonChildren(tx, job.id());
+    }
   }
 }

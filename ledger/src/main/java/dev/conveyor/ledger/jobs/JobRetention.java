@@ -111,6 +111,8 @@ public final class JobRetention implements RetentionTask {
     for (List<String> part : partition(ids, 500)) {
       String in = String.join(", ", Collections.nCopies(part.size(), "?"));
       tally.deleted("job_results", tx.update("DELETE FROM job_results WHERE job_id IN (" + in + ")", part.toArray()));
+      tally.deleted("job_fanout_batches", tx.update("DELETE FROM job_fanout_batches WHERE parent_id IN (" + in + ")",
+          part.toArray()));
       tally.deleted("jobs", tx.update("DELETE FROM jobs WHERE id IN (" + in + ")", part.toArray()));
     }
   }

@@ -148,6 +148,20 @@ public final class LeasedJobs {
     return ledger.transact(tx -> JobFanOut.fanOut(tx, parentId, epoch, children));
   }
 
+  /**
+   * One batch of a fan-out too large for one transaction (batches numbered from 0, in order; the
+   * {@code last} one moves the planner to WAITING and alone may hold continuation children). A
+   * batch already stored is answered as a replay if it has the same children and refused otherwise.
+   */
+  public FannedOut fanOutBatch(String parentId, String epoch, int batchIndex, List<JobSpec> children, boolean last) {
+    return ledger.transact(tx -> JobFanOut.fanOutBatch(tx, parentId, epoch, batchIndex, children, last));
+  }
+
+  /** Refuses with LeaseLost unless {@code epoch} holds {@code jobId} with an unexpired lease (fences a write). */
+  public void requireHeld(Tx tx, String jobId, String epoch) throws java.sql.SQLException {
+    JobLeasing.requireLive(tx, jobId, epoch);
+  }
+
   // --- control ----------------------------------------------------------------------------
 
   /** Cancels a job and its descendants; answers the job's state afterwards. */

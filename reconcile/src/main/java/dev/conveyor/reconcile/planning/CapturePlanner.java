@@ -3,11 +3,11 @@ package dev.conveyor.reconcile.planning;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.conveyor.api.reconcile.CapturePolicy;
 import dev.conveyor.api.reconcile.ConnectorSpec;
-import dev.conveyor.api.reconcile.LeasedFileGroupExecution;
 import dev.conveyor.api.reconcile.LeasedPlanInput;
-import dev.conveyor.api.reconcile.PlannedFile;
 import dev.conveyor.ledger.Ledger;
 import dev.conveyor.ledger.jobs.Completion;
+import dev.conveyor.ledger.jobs.JobErrors.IdempotencyMismatchException;
+import dev.conveyor.ledger.jobs.JobErrors.LeaseLostException;
 import dev.conveyor.ledger.jobs.JobKind;
 import dev.conveyor.ledger.jobs.JobSpec;
 import dev.conveyor.ledger.jobs.LeaseRequest;
@@ -15,21 +15,30 @@ import dev.conveyor.ledger.jobs.Outcomes.LeaseGrant;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The control plane's own planners: a capture is a PLAN_TABLE job that lists the table's snapshot
- * and plans one PLAN_SNAPSHOT, which splits the snapshot's files into EXEC_FILE_GROUP jobs (at most
- * {@code maxFilesPerGroup} files and {@code maxBytesPerGroup} bytes each) plus a FINALIZE_SNAPSHOT
- * continuation that runs after the last group and rolls the statistics up.
+ * into pages ({@link PlanPages}) and plans one PLAN_SNAPSHOT naming the list, which splits the files
+ * into EXEC_FILE_GROUP jobs (at most {@code maxFilesPerGroup} files and {@code maxBytesPerGroup} bytes
+ * each) fanned out in batches ({@link FileGroupFanOut}), plus a FINALIZE_SNAPSHOT continuation that runs
+ * after the last group and rolls the statistics up.
+ *
+ * <p>Planners lease one job at a time and keep its lease alive with a heartbeat ({@link PlanLease})
+ * while they work, so no leased job waits behind another and none lapses however long a listing takes;
+ * a planner that loses its lease stops without writing (every page and batch is fenced by the epoch).
  */
 public final class CapturePlanner {
   private static final Logger log = LoggerFactory.getLogger(CapturePlanner.class);
   private static final Set<JobKind> KINDS = Set.of(JobKind.PLAN_TABLE, JobKind.PLAN_SNAPSHOT, JobKind.FINALIZE_SNAPSHOT);
+  /** How often an idle planner collects the page lists of captures that ended before planning them. */
+  private static final Duration COLLECT_EVERY = Duration.ofMinutes(1);
 
   public record Limits(int maxFilesPerGroup, long maxBytesPerGroup) {
     public static final Limits DEFAULT = new Limits(16, 256L * 1024 * 1024);
@@ -41,14 +50,55 @@ public final class CapturePlanner {
     }
   }
 
+  /**
+   * How planners hold leases and bound their writes: the lease they take and how often they renew
+   * it, the size of a file-list page, and the most children one fan-out transaction inserts.
+   */
+  public record Paging(Duration lease, Duration renewEvery, int pageBytes, int batchChildren) {
+    public static final Paging DEFAULT = new Paging(Duration.ofMinutes(2), Duration.ofSeconds(20),
+        PlanPages.DEFAULT_PAGE_BYTES, 1_000);
+
+    public Paging {
+      if (lease.isNegative() || lease.isZero() || renewEvery.isNegative() || renewEvery.isZero()
+          || renewEvery.compareTo(lease.dividedBy(2)) > 0) {
+        throw new IllegalArgumentException("planner leases must be positive and renewed at least twice per lease,"
+            + " got lease " + lease + " renewed every " + renewEvery);
+      }
+      if (batchChildren < 1) {
+        throw new IllegalArgumentException("batch children must be positive, got " + batchChildren);
+      }
+    }
+  }
+
+  /** Called after each page of a file list is stored (tests use it to act in the middle of a listing). */
+  @FunctionalInterface
+  interface PageListener {
+    void stored(LeaseGrant grant, int pageIndex);
+  }
+
   private final Ledger ledger;
   private final CaptureTables tables;
   private final Limits limits;
+  private final Paging paging;
+  private final PlanPages pages;
+  private final PageListener listener;
+  private Instant lastCollected = Instant.MIN;
 
   public CapturePlanner(Ledger ledger, CaptureTables tables, Limits limits) {
+    this(ledger, tables, limits, Paging.DEFAULT);
+  }
+
+  public CapturePlanner(Ledger ledger, CaptureTables tables, Limits limits, Paging paging) {
+    this(ledger, tables, limits, paging, (g, page) -> { });
+  }
+
+  CapturePlanner(Ledger ledger, CaptureTables tables, Limits limits, Paging paging, PageListener listener) {
     this.ledger = ledger;
     this.tables = tables;
     this.limits = limits;
+    this.paging = paging;
+    this.pages = new PlanPages(ledger, paging.pageBytes());
+    this.listener = listener;
   }
 
   /** Starts a capture of {@code tableId} (its current snapshot when {@code snapshotId} is empty). */
@@ -75,26 +125,67 @@ public final class CapturePlanner {
         .payload(input.toByteArray()).build()).jobId();
   }
 
-  /** Leases and runs up to {@code max} planner jobs; answers how many it ran. */
+  /**
+   * Runs up to {@code max} planner jobs, leasing each only when the previous one is done (jobs the
+   * runs create are among them); answers how many it ran.
+   */
   public int runOnce(String executorId, int max) {
-    List<LeaseGrant> grants = ledger.jobs().lease(LeaseRequest.of(executorId, KINDS, Duration.ofMinutes(2))
-        .withMaxJobs(max));
-    for (LeaseGrant g : grants) {
-      try {
-        run(g);
-      } catch (IllegalArgumentException e) {
-        ledger.jobs().complete(g.job().id(), g.epoch(), new Completion.Failed(e.getMessage(),
-            Completion.Disposition.TERMINAL));
-      } catch (IOException | RuntimeException e) {
-        log.warn("planner job {} failed: {}", g.job().id(), e.getMessage());
-        ledger.jobs().complete(g.job().id(), g.epoch(), new Completion.Failed(e.getClass().getSimpleName() + ": "
-            + e.getMessage(), Completion.Disposition.RETRYABLE));
+    int ran = 0;
+    while (ran < max) {
+      Optional<LeaseGrant> grant = ledger.jobs().leaseOne(LeaseRequest.of(executorId, KINDS, paging.lease()));
+      if (grant.isEmpty()) {
+        break;
       }
+      ran++;
+      runLeased(grant.get());
     }
-    return grants.size();
+    if (ran == 0 && !ledger.clock().instant().isBefore(lastCollected.plus(COLLECT_EVERY))) {
+      lastCollected = ledger.clock().instant();
+      collectOrphanPages();
+    }
+    return ran;
   }
 
-  private void run(LeaseGrant g) throws IOException {
+  /** Drops the page lists of captures that ended before their groups were planned; answers the pages dropped. */
+  public int collectOrphanPages() {
+    int dropped = pages.collectOrphans(100);
+    if (dropped > 0) {
+      log.info("dropped {} file-list pages of captures that ended before planning them", dropped);
+    }
+    return dropped;
+  }
+
+  private void runLeased(LeaseGrant g) {
+    String id = g.job().id();
+    try (PlanLease lease = PlanLease.keep(ledger.jobs(), g, paging.lease(), paging.renewEvery())) {
+      run(g, lease);
+    } catch (LeaseLostException e) {
+      log.info("planner job {} stopped without writing more: {}", id, e.getMessage());
+    } catch (PlanLease.CancelRequested e) {
+      complete(g, new Completion.Cancelled(e.getMessage()));
+    } catch (IllegalArgumentException | IdempotencyMismatchException e) {
+      if (complete(g, new Completion.Failed(e.getMessage(), Completion.Disposition.TERMINAL))) {
+        pages.dropJob(id);
+      }
+    } catch (IOException | RuntimeException e) {
+      log.warn("planner job {} failed: {}", id, e.getMessage());
+      complete(g, new Completion.Failed(e.getClass().getSimpleName() + ": " + e.getMessage(),
+          Completion.Disposition.RETRYABLE));
+    }
+  }
+
+  /** Completes a job this planner holds; answers false (and writes nothing) once the lease is lost. */
+  private boolean complete(LeaseGrant g, Completion completion) {
+    try {
+      ledger.jobs().complete(g.job().id(), g.epoch(), completion);
+      return true;
+    } catch (LeaseLostException e) {
+      log.info("planner job {} lost its lease before it could end: {}", g.job().id(), e.getMessage());
+      return false;
+    }
+  }
+
+  private void run(LeaseGrant g, PlanLease lease) throws IOException {
     LeasedPlanInput input;
     try {
       input = LeasedPlanInput.parseFrom(g.job().payload());
@@ -103,8 +194,8 @@ public final class CapturePlanner {
     }
     ledger.jobs().start(g.job().id(), g.epoch());
     switch (g.job().kind()) {
-      case PLAN_TABLE -> planTable(g, input);
-      case PLAN_SNAPSHOT -> planSnapshot(g, input);
+      case PLAN_TABLE -> planTable(g, input, lease);
+      case PLAN_SNAPSHOT -> planSnapshot(g, input, lease);
       case FINALIZE_SNAPSHOT -> ledger.transact(tx -> {
         SnapshotRollup.finalizeSnapshot(tx, input.getTableId(), input.getSnapshotId(), g.job().id(),
             input.getFilesPlanned());
@@ -114,44 +205,56 @@ public final class CapturePlanner {
     }
   }
 
-  private void planTable(LeaseGrant g, LeasedPlanInput input) throws IOException {
+  private PlanPages.Writer writer(LeaseGrant g, PlanLease lease) {
+    return pages.writer(g, lease::check, page -> listener.stored(g, page));
+  }
+
+  private void planTable(LeaseGrant g, LeasedPlanInput input, PlanLease lease) throws IOException {
+    pages.dropEarlierAttempts(g);
     if (input.getConnector().getKind() == ConnectorSpec.Kind.ICEBERG) {
-      planIcebergTable(g, input);
+      planIcebergTable(g, input, lease);
       return;
     }
-    DirectorySnapshot snapshot = DirectorySnapshot.list(Path.of(input.getConnector().getLocation()));
+    PlanPages.Writer list = writer(g, lease);
+    DirectorySnapshot snapshot = DirectorySnapshot.scan(Path.of(input.getConnector().getLocation()), list::add);
     if (!input.getSnapshotId().isEmpty() && !input.getSnapshotId().equals(snapshot.snapshotId())) {
       throw new IllegalArgumentException("snapshot " + input.getSnapshotId() + " of table " + input.getTableId()
           + " is not its current snapshot (" + snapshot.snapshotId() + "); a directory only has its current one");
     }
-    LeasedPlanInput child = input.toBuilder().setKind(dev.conveyor.api.reconcile.JobKind.RJK_PLAN_SNAPSHOT)
-        .setSnapshotId(snapshot.snapshotId()).clearFiles().addAllFiles(snapshot.files()).build();
-    ledger.jobs().fanOut(g.job().id(), g.epoch(), List.of(JobSpec.builder(JobKind.PLAN_SNAPSHOT)
-        .laneKey("plan-snapshot:" + input.getTableId() + ":" + snapshot.snapshotId())
-        .payload(child.toByteArray()).build()));
+    ledger.jobs().fanOut(g.job().id(), g.epoch(), List.of(snapshotChild(input, snapshot.snapshotId(), list)));
     ledger.jobs().complete(g.job().id(), g.epoch(), new Completion.Succeeded(null));
   }
 
+  /** A PLAN_SNAPSHOT naming the listed pages (its payload stays small whatever the snapshot's size). */
+  private JobSpec snapshotChild(LeasedPlanInput input, String snapshotId, PlanPages.Writer list) {
+    LeasedPlanInput child = input.toBuilder().setKind(dev.conveyor.api.reconcile.JobKind.RJK_PLAN_SNAPSHOT)
+        .setSnapshotId(snapshotId).clearSnapshotIds().clearLatestSnapshots().clearFiles()
+        .setFileListId(list.finish()).setFilesListed(list.files()).build();
+    return JobSpec.builder(JobKind.PLAN_SNAPSHOT).laneKey("plan-snapshot:" + input.getTableId() + ":" + snapshotId)
+        .payload(child.toByteArray()).build();
+  }
+
   /** One PLAN_SNAPSHOT per chosen snapshot that is not finalized yet (capture is incremental). */
-  private void planIcebergTable(LeaseGrant g, LeasedPlanInput input) {
+  private void planIcebergTable(LeaseGrant g, LeasedPlanInput input, PlanLease lease) {
     List<String> ids = new ArrayList<>(input.getSnapshotIdsList());
     if (!input.getSnapshotId().isEmpty()) {
       ids.add(input.getSnapshotId());
     }
+    IcebergSnapshots.Chosen chosen = IcebergSnapshots.choose(input.getConnector().getLocation(), ids,
+        input.getLatestSnapshots());
     List<JobSpec> children = new ArrayList<>();
-    for (var s : IcebergSnapshots.plan(input.getConnector().getLocation(), ids, input.getLatestSnapshots())) {
+    for (var s : chosen.snapshots()) {
+      String snapshotId = String.valueOf(s.snapshotId());
       // a partial snapshot is planned again: files unreadable then may be readable now
       boolean finalized = ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM capture_snapshots"
-          + " WHERE table_id = ? AND snapshot_id = ? AND files_unreadable = 0", input.getTableId(), s.snapshotId())) > 0;
+          + " WHERE table_id = ? AND snapshot_id = ? AND files_unreadable = 0", input.getTableId(), snapshotId)) > 0;
       if (finalized) {
-        log.info("table {} snapshot {} is already captured completely; skipped", input.getTableId(), s.snapshotId());
+        log.info("table {} snapshot {} is already captured completely; skipped", input.getTableId(), snapshotId);
         continue;
       }
-      LeasedPlanInput child = input.toBuilder().setKind(dev.conveyor.api.reconcile.JobKind.RJK_PLAN_SNAPSHOT)
-          .setSnapshotId(s.snapshotId()).clearSnapshotIds().clearLatestSnapshots().clearFiles()
-          .addAllFiles(s.files()).build();
-      children.add(JobSpec.builder(JobKind.PLAN_SNAPSHOT)
-          .laneKey("plan-snapshot:" + input.getTableId() + ":" + s.snapshotId()).payload(child.toByteArray()).build());
+      PlanPages.Writer list = writer(g, lease);
+      IcebergSnapshots.scan(chosen.table(), s, list::add);
+      children.add(snapshotChild(input, snapshotId, list));
     }
     if (!children.isEmpty()) {
       ledger.jobs().fanOut(g.job().id(), g.epoch(), children);
@@ -159,41 +262,27 @@ public final class CapturePlanner {
     ledger.jobs().complete(g.job().id(), g.epoch(), new Completion.Succeeded(null));
   }
 
-  private void planSnapshot(LeaseGrant g, LeasedPlanInput input) {
-    List<List<PlannedFile>> groups = group(input.getFilesList());
-    List<JobSpec> children = new ArrayList<>();
-    for (int i = 0; i < groups.size(); i++) {
-      LeasedFileGroupExecution exec = LeasedFileGroupExecution.newBuilder().setSourceConnector(input.getConnector())
-          .setSourceTable(input.getTableId()).setTableId(input.getTableId()).setSnapshotId(input.getSnapshotId())
-          .setPlanId(g.job().id()).setGroupId("g" + i).setCapturePolicy(input.getCapturePolicy())
-          .addAllFiles(groups.get(i)).addAllFilePaths(groups.get(i).stream().map(PlannedFile::getPath).toList())
-          .build();
-      children.add(JobSpec.builder(JobKind.EXEC_FILE_GROUP).payload(exec.toByteArray()).build());
-    }
-    LeasedPlanInput finalize = input.toBuilder().setKind(dev.conveyor.api.reconcile.JobKind.RJK_FINALIZE_SNAPSHOT)
-        .clearFiles().setFilesPlanned(input.getFilesCount()).build();
-    children.add(JobSpec.builder(JobKind.FINALIZE_SNAPSHOT).afterSiblings().payload(finalize.toByteArray()).build());
-    ledger.jobs().fanOut(g.job().id(), g.epoch(), children);
-    ledger.jobs().complete(g.job().id(), g.epoch(), new Completion.Succeeded(null));
-  }
-
-  List<List<PlannedFile>> group(List<PlannedFile> files) {
-    List<List<PlannedFile>> groups = new ArrayList<>();
-    List<PlannedFile> current = new ArrayList<>();
-    long bytes = 0;
-    for (PlannedFile f : files) {
-      if (!current.isEmpty() && (current.size() == limits.maxFilesPerGroup()
-          || bytes + f.getSizeBytes() > limits.maxBytesPerGroup())) {
-        groups.add(current);
-        current = new ArrayList<>();
-        bytes = 0;
+  /**
+   * Plans the groups from the stored pages (or, for a plan made before pages existed, from the files
+   * in its payload), batch by batch, then drops the pages: the groups carry their own files.
+   */
+  private void planSnapshot(LeaseGrant g, LeasedPlanInput input, PlanLease lease) {
+    FileGroupFanOut fanOut = new FileGroupFanOut(ledger.jobs(), g, input, limits, paging.batchChildren(), lease::check);
+    if (input.getFileListId().isEmpty()) {
+      input.getFilesList().forEach(fanOut::add);
+    } else {
+      long read = pages.forEach(input.getFileListId(), fanOut::add);
+      if (read != input.getFilesListed()) {
+        throw new IllegalArgumentException("file list " + input.getFileListId() + " holds " + read + " files; "
+            + input.getFilesListed() + " were listed (were its pages collected?)");
       }
-      current.add(f);
-      bytes += f.getSizeBytes();
     }
-    if (!current.isEmpty()) {
-      groups.add(current);
+    FileGroupFanOut.Planned planned = fanOut.finish();
+    log.info("planned {} files of table {} snapshot {} into {} groups in {} batches ({} replayed)", planned.files(),
+        input.getTableId(), input.getSnapshotId(), planned.groups(), planned.batches(), planned.replayedBatches());
+    if (!input.getFileListId().isEmpty()) {
+      pages.drop(input.getFileListId());
     }
-    return groups;
+    ledger.jobs().complete(g.job().id(), g.epoch(), new Completion.Succeeded(null));
   }
 }

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.FileScanTask;
@@ -19,16 +20,17 @@ import org.apache.iceberg.io.CloseableIterable;
 
 /**
  * The Iceberg connector: a filesystem (Hadoop) table on a local warehouse path. Plans the data files
- * of chosen snapshots: explicit ids, the latest N, or the current one. Only Parquet data files; a
- * snapshot with row-level delete files is refused (its visible rows are not its files' rows).
+ * of chosen snapshots (explicit ids, the latest N, or the current one), streamed from the manifests.
+ * Only Parquet data files; a snapshot with row-level delete files is refused (its visible rows are not
+ * its files' rows).
  */
 public final class IcebergSnapshots {
-  /** One snapshot and the data files whose rows it shows. */
-  public record SnapshotFiles(String snapshotId, List<PlannedFile> files) {}
+  /** The snapshots a capture chose, in order, on their loaded table. */
+  public record Chosen(Table table, List<Snapshot> snapshots) {}
 
   private IcebergSnapshots() {}
 
-  public static List<SnapshotFiles> plan(String location, List<String> snapshotIds, int latest) {
+  public static Chosen choose(String location, List<String> snapshotIds, int latest) {
     Table table;
     try {
       table = new HadoopTables(new Configuration()).load(location);
@@ -51,15 +53,15 @@ public final class IcebergSnapshots {
     } else if (table.currentSnapshot() != null) {
       chosen.add(table.currentSnapshot());
     }
-    List<SnapshotFiles> out = new ArrayList<>();
-    for (Snapshot s : chosen) {
-      out.add(new SnapshotFiles(String.valueOf(s.snapshotId()), files(table, s)));
-    }
-    return out;
+    return new Chosen(table, List.copyOf(chosen));
   }
 
-  private static List<PlannedFile> files(Table table, Snapshot snapshot) {
-    List<PlannedFile> files = new ArrayList<>();
+  /**
+   * Streams the data files of {@code snapshot} into {@code sink} in manifest order (stable for a
+   * snapshot), never holding the list; answers how many there were.
+   */
+  public static long scan(Table table, Snapshot snapshot, Consumer<PlannedFile> sink) {
+    long files = 0;
     try (CloseableIterable<FileScanTask> tasks = table.newScan().useSnapshot(snapshot.snapshotId()).planFiles()) {
       for (FileScanTask task : tasks) {
         if (!task.deletes().isEmpty()) {
@@ -70,13 +72,13 @@ public final class IcebergSnapshots {
           throw new IllegalArgumentException("snapshot " + snapshot.snapshotId() + " has a " + task.file().format()
               + " data file (" + task.file().location() + "); only Parquet data files are captured");
         }
-        files.add(PlannedFile.newBuilder().setPath(localPath(task.file().location()))
+        sink.accept(PlannedFile.newBuilder().setPath(localPath(task.file().location()))
             .setSizeBytes(task.file().fileSizeInBytes()).build());
+        files++;
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    files.sort(Comparator.comparing(PlannedFile::getPath));
     return files;
   }
 

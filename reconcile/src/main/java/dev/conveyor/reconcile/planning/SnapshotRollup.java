@@ -28,6 +28,8 @@ import java.util.Map;
 final class SnapshotRollup {
   /** Unreadable files a failure message names before it says "and N more". */
   static final int NAMED_IN_MESSAGE = 10;
+  /** File records read per query while rolling up. */
+  static final int ROLLUP_PAGE = 1_000;
 
   private SnapshotRollup() {}
 
@@ -36,11 +38,11 @@ final class SnapshotRollup {
   /** {@code planned}: the files the snapshot planned; 0 when the plan did not say (older plans). */
   static Finalized finalizeSnapshot(Tx tx, String tableId, String snapshotId, String jobId, long planned)
       throws SQLException {
-    List<byte[]> stored = tx.query("SELECT record FROM capture_stats WHERE table_id = ? AND snapshot_id = ?"
-        + " AND target_key LIKE 'file:%' ORDER BY target_key", rs -> rs.getBytes(1), tableId, snapshotId);
+    long storedFiles = tx.queryLong("SELECT COUNT(*) FROM capture_stats WHERE table_id = ? AND snapshot_id = ?"
+        + " AND target_key LIKE 'file:%'", tableId, snapshotId);
     long unreadable = tx.queryLong("SELECT COUNT(*) FROM capture_unreadable_files WHERE table_id = ? AND snapshot_id = ?",
         tableId, snapshotId);
-    long filesPlanned = planned > 0 ? planned : stored.size() + unreadable;
+    long filesPlanned = planned > 0 ? planned : storedFiles + unreadable;
     long captured = Math.max(0, filesPlanned - unreadable);
     if (filesPlanned > 0 && captured == 0) {
       throw new IllegalArgumentException("no file of snapshot " + snapshotId + " of table " + tableId
@@ -50,14 +52,25 @@ final class SnapshotRollup {
     long rows = 0;
     long bytes = 0;
     Map<String, ColumnStats> columns = new LinkedHashMap<>();
-    for (byte[] b : stored) {
-      TargetStatsRecord file = parse(b);
-      files++;
-      rows += file.getRowCount();
-      bytes += file.getSizeBytes();
-      for (ColumnStats c : file.getColumnsList()) {
-        columns.merge(c.getColumn(), c, SnapshotRollup::merge);
+    // a page of file records at a time (keyset on target_key): a snapshot of a million files is never in memory
+    String after = "file:";
+    while (true) {
+      List<Object[]> page = tx.query("SELECT target_key, record FROM capture_stats WHERE table_id = ? AND"
+          + " snapshot_id = ? AND target_key LIKE 'file:%' AND target_key > ? ORDER BY target_key LIMIT ?",
+          rs -> new Object[] {rs.getString(1), rs.getBytes(2)}, tableId, snapshotId, after, ROLLUP_PAGE);
+      for (Object[] row : page) {
+        TargetStatsRecord file = parse((byte[]) row[1]);
+        files++;
+        rows += file.getRowCount();
+        bytes += file.getSizeBytes();
+        for (ColumnStats c : file.getColumnsList()) {
+          columns.merge(c.getColumn(), c, SnapshotRollup::merge);
+        }
       }
+      if (page.size() < ROLLUP_PAGE) {
+        break;
+      }
+      after = (String) page.get(page.size() - 1)[0];
     }
     TargetStatsRecord table = TargetStatsRecord.newBuilder().setTableId(tableId).setSnapshotId(snapshotId)
         .setTarget(StatsTarget.newBuilder().setTable(TableTarget.getDefaultInstance())).setFileCount(files)

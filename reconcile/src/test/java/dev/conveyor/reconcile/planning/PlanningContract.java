@@ -18,6 +18,7 @@ import dev.conveyor.api.reconcile.JobKind;
 import dev.conveyor.api.reconcile.JobState;
 import dev.conveyor.api.reconcile.JobTreeNode;
 import dev.conveyor.api.reconcile.LeaseReconcileJobRequest;
+import dev.conveyor.api.reconcile.PlannedFile;
 import dev.conveyor.api.reconcile.ReconcileCompletionStatus;
 import dev.conveyor.api.reconcile.ReconcileControlGrpc;
 import dev.conveyor.api.reconcile.ReconcileExecutorControlGrpc;
@@ -37,6 +38,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -113,8 +116,8 @@ public abstract class PlanningContract extends LedgerTestBase {
   void aCaptureIsPlannedIntoGroupsAndFinalizedAfterTheLastOne() throws Exception {
     register();
     String root = control.startCapture(StartCaptureRequest.newBuilder().setTableId("sales").build()).getJobId();
-    assertThat(planner.runOnce("planner", 10)).isEqualTo(1); // PLAN_TABLE
-    assertThat(planner.runOnce("planner", 10)).isEqualTo(1); // PLAN_SNAPSHOT
+    assertThat(planner.runOnce("planner", 1)).isEqualTo(1); // PLAN_TABLE
+    assertThat(planner.runOnce("planner", 1)).isEqualTo(1); // PLAN_SNAPSHOT
     assertThat(planner.runOnce("planner", 10)).isZero(); // the finalizer waits for the groups
     assertThat(workAllGroups()).isEqualTo(3); // 5 files, at most 2 per group
     assertThat(planner.runOnce("planner", 10)).isEqualTo(1); // FINALIZE_SNAPSHOT
@@ -147,15 +150,26 @@ public abstract class PlanningContract extends LedgerTestBase {
   @Test
   void theSameFilesAreTheSameSnapshotAndAStaleSnapshotIdFailsThePlan() throws Exception {
     register();
-    var first = DirectorySnapshot.list(tableDir);
-    assertThat(DirectorySnapshot.list(tableDir).snapshotId()).isEqualTo(first.snapshotId());
-    assertThat(first.files()).hasSize(5); // _SUCCESS is not a data file
+    List<PlannedFile> listed = new ArrayList<>();
+    var first = DirectorySnapshot.scan(tableDir, listed::add);
+    assertThat(DirectorySnapshot.scan(tableDir, f -> { }).snapshotId()).isEqualTo(first.snapshotId());
+    assertThat(first.files()).isEqualTo(5); // _SUCCESS is not a data file
+    assertThat(listed).extracting(PlannedFile::getSizeBytes).containsExactlyInAnyOrder(100L, 101L, 102L, 103L, 104L);
+    Files.write(tableDir.resolve("part-4.parquet"), new byte[104]); // same size, new modification time
+    Files.setLastModifiedTime(tableDir.resolve("part-4.parquet"), java.nio.file.attribute.FileTime.fromMillis(1));
+    assertThat(DirectorySnapshot.scan(tableDir, f -> { }).snapshotId()).isNotEqualTo(first.snapshotId());
+    first = DirectorySnapshot.scan(tableDir, f -> { });
     String root = control.startCapture(StartCaptureRequest.newBuilder().setTableId("sales")
         .setSnapshotId("dir-0000000000000000").build()).getJobId();
     planner.runOnce("planner", 10);
     var job = ledger.jobs().get(root);
     assertThat(job.state()).isEqualTo(dev.conveyor.ledger.jobs.JobState.FAILED);
     assertThat(job.lastError()).contains("is not its current snapshot").contains(first.snapshotId());
+    assertThat(pageCount()).isZero(); // a plan that failed for good leaves no file list behind
+  }
+
+  private long pageCount() {
+    return ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM capture_plan_pages"));
   }
 
   @Test

@@ -1,0 +1,13 @@
+package dev.conveyor.ledger.jobs;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
+
+class SqliteBatchedFanOutTest extends BatchedFanOutContract {
+  @TempDir static Path dir;
+
+  @Override
+  protected String ledgerUrl() {
+    return "sqlite:" + dir.resolve("ledger.db");
+  }
+}
