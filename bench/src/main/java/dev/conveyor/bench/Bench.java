@@ -15,20 +15,39 @@ public final class Bench {
       System.out.println("  duckdb   capture next to DuckDB on ~--mb MB (default 1024; the issue's figure uses --mb 800)");
       System.out.println("  runway   a 10-step REBASE merge + push on 20,000 files / 5,000 commits, next to command-line git");
       System.out.println("  submitqueue  100 land requests, serial vs speculative budgets 1/4/8 (--build-ms, default 1000)");
+      System.out.println("  soak   a compressed month: serve with 1-minute retentions under a steady mix [--minutes M (10)]");
+      System.out.println("         [--sample-seconds S (30)] [--backend both|postgres|sqlite]; exits 1 on growth or lost work");
+      System.out.println("every benchmark: --db-prefix P (default conveyor_bench_) names the PostgreSQL databases it"
+          + " creates, and it drops only those");
       return;
     }
     String[] rest = Arrays.copyOfRange(args, 1, args.length);
-    switch (args[0]) {
+    boolean ok = true;
+    try {
+      ok = run(args[0], rest);
+    } catch (IllegalArgumentException e) {
+      System.err.println("error: " + e.getMessage());
+      System.exit(2);
+    } finally {
+      Pg.dropCreated();
+    }
+    System.exit(ok ? 0 : 1);
+  }
+
+  private static boolean run(String benchmark, String[] rest) throws Exception {
+    switch (benchmark) {
       case "jobs" -> JobsBench.run(BenchArgs.parse(rest));
       case "queue" -> QueueBench.run(BenchArgs.parse(rest));
       case "capture" -> CaptureBench.run(BenchArgs.parse(rest));
       case "runway" -> RunwayBench.run(BenchArgs.parse(rest));
       case "duckdb" -> DuckDbBench.run(BenchArgs.parse(rest));
       case "submitqueue" -> SubmitQueueBench.run(BenchArgs.parse(rest));
-      default -> {
-        System.err.println("error: unknown benchmark '" + args[0] + "'; try: jobs, queue, capture, duckdb, runway, submitqueue");
-        System.exit(2);
+      case "soak" -> {
+        return dev.conveyor.bench.soak.SoakBench.run(BenchArgs.parse(rest));
       }
+      default -> throw new IllegalArgumentException("unknown benchmark '" + benchmark
+          + "'; try: jobs, queue, capture, duckdb, runway, submitqueue, soak");
     }
+    return true;
   }
 }

@@ -1,9 +1,13 @@
 package dev.conveyor.bench;
 
-/** Options shared by the benchmarks, with defaults sized for a 2-core machine. */
-record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgPort, int mb, long buildMs) {
+/**
+ * Options shared by the benchmarks, with defaults sized for a 2-core machine. {@code dbPrefix} names
+ * every PostgreSQL database a benchmark creates (and so the only ones it may drop).
+ */
+public record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgPort, int mb, long buildMs,
+    String dbPrefix, double minutes, int sampleSeconds, String backend) {
 
-  static BenchArgs parse(String[] args) {
+  public static BenchArgs parse(String[] args) {
     int jobs = 20_000;
     int threads = 8;
     int batch = 50;
@@ -11,6 +15,10 @@ record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgPort, in
     int port = 5432;
     int mb = 1024;
     long buildMs = 1000;
+    String prefix = "conveyor_bench_";
+    double minutes = 10;
+    int sampleSeconds = 30;
+    String backend = "both";
     for (int i = 0; i < args.length; i++) {
       String v = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
@@ -19,6 +27,10 @@ record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgPort, in
         case "--batch" -> batch = Integer.parseInt(require(args[i], v));
         case "--mb" -> mb = Integer.parseInt(require(args[i], v));
         case "--build-ms" -> buildMs = Long.parseLong(require(args[i], v));
+        case "--minutes" -> minutes = Double.parseDouble(require(args[i], v));
+        case "--sample-seconds" -> sampleSeconds = Integer.parseInt(require(args[i], v));
+        case "--backend" -> backend = require(args[i], v);
+        case "--db-prefix" -> prefix = require(args[i], v);
         case "--pg" -> {
           String[] hp = require(args[i], v).split(":");
           host = hp[0];
@@ -28,7 +40,21 @@ record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgPort, in
       }
       i++;
     }
-    return new BenchArgs(jobs, threads, batch, host, port, mb, buildMs);
+    if (!prefix.matches("[a-z_][a-z0-9_]{0,40}")) {
+      throw new IllegalArgumentException("--db-prefix must be lower-case letters, digits and _ (up to 41), got '"
+          + prefix + "'");
+    }
+    if (!backend.matches("both|postgres|sqlite")) {
+      throw new IllegalArgumentException("--backend must be both, postgres or sqlite, got '" + backend + "'");
+    }
+    if (minutes <= 0 || sampleSeconds < 1) {
+      throw new IllegalArgumentException("--minutes and --sample-seconds must be positive");
+    }
+    return new BenchArgs(jobs, threads, batch, host, port, mb, buildMs, prefix, minutes, sampleSeconds, backend);
+  }
+
+  public boolean runs(String which) {
+    return backend.equals("both") || backend.equals(which);
   }
 
   private static String require(String option, String value) {

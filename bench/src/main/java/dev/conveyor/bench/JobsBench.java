@@ -36,9 +36,9 @@ final class JobsBench {
   static void run(BenchArgs a) throws Exception {
     System.out.printf("leased-job benchmark: %d jobs, %d worker threads, lease batch %d, %d cores%n",
         a.jobs(), a.threads(), a.batch(), Runtime.getRuntime().availableProcessors());
-    String pgUrl = Pg.freshDatabase(a, "conveyor_bench_jobs");
+    String pgUrl = Pg.freshDatabase(a, "jobs");
     Result conveyorPg = conveyor("conveyor / PostgreSQL", pgUrl, a);
-    Result dbScheduler = DbSchedulerBench.run(Pg.freshDatabase(a, "conveyor_bench_dbscheduler"), a);
+    Result dbScheduler = DbSchedulerBench.run(Pg.freshDatabase(a, "dbscheduler"), a);
     Path dir = Files.createTempDirectory("conveyor-bench");
     Result conveyorSqlite = conveyor("conveyor / SQLite", "sqlite:" + dir.resolve("bench.db"), a);
 

@@ -40,7 +40,7 @@ final class QueueBench {
     System.out.printf("queue benchmark: %d partitions, latency at ~500 msg/s, throughput with %d messages%n",
         PARTITIONS, messages);
     List<Result> results = new ArrayList<>();
-    results.add(measure("PostgreSQL", Pg.freshDatabase(a, "conveyor_bench_queue").replace("jdbc:postgresql://",
+    results.add(measure("PostgreSQL", Pg.freshDatabase(a, "queue").replace("jdbc:postgresql://",
         "postgresql://postgres@"), messages, a));
     results.add(measure("SQLite", "sqlite:" + Files.createTempDirectory("conveyor-qbench").resolve("q.db"), messages, a));
     System.out.println();

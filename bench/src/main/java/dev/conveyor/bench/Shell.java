@@ -5,26 +5,26 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /** Command-line git and friends for the benchmarks, with a fixed identity and no user configuration. */
-final class Shell {
+public final class Shell {
   private Shell() {}
 
-  static String git(Path dir, String... args) throws IOException, InterruptedException {
+  public static String git(Path dir, String... args) throws IOException, InterruptedException {
     String[] command = new String[args.length + 1];
     command[0] = "git";
     System.arraycopy(args, 0, command, 1, args.length);
     return run(dir, command);
   }
 
-  static Path copy(Path from, Path to) throws IOException, InterruptedException {
+  public static Path copy(Path from, Path to) throws IOException, InterruptedException {
     run(from.getParent(), "cp", "-a", from.toString(), to.toString());
     return to;
   }
 
-  static void delete(Path dir) throws IOException, InterruptedException {
+  public static void delete(Path dir) throws IOException, InterruptedException {
     run(dir.getParent(), "rm", "-rf", dir.toString());
   }
 
-  static String run(Path dir, String... command) throws IOException, InterruptedException {
+  public static String run(Path dir, String... command) throws IOException, InterruptedException {
     ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
     pb.environment().put("GIT_CONFIG_NOSYSTEM", "1");
     pb.environment().put("GIT_CONFIG_GLOBAL", "/dev/null");
