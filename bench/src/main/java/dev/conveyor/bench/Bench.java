@@ -17,6 +17,8 @@ public final class Bench {
       System.out.println("  submitqueue  100 land requests, serial vs speculative budgets 1/4/8 (--build-ms, default 1000)");
       System.out.println("  soak   a compressed month: serve with 1-minute retentions under a steady mix [--minutes M (10)]");
       System.out.println("         [--sample-seconds S (30)] [--backend both|postgres|sqlite]; exits 1 on growth or lost work");
+      System.out.println("  quiet  one change at a time on a quiet queue through serve: land -> LANDED, and time to each state");
+      System.out.println("  cli    warm start-up of bin/conveyor --help, list and status against a running serve");
       System.out.println("every benchmark: --db-prefix P (default conveyor_bench_) names the PostgreSQL databases it"
           + " creates, and it drops only those");
       return;
@@ -42,11 +44,17 @@ public final class Bench {
       case "runway" -> RunwayBench.run(BenchArgs.parse(rest));
       case "duckdb" -> DuckDbBench.run(BenchArgs.parse(rest));
       case "submitqueue" -> SubmitQueueBench.run(BenchArgs.parse(rest));
+      case "quiet" -> {
+        return QuietQueueBench.run(BenchArgs.parse(rest));
+      }
+      case "cli" -> {
+        return CliBench.run(BenchArgs.parse(rest));
+      }
       case "soak" -> {
         return dev.conveyor.bench.soak.SoakBench.run(BenchArgs.parse(rest));
       }
       default -> throw new IllegalArgumentException("unknown benchmark '" + benchmark
-          + "'; try: jobs, queue, capture, duckdb, runway, submitqueue, soak");
+          + "'; try: jobs, queue, capture, duckdb, runway, submitqueue, quiet, soak, cli");
     }
     return true;
   }

@@ -13,14 +13,14 @@ import dev.conveyor.api.submitqueue.GatewayGrpc;
 import dev.conveyor.api.submitqueue.LandRequest;
 import dev.conveyor.api.submitqueue.RequestInfo;
 import dev.conveyor.api.submitqueue.StatusRequest;
-import dev.conveyor.bench.Shell;
+import dev.conveyor.bench.ServeProcess;
+import dev.conveyor.bench.GitOrigin;
 import dev.conveyor.reconcile.auth.BearerCredentials;
 import dev.conveyor.reconcile.auth.LocalToken;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -44,8 +44,7 @@ final class ServerLoad implements AutoCloseable {
   private final ManagedChannel channel;
   private final GatewayGrpc.GatewayBlockingStub gateway;
   private final ReconcileControlGrpc.ReconcileControlBlockingStub control;
-  private final Path work;
-  private final Path origin;
+  private final GitOrigin git;
   private final List<String> tables;
   private final long landEveryMillis;
   private final long captureEveryMillis;
@@ -60,41 +59,27 @@ final class ServerLoad implements AutoCloseable {
   private int capturesDone;
   private Thread thread;
 
-  private ServerLoad(ServeProcess serve, Path work, Path origin, List<String> tables, long landEveryMillis,
+  private ServerLoad(ServeProcess serve, GitOrigin git, List<String> tables, long landEveryMillis,
       long captureEveryMillis) throws IOException {
     this.channel = NettyChannelBuilder.forAddress("127.0.0.1", serve.grpcPort()).usePlaintext().build();
     String token = LocalToken.read(serve.dataDir().resolve(LocalToken.FILE_NAME));
     BearerCredentials credentials = new BearerCredentials(() -> token);
     this.gateway = GatewayGrpc.newBlockingStub(channel).withCallCredentials(credentials);
     this.control = ReconcileControlGrpc.newBlockingStub(channel).withCallCredentials(credentials);
-    this.work = work;
-    this.origin = origin;
+    this.git = git;
     this.tables = tables;
     this.landEveryMillis = landEveryMillis;
     this.captureEveryMillis = captureEveryMillis;
   }
 
-  /** A bare origin with one commit on {@code main} and a work clone to make changes in. */
-  static Path createOrigin(Path root) throws IOException, InterruptedException {
-    Path origin = root.resolve("origin.git");
-    Path work = root.resolve("work");
-    Shell.git(root, "init", "-q", "--bare", "-b", "main", origin.toString());
-    Shell.git(root, "init", "-q", "-b", "main", work.toString());
-    Files.writeString(work.resolve("README.md"), "soak\n");
-    Shell.git(work, "add", "-A");
-    Shell.git(work, "commit", "-q", "-m", "initial");
-    Shell.git(work, "push", "-q", origin.toString(), "main");
-    return origin;
-  }
-
   /** Registers {@code tableDirs} as Parquet-directory tables, then starts submitting. */
-  static ServerLoad start(ServeProcess serve, Path root, Path origin, List<Path> tableDirs, long landEveryMillis,
+  static ServerLoad start(ServeProcess serve, GitOrigin git, List<Path> tableDirs, long landEveryMillis,
       long captureEveryMillis) throws IOException {
     List<String> ids = new ArrayList<>();
     for (Path dir : tableDirs) {
       ids.add("soak." + dir.getFileName());
     }
-    ServerLoad load = new ServerLoad(serve, root.resolve("work"), origin, ids, landEveryMillis, captureEveryMillis);
+    ServerLoad load = new ServerLoad(serve, git, ids, landEveryMillis, captureEveryMillis);
     for (int i = 0; i < tableDirs.size(); i++) {
       load.control.withDeadlineAfter(30, TimeUnit.SECONDS).registerTable(RegisterTableRequest.newBuilder()
           .setTableId(ids.get(i)).setConnector(ConnectorSpec.newBuilder().setKind(ConnectorSpec.Kind.PARQUET_DIRECTORY)
@@ -135,19 +120,13 @@ final class ServerLoad implements AutoCloseable {
     synchronized (this) {
       n = landsSubmitted;
     }
-    String branch = "change-" + n;
-    Shell.git(work, "checkout", "-q", "-B", branch, "main");
-    Files.writeString(work.resolve("change-" + n + ".txt"), "change " + n + "\n");
-    Shell.git(work, "add", "-A");
-    Shell.git(work, "commit", "-q", "-m", "change " + n);
-    String sha = Shell.git(work, "rev-parse", "HEAD");
-    Shell.git(work, "push", "-q", "-f", origin.toString(), branch);
+    String uri = git.pushChange(n);
     String id = gateway.withDeadlineAfter(30, TimeUnit.SECONDS).land(LandRequest.newBuilder().setQueue("soak")
-        .setChange(Change.newBuilder().addUris("change://origin/refs/heads/" + branch + "@" + sha)).build())
+        .setChange(Change.newBuilder().addUris(uri)).build())
         .getRequestId();
     synchronized (this) {
       landsSubmitted++;
-      pendingLands.put(id, branch);
+      pendingLands.put(id, uri);
     }
   }
 
@@ -239,8 +218,7 @@ final class ServerLoad implements AutoCloseable {
         problems.add("captures never finished: " + pendingCaptures.keySet());
       }
     }
-    String tree = Shell.git(origin, "ls-tree", "--name-only", "main");
-    long onMain = tree.lines().filter(l -> l.startsWith("change-")).count();
+    long onMain = git.changesOnMain();
     synchronized (this) {
       if (onMain != landed) {
         problems.add("main holds " + onMain + " changes, but " + landed + " requests landed");

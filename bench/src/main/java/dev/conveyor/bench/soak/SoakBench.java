@@ -1,7 +1,9 @@
 package dev.conveyor.bench.soak;
 
 import dev.conveyor.bench.BenchArgs;
+import dev.conveyor.bench.GitOrigin;
 import dev.conveyor.bench.Pg;
+import dev.conveyor.bench.ServeProcess;
 import dev.conveyor.bench.Shell;
 import dev.conveyor.capture.sample.SampleTable;
 import dev.conveyor.ledger.Ledger;
@@ -55,19 +57,19 @@ public final class SoakBench {
     try {
       Path data = dir.resolve("data");
       String url = pgUrl != null ? pgUrl : "sqlite:" + data.resolve("conveyor.db");
-      Path origin = ServerLoad.createOrigin(dir);
+      GitOrigin git = GitOrigin.create(dir);
       List<Path> tables = List.of(dir.resolve("tables/orders_a"), dir.resolve("tables/orders_b"));
       for (Path t : tables) {
         SampleTable.write(t, 4, 5_000);
       }
-      String settings = "ledger = " + url + "\n" + RETENTIONS + "queue.soak.remote = " + origin + "\n"
+      String settings = "ledger = " + url + "\n" + RETENTIONS + "queue.soak.remote = " + git.origin() + "\n"
           + "queue.soak.build-command = true\nqueue.soak.build-budget = 2\n";
       System.out.printf("%n== %s: serve with ledger %s ==%n", name, url);
       try (ServeProcess serve = ServeProcess.start(root, data, settings)) {
-        awaitToken(serve);
+        serve.awaitReady();
         try (Ledger ledger = Ledger.open(LedgerOptions.defaults(url).withPoolSize(6));
             LedgerLoad library = new LedgerLoad(ledger, 50, 100).start();
-            ServerLoad server = ServerLoad.start(serve, dir, origin, tables, 5_000, 20_000)) {
+            ServerLoad server = ServerLoad.start(serve, git, tables, 5_000, 20_000)) {
           List<Sample> samples = drive(serve, ledger, library, server, a);
           library.stopSubmitting();
           server.stopSubmitting();
@@ -88,25 +90,6 @@ public final class SoakBench {
       }
     } finally {
       Shell.delete(dir);
-    }
-  }
-
-  private static void awaitToken(ServeProcess serve) throws Exception {
-    Path token = serve.dataDir().resolve("local-token");
-    long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos(); // the first start may build the app
-    while (!Files.exists(token) || !portOpen(serve.grpcPort())) {
-      if (!serve.alive() || System.nanoTime() > deadline) {
-        throw new IllegalStateException("serve did not start; its log ends:\n" + serve.logTail(30));
-      }
-      Thread.sleep(200);
-    }
-  }
-
-  private static boolean portOpen(int port) {
-    try (var s = new java.net.Socket("127.0.0.1", port)) {
-      return true;
-    } catch (java.io.IOException e) {
-      return false;
     }
   }
 

@@ -1,7 +1,8 @@
-package dev.conveyor.bench.soak;
+package dev.conveyor.bench;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +17,7 @@ import java.util.regex.Pattern;
  * default heap and GC included), with its log in the data directory. Reads the process's resident
  * set from {@code /proc} and its heap after a full collection through {@code jcmd}.
  */
-final class ServeProcess implements AutoCloseable {
+public final class ServeProcess implements AutoCloseable {
   private static final Pattern USED = Pattern.compile("used (\\d+)K");
 
   private final Process process;
@@ -32,7 +33,7 @@ final class ServeProcess implements AutoCloseable {
   }
 
   /** Writes {@code conveyor.properties} (the given settings plus free ports) and starts serve. */
-  static ServeProcess start(Path root, Path dataDir, String settings) throws IOException {
+  public static ServeProcess start(Path root, Path dataDir, String settings) throws IOException {
     Files.createDirectories(dataDir);
     int grpc = freePort();
     int http = freePort();
@@ -44,24 +45,44 @@ final class ServeProcess implements AutoCloseable {
     return new ServeProcess(p, grpc, dataDir, log);
   }
 
-  int grpcPort() {
+  /** Waits until the local token exists and the gRPC port accepts connections (a first start may build the app). */
+  public void awaitReady() throws IOException, InterruptedException {
+    Path token = dataDir.resolve("local-token");
+    long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+    while (!Files.exists(token) || !portOpen(grpcPort)) {
+      if (!process.isAlive() || System.nanoTime() > deadline) {
+        throw new IllegalStateException("serve did not start; its log ends:\n" + logTail(30));
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  private static boolean portOpen(int port) {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  public int grpcPort() {
     return grpcPort;
   }
 
-  Path dataDir() {
+  public Path dataDir() {
     return dataDir;
   }
 
-  Path log() {
+  public Path log() {
     return log;
   }
 
-  boolean alive() {
+  public boolean alive() {
     return process.isAlive();
   }
 
   /** Resident set size in bytes (the launcher execs java, so the child's pid is the JVM's). */
-  long rssBytes() throws IOException {
+  public long rssBytes() throws IOException {
     for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(process.pid()), "status"))) {
       if (line.startsWith("VmRSS:")) {
         return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
@@ -71,7 +92,7 @@ final class ServeProcess implements AutoCloseable {
   }
 
   /** Heap in use right after a full collection the benchmark asks for ({@code jcmd GC.run}). */
-  long heapAfterGcBytes() throws IOException, InterruptedException {
+  public long heapAfterGcBytes() throws IOException, InterruptedException {
     jcmd("GC.run");
     Matcher m = USED.matcher(jcmd("GC.heap_info"));
     if (!m.find()) {
@@ -92,7 +113,7 @@ final class ServeProcess implements AutoCloseable {
   }
 
   /** The last lines of serve's log, for a failure message. */
-  String logTail(int lines) {
+  public String logTail(int lines) {
     try {
       var all = Files.readAllLines(log);
       return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
@@ -102,7 +123,7 @@ final class ServeProcess implements AutoCloseable {
   }
 
   /** Lines of serve's log at WARN or ERROR, in order. */
-  List<String> warnings() {
+  public List<String> warnings() {
     try (var lines = Files.lines(log)) {
       return lines.filter(l -> l.contains(" WARN ") || l.contains(" ERROR ")).toList();
     } catch (IOException e) {
@@ -111,7 +132,7 @@ final class ServeProcess implements AutoCloseable {
   }
 
   /** SIGTERM, as an operator stops it; answers whether it exited within {@code grace}. */
-  boolean stop(Duration grace) throws InterruptedException {
+  public boolean stop(Duration grace) throws InterruptedException {
     process.destroy();
     if (process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
       return true;
