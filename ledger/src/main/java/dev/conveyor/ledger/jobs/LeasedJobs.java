@@ -25,10 +25,12 @@ import java.util.Set;
 public final class LeasedJobs {
   private final Ledger ledger;
   private final RetryPolicy policy;
+  private final GroupCompleter completer;
 
   public LeasedJobs(Ledger ledger, RetryPolicy policy) {
     this.ledger = ledger;
     this.policy = policy;
+    this.completer = new GroupCompleter(ledger, policy);
   }
 
   public RetryPolicy retryPolicy() {
@@ -129,8 +131,17 @@ public final class LeasedJobs {
     return ledger.transact(tx -> JobResults.find(tx, jobId, resultId));
   }
 
+  /**
+   * Completes one held job. Concurrent callers share transactions (group commit); each is answered
+   * with its own outcome, exactly as if it had committed alone.
+   */
   public Completed complete(String jobId, String epoch, Completion completion) {
-    return ledger.transact(tx -> complete(tx, jobId, epoch, completion));
+    return completer.complete(jobId, epoch, completion);
+  }
+
+  /** Completion transactions committed so far and the completions they carried (group commit's ratio). */
+  public long[] completionCommits() {
+    return new long[] {completer.transactions(), completer.completions()};
   }
 
   public Completed complete(Tx tx, String jobId, String epoch, Completion completion) throws java.sql.SQLException {

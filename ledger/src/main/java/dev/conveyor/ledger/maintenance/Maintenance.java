@@ -1,5 +1,6 @@
 package dev.conveyor.ledger.maintenance;
 
+import dev.conveyor.ledger.Dialect;
 import dev.conveyor.ledger.Ledger;
 import dev.conveyor.ledger.maintenance.LeaderLease.Leading;
 import dev.conveyor.ledger.maintenance.LeaderLease.NotLeaderException;
@@ -91,6 +92,7 @@ public final class Maintenance implements AutoCloseable {
   private final Options options;
   private final Observer observer;
   private volatile boolean leading;
+  private boolean warnedAutovacuumOff;
   private volatile Instant nextRetention; // by the ledger's clock; null: at once when leading
 
   public Maintenance(Ledger ledger, String holder, List<RetentionTask> tasks, Options options, Observer observer) {
@@ -186,10 +188,44 @@ public final class Maintenance implements AutoCloseable {
       }
       reports.add(new TaskReport(task.name(), task.age(), batches.counts, failure));
     }
+    vacuumWhereNobodyElseWill();
     RetentionReport report = new RetentionReport(now, false, reports, Duration.ofNanos(System.nanoTime() - started));
     log.info("maintenance: retention deleted {} in {} ms", report.summary(), report.took().toMillis());
     observer.retention(report);
     return report;
+  }
+
+  /**
+   * Deleted and updated rows leave dead tuples that only VACUUM makes reusable. PostgreSQL's
+   * autovacuum does that; on a server where it is off (some CI and test configurations, or an
+   * operator's choice), the ledger's tables would grow without bound however much retention deletes,
+   * so the leader vacuums them (non-blocking {@code VACUUM (ANALYZE)}) after each retention run.
+   */
+  private void vacuumWhereNobodyElseWill() {
+    if (ledger.dialect() != Dialect.POSTGRESQL) {
+      return; // SQLite reuses its free pages; shrinking the file is 'conveyor admin vacuum'
+    }
+    try {
+      boolean off = "off".equals(ledger.read(tx -> tx.queryOne("SELECT current_setting('autovacuum')",
+          rs -> rs.getString(1)).orElse("on")));
+      if (!off) {
+        return;
+      }
+      if (!warnedAutovacuumOff) {
+        warnedAutovacuumOff = true;
+        log.warn("maintenance: autovacuum is off on this PostgreSQL server; the maintenance leader vacuums the"
+            + " ledger's tables after each retention run (turn autovacuum on to leave it to the server)");
+      }
+      long before = 0;
+      long after = 0;
+      for (Vacuum.Space space : Vacuum.run(ledger)) {
+        before += space.before();
+        after += space.after();
+      }
+      log.debug("maintenance: vacuumed the ledger's tables ({} -> {} bytes)", before, after);
+    } catch (RuntimeException e) {
+      log.warn("maintenance: vacuum after retention failed: {}", e.toString());
+    }
   }
 
   /**
