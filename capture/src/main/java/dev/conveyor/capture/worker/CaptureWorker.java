@@ -5,6 +5,7 @@ import dev.conveyor.api.reconcile.LeaseReconcileJobRequest;
 import dev.conveyor.api.reconcile.LeasedReconcileJob;
 import dev.conveyor.api.reconcile.ReleaseReconcileLeaseRequest;
 import dev.conveyor.api.reconcile.ReconcileExecutorControlGrpc.ReconcileExecutorControlBlockingStub;
+import dev.conveyor.supervise.SlotLeases;
 import dev.conveyor.supervise.Supervisor;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -77,6 +78,9 @@ public final class CaptureWorker implements AutoCloseable {
   private volatile boolean running = true;
 
   private final Supervisor supervisor;
+  /** The server's cap on jobs per lease call (ReconcileExecutorService.MAX_JOBS_PER_LEASE). */
+  private static final int MAX_JOBS_PER_LEASE = 100;
+  private final SlotLeases<LeasedReconcileJob> slots;
 
   public CaptureWorker(ReconcileExecutorControlBlockingStub rpc, Options options) {
     this(rpc, options, Supervisor.create());
@@ -87,6 +91,7 @@ public final class CaptureWorker implements AutoCloseable {
     this.supervisor = supervisor;
     this.rpc = rpc;
     this.options = options;
+    this.slots = new SlotLeases<>(options.parallelism(), MAX_JOBS_PER_LEASE, options.idlePoll());
     this.loops = Executors.newFixedThreadPool(options.parallelism(), r -> daemon(r, "capture-" + options.executorId()));
     this.heartbeats = Executors.newScheduledThreadPool(1, r -> daemon(r, "heartbeat-" + options.executorId()));
   }
@@ -109,31 +114,34 @@ public final class CaptureWorker implements AutoCloseable {
     return groupsDone.get();
   }
 
+  /** One slot; {@link SlotLeases} leases for every free slot in one call and hands spare grants on. */
   private void loop() {
     LeaseReconcileJobRequest request = LeaseReconcileJobRequest.newBuilder().setExecutorId(options.executorId())
         .addJobKinds(JobKind.RJK_EXEC_FILE_GROUP).addAllExecutorIds(options.executorIds())
-        .setLeaseMs(options.lease().toMillis()).setMaxJobs(1).build();
+        .setLeaseMs(options.lease().toMillis()).build();
     while (running) {
       try {
-        List<LeasedReconcileJob> jobs = new ArrayList<>(rpc.leaseReconcileJob(request).getJobsList());
-        if (jobs.isEmpty()) {
-          TimeUnit.MILLISECONDS.sleep(options.idlePoll().toMillis());
+        LeasedReconcileJob job = slots.next(want -> {
+          List<LeasedReconcileJob> jobs = rpc.leaseReconcileJob(request.toBuilder().setMaxJobs(want).build())
+              .getJobsList();
+          jobs.forEach(j -> inFlight.put(j.getJobId(), j));
+          return jobs;
+        });
+        if (job == null) {
           continue;
         }
-        for (LeasedReconcileJob job : jobs) {
-          inFlight.put(job.getJobId(), job);
-          try (var logged = org.slf4j.MDC.putCloseable("job", job.getJobId())) {
-            new FileGroupRun(rpc, heartbeats, options.lease(), options.maxResultBytes(), job, supervisor).run();
-          } finally {
-            if (running) { // once closing, close() settles every job this worker touched
-              inFlight.remove(job.getJobId());
-            }
+        try (var logged = org.slf4j.MDC.putCloseable("job", job.getJobId())) {
+          new FileGroupRun(rpc, heartbeats, options.lease(), options.maxResultBytes(), job, supervisor).run();
+        } finally {
+          slots.finished();
+          if (running) { // once closing, close() settles every job this worker touched
+            inFlight.remove(job.getJobId());
           }
-          groupsDone.incrementAndGet();
         }
+        groupsDone.incrementAndGet();
       } catch (InterruptedException e) {
         return;
-      } catch (RuntimeException e) {
+      } catch (Exception e) {
         log.warn("capture worker {}: {}", options.executorId(), e.getMessage());
         try {
           TimeUnit.MILLISECONDS.sleep(options.idlePoll().toMillis());

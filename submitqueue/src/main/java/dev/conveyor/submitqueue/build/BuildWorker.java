@@ -7,6 +7,7 @@ import dev.conveyor.ledger.jobs.Outcomes.LeaseGrant;
 import dev.conveyor.runway.merge.GitMerger;
 import dev.conveyor.submitqueue.config.SubmitQueues;
 import dev.conveyor.submitqueue.pipeline.Signals;
+import dev.conveyor.supervise.SlotLeases;
 import dev.conveyor.supervise.Supervisor;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -82,11 +83,7 @@ public final class BuildWorker implements AutoCloseable {
   private final java.util.List<String> sandboxSummary;
   private volatile boolean closed;
   private final java.util.Map<String, LeaseGrant> inFlight = new java.util.concurrent.ConcurrentHashMap<>();
-  /** Grants leased by one slot for others that were idle at the time. */
-  private final java.util.concurrent.BlockingQueue<LeaseGrant> spare = new java.util.concurrent.LinkedBlockingQueue<>();
-  private final java.util.concurrent.locks.ReentrantLock leasing = new java.util.concurrent.locks.ReentrantLock();
-  /** Grants leased and not yet finished: running builds and spare grants waiting for a slot. */
-  private final java.util.concurrent.atomic.AtomicInteger held = new java.util.concurrent.atomic.AtomicInteger();
+  private final SlotLeases<LeaseGrant> slots;
 
   /**
    * Refuses (IllegalArgumentException) queues this machine cannot run as configured, and logs once
@@ -114,6 +111,7 @@ public final class BuildWorker implements AutoCloseable {
     this.queues = queues;
     this.merger = merger;
     this.options = options;
+    this.slots = new SlotLeases<>(options.parallelism(), LeaseRequest.MAX_BATCH, options.idlePoll());
     this.threads = Executors.newFixedThreadPool(options.parallelism(), r -> {
       Thread t = new Thread(r, "build-worker");
       t.setDaemon(true);
@@ -133,11 +131,7 @@ public final class BuildWorker implements AutoCloseable {
     return this;
   }
 
-  /**
-   * One build slot. A slot without work takes a grant another slot leased for it, or, if none is
-   * waiting and no other slot is leasing, leases for every free slot at once (one transaction for
-   * several builds) and hands the spare grants on.
-   */
+  /** One build slot; {@link SlotLeases} leases for every free slot at once (one transaction for several builds). */
   private void loop() {
     int failures = 0;
     while (!closed) {
@@ -156,7 +150,7 @@ public final class BuildWorker implements AutoCloseable {
           options.observer().built(run.queue(), closed && run.outcome().equals("stopped") ? "stopped" : run.outcome(),
               Duration.ofNanos(System.nanoTime() - started));
         } finally {
-          held.decrementAndGet();
+          slots.finished();
           if (!closed) { // once closing, close() settles every job this worker touched
             inFlight.remove(jobId);
           }
@@ -172,49 +166,26 @@ public final class BuildWorker implements AutoCloseable {
 
   /** A grant for this slot, or empty after an idle poll interval without one. */
   private java.util.Optional<LeaseGrant> nextGrant() {
-    LeaseGrant handed = spare.poll();
-    if (handed != null) {
-      return java.util.Optional.of(handed);
-    }
-    if (!leasing.tryLock()) {
-      return java.util.Optional.ofNullable(waitForSpare()); // another slot is leasing, for this one too
-    }
-    java.util.List<LeaseGrant> grants = java.util.List.of();
-    // every slot that holds no grant (building or waiting to start), this one included
-    int want = Math.min(options.parallelism() - held.get(), LeaseRequest.MAX_BATCH);
     try {
-      if (want >= 1) {
-        grants = ledger.jobs().lease(new LeaseRequest(options.executorId(), Set.of(JobKind.BUILD), Set.of(), Set.of(),
-            Set.of(), want, options.lease()));
-        held.addAndGet(grants.size());
+      return java.util.Optional.ofNullable(slots.next(want -> {
+        var grants = ledger.jobs().lease(new LeaseRequest(options.executorId(), Set.of(JobKind.BUILD), Set.of(),
+            Set.of(), Set.of(), want, options.lease()));
         for (LeaseGrant g : grants) {
           inFlight.put(g.job().id(), g);
         }
         if (!grants.isEmpty()) {
           options.observer().leased(grants.size());
         }
-        spare.addAll(grants.subList(Math.min(1, grants.size()), grants.size()));
-      }
-    } finally {
-      leasing.unlock();
-    }
-    if (want < 1) {
-      return java.util.Optional.ofNullable(waitForSpare()); // a spare grant is on its way to this slot
-    }
-    if (grants.isEmpty()) {
-      idle();
-      return java.util.Optional.empty();
-    }
-    return java.util.Optional.of(grants.get(0));
-  }
-
-  private LeaseGrant waitForSpare() {
-    try {
-      return spare.poll(options.idlePoll().toMillis(), TimeUnit.MILLISECONDS);
+        return grants;
+      }));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       closed = true;
-      return null;
+      return java.util.Optional.empty();
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
     }
   }
 

@@ -1,0 +1,84 @@
+package dev.conveyor.supervise;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Leasing for a worker of {@code slots} threads: a slot without work takes a grant another slot leased
+ * for it, or, when none is waiting and no other slot is leasing, leases for every free slot at once
+ * (one round-trip for several jobs) and leaves the spare grants for the slots that are free. A slot
+ * reports {@link #finished()} when it is done with a grant, so "free" counts only slots holding none.
+ *
+ * @param <G> a lease grant
+ */
+public final class SlotLeases<G> {
+  /** Leases up to {@code max} jobs (at least one is asked for); an empty list when there are none. */
+  @FunctionalInterface
+  public interface Leaser<G> {
+    List<G> lease(int max) throws Exception;
+  }
+
+  private final int slots;
+  private final int maxPerLease;
+  private final Duration idlePoll;
+  private final BlockingQueue<G> spare = new LinkedBlockingQueue<>();
+  private final ReentrantLock leasing = new ReentrantLock();
+  private final AtomicInteger held = new AtomicInteger();
+
+  public SlotLeases(int slots, int maxPerLease, Duration idlePoll) {
+    if (slots < 1 || maxPerLease < 1) {
+      throw new IllegalArgumentException("slots and jobs per lease must be at least 1");
+    }
+    this.slots = slots;
+    this.maxPerLease = maxPerLease;
+    this.idlePoll = idlePoll;
+  }
+
+  /**
+   * A grant for the calling slot, or null after about one idle poll interval without one (the slot
+   * loops and asks again). Failures of {@code leaser} propagate; nothing is held then.
+   */
+  public G next(Leaser<G> leaser) throws Exception {
+    G handed = spare.poll();
+    if (handed != null) {
+      return handed;
+    }
+    if (!leasing.tryLock()) {
+      return spare.poll(idlePoll.toMillis(), TimeUnit.MILLISECONDS); // another slot is leasing, for this one too
+    }
+    List<G> grants = List.of();
+    int want = Math.min(slots - held.get(), maxPerLease);
+    try {
+      if (want >= 1) {
+        grants = leaser.lease(want);
+        held.addAndGet(grants.size());
+        spare.addAll(grants.subList(Math.min(1, grants.size()), grants.size()));
+      }
+    } finally {
+      leasing.unlock();
+    }
+    if (want < 1) {
+      return spare.poll(idlePoll.toMillis(), TimeUnit.MILLISECONDS); // a spare grant is on its way to this slot
+    }
+    if (grants.isEmpty()) {
+      TimeUnit.MILLISECONDS.sleep(idlePoll.toMillis());
+      return null;
+    }
+    return grants.get(0);
+  }
+
+  /** The calling slot is done with its grant (whatever the outcome). */
+  public void finished() {
+    held.decrementAndGet();
+  }
+
+  /** Grants leased and not yet finished: running jobs and spare grants waiting for a slot. */
+  public int held() {
+    return held.get();
+  }
+}

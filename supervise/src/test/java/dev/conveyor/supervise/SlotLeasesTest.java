@@ -1,0 +1,58 @@
+package dev.conveyor.supervise;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SlotLeasesTest {
+  private final List<Integer> asked = new ArrayList<>();
+  private int nextJob;
+
+  private List<Integer> jobs(int max, int available) {
+    asked.add(max);
+    List<Integer> out = new ArrayList<>();
+    for (int i = 0; i < Math.min(max, available); i++) {
+      out.add(nextJob++);
+    }
+    return out;
+  }
+
+  @Test
+  void oneLeaseFillsEveryFreeSlotAndTheSpareGrantsGoToTheOthers() throws Exception {
+    SlotLeases<Integer> slots = new SlotLeases<>(4, 100, Duration.ofMillis(1));
+    assertThat(slots.next(max -> jobs(max, 10))).isEqualTo(0);
+    assertThat(asked).containsExactly(4);
+    // the three other slots take the spare grants without leasing
+    assertThat(slots.next(max -> jobs(max, 10))).isEqualTo(1);
+    assertThat(slots.next(max -> jobs(max, 10))).isEqualTo(2);
+    assertThat(slots.next(max -> jobs(max, 10))).isEqualTo(3);
+    assertThat(asked).containsExactly(4);
+    assertThat(slots.held()).isEqualTo(4);
+    // two slots finish: the next lease asks for exactly two
+    slots.finished();
+    slots.finished();
+    assertThat(slots.next(max -> jobs(max, 10))).isEqualTo(4);
+    assertThat(asked).containsExactly(4, 2);
+  }
+
+  @Test
+  void aLeaseNeverAsksForMoreThanItsLimitOrWhenEverySlotHoldsWork() throws Exception {
+    SlotLeases<Integer> slots = new SlotLeases<>(8, 3, Duration.ofMillis(1));
+    slots.next(max -> jobs(max, 100));
+    assertThat(asked).containsExactly(3);
+    SlotLeases<Integer> busy = new SlotLeases<>(1, 5, Duration.ofMillis(1));
+    busy.next(max -> jobs(max, 100));
+    assertThat(busy.next(max -> jobs(max, 100))).as("no free slot: nothing leased").isNull();
+    assertThat(asked).containsExactly(3, 1);
+  }
+
+  @Test
+  void nothingToLeaseAnswersNullAndHoldsNothing() throws Exception {
+    SlotLeases<Integer> slots = new SlotLeases<>(2, 10, Duration.ofMillis(1));
+    assertThat(slots.next(max -> jobs(max, 0))).isNull();
+    assertThat(slots.held()).isZero();
+  }
+}
