@@ -40,6 +40,7 @@ public final class Ledger implements AutoCloseable {
   // SQLite has exactly one writer; queueing writers here is cheaper and fairer than busy-waiting in the driver.
   private final ReentrantLock sqliteWriter;
   private final LeasedJobs jobs;
+  private final GroupCommit groupCommit = new GroupCommit(this);
   private final TransientRetry retry;
 
   private Ledger(LedgerUrl url, HikariDataSource dataSource, HikariDataSource readSource, Clock clock,
@@ -248,6 +249,28 @@ public final class Ledger implements AutoCloseable {
   }
 
   /**
+   * Runs {@code work} like {@link #transact}, but in a transaction it may share with other callers'
+   * concurrent units (group commit: one commit for many). The answer, and any failure, are this unit's
+   * own, as if it had committed alone; a unit that fails deterministically leaves nothing behind. For
+   * short units that many threads run at once (completing jobs, recording their outcome).
+   */
+  public <T> T transactGrouped(Tx.Work<T> work) {
+    if (IN_TRANSACTION.get()) {
+      throw new IllegalStateException("nested ledger transaction: pass the Tx you already have");
+    }
+    return groupCommit.transact(work);
+  }
+
+  /** Group-commit transactions so far and the units they carried: {transactions, units}. */
+  public long[] groupCommitCounts() {
+    return new long[] {groupCommit.transactions(), groupCommit.units()};
+  }
+
+  GroupCommit groupCommit() {
+    return groupCommit;
+  }
+
+  /**
    * Runs {@code work}, which only reads, in one read-only transaction, retried like {@link #transact}.
    * On SQLite it never takes the write lock (WAL readers see the last commit); on PostgreSQL the
    * transaction is READ ONLY. A write inside fails with an {@link IllegalStateException}.
@@ -357,7 +380,7 @@ public final class Ledger implements AutoCloseable {
   }
 
   /** A transient failure to run again, a deterministic SQL error as such, anything else unchanged. */
-  private static RuntimeException failure(Exception e, String context) {
+  static RuntimeException failure(Exception e, String context) {
     FailureKind kind = FailureKind.of(e);
     if (kind.isTransient()) {
       return new RetryableFailure(kind, e);

@@ -25,12 +25,10 @@ import java.util.Set;
 public final class LeasedJobs {
   private final Ledger ledger;
   private final RetryPolicy policy;
-  private final GroupCompleter completer;
 
   public LeasedJobs(Ledger ledger, RetryPolicy policy) {
     this.ledger = ledger;
     this.policy = policy;
-    this.completer = new GroupCompleter(ledger, policy);
   }
 
   public RetryPolicy retryPolicy() {
@@ -136,12 +134,7 @@ public final class LeasedJobs {
    * with its own outcome, exactly as if it had committed alone.
    */
   public Completed complete(String jobId, String epoch, Completion completion) {
-    return completer.complete(jobId, epoch, completion);
-  }
-
-  /** Completion transactions committed so far and the completions they carried (group commit's ratio). */
-  public long[] completionCommits() {
-    return new long[] {completer.transactions(), completer.completions()};
+    return ledger.transactGrouped(tx -> complete(tx, jobId, epoch, completion));
   }
 
   public Completed complete(Tx tx, String jobId, String epoch, Completion completion) throws java.sql.SQLException {

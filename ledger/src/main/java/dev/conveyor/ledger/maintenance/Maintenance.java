@@ -93,6 +93,8 @@ public final class Maintenance implements AutoCloseable {
   private final Observer observer;
   private volatile boolean leading;
   private boolean warnedAutovacuumOff;
+  private static final long DEAD_ROWS_WORTH_A_VACUUM = 1_000;
+  private static final Duration VACUUM_TIMEOUT = Duration.ofMinutes(1);
   private volatile Instant nextRetention; // by the ledger's clock; null: at once when leading
 
   public Maintenance(Ledger ledger, String holder, List<RetentionTask> tasks, Options options, Observer observer) {
@@ -173,6 +175,7 @@ public final class Maintenance implements AutoCloseable {
       return tx.now();
     });
     List<TaskReport> reports = new ArrayList<>();
+    boolean lostLease = false;
     for (RetentionTask task : tasks) {
       FencedBatches batches = new FencedBatches(term);
       Optional<String> failure = Optional.empty();
@@ -181,6 +184,7 @@ public final class Maintenance implements AutoCloseable {
       } catch (NotLeaderException e) {
         reports.add(new TaskReport(task.name(), task.age(), batches.counts, Optional.of(e.getMessage())));
         log.warn("maintenance: retention stopped: {}", e.getMessage());
+        lostLease = true;
         break;
       } catch (RuntimeException e) {
         failure = Optional.of(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
@@ -188,7 +192,9 @@ public final class Maintenance implements AutoCloseable {
       }
       reports.add(new TaskReport(task.name(), task.age(), batches.counts, failure));
     }
-    vacuumWhereNobodyElseWill();
+    if (!lostLease) { // a run that lost its lease leaves the vacuum to the next leader
+      vacuumWhereNobodyElseWill();
+    }
     RetentionReport report = new RetentionReport(now, false, reports, Duration.ofNanos(System.nanoTime() - started));
     log.info("maintenance: retention deleted {} in {} ms", report.summary(), report.took().toMillis());
     observer.retention(report);
@@ -199,7 +205,8 @@ public final class Maintenance implements AutoCloseable {
    * Deleted and updated rows leave dead tuples that only VACUUM makes reusable. PostgreSQL's
    * autovacuum does that; on a server where it is off (some CI and test configurations, or an
    * operator's choice), the ledger's tables would grow without bound however much retention deletes,
-   * so the leader vacuums them (non-blocking {@code VACUUM (ANALYZE)}) after each retention run.
+   * so the leader vacuums those with many dead rows after each retention run ({@code VACUUM (ANALYZE,
+   * SKIP_LOCKED)}, each bounded by a lock and statement timeout).
    */
   private void vacuumWhereNobodyElseWill() {
     if (ledger.dialect() != Dialect.POSTGRESQL) {
@@ -218,7 +225,7 @@ public final class Maintenance implements AutoCloseable {
       }
       long before = 0;
       long after = 0;
-      for (Vacuum.Space space : Vacuum.run(ledger)) {
+      for (Vacuum.Space space : Vacuum.deadRows(ledger, DEAD_ROWS_WORTH_A_VACUUM, VACUUM_TIMEOUT)) {
         before += space.before();
         after += space.after();
       }

@@ -34,6 +34,43 @@ public final class Vacuum {
     }
   }
 
+  /**
+   * PostgreSQL only: {@code VACUUM (ANALYZE, SKIP_LOCKED)} of the ledger's tables holding at least
+   * {@code minDeadRows} dead rows (by {@code pg_stat_user_tables}), each statement bounded by
+   * {@code timeout} for both its locks and its run, so a vacuum never queues DDL or holds a connection
+   * for long. Tables another session has locked are skipped until next time.
+   */
+  public static List<Space> deadRows(Ledger ledger, long minDeadRows, java.time.Duration timeout) {
+    try (Connection c = ledger.dataSource().getConnection()) {
+      c.setAutoCommit(true);
+      try (Statement st = c.createStatement()) {
+        st.execute("SET lock_timeout = " + timeout.toMillis());
+        st.execute("SET statement_timeout = " + timeout.toMillis());
+        List<String> tables = new ArrayList<>();
+        try (var ps = c.prepareStatement("SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema()"
+            + " AND n_dead_tup >= ? ORDER BY relname")) {
+          ps.setLong(1, minDeadRows);
+          try (var rs = ps.executeQuery()) {
+            while (rs.next()) {
+              tables.add(rs.getString(1));
+            }
+          }
+        }
+        List<Space> out = new ArrayList<>();
+        for (String table : tables) {
+          long before = pgSize(c, table);
+          st.execute("VACUUM (ANALYZE, SKIP_LOCKED) \"" + table.replace("\"", "\"\"") + "\"");
+          out.add(new Space(table, before, pgSize(c, table)));
+        }
+        st.execute("RESET lock_timeout");
+        st.execute("RESET statement_timeout");
+        return out;
+      }
+    } catch (SQLException e) {
+      throw new LedgerException("vacuum of ledger " + ledger.url() + " failed: " + e.getMessage(), e);
+    }
+  }
+
   private static List<Space> sqlite(Statement st) throws SQLException {
     long before = sqliteSize(st);
     st.execute("VACUUM");

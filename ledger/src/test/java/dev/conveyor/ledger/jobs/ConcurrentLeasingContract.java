@@ -94,39 +94,6 @@ public abstract class ConcurrentLeasingContract {
     }
   }
 
-
-  @Test
-  void groupCommitAnswersEachCallerWithItsOwnOutcomeInOneTransaction() throws Exception {
-    try (Ledger ledger = open()) {
-      LedgerReset.truncateAll(ledger);
-      ledger.jobs().enqueueAll(List.of(JobSpec.builder(JobKind.BUILD).build(), JobSpec.builder(JobKind.BUILD).build(),
-          JobSpec.builder(JobKind.BUILD).build()));
-      List<LeaseGrant> grants = ledger.jobs().lease(LeaseRequest.of("holder", Set.of(JobKind.BUILD),
-          Duration.ofMinutes(5)).withMaxJobs(3));
-      assertThat(grants).hasSize(3);
-      GroupCompleter completer = new GroupCompleter(ledger, RetryPolicy.DEFAULT);
-      var ok = completer.submit(grants.get(0).job().id(), grants.get(0).epoch(), new Completion.Succeeded(null));
-      var stale = completer.submit(grants.get(1).job().id(), "not-the-epoch", new Completion.Succeeded(null));
-      var failed = completer.submit(grants.get(2).job().id(), grants.get(2).epoch(),
-          new Completion.Failed("broken", Completion.Disposition.TERMINAL));
-
-      assertThat(completer.await(ok).state()).isEqualTo(JobState.SUCCEEDED);
-      // the first await committed all three calls queued before it, in one transaction
-      assertThat(completer.transactions()).isEqualTo(1);
-      assertThat(completer.completions()).isEqualTo(3);
-      org.assertj.core.api.Assertions.assertThatThrownBy(() -> completer.await(stale))
-          .isInstanceOf(JobErrors.LeaseLostException.class);
-      assertThat(completer.await(failed).state()).isEqualTo(JobState.FAILED);
-
-      assertThat(ledger.jobs().get(grants.get(0).job().id()).state()).isEqualTo(JobState.SUCCEEDED);
-      assertThat(ledger.jobs().get(grants.get(1).job().id()).state()).isEqualTo(JobState.RUNNING);
-      assertThat(ledger.jobs().get(grants.get(2).job().id()).state()).isEqualTo(JobState.FAILED);
-      // a replay of a committed completion answers the stored state, as it would alone
-      assertThat(completer.complete(grants.get(0).job().id(), grants.get(0).epoch(), new Completion.Succeeded(null))
-          .replayed()).isTrue();
-    }
-  }
-
   private Ledger open() {
     return Ledger.open(LedgerOptions.defaults(ledgerUrl()).withPoolSize(THREADS_PER_LEDGER));
   }

@@ -26,6 +26,15 @@ class PostgresMaintenanceTest extends MaintenanceContract {
       String autovacuum = probe.read(tx -> tx.queryOne("SELECT current_setting('autovacuum')", rs -> rs.getString(1)))
           .orElse("on");
       assumeThat(autovacuum).as("this server runs autovacuum itself").isEqualTo("off");
+      // a thousand and more dead rows in jobs, their statistics flushed where other sessions see them
+      probe.jobs().enqueueAll(java.util.stream.IntStream.range(0, 1_200).mapToObj(i ->
+          dev.conveyor.ledger.jobs.JobSpec.builder(dev.conveyor.ledger.jobs.JobKind.BUILD).build()).toList());
+      probe.transact(tx -> {
+        tx.update("DELETE FROM jobs");
+        return tx.query("SELECT pg_stat_force_next_flush()", rs -> 1);
+      });
+      await().atMost(Duration.ofSeconds(20)).until(() -> probe.read(tx -> tx.queryLong(
+          "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'jobs'")) >= 1_000);
       long before = vacuums(probe);
       Maintenance m = new Maintenance(probe, "vacuumer", List.of(), Maintenance.Options.defaults(),
           Maintenance.Observer.NONE);

@@ -254,7 +254,7 @@ public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc
         });
         default -> throw new IllegalArgumentException("status must be RCS_SUCCEEDED, RCS_FAILED or RCS_CANCELLED");
       };
-      Completed done = ledger.transact(tx -> {
+      Completed done = ledger.transactGrouped(tx -> { // concurrent workers' completions share one commit
         Job job = jobs.get(tx, id);
         if (completion instanceof Completion.Succeeded && job.kind() == JobKind.EXEC_FILE_GROUP
             && !job.state().isTerminal() && tx.queryLong("SELECT COUNT(*) FROM job_results WHERE job_id = ?"

@@ -236,7 +236,7 @@ final class BuildRun {
     long leaseEnds = System.nanoTime() + lease.toNanos();
     for (int round = 1; ; round++) {
       try {
-        ledger.transact(tx -> {
+        ledger.transactGrouped(tx -> { // builds finishing together share one commit
           ledger.jobs().complete(tx, grant.job().id(), grant.epoch(), completion);
           if (signal != null) {
             signals.publish(tx, SubmitQueueTopics.BUILDSIGNAL, signal.getQueue(),

@@ -174,7 +174,11 @@ public final class BuildWorker implements AutoCloseable {
           inFlight.put(g.job().id(), g);
         }
         if (!grants.isEmpty()) {
-          options.observer().leased(grants.size());
+          try {
+            options.observer().leased(grants.size());
+          } catch (RuntimeException e) { // metrics must not strand the grants just leased
+            log.warn("build worker {}: lease observer failed: {}", options.executorId(), e.toString());
+          }
         }
         return grants;
       }));

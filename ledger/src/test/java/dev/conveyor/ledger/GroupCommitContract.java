@@ -1,0 +1,107 @@
+package dev.conveyor.ledger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.conveyor.ledger.jobs.Completion;
+import dev.conveyor.ledger.jobs.JobErrors;
+import dev.conveyor.ledger.jobs.JobKind;
+import dev.conveyor.ledger.jobs.JobSpec;
+import dev.conveyor.ledger.jobs.JobState;
+import dev.conveyor.ledger.jobs.LeaseRequest;
+import dev.conveyor.ledger.jobs.Outcomes.Completed;
+import dev.conveyor.ledger.jobs.Outcomes.LeaseGrant;
+import dev.conveyor.ledger.testing.LedgerTestBase;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+/** Group commit: one transaction for queued units, each caller answered as if it had committed alone. */
+abstract class GroupCommitContract extends LedgerTestBase {
+
+  @Test
+  void queuedUnitsShareOneCommitAndAFailedUnitLeavesNothingBehind() {
+    ledger.jobs().enqueueAll(List.of(JobSpec.builder(JobKind.BUILD).build(), JobSpec.builder(JobKind.BUILD).build(),
+        JobSpec.builder(JobKind.BUILD).build()));
+    List<LeaseGrant> grants = ledger.jobs().lease(LeaseRequest.of("holder", Set.of(JobKind.BUILD),
+        Duration.ofMinutes(5)).withMaxJobs(3));
+    assertThat(grants).hasSize(3);
+    String ok = grants.get(0).job().id();
+    String broken = grants.get(1).job().id();
+    String stale = grants.get(2).job().id();
+    AtomicBoolean brokenAfterCommitRan = new AtomicBoolean();
+    GroupCommit group = ledger.groupCommit();
+    long[] before = ledger.groupCommitCounts();
+
+    var first = group.submit(tx -> ledger.jobs().complete(tx, ok, grants.get(0).epoch(), new Completion.Succeeded(null)));
+    var second = group.submit(tx -> {
+      // writes, registers an after-commit action, then fails deterministically
+      ledger.jobs().complete(tx, broken, grants.get(1).epoch(), new Completion.Succeeded(null));
+      tx.afterCommit(() -> brokenAfterCommitRan.set(true));
+      throw new IllegalStateException("this unit changed its mind");
+    });
+    var third = group.submit(tx -> ledger.jobs().complete(tx, stale, "not-the-epoch", new Completion.Succeeded(null)));
+
+    Completed done = group.await(first);
+    assertThat(done.state()).isEqualTo(JobState.SUCCEEDED);
+    long[] after = ledger.groupCommitCounts();
+    assertThat(after[0] - before[0]).as("transactions").isEqualTo(1);
+    assertThat(after[1] - before[1]).as("units in them").isEqualTo(3);
+    assertThatThrownBy(() -> group.await(second)).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("changed its mind");
+    assertThatThrownBy(() -> group.await(third)).isInstanceOf(JobErrors.LeaseLostException.class);
+
+    assertThat(ledger.jobs().get(ok).state()).isEqualTo(JobState.SUCCEEDED);
+    assertThat(ledger.jobs().get(broken).state()).as("the failed unit's write was rolled back")
+        .isEqualTo(JobState.RUNNING);
+    assertThat(brokenAfterCommitRan).as("the failed unit's after-commit action").isFalse();
+    assertThat(ledger.jobs().get(stale).state()).isEqualTo(JobState.RUNNING);
+    // a replay through the public path answers the stored outcome, as it would alone
+    assertThat(ledger.jobs().complete(ok, grants.get(0).epoch(), new Completion.Succeeded(null)).replayed()).isTrue();
+  }
+
+  @Test
+  void aGroupedUnitInsideATransactionIsRefusedAlone() {
+    assertThatThrownBy(() -> ledger.transact(tx -> ledger.transactGrouped(t -> 1)))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("nested");
+    long one = ledger.transactGrouped(tx -> tx.queryLong("SELECT 1"));
+    assertThat(one).isEqualTo(1L);
+  }
+
+  @Test
+  void manyThreadsCompletingAtOnceEachGetTheirOwnAnswer() throws Exception {
+    int n = 64;
+    List<JobSpec> specs = new java.util.ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      specs.add(JobSpec.builder(JobKind.BUILD).build());
+    }
+    ledger.jobs().enqueueAll(specs);
+    List<LeaseGrant> grants = ledger.jobs().lease(LeaseRequest.of("holder", Set.of(JobKind.BUILD),
+        Duration.ofMinutes(5)).withMaxJobs(n));
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(16);
+    try {
+      List<java.util.concurrent.Future<JobState>> answers = new java.util.ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        LeaseGrant g = grants.get(i);
+        // every fourth caller presents a wrong epoch: only it is refused
+        String epoch = i % 4 == 0 ? "wrong" : g.epoch();
+        answers.add(pool.submit(() -> {
+          try {
+            return ledger.jobs().complete(g.job().id(), epoch, new Completion.Succeeded(null)).state();
+          } catch (JobErrors.LeaseLostException e) {
+            return JobState.RUNNING;
+          }
+        }));
+      }
+      for (int i = 0; i < n; i++) {
+        JobState expected = i % 4 == 0 ? JobState.RUNNING : JobState.SUCCEEDED;
+        assertThat(answers.get(i).get()).isEqualTo(expected);
+        assertThat(ledger.jobs().get(grants.get(i).job().id()).state()).isEqualTo(expected);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+}
