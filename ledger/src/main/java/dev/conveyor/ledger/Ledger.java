@@ -477,6 +477,7 @@ public final class Ledger implements AutoCloseable {
 
   @Override
   public void close() {
+    groupCommit.close();
     if (databaseClock != null) {
       databaseClock.close();
     }

@@ -15,6 +15,8 @@ import dev.conveyor.ledger.testing.LedgerTestBase;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +24,7 @@ import org.junit.jupiter.api.Test;
 abstract class GroupCommitContract extends LedgerTestBase {
 
   @Test
-  void queuedUnitsShareOneCommitAndAFailedUnitLeavesNothingBehind() {
+  void queuedUnitsShareOneCommitAndAFailedUnitLeavesNothingBehind() throws Exception {
     ledger.jobs().enqueueAll(List.of(JobSpec.builder(JobKind.BUILD).build(), JobSpec.builder(JobKind.BUILD).build(),
         JobSpec.builder(JobKind.BUILD).build()));
     List<LeaseGrant> grants = ledger.jobs().lease(LeaseRequest.of("holder", Set.of(JobKind.BUILD),
@@ -34,6 +36,18 @@ abstract class GroupCommitContract extends LedgerTestBase {
     AtomicBoolean brokenAfterCommitRan = new AtomicBoolean();
     GroupCommit group = ledger.groupCommit();
     long[] before = ledger.groupCommitCounts();
+    // hold the committer inside a first transaction so that the next three units queue up behind it
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    var blocker = group.submit(tx -> {
+      entered.countDown();
+      try {
+        return release.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
 
     var first = group.submit(tx -> ledger.jobs().complete(tx, ok, grants.get(0).epoch(), new Completion.Succeeded(null)));
     var second = group.submit(tx -> {
@@ -44,11 +58,13 @@ abstract class GroupCommitContract extends LedgerTestBase {
     });
     var third = group.submit(tx -> ledger.jobs().complete(tx, stale, "not-the-epoch", new Completion.Succeeded(null)));
 
+    release.countDown();
+    assertThat(group.await(blocker)).isTrue();
     Completed done = group.await(first);
     assertThat(done.state()).isEqualTo(JobState.SUCCEEDED);
     long[] after = ledger.groupCommitCounts();
-    assertThat(after[0] - before[0]).as("transactions").isEqualTo(1);
-    assertThat(after[1] - before[1]).as("units in them").isEqualTo(3);
+    assertThat(after[0] - before[0]).as("transactions: the blocker's, then one for the three").isEqualTo(2);
+    assertThat(after[1] - before[1]).as("units in them").isEqualTo(4);
     assertThatThrownBy(() -> group.await(second)).isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("changed its mind");
     assertThatThrownBy(() -> group.await(third)).isInstanceOf(JobErrors.LeaseLostException.class);

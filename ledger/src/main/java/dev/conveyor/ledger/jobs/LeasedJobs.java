@@ -85,8 +85,13 @@ public final class LeasedJobs {
 
   // --- the holder's protocol --------------------------------------------------------------
 
+  /**
+   * Leases up to {@code request.maxJobs()} jobs. This and the other holder calls below (start, renew,
+   * progress, complete) go through the ledger's group commit: calls made at the same time by many
+   * threads share one transaction, each answered as if it had run alone.
+   */
   public List<LeaseGrant> lease(LeaseRequest request) {
-    return ledger.transact(tx -> JobLeasing.lease(tx, request));
+    return ledger.transactGrouped(tx -> JobLeasing.lease(tx, request));
   }
 
   public Optional<LeaseGrant> leaseOne(LeaseRequest request) {
@@ -95,19 +100,19 @@ public final class LeasedJobs {
   }
 
   public Instant start(String jobId, String epoch) {
-    return ledger.transact(tx -> JobLeasing.start(tx, jobId, epoch));
+    return ledger.transactGrouped(tx -> JobLeasing.start(tx, jobId, epoch));
   }
 
   /** Extends a live lease; {@code renewed=false} when the epoch is stale or the lease already lapsed. */
   public LeaseStatus renew(String jobId, String epoch, Duration extension) {
     requirePositive(extension);
-    return ledger.transact(tx -> JobLeasing.renew(tx, jobId, epoch, extension));
+    return ledger.transactGrouped(tx -> JobLeasing.renew(tx, jobId, epoch, extension));
   }
 
   /** Records monotonic progress and renews the lease; refused with LeaseLost for a stale holder. */
   public LeaseStatus progress(String jobId, String epoch, JobProgress progress, Duration extension) {
     requirePositive(extension);
-    return ledger.transact(tx -> JobLeasing.progress(tx, jobId, epoch, progress, extension));
+    return ledger.transactGrouped(tx -> JobLeasing.progress(tx, jobId, epoch, progress, extension));
   }
 
   public boolean cancellationRequested(String jobId, String epoch) {
