@@ -21,7 +21,9 @@ final class CliBench {
     Path root = Path.of(System.getProperty("conveyor.root", ".")).toAbsolutePath().normalize();
     Path conveyor = root.resolve("bin/conveyor");
     Path dir = Files.createTempDirectory("conveyor-cli-bench");
-    try (ServeProcess serve = ServeProcess.start(root, dir.resolve("data"), "capture-worker = false\n")) {
+    GitOrigin git = GitOrigin.create(dir);
+    try (ServeProcess serve = ServeProcess.start(root, dir.resolve("data"), "capture-worker = false\n"
+        + "queue.app.remote = " + git.origin() + "\nqueue.app.build-command = true\n")) {
       serve.awaitReady();
       String server = "127.0.0.1:" + serve.grpcPort();
       String token = serve.dataDir().resolve("local-token").toString();
