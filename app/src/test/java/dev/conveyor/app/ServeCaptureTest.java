@@ -61,6 +61,12 @@ class ServeCaptureTest {
       assertThat(refused.exit()).isEqualTo(1);
       assertThat(refused.err()).contains("UNAUTHENTICATED").contains("hint: check --token-file")
           .doesNotContain("\tat ");
+
+      // this server has no queues: a merge-queue command says so instead of "UNIMPLEMENTED: Method not found"
+      Run noQueue = cli("list", "--server", server, "--token-file", token);
+      assertThat(noQueue.exit()).isEqualTo(1);
+      assertThat(noQueue.err()).contains("runs no merge queue").contains("queue.<name>.remote")
+          .doesNotContain("Method not found");
     }
   }
 

@@ -161,7 +161,8 @@ final class GroupCommit {
     return units.get();
   }
 
-  private void flush(List<Call<?>> batch) {
+  /** Runs one batch in one transaction and answers its calls (the committers' step; tests call it directly). */
+  void flush(List<Call<?>> batch) {
     List<Object> answers;
     try {
       answers = ledger.transact(tx -> batch.size() == 1 ? List.of(Outcome.ok(batch.get(0).work.run(tx)))

@@ -36,6 +36,10 @@ public final class ErrorReporter implements IExecutionExceptionHandler {
   }
 
   private static String describe(Exception e) {
+    if (e instanceof io.grpc.StatusRuntimeException s && s.getStatus().getCode() == io.grpc.Status.Code.UNIMPLEMENTED
+        && String.valueOf(s.getStatus().getDescription()).contains("submitqueue.Gateway")) {
+      return "that server runs no merge queue (it has no queue.<name>.* settings)";
+    }
     if (e instanceof io.grpc.StatusRuntimeException s) {
       return "the server answered " + s.getStatus().getCode() + ": " + s.getStatus().getDescription();
     }
@@ -56,6 +60,8 @@ public final class ErrorReporter implements IExecutionExceptionHandler {
       return switch (s.getStatus().getCode()) {
         case UNAVAILABLE -> "is 'conveyor serve' running there? (--server, or CONVEYOR_SERVER)";
         case UNAUTHENTICATED, PERMISSION_DENIED -> "check --token-file (the server's data directory holds local-token)";
+        case UNIMPLEMENTED -> "configure a queue (queue.<name>.remote, queue.<name>.build-command) and restart serve,"
+            + " or pass --server for the node that runs it";
         default -> "run '" + cmd.getCommandSpec().qualifiedName() + " --help' for usage";
       };
     }
