@@ -88,7 +88,9 @@ class SupervisedLoopsTest extends LedgerTestBase {
     tables.register("t", ConnectorSpec.newBuilder().setKind(ConnectorSpec.Kind.PARQUET_DIRECTORY)
         .setLocation(tableDir.toString()).build());
     String root = planner.startCapture("t", "", CapturePolicy.newBuilder().setFileStats(true).build());
-    clock.failOnceOn(ControlLoops.PLANNER, new OutOfMemoryError("injected into the planner"));
+    // the planner's first ledger call is its lease, whose transaction runs on a group-commit thread and
+    // hands the Error back to the planner loop (no other loop here commits through group commit)
+    clock.failOnceOn("ledger-group-commit", new OutOfMemoryError("injected into the planner"));
     Supervisor supervisor = Supervisor.create();
 
     loops = ControlLoops.start(planner, maintenance(), supervisor, null, List.of());
