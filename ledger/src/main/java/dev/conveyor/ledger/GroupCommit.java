@@ -11,8 +11,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Group commit (after River's batch completer): callers queue units of work and wait; one committer
- * thread per ledger runs everything queued so far, up to {@link #MAX_BATCH} units, in one transaction,
+ * Group commit (after River's batch completer): callers queue units of work and wait; committer
+ * threads (one on SQLite, {@link #COMMITTERS} on PostgreSQL) each run everything queued so far, up to {@link #MAX_BATCH} units, in one transaction,
  * and answers each caller with its own result. While one transaction is in flight the next batch
  * gathers, so a quiet ledger adds only a thread hand-off and a busy one pays one commit for many units.
  * (A design without the thread, where callers compete for a flush lock, was measured first: lock
@@ -107,15 +107,21 @@ final class GroupCommit {
     }
   }
 
-  /** One thread per ledger commits what callers queued, a batch per transaction, until the ledger closes. */
+  /** A committer: commits what callers queued, a batch per transaction, until the ledger closes. */
   private void commitLoop() {
     while (true) {
       Call<?> first;
       try {
-        first = queue.take();
+        first = queue.poll(1, java.util.concurrent.TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         failQueued(new IllegalStateException("ledger " + ledger.url() + " is closed"));
         return;
+      }
+      if (first == null) {
+        if (isClosed()) {
+          return; // an interrupt consumed inside a transaction must not keep a closed ledger's committer alive
+        }
+        continue;
       }
       List<Call<?>> batch = new ArrayList<>();
       batch.add(first);
@@ -126,6 +132,10 @@ final class GroupCommit {
         batch.forEach(c -> c.answer.completeExceptionally(unexpected));
       }
     }
+  }
+
+  private synchronized boolean isClosed() {
+    return closed;
   }
 
   private void failQueued(RuntimeException why) {
