@@ -104,6 +104,29 @@ class SupervisedLoopsTest extends LedgerTestBase {
   }
 
   @Test
+  void anErrorInTheMiddleOfPlanningEndsTheAttemptAtOnceAndTheRetryPlans() throws Exception {
+    ParquetFileStatsTest.write(tableDir.resolve("a.parquet"), 20, 1);
+    CaptureTables tables = new CaptureTables(ledger);
+    CapturePlanner planner = new CapturePlanner(ledger, tables, new CapturePlanner.Limits(1, 1L << 30));
+    tables.register("t", ConnectorSpec.newBuilder().setKind(ConnectorSpec.Kind.PARQUET_DIRECTORY)
+        .setLocation(tableDir.toString()).build());
+    String root = planner.startCapture("t", "", CapturePolicy.newBuilder().setFileStats(true).build());
+    // the planner thread's own first transaction comes after its lease, in the middle of planning the table
+    clock.failOnceOn(ControlLoops.PLANNER, new OutOfMemoryError("injected in the middle of planning"));
+    Supervisor supervisor = Supervisor.create();
+
+    loops = ControlLoops.start(planner, maintenance(), supervisor, null, List.of());
+    await().atMost(Duration.ofSeconds(30)).until(() -> supervisor.failures(ControlLoops.PLANNER) == 1);
+    // the attempt ended at once, counted and queued for its retry, instead of waiting out its lease
+    await().atMost(Duration.ofSeconds(30)).until(() -> ledger.jobs().get(root).state() == JobState.QUEUED);
+    assertThat(ledger.jobs().get(root).attempts()).isEqualTo(1);
+    assertThat(ledger.jobs().get(root).lastError()).contains("OutOfMemoryError");
+    clock.advance(Duration.ofSeconds(5)); // past the retry's backoff
+    await().atMost(Duration.ofSeconds(30)).until(() -> ledger.jobs().children(root).stream()
+        .anyMatch(j -> j.kind() == JobKind.PLAN_SNAPSHOT && j.state() == JobState.WAITING));
+  }
+
+  @Test
   void anErrorInTheMaintenanceLoopIsLoggedAndItsReaperReclaimsAfterIt() {
     CaptureTables tables = new CaptureTables(ledger);
     CapturePlanner planner = new CapturePlanner(ledger, tables, new CapturePlanner.Limits(1, 1L << 30));

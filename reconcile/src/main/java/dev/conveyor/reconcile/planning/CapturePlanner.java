@@ -171,6 +171,16 @@ public final class CapturePlanner {
       log.warn("planner job {} failed: {}", id, e.getMessage());
       complete(g, new Completion.Failed(e.getClass().getSimpleName() + ": " + e.getMessage(),
           Completion.Disposition.RETRYABLE));
+    } catch (Error e) {
+      // the planner's supervisor restarts the loop; this attempt ends now (counted, retried after backoff)
+      // rather than holding the job until its lease runs out
+      try {
+        complete(g, new Completion.Failed(e.getClass().getSimpleName() + ": " + e.getMessage(),
+            Completion.Disposition.RETRYABLE));
+      } catch (RuntimeException | Error whileEnding) {
+        e.addSuppressed(whileEnding);
+      }
+      throw e;
     }
   }
 
