@@ -76,18 +76,27 @@ class SupervisedLoopsTest extends LedgerTestBase {
         dev.conveyor.ledger.maintenance.Maintenance.Observer.NONE);
   }
 
+  private String capture;
+
+  /** A planner, and (in {@code capture}) the root job of one capture of a one-file table it has yet to plan. */
+  private CapturePlanner plannerWithOneCapture() throws Exception {
+    ParquetFileStatsTest.write(tableDir.resolve("a.parquet"), 20, 1);
+    CaptureTables tables = new CaptureTables(ledger);
+    CapturePlanner planner = new CapturePlanner(ledger, tables, new CapturePlanner.Limits(1, 1L << 30));
+    tables.register("t", ConnectorSpec.newBuilder().setKind(ConnectorSpec.Kind.PARQUET_DIRECTORY)
+        .setLocation(tableDir.toString()).build());
+    capture = planner.startCapture("t", "", CapturePolicy.newBuilder().setFileStats(true).build());
+    return planner;
+  }
+
   private boolean logged(String text) {
     return logs.list.stream().anyMatch(e -> e.getFormattedMessage().contains(text));
   }
 
   @Test
   void anErrorInTheCapturePlannerIsLoggedAndThePlannerPlansAfterIt() throws Exception {
-    ParquetFileStatsTest.write(tableDir.resolve("a.parquet"), 20, 1);
-    CaptureTables tables = new CaptureTables(ledger);
-    CapturePlanner planner = new CapturePlanner(ledger, tables, new CapturePlanner.Limits(1, 1L << 30));
-    tables.register("t", ConnectorSpec.newBuilder().setKind(ConnectorSpec.Kind.PARQUET_DIRECTORY)
-        .setLocation(tableDir.toString()).build());
-    String root = planner.startCapture("t", "", CapturePolicy.newBuilder().setFileStats(true).build());
+    CapturePlanner planner = plannerWithOneCapture();
+    String root = capture;
     // the planner's first ledger call is its lease, whose transaction runs on a group-commit thread and
     // hands the Error back to the planner loop (no other loop here commits through group commit)
     clock.failOnceOn("ledger-group-commit", new OutOfMemoryError("injected into the planner"));
@@ -105,12 +114,8 @@ class SupervisedLoopsTest extends LedgerTestBase {
 
   @Test
   void anErrorInTheMiddleOfPlanningEndsTheAttemptAtOnceAndTheRetryPlans() throws Exception {
-    ParquetFileStatsTest.write(tableDir.resolve("a.parquet"), 20, 1);
-    CaptureTables tables = new CaptureTables(ledger);
-    CapturePlanner planner = new CapturePlanner(ledger, tables, new CapturePlanner.Limits(1, 1L << 30));
-    tables.register("t", ConnectorSpec.newBuilder().setKind(ConnectorSpec.Kind.PARQUET_DIRECTORY)
-        .setLocation(tableDir.toString()).build());
-    String root = planner.startCapture("t", "", CapturePolicy.newBuilder().setFileStats(true).build());
+    CapturePlanner planner = plannerWithOneCapture();
+    String root = capture;
     // the planner thread's own first transaction comes after its lease, in the middle of planning the table
     clock.failOnceOn(ControlLoops.PLANNER, new OutOfMemoryError("injected in the middle of planning"));
     Supervisor supervisor = Supervisor.create();

@@ -56,12 +56,7 @@ public final class Vacuum {
             }
           }
         }
-        List<Space> out = new ArrayList<>();
-        for (String table : tables) {
-          long before = pgSize(c, table);
-          st.execute("VACUUM (ANALYZE, SKIP_LOCKED) \"" + table.replace("\"", "\"\"") + "\"");
-          out.add(new Space(table, before, pgSize(c, table)));
-        }
+        List<Space> out = vacuum(c, st, tables, "ANALYZE, SKIP_LOCKED");
         st.execute("RESET lock_timeout");
         st.execute("RESET statement_timeout");
         return out;
@@ -92,10 +87,16 @@ public final class Vacuum {
         tables.add(rs.getString(1));
       }
     }
+    return vacuum(c, st, tables, "ANALYZE");
+  }
+
+  /** {@code VACUUM (options)} of each table, with its size before and after. */
+  private static List<Space> vacuum(Connection c, Statement st, List<String> tables, String options)
+      throws SQLException {
     List<Space> out = new ArrayList<>();
     for (String table : tables) {
       long before = pgSize(c, table);
-      st.execute("VACUUM (ANALYZE) \"" + table.replace("\"", "\"\"") + "\"");
+      st.execute("VACUUM (" + options + ") \"" + table.replace("\"", "\"\"") + "\"");
       out.add(new Space(table, before, pgSize(c, table)));
     }
     return out;
