@@ -9,7 +9,7 @@ public final class Bench {
   public static void main(String[] args) throws Exception {
     if (args.length == 0 || args[0].equals("--help")) {
       System.out.println("usage: bin/conveyor-bench jobs [--jobs N] [--threads T] [--batch B] [--pg HOST:PORT]");
-      System.out.println("  jobs   leased-job throughput on PostgreSQL and SQLite, next to db-scheduler");
+      System.out.println("  jobs   leased-job throughput on PostgreSQL and SQLite, next to db-scheduler [--backend both|postgres|sqlite]");
       System.out.println("  queue  message hand-off latency and throughput, 16 partitions (--jobs = messages)");
       System.out.println("  capture  one capture worker on a generated table of --mb megabytes (default 1024)");
       System.out.println("  duckdb   capture next to DuckDB on ~--mb MB (default 1024; the issue's figure uses --mb 800)");

@@ -4,6 +4,9 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -42,10 +45,22 @@ final class GroupCommit {
 
   static final class Call<T> {
     final Tx.Work<T> work;
+    /** Set when the unit is one request of shared work; then {@link #work} runs it alone. */
+    final Coalesced<Object, Object> coalesced;
+    final Object request;
     final CompletableFuture<Object> answer = new CompletableFuture<>();
 
     Call(Tx.Work<T> work) {
       this.work = work;
+      this.coalesced = null;
+      this.request = null;
+    }
+
+    @SuppressWarnings("unchecked")
+    <R> Call(Coalesced<R, T> coalesced, R request) {
+      this.coalesced = (Coalesced<Object, Object>) coalesced;
+      this.request = request;
+      this.work = tx -> coalesced.runOne(tx, request);
     }
   }
 
@@ -53,9 +68,16 @@ final class GroupCommit {
     return await(submit(work));
   }
 
+  <R, T> T transact(Coalesced<R, T> work, R request) {
+    return await(enqueue(new Call<>(work, request)));
+  }
+
   /** Queues a unit; the committer runs it with whatever else is queued by then. */
   <T> Call<T> submit(Tx.Work<T> work) {
-    Call<T> call = new Call<>(work);
+    return enqueue(new Call<>(work));
+  }
+
+  private <T> Call<T> enqueue(Call<T> call) {
     synchronized (this) {
       if (closed) {
         throw new IllegalStateException("ledger " + ledger.url() + " is closed");
@@ -126,6 +148,22 @@ final class GroupCommit {
       List<Call<?>> batch = new ArrayList<>();
       batch.add(first);
       queue.drainTo(batch, MAX_BATCH - 1);
+      long gatherNanos = 0L * 1000;
+      if (gatherNanos > 0 && batch.size() < MAX_BATCH) {
+        long until = System.nanoTime() + gatherNanos;
+        try {
+          for (long left; batch.size() < MAX_BATCH && (left = until - System.nanoTime()) > 0; ) {
+            Call<?> more = queue.poll(left, java.util.concurrent.TimeUnit.NANOSECONDS);
+            if (more == null) {
+              break;
+            }
+            batch.add(more);
+            queue.drainTo(batch, MAX_BATCH - batch.size());
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       try {
         flush(batch);
       } catch (Throwable unexpected) { // no caller may wait forever, and the committer must go on
@@ -199,23 +237,81 @@ final class GroupCommit {
     }
   }
 
+  /**
+   * Runs a batch's units in one transaction: the requests of each {@link Coalesced} work together in
+   * one call, every other unit in a savepoint of its own. Answers one outcome per call, in order.
+   */
   private static List<Object> runEach(Tx tx, List<Call<?>> batch) throws SQLException {
-    Connection c = tx.connection();
-    List<Object> out = new ArrayList<>(batch.size());
-    for (Call<?> call : batch) {
-      Savepoint savepoint = c.setSavepoint();
-      int mark = tx.afterCommitActions().size();
-      try {
-        out.add(Outcome.ok(call.work.run(tx))); // the savepoint ends with the transaction: no RELEASE round trip
-      } catch (SQLException | RuntimeException e) {
-        if (FailureKind.of(e).isTransient()) {
-          throw e; // the whole attempt goes; the ledger retries the batch
-        }
-        c.rollback(savepoint);
-        tx.afterCommitActions().subList(mark, tx.afterCommitActions().size()).clear();
-        out.add(new Outcome(null, Ledger.failure(e, "ledger statement failed")));
+    Object[] out = new Object[batch.size()];
+    Map<Coalesced<Object, Object>, List<Integer>> shared = new IdentityHashMap<>();
+    for (int i = 0; i < batch.size(); i++) {
+      Call<?> call = batch.get(i);
+      if (call.coalesced == null) {
+        out[i] = runAlone(tx, call);
+      } else {
+        shared.computeIfAbsent(call.coalesced, k -> new ArrayList<>()).add(i);
       }
     }
-    return out;
+    for (Map.Entry<Coalesced<Object, Object>, List<Integer>> group : shared.entrySet()) {
+      List<Integer> members = group.getValue();
+      if (members.size() == 1 || !runShared(tx, group.getKey(), batch, members, out)) {
+        for (int i : members) {
+          out[i] = runAlone(tx, batch.get(i));
+        }
+      }
+    }
+    return Arrays.asList(out);
+  }
+
+  /** One unit in its own savepoint: a deterministic failure undoes only this unit. */
+  private static Outcome runAlone(Tx tx, Call<?> call) throws SQLException {
+    Connection c = tx.connection();
+    Savepoint savepoint = c.setSavepoint();
+    int mark = tx.afterCommitActions().size();
+    try {
+      return Outcome.ok(call.work.run(tx)); // the savepoint ends with the transaction: no RELEASE round trip
+    } catch (SQLException | RuntimeException e) {
+      if (FailureKind.of(e).isTransient()) {
+        throw e; // the whole attempt goes; the ledger retries the batch
+      }
+      c.rollback(savepoint);
+      tx.afterCommitActions().subList(mark, tx.afterCommitActions().size()).clear();
+      return new Outcome(null, Ledger.failure(e, "ledger statement failed"));
+    }
+  }
+
+  /**
+   * Runs several requests of one shared work in one call. Answers false, having undone everything it
+   * wrote, when the shared run failed deterministically: the caller then runs each request alone.
+   */
+  private static boolean runShared(Tx tx, Coalesced<Object, Object> work, List<Call<?>> batch, List<Integer> members,
+      Object[] out) throws SQLException {
+    Connection c = tx.connection();
+    Savepoint savepoint = c.setSavepoint();
+    int mark = tx.afterCommitActions().size();
+    List<Object> requests = new ArrayList<>(members.size());
+    for (int i : members) {
+      requests.add(batch.get(i).request);
+    }
+    List<Coalesced.Answer<Object>> answers;
+    try {
+      answers = work.runAll(tx, requests);
+      if (answers.size() != requests.size()) {
+        throw new IllegalStateException(work + " answered " + answers.size() + " of " + requests.size() + " requests");
+      }
+    } catch (SQLException | RuntimeException e) {
+      if (FailureKind.of(e).isTransient()) {
+        throw e;
+      }
+      c.rollback(savepoint);
+      tx.afterCommitActions().subList(mark, tx.afterCommitActions().size()).clear();
+      return false;
+    }
+    for (int k = 0; k < members.size(); k++) {
+      Coalesced.Answer<Object> a = answers.get(k);
+      out[members.get(k)] = a.refusal() == null ? Outcome.ok(a.value())
+          : new Outcome(null, Ledger.failure(a.refusal(), "ledger statement failed"));
+    }
+    return true;
   }
 }

@@ -261,6 +261,17 @@ public final class Ledger implements AutoCloseable {
     return groupCommit.transact(work);
   }
 
+  /**
+   * One request of {@code work}, run through group commit with the same work's other concurrent requests
+   * in one call (see {@link Coalesced}); answered as if it had run alone.
+   */
+  public <R, T> T transactGrouped(Coalesced<R, T> work, R request) {
+    if (IN_TRANSACTION.get()) {
+      throw new IllegalStateException("nested ledger transaction: pass the Tx you already have");
+    }
+    return groupCommit.transact(work, request);
+  }
+
   /** Group-commit transactions so far and the units they carried: {transactions, units}. */
   public long[] groupCommitCounts() {
     return new long[] {groupCommit.transactions(), groupCommit.units()};

@@ -107,4 +107,72 @@ abstract class GroupCommitContract extends LedgerTestBase {
       pool.shutdownNow();
     }
   }
+
+  /** A shared work over completions that counts its shared runs; it refuses a request by answering, not throwing. */
+  private final class CountingCompleter implements Coalesced<String[], JobState> {
+    final java.util.concurrent.atomic.AtomicInteger sharedRuns = new java.util.concurrent.atomic.AtomicInteger();
+    volatile boolean failShared;
+
+    @Override
+    public List<Answer<JobState>> runAll(Tx tx, List<String[]> requests) throws java.sql.SQLException {
+      if (requests.size() > 1) {
+        sharedRuns.incrementAndGet();
+      }
+      List<Answer<JobState>> out = new java.util.ArrayList<>();
+      for (String[] r : requests) {
+        if (!r[1].equals(ledger.jobs().get(tx, r[0]).leaseEpoch())) {
+          out.add(Answer.refused(new JobErrors.LeaseLostException(r[0], "not the epoch")));
+          continue;
+        }
+        out.add(Answer.of(ledger.jobs().complete(tx, r[0], r[1], new Completion.Succeeded(null)).state()));
+      }
+      if (failShared && requests.size() > 1) {
+        throw new IllegalStateException("the shared run failed after writing");
+      }
+      return out;
+    }
+  }
+
+  @Test
+  void requestsOfOneSharedWorkRunTogetherAndARefusalStaysWithItsCaller() {
+    List<LeaseGrant> grants = leaseThree();
+    CountingCompleter completer = new CountingCompleter();
+    GroupCommit group = ledger.groupCommit();
+    var a = new GroupCommit.Call<>(completer, new String[] {grants.get(0).job().id(), grants.get(0).epoch()});
+    var stale = new GroupCommit.Call<>(completer, new String[] {grants.get(1).job().id(), "not-the-epoch"});
+    var c = new GroupCommit.Call<>(completer, new String[] {grants.get(2).job().id(), grants.get(2).epoch()});
+    group.flush(List.of(a, stale, c));
+
+    assertThat(completer.sharedRuns).as("one shared run for the three").hasValue(1);
+    assertThat(group.await(a)).isEqualTo(JobState.SUCCEEDED);
+    assertThat(group.await(c)).isEqualTo(JobState.SUCCEEDED);
+    assertThatThrownBy(() -> group.await(stale)).isInstanceOf(JobErrors.LeaseLostException.class);
+    assertThat(ledger.jobs().get(grants.get(1).job().id()).state()).isEqualTo(JobState.RUNNING);
+  }
+
+  @Test
+  void aSharedRunThatFailsIsUndoneAndEachRequestRunsAlone() {
+    List<LeaseGrant> grants = leaseThree();
+    CountingCompleter completer = new CountingCompleter();
+    completer.failShared = true;
+    GroupCommit group = ledger.groupCommit();
+    var a = new GroupCommit.Call<>(completer, new String[] {grants.get(0).job().id(), grants.get(0).epoch()});
+    var b = new GroupCommit.Call<>(completer, new String[] {grants.get(1).job().id(), grants.get(1).epoch()});
+    group.flush(List.of(a, b));
+
+    // had the shared run's writes survived, the second run of each request would have found its lease gone
+    assertThat(completer.sharedRuns).hasValue(1);
+    assertThat(group.await(a)).isEqualTo(JobState.SUCCEEDED);
+    assertThat(group.await(b)).isEqualTo(JobState.SUCCEEDED);
+    assertThat(ledger.jobs().get(grants.get(2).job().id()).state()).isEqualTo(JobState.RUNNING);
+  }
+
+  private List<LeaseGrant> leaseThree() {
+    ledger.jobs().enqueueAll(List.of(JobSpec.builder(JobKind.BUILD).build(), JobSpec.builder(JobKind.BUILD).build(),
+        JobSpec.builder(JobKind.BUILD).build()));
+    List<LeaseGrant> grants = ledger.jobs().lease(LeaseRequest.of("holder", Set.of(JobKind.BUILD),
+        Duration.ofMinutes(5)).withMaxJobs(3));
+    assertThat(grants).hasSize(3);
+    return grants;
+  }
 }

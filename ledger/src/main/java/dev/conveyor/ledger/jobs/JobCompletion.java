@@ -1,5 +1,6 @@
 package dev.conveyor.ledger.jobs;
 
+import dev.conveyor.ledger.Coalesced.Answer;
 import dev.conveyor.ledger.Hashing;
 import dev.conveyor.ledger.Tx;
 import dev.conveyor.ledger.jobs.Completion.Cancelled;
@@ -12,8 +13,12 @@ import dev.conveyor.ledger.jobs.Outcomes.Completed;
 import dev.conveyor.ledger.jobs.JobErrors.JobNotFoundException;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * The terminal (or retry) transition a lease holder asks for. A holder whose lease expired but
@@ -26,9 +31,12 @@ final class JobCompletion {
   /** One holder's claim on one job: the job id and the epoch it was leased under. */
   record Holder(String jobId, String epoch) {}
 
+  /** One caller's completion: which job, under which lease, with what outcome. */
+  record Request(String jobId, String epoch, Completion completion) {}
+
   static Completed complete(Tx tx, RetryPolicy policy, String jobId, String epoch, Completion completion)
       throws SQLException {
-    return completeAll(tx, policy, List.of(new Holder(jobId, epoch)), completion).get(0);
+    return completeEach(tx, policy, List.of(new Request(jobId, epoch, completion))).get(0).valueOrThrow();
   }
 
   /**
@@ -37,49 +45,88 @@ final class JobCompletion {
    */
   static List<Completed> completeAll(Tx tx, RetryPolicy policy, List<Holder> holders, Completion completion)
       throws SQLException {
-    for (Holder h : holders) {
-      JobRows.requireId("job_id", h.jobId());
-      JobRows.requireId("lease_epoch", h.epoch());
+    List<Request> requests = holders.stream().map(h -> new Request(h.jobId(), h.epoch(), completion)).toList();
+    for (Request r : requests) {
+      refusal(r).ifPresent(e -> {
+        throw e;
+      });
     }
-    if (completion == null) {
-      throw new IllegalArgumentException("completion must be given (succeeded, failed or cancelled)");
+    List<Answer<Completed>> answers = completeEach(tx, policy, requests);
+    List<Completed> out = new ArrayList<>(answers.size());
+    for (Answer<Completed> a : answers) {
+      out.add(a.valueOrThrow()); // a refusal here comes before any write: decisions precede the update
     }
-    String hash = fingerprint(completion);
-    Map<String, Job> jobs = JobRows.findAll(tx, holders.stream().map(Holder::jobId).toList());
-    List<Completed> out = new ArrayList<>(holders.size());
+    return out;
+  }
+
+  /**
+   * Completes the requests of many callers together: every request is decided from one read before
+   * anything is written, a refused request (stale epoch, unknown job, a conflicting replay) is answered
+   * alone and writes nothing, and the others commit with one batched update. The contract of {@link
+   * Coalesced}; group commit uses it to share one statement among concurrent completions.
+   */
+  static List<Answer<Completed>> completeEach(Tx tx, RetryPolicy policy, List<Request> requests)
+      throws SQLException {
+    Answer<Completed>[] out = newAnswers(requests.size());
+    List<String> ids = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < requests.size(); i++) {
+      Optional<RuntimeException> bad = refusal(requests.get(i));
+      if (bad.isPresent()) {
+        out[i] = Answer.refused(bad.get());
+      } else if (!seen.add(requests.get(i).jobId())) {
+        // two claims on one job in one batch: the second must see the first's write, so not shared
+        throw new IllegalStateException("job " + requests.get(i).jobId() + " appears twice in one batch");
+      } else {
+        ids.add(requests.get(i).jobId());
+      }
+    }
+    Map<String, Job> jobs = JobRows.findAll(tx, ids);
     List<Job> changed = new ArrayList<>();
     List<Object[]> args = new ArrayList<>();
+    List<Job> marked = new ArrayList<>();
+    List<Object[]> markArgs = new ArrayList<>();
     List<Job> nowTerminal = new ArrayList<>();
     List<Job> abandoned = new ArrayList<>();
-    for (Holder h : holders) {
-      Job job = jobs.get(h.jobId());
-      if (job == null) {
-        throw new JobNotFoundException(h.jobId());
+    for (int i = 0; i < requests.size(); i++) {
+      if (out[i] != null) {
+        continue;
       }
-      String epoch = h.epoch();
+      Request r = requests.get(i);
+      Job job = jobs.get(r.jobId());
+      if (job == null) {
+        out[i] = Answer.refused(new JobNotFoundException(r.jobId()));
+        continue;
+      }
+      String epoch = r.epoch();
+      Completion completion = r.completion();
+      String hash = fingerprint(completion);
       if (epoch.equals(job.lastCompletionEpoch())) {
-        if (hash.equals(job.lastCompletionHash())) {
-          out.add(new Completed(job.state(), true));
-          continue;
-        }
-        throw new IdempotencyMismatchException("job " + job.id() + " was already completed under lease " + epoch
-            + " with a different outcome");
+        out[i] = hash.equals(job.lastCompletionHash()) ? Answer.of(new Completed(job.state(), true))
+            : Answer.refused(new IdempotencyMismatchException("job " + job.id()
+                + " was already completed under lease " + epoch + " with a different outcome"));
+        continue;
       }
       if (job.state() == JobState.WAITING && epoch.equals(job.leaseEpoch())) {
         // A planner that fanned out reports success; its children decide the outcome.
         if (!(completion instanceof Succeeded)) {
-          throw new InvalidJobStateException("job " + job.id() + " already planned its children; cancel it instead");
+          out[i] = Answer.refused(
+              new InvalidJobStateException("job " + job.id() + " already planned its children; cancel it instead"));
+        } else {
+          marked.add(job);
+          markArgs.add(new Object[] {epoch, hash});
+          out[i] = Answer.of(new Completed(JobState.WAITING, false));
         }
-        JobRows.cas(tx, job, "last_completion_epoch = ?, last_completion_hash = ?", epoch, hash);
-        out.add(new Completed(JobState.WAITING, false));
         continue;
       }
       if (!job.heldWith(epoch)) {
-        throw new LeaseLostException(job.id(), JobLeasing.staleReason(job, epoch));
+        out[i] = Answer.refused(new LeaseLostException(job.id(), JobLeasing.staleReason(job, epoch)));
+        continue;
       }
       if (job.fanningOut() && completion instanceof Succeeded && job.state() != JobState.CANCELLING) {
-        throw new InvalidJobStateException("job " + job.id() + " has not planned its last batch of children;"
-            + " it cannot succeed before that");
+        out[i] = Answer.refused(new InvalidJobStateException("job " + job.id()
+            + " has not planned its last batch of children; it cannot succeed before that"));
+        continue;
       }
       Transition t = transition(job, completion, policy, tx);
       changed.add(job);
@@ -91,18 +138,42 @@ final class JobCompletion {
       if (t.state.isTerminal() && job.fanningOut()) {
         abandoned.add(job);
       }
-      out.add(new Completed(t.state, false));
+      out[i] = Answer.of(new Completed(t.state, false));
     }
-    JobRows.casAll(tx, "state = ?, attempts = ?, run_after = ?, finished_at = ?, last_error = ?,"
-        + " lease_epoch = NULL, lease_owner = NULL, lease_expires_at = NULL,"
-        + " last_completion_epoch = ?, last_completion_hash = ?", changed, args);
+    if (!marked.isEmpty()) {
+      JobRows.casAll(tx, "last_completion_epoch = ?, last_completion_hash = ?", marked, markArgs);
+    }
+    if (!changed.isEmpty()) {
+      JobRows.casAll(tx, "state = ?, attempts = ?, run_after = ?, finished_at = ?, last_error = ?,"
+          + " lease_epoch = NULL, lease_owner = NULL, lease_expires_at = NULL,"
+          + " last_completion_epoch = ?, last_completion_hash = ?", changed, args);
+    }
     for (Job job : nowTerminal) {
       ParentResolution.afterChildTerminal(tx, job);
     }
     for (Job job : abandoned) {
       abandonChildren(tx, job.id());
     }
-    return out;
+    return Arrays.asList(out);
+  }
+
+  /** Bad input refused before the ledger is read. */
+  private static Optional<RuntimeException> refusal(Request r) {
+    try {
+      JobRows.requireId("job_id", r.jobId());
+      JobRows.requireId("lease_epoch", r.epoch());
+    } catch (IllegalArgumentException e) {
+      return Optional.of(e);
+    }
+    if (r.completion() == null) {
+      return Optional.of(new IllegalArgumentException("completion must be given (succeeded, failed or cancelled)"));
+    }
+    return Optional.empty();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Answer<Completed>[] newAnswers(int n) {
+    return (Answer<Completed>[]) new Answer<?>[n];
   }
 
   /** A planner that ended before its last batch of children: the children it did plan are cancelled. */

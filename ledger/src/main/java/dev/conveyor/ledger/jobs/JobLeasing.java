@@ -19,39 +19,57 @@ import java.util.Set;
 final class JobLeasing {
   private JobLeasing() {}
 
-  static List<LeaseGrant> lease(Tx tx, LeaseRequest req) throws SQLException {
+  /**
+   * The candidates' query: queued, due, matching the request, whose lane is free and whose earlier
+   * siblings are done, in lease order. On SQLite it walks the ready index (see {@link
+   * dev.conveyor.ledger.Dialect#scanUsing}); on PostgreSQL it skips rows other leasers hold.
+   */
+  static String leaseSql(dev.conveyor.ledger.Dialect dialect, LeaseRequest req) {
     StringBuilder sql = new StringBuilder("SELECT ").append(JobRows.ALIASED_COLUMNS)
-        .append(" FROM jobs j WHERE j.state = 'QUEUED' AND j.run_after <= ?");
-    List<Object> args = new ArrayList<>();
-    args.add(tx.nowMillis());
+        .append(" FROM jobs j").append(dialect.scanUsing("jobs_ready"))
+        .append(" WHERE j.state = 'QUEUED' AND j.run_after <= ?");
     if (!req.kinds().isEmpty()) {
       sql.append(" AND j.kind IN (").append(JobQueue.placeholders(req.kinds().size())).append(')');
-      args.addAll(req.kinds());
     }
     if (!req.executionClasses().isEmpty()) {
       sql.append(" AND j.execution_class IN (").append(JobQueue.placeholders(req.executionClasses().size())).append(')');
-      args.addAll(req.executionClasses());
     }
     if (!req.anyLane()) {
       sql.append(" AND j.lane IN (").append(JobQueue.placeholders(req.lanes().size())).append(')');
-      args.addAll(req.lanes());
     }
     if (req.executorIds().isEmpty()) {
       sql.append(" AND j.pinned_executor IS NULL");
     } else {
       sql.append(" AND (j.pinned_executor IS NULL OR j.pinned_executor IN (")
           .append(JobQueue.placeholders(req.executorIds().size())).append("))");
-      args.addAll(req.executorIds());
     }
     sql.append(" AND (j.lane_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs r WHERE r.lane_key = j.lane_key"
         + " AND r.state IN ('RUNNING', 'CANCELLING')))");
     sql.append(" AND (j.after_siblings = 0 OR NOT EXISTS (SELECT 1 FROM jobs s WHERE s.parent_id = j.parent_id"
         + " AND s.after_siblings = 0 AND s.state NOT IN " + JobState.TERMINAL_SQL + "))");
-    sql.append(" ORDER BY j.run_after, j.id LIMIT ?").append(tx.dialect().forUpdateSkipLocked());
+    sql.append(" ORDER BY j.run_after, j.id LIMIT ?").append(dialect.forUpdateSkipLocked());
+    return sql.toString();
+  }
+
+  /** The arguments of {@link #leaseSql}, in order. */
+  static List<Object> leaseArgs(long nowMillis, LeaseRequest req) {
+    List<Object> args = new ArrayList<>();
+    args.add(nowMillis);
+    args.addAll(req.kinds());
+    args.addAll(req.executionClasses());
+    if (!req.anyLane()) {
+      args.addAll(req.lanes());
+    }
+    args.addAll(req.executorIds());
     // Over-fetch a little so jobs sharing a lane key within one batch do not starve the batch.
     args.add(req.maxJobs() == 1 ? 1 : req.maxJobs() + Math.min(req.maxJobs(), 16));
+    return args;
+  }
 
-    List<Job> candidates = tx.query(sql.toString(), JobRows::map, args.toArray());
+  static List<LeaseGrant> lease(Tx tx, LeaseRequest req) throws SQLException {
+    String sql = leaseSql(tx.dialect(), req);
+    List<Object> args = leaseArgs(tx.nowMillis(), req);
+    List<Job> candidates = tx.query(sql, JobRows::map, args.toArray());
     Set<String> lanesTaken = new HashSet<>();
     List<Job> chosen = new ArrayList<>();
     for (Job job : candidates) {

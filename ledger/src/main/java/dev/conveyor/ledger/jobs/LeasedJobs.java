@@ -1,5 +1,6 @@
 package dev.conveyor.ledger.jobs;
 
+import dev.conveyor.ledger.Coalesced;
 import dev.conveyor.ledger.Ledger;
 import dev.conveyor.ledger.Tx;
 import dev.conveyor.ledger.jobs.JobErrors.JobNotFoundException;
@@ -26,9 +27,13 @@ public final class LeasedJobs {
   private final Ledger ledger;
   private final RetryPolicy policy;
 
+  /** Concurrent completions share one read and one batched update (see {@link Coalesced}). */
+  private final Coalesced<JobCompletion.Request, Completed> completer;
+
   public LeasedJobs(Ledger ledger, RetryPolicy policy) {
     this.ledger = ledger;
     this.policy = policy;
+    this.completer = (tx, requests) -> JobCompletion.completeEach(tx, policy, requests);
   }
 
   public RetryPolicy retryPolicy() {
@@ -139,7 +144,7 @@ public final class LeasedJobs {
    * with its own outcome, exactly as if it had committed alone.
    */
   public Completed complete(String jobId, String epoch, Completion completion) {
-    return ledger.transactGrouped(tx -> complete(tx, jobId, epoch, completion));
+    return ledger.transactGrouped(completer, new JobCompletion.Request(jobId, epoch, completion));
   }
 
   public Completed complete(Tx tx, String jobId, String epoch, Completion completion) throws java.sql.SQLException {

@@ -318,4 +318,48 @@ public abstract class LeasedJobsContract extends LedgerTestBase {
     assertThatThrownBy(() -> jobs().recordResult(id, "not-an-epoch", "r3", req, new byte[] {0}))
         .isInstanceOf(LeaseLostException.class);
   }
+
+  @Test
+  void completionsSharingOneStatementAreAnsweredOneByOne() {
+    for (int i = 0; i < 4; i++) {
+      jobs().enqueue(build());
+    }
+    List<LeaseGrant> g = jobs().lease(anyBuild("w1").withMaxJobs(4));
+    assertThat(g).hasSize(4);
+    jobs().complete(g.get(3).job().id(), g.get(3).epoch(), new Completion.Succeeded(null));
+    Completion ok = new Completion.Succeeded(null);
+    List<JobCompletion.Request> requests = List.of(
+        new JobCompletion.Request(g.get(0).job().id(), g.get(0).epoch(), ok),
+        new JobCompletion.Request(g.get(1).job().id(), "stale-epoch", ok),
+        new JobCompletion.Request(g.get(2).job().id(), g.get(2).epoch(),
+            new Completion.Failed("flaky", Disposition.RETRYABLE)),
+        new JobCompletion.Request(g.get(3).job().id(), g.get(3).epoch(), ok), // a replay
+        new JobCompletion.Request("no-such-job", "e", ok),
+        new JobCompletion.Request(g.get(0).job().id(), "", ok)); // bad input, refused before reading
+
+    var answers = ledger.transact(tx -> JobCompletion.completeEach(tx, jobs().retryPolicy(), requests));
+
+    assertThat(answers.get(0).valueOrThrow().state()).isEqualTo(JobState.SUCCEEDED);
+    assertThat(answers.get(1).refusal()).isInstanceOf(LeaseLostException.class);
+    assertThat(answers.get(2).valueOrThrow().state()).isEqualTo(JobState.QUEUED);
+    assertThat(answers.get(3).valueOrThrow().replayed()).isTrue();
+    assertThat(answers.get(4).refusal()).isInstanceOf(JobErrors.JobNotFoundException.class);
+    assertThat(answers.get(5).refusal()).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("lease_epoch");
+    assertThat(jobs().get(g.get(0).job().id()).state()).isEqualTo(JobState.SUCCEEDED);
+    assertThat(jobs().get(g.get(1).job().id()).state()).as("a refused request writes nothing").isEqualTo(JobState.RUNNING);
+    assertThat(jobs().get(g.get(2).job().id()).state()).isEqualTo(JobState.QUEUED);
+  }
+
+  @Test
+  void twoClaimsOnOneJobAreNotShared() {
+    jobs().enqueue(build());
+    LeaseGrant g = leaseOnly(anyBuild("w1"));
+    Completion ok = new Completion.Succeeded(null);
+    var twice = List.of(new JobCompletion.Request(g.job().id(), g.epoch(), ok),
+        new JobCompletion.Request(g.job().id(), g.epoch(), ok));
+    // group commit falls back to running each alone when the shared run refuses like this
+    assertThatThrownBy(() -> ledger.transact(tx -> JobCompletion.completeEach(tx, jobs().retryPolicy(), twice)))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("twice");
+    assertThat(jobs().get(g.job().id()).state()).isEqualTo(JobState.RUNNING);
+  }
 }
