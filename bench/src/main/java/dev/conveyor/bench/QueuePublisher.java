@@ -30,12 +30,17 @@ public final class QueuePublisher {
         .register(topic, TopicConfig.defaults(args[2]).withPartitions(16).withRetention(java.time.Duration.ZERO))
         .build();
     try (Ledger ledger = Ledger.open(url); Streams streams = new Streams(ledger, registry)) {
-      for (int i = 0; i < count; i++) {
-        int n = i;
-        ledger.transact(tx -> streams.publisher().publish(tx, topic, "key-" + n, "lat-" + n,
-            ByteBuffer.allocate(12).putLong(nowMicros()).putInt(n).array()));
-        LockSupport.parkNanos(2_000_000);
-      }
+      publish(ledger, streams, topic, "", count);
+    }
+  }
+
+  /** Publishes {@code count} timed messages, one per transaction, ~2 ms apart (ids prefixed by {@code run}). */
+  static void publish(Ledger ledger, Streams streams, TopicKey topic, String run, int count) {
+    for (int i = 0; i < count; i++) {
+      int n = i;
+      ledger.transact(tx -> streams.publisher().publish(tx, topic, "key-" + n, run + "lat-" + n,
+          ByteBuffer.allocate(12).putLong(nowMicros()).putInt(n).array()));
+      LockSupport.parkNanos(2_000_000);
     }
   }
 }

@@ -109,11 +109,12 @@ public final class Publisher {
       updates.add(new Object[] {e.getValue(), wireOf.get(e.getKey()), partitions.get(e.getKey())[0]});
     }
     tx.batch("UPDATE mq_partitions SET next_seq = ? WHERE topic = ? AND partition_no = ?", updates);
-    java.util.Set<String> wires = new java.util.TreeSet<>();
+    Map<String, java.util.SortedSet<Integer>> touched = new java.util.TreeMap<>();
     for (Placed p : placed) {
-      if (wires.add(p.wire())) {
-        notifyOtherNodes(tx, p.wire());
-      }
+      touched.computeIfAbsent(p.wire(), w -> new java.util.TreeSet<>()).add(p.partition());
+    }
+    for (Map.Entry<String, java.util.SortedSet<Integer>> e : touched.entrySet()) {
+      notifyOtherNodes(tx, e.getKey(), e.getValue());
     }
     java.util.Set<Placed> signalled = new java.util.HashSet<>();
     java.util.Set<String> keys = new java.util.HashSet<>();
@@ -221,7 +222,7 @@ public final class Publisher {
         + " VALUES (?, ?, ?, ?, ?, ?, ?)", wireTopic, partition, next, messageId, partitionKey, payload, tx.nowMillis());
     tx.update("UPDATE mq_partitions SET next_seq = ? WHERE topic = ? AND partition_no = ?", next + 1, wireTopic,
         partition);
-    notifyOtherNodes(tx, wireTopic);
+    notifyOtherNodes(tx, wireTopic, List.of(partition));
     tx.afterCommit(() -> wakeups.signal(wireTopic, partition));
     return new PublishResult(wireTopic, partition, next, false);
   }
@@ -242,10 +243,15 @@ public final class Publisher {
         + tx.dialect().forUpdate(), wireTopic, partition);
   }
 
-  /** On PostgreSQL, consumers on other nodes hear of the commit through LISTEN/NOTIFY (payload: the topic). */
-  private static void notifyOtherNodes(Tx tx, String wireTopic) throws SQLException {
+  /**
+   * On PostgreSQL, consumers on other nodes hear of the commit through LISTEN/NOTIFY, naming the
+   * partitions written ({@link PgNotifyListener#payload}), so a node re-reads only those partitions.
+   */
+  private static void notifyOtherNodes(Tx tx, String wireTopic, java.util.Collection<Integer> partitions)
+      throws SQLException {
     if (tx.dialect() == Dialect.POSTGRESQL) {
-      tx.queryOne("SELECT pg_notify(?, ?)", rs -> 1, PgNotifyListener.CHANNEL, wireTopic);
+      tx.queryOne("SELECT pg_notify(?, ?)", rs -> 1, PgNotifyListener.CHANNEL,
+          PgNotifyListener.payload(wireTopic, partitions));
     }
   }
 

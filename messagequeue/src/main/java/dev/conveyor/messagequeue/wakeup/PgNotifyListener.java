@@ -44,11 +44,7 @@ public final class PgNotifyListener implements AutoCloseable {
           PGNotification[] batch = pg.getNotifications(500);
           if (batch != null) {
             for (PGNotification n : batch) {
-              if (n.getParameter() == null || n.getParameter().isEmpty()) {
-                wakeups.signal();
-              } else {
-                wakeups.signal(n.getParameter());
-              }
+              signal(wakeups, n.getParameter());
             }
           }
         }
@@ -62,6 +58,54 @@ public final class PgNotifyListener implements AutoCloseable {
           }
         }
       }
+    }
+  }
+
+  /** Longest payload sent; PostgreSQL refuses more than 8,000 bytes, and a whole-topic wake-up is always correct. */
+  static final int MAX_PAYLOAD = 4000;
+
+  /**
+   * A notification's payload: {@code topic#p1,p2,...} for the partitions a commit wrote, or just the topic
+   * when the list would be long.
+   */
+  public static String payload(String wireTopic, java.util.Collection<Integer> partitions) {
+    StringBuilder s = new StringBuilder(wireTopic).append('#');
+    for (int p : partitions) {
+      if (s.charAt(s.length() - 1) != '#') {
+        s.append(',');
+      }
+      s.append(p);
+    }
+    return partitions.isEmpty() || s.length() > MAX_PAYLOAD ? wireTopic : s.toString();
+  }
+
+  /**
+   * Turns a payload into wake-ups: the named partitions, the whole topic when none are named, everything
+   * for an empty or unreadable payload (a wake-up too many costs a read; one too few costs latency).
+   */
+  static void signal(Wakeups wakeups, String payload) {
+    if (payload == null || payload.isEmpty()) {
+      wakeups.signal();
+      return;
+    }
+    int hash = payload.lastIndexOf('#');
+    if (hash < 0) {
+      wakeups.signal(payload);
+      return;
+    }
+    String topic = payload.substring(0, hash);
+    String[] parts = payload.substring(hash + 1).split(",");
+    int[] partitions = new int[parts.length];
+    try {
+      for (int i = 0; i < parts.length; i++) {
+        partitions[i] = Integer.parseInt(parts[i]);
+      }
+    } catch (NumberFormatException e) {
+      wakeups.signal(payload); // a topic whose own name holds '#'
+      return;
+    }
+    for (int p : partitions) {
+      wakeups.signal(topic, p);
     }
   }
 
