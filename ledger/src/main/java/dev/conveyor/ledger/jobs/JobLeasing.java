@@ -21,15 +21,16 @@ final class JobLeasing {
 
   /**
    * The candidates' query: queued, due, matching the request, whose lane is free and whose earlier
-   * siblings are done, in lease order. On SQLite it walks the ready index (see {@link
-   * dev.conveyor.ledger.Dialect#scanUsing}); on PostgreSQL it skips rows other leasers hold.
+   * siblings are done, in lease order. On SQLite it walks the ready index whatever the planner's statistics
+   * (see {@link dev.conveyor.ledger.Dialect#scanUsing}, {@link dev.conveyor.ledger.Dialect#filterOnly}); on
+   * PostgreSQL it skips rows other leasers hold.
    */
   static String leaseSql(dev.conveyor.ledger.Dialect dialect, LeaseRequest req) {
     StringBuilder sql = new StringBuilder("SELECT ").append(JobRows.ALIASED_COLUMNS)
         .append(" FROM jobs j").append(dialect.scanUsing("jobs_ready"))
         .append(" WHERE j.state = 'QUEUED' AND j.run_after <= ?");
     if (!req.kinds().isEmpty()) {
-      sql.append(" AND j.kind IN (").append(JobQueue.placeholders(req.kinds().size())).append(')');
+      sql.append(" AND ").append(dialect.filterOnly("j.kind")).append(" IN (").append(JobQueue.placeholders(req.kinds().size())).append(')');
     }
     if (!req.executionClasses().isEmpty()) {
       sql.append(" AND j.execution_class IN (").append(JobQueue.placeholders(req.executionClasses().size())).append(')');

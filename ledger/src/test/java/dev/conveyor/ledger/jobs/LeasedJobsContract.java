@@ -362,4 +362,28 @@ public abstract class LeasedJobsContract extends LedgerTestBase {
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("twice");
     assertThat(jobs().get(g.job().id()).state()).isEqualTo(JobState.RUNNING);
   }
+
+  /** Enough queued jobs that PostgreSQL's unanalysed estimate chose to sort them all (30,000 did not). */
+  private static final int QUEUED_FOR_PLAN = 40_000;
+
+  @Test
+  void aLeaseWalksTheReadyIndexWhateverTheStatistics() {
+    // Without statistics both planners chose the (kind, state) index and sorted every queued row for each
+    // lease, so leasing slowed as the queue grew (SQLite 774 jobs/s on 20,000 queued; PostgreSQL 55 ms a
+    // lease on 37,000). The plan must walk the partial ready index, already in lease order, and stop at
+    // the limit.
+    List<JobSpec> specs = new java.util.ArrayList<>();
+    for (int i = 0; i < QUEUED_FOR_PLAN; i++) {
+      specs.add(build());
+    }
+    jobs().enqueueAll(specs);
+    LeaseRequest req = anyBuild("w").withMaxJobs(8);
+    String sql = JobLeasing.leaseSql(ledger.dialect(), req);
+    boolean sqlite = ledger.dialect() == dev.conveyor.ledger.Dialect.SQLITE;
+    List<String> plan = ledger.transact(tx -> tx.query((sqlite ? "EXPLAIN QUERY PLAN " : "EXPLAIN ") + sql,
+        rs -> rs.getString(sqlite ? 4 : 1), JobLeasing.leaseArgs(tx.nowMillis(), req).toArray()));
+    String all = String.join("\n", plan);
+    assertThat(all).contains(sqlite ? "USING INDEX jobs_ready" : "Index Scan using jobs_ready");
+    assertThat(all).doesNotContain(sqlite ? "TEMP B-TREE" : "Sort");
+  }
 }
