@@ -23,20 +23,49 @@ public final class SlotLeases<G> {
     List<G> lease(int max) throws Exception;
   }
 
+  /**
+   * How an idle slot waits between polls: until something may have become leasable after {@code seen}
+   * (a wake-up), or {@code max} passes. Without one, it sleeps the idle poll.
+   */
+  public interface Wakeup {
+    long version();
+
+    void awaitAfter(long seen, Duration max) throws InterruptedException;
+  }
+
+  private static final Wakeup SLEEP = new Wakeup() {
+    @Override
+    public long version() {
+      return 0;
+    }
+
+    @Override
+    public void awaitAfter(long seen, Duration max) throws InterruptedException {
+      TimeUnit.NANOSECONDS.sleep(max.toNanos());
+    }
+  };
+
   private final int slots;
   private final int maxPerLease;
   private final Duration idlePoll;
+  private final Wakeup wakeup;
   private final BlockingQueue<G> spare = new LinkedBlockingQueue<>();
   private final ReentrantLock leasing = new ReentrantLock();
   private final AtomicInteger held = new AtomicInteger();
 
   public SlotLeases(int slots, int maxPerLease, Duration idlePoll) {
+    this(slots, maxPerLease, idlePoll, SLEEP);
+  }
+
+  /** Idle slots wait for {@code wakeup} (or the idle poll, whichever comes first) before leasing again. */
+  public SlotLeases(int slots, int maxPerLease, Duration idlePoll, Wakeup wakeup) {
     if (slots < 1 || maxPerLease < 1) {
       throw new IllegalArgumentException("slots and jobs per lease must be at least 1");
     }
     this.slots = slots;
     this.maxPerLease = maxPerLease;
     this.idlePoll = idlePoll;
+    this.wakeup = wakeup;
   }
 
   /**
@@ -52,6 +81,7 @@ public final class SlotLeases<G> {
       return spare.poll(idlePoll.toMillis(), TimeUnit.MILLISECONDS); // another slot is leasing, for this one too
     }
     List<G> grants = List.of();
+    long seen = wakeup.version(); // read before leasing: a job made ready meanwhile is not slept through
     int want = Math.min(slots - held.get(), maxPerLease);
     try {
       if (want >= 1) {
@@ -66,7 +96,7 @@ public final class SlotLeases<G> {
       return spare.poll(idlePoll.toMillis(), TimeUnit.MILLISECONDS); // a spare grant is on its way to this slot
     }
     if (grants.isEmpty()) {
-      TimeUnit.MILLISECONDS.sleep(idlePoll.toMillis());
+      wakeup.awaitAfter(seen, idlePoll);
       return null;
     }
     return grants.get(0);

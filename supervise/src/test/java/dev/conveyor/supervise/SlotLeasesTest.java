@@ -55,4 +55,58 @@ class SlotLeasesTest {
     assertThat(slots.next(max -> jobs(max, 0))).isNull();
     assertThat(slots.held()).isZero();
   }
+
+  /** A wake-up as the ledger gives one: a version that grows on each signal, and a wait for it to grow. */
+  private static final class Signal implements SlotLeases.Wakeup {
+    private long version;
+    final java.util.concurrent.CountDownLatch waiting = new java.util.concurrent.CountDownLatch(1);
+
+    synchronized void signal() {
+      version++;
+      notifyAll();
+    }
+
+    @Override
+    public synchronized long version() {
+      return version;
+    }
+
+    @Override
+    public synchronized void awaitAfter(long seen, Duration max) throws InterruptedException {
+      waiting.countDown();
+      long deadline = System.nanoTime() + max.toNanos();
+      for (long left = max.toNanos(); version == seen && left > 0; left = deadline - System.nanoTime()) {
+        java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+      }
+    }
+  }
+
+  @Test
+  void anIdleSlotWakesWhenJobsBecomeReadyNotAtItsNextPoll() throws Exception {
+    Signal ready = new Signal();
+    SlotLeases<Integer> slots = new SlotLeases<>(1, 10, Duration.ofMinutes(1), ready);
+    var pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      var idle = pool.submit(() -> slots.next(max -> jobs(max, 0)));
+      assertThat(ready.waiting.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      ready.signal();
+      // with a one-minute poll, only the wake-up can end the wait this soon
+      assertThat(idle.get(10, java.util.concurrent.TimeUnit.SECONDS)).isNull();
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void jobsMadeReadyWhileLeasingAreNotSleptThrough() throws Exception {
+    Signal ready = new Signal();
+    SlotLeases<Integer> slots = new SlotLeases<>(1, 10, Duration.ofMinutes(1), ready);
+    long t0 = System.nanoTime();
+    assertThat(slots.next(max -> {
+      ready.signal(); // a job is enqueued after the lease query ran, before the slot waits
+      return jobs(max, 0);
+    })).isNull();
+    assertThat(System.nanoTime() - t0).as("returned at once, not after the poll")
+        .isLessThan(Duration.ofSeconds(30).toNanos());
+  }
 }

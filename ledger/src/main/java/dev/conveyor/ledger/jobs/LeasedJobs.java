@@ -27,6 +27,8 @@ public final class LeasedJobs {
   private final Ledger ledger;
   private final RetryPolicy policy;
 
+  private final JobWakeups ready = new JobWakeups();
+
   /** Concurrent completions share one read and one batched update (see {@link Coalesced}). */
   private final Coalesced<JobCompletion.Request, Completed> completer;
 
@@ -40,6 +42,11 @@ public final class LeasedJobs {
     return policy;
   }
 
+  /** Signalled after a commit of this process made jobs ready; idle leasers wait on it between polls. */
+  public JobWakeups ready() {
+    return ready;
+  }
+
   // --- enqueue and read -------------------------------------------------------------------
 
   public Enqueued enqueue(JobSpec spec) {
@@ -47,6 +54,7 @@ public final class LeasedJobs {
   }
 
   public Enqueued enqueue(Tx tx, JobSpec spec) throws java.sql.SQLException {
+    tx.afterCommit(ready::signal);
     return JobQueue.enqueue(tx, spec, null, null, 0);
   }
 
@@ -159,7 +167,10 @@ public final class LeasedJobs {
   }
 
   public FannedOut fanOut(String parentId, String epoch, List<JobSpec> children) {
-    return ledger.transact(tx -> JobFanOut.fanOut(tx, parentId, epoch, children));
+    return ledger.transact(tx -> {
+      tx.afterCommit(ready::signal);
+      return JobFanOut.fanOut(tx, parentId, epoch, children);
+    });
   }
 
   /**
@@ -168,7 +179,10 @@ public final class LeasedJobs {
    * batch already stored is answered as a replay if it has the same children and refused otherwise.
    */
   public FannedOut fanOutBatch(String parentId, String epoch, int batchIndex, List<JobSpec> children, boolean last) {
-    return ledger.transact(tx -> JobFanOut.fanOutBatch(tx, parentId, epoch, batchIndex, children, last));
+    return ledger.transact(tx -> {
+      tx.afterCommit(ready::signal);
+      return JobFanOut.fanOutBatch(tx, parentId, epoch, batchIndex, children, last);
+    });
   }
 
   /** Refuses with LeaseLost unless {@code epoch} holds {@code jobId} with an unexpired lease (fences a write). */
@@ -196,12 +210,18 @@ public final class LeasedJobs {
    */
   public boolean handBack(String jobId, String epoch, String reason) {
     JobRows.requireId("job_id", jobId);
-    return ledger.transact(tx -> JobHandBack.handBack(tx, jobId, epoch, reason));
+    return ledger.transact(tx -> {
+      tx.afterCommit(ready::signal);
+      return JobHandBack.handBack(tx, jobId, epoch, reason);
+    });
   }
 
   /** Reclaims up to {@code limit} expired leases; answers how many it reclaimed. */
   public int reapExpired(int limit) {
-    return ledger.transact(tx -> JobReaper.reap(tx, policy, limit));
+    return ledger.transact(tx -> {
+      tx.afterCommit(ready::signal);
+      return JobReaper.reap(tx, policy, limit);
+    });
   }
 
   private static void requirePositive(Duration d) {

@@ -111,7 +111,19 @@ public final class BuildWorker implements AutoCloseable {
     this.queues = queues;
     this.merger = merger;
     this.options = options;
-    this.slots = new SlotLeases<>(options.parallelism(), LeaseRequest.MAX_BATCH, options.idlePoll());
+    var ready = ledger.jobs().ready(); // a build queued by this process is leased at once, not at the next poll
+    this.slots = new SlotLeases<>(options.parallelism(), LeaseRequest.MAX_BATCH, options.idlePoll(),
+        new SlotLeases.Wakeup() {
+          @Override
+          public long version() {
+            return ready.version();
+          }
+
+          @Override
+          public void awaitAfter(long seen, Duration max) throws InterruptedException {
+            ready.awaitAfter(seen, max);
+          }
+        });
     this.threads = Executors.newFixedThreadPool(options.parallelism(), r -> {
       Thread t = new Thread(r, "build-worker");
       t.setDaemon(true);
@@ -199,7 +211,7 @@ public final class BuildWorker implements AutoCloseable {
 
   private void idle(long millis) {
     try {
-      // polling for new jobs; a wake-up channel is not worth it at build timescales
+      // backing off after a failure (idle slots wait for the ledger's wake-up inside SlotLeases)
       TimeUnit.MILLISECONDS.sleep(millis);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -58,4 +58,37 @@ class BuildWorkerLeasingTest {
       assertThat(leases.stream().mapToInt(Integer::intValue).sum()).isEqualTo(6);
     }
   }
+
+  @Test
+  void aBuildQueuedWhileTheWorkerIdlesIsLeasedAtOnceNotAtItsNextPoll() {
+    try (Ledger ledger = Ledger.open("sqlite:" + dir.resolve("ledger.db"));
+        Streams streams = new Streams(ledger, SubmitQueueHarness.registry());
+        GitMerger merger = new GitMerger(new RepositoryCache(dir.resolve("cache")), ledger.clock())) {
+      SubmitQueues queues = SubmitQueues.of(SubmitQueueConfig.of(QueueConfig.of("app", dir.resolve("origin.git")
+          .toString(), "main", Strategy.REBASE), "true", 2));
+      List<Integer> leases = new CopyOnWriteArrayList<>();
+      BuildObserver observer = new BuildObserver() {
+        @Override
+        public void built(String queue, String outcome, Duration took) {}
+
+        @Override
+        public void leased(int jobs) {
+          leases.add(jobs);
+        }
+      };
+      long readyBefore = ledger.jobs().ready().version();
+      try (BuildWorker worker = new BuildWorker(ledger, new Signals(streams.publisher()), queues, merger,
+          BuildWorker.Options.defaults("builder", dir.resolve("builds")).withParallelism(1)
+              .withIdlePoll(Duration.ofMinutes(10)).withObserver(observer)
+              .withRunners(BuildRunners.withoutBwrap(dir.resolve("builds")))).start()) {
+        ledger.jobs().enqueue(JobSpec.builder(JobKind.BUILD).executionClass("build").maxAttempts(1).build());
+        // with a ten-minute poll, only the enqueue's wake-up can bring the worker to it this soon (or its
+        // very first lease, had the enqueue come before it)
+        await().atMost(Duration.ofSeconds(30)).until(() -> ledger.read(tx -> tx.queryLong(
+            "SELECT COUNT(*) FROM jobs WHERE state IN ('QUEUED', 'RUNNING')")) == 0);
+      }
+      assertThat(ledger.jobs().ready().version()).isGreaterThan(readyBefore);
+      assertThat(leases).containsExactly(1);
+    }
+  }
 }
