@@ -5,7 +5,6 @@ import dev.conveyor.reconcile.auth.BearerCredentials;
 import dev.conveyor.reconcile.auth.LocalToken;
 import io.grpc.CallCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +35,7 @@ public final class ServerOption {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("--server port must be a number, got '" + server + "'");
     }
-    return NettyChannelBuilder.forAddress(server.substring(0, colon), port).usePlaintext().build();
+    return new CliChannel(server.substring(0, colon), port);
   }
 
   /** Credentials from the token file, or none when there is no such file (a server with --auth NONE). */

@@ -1,0 +1,38 @@
+package dev.conveyor.app.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.conveyor.api.submitqueue.GatewayGrpc;
+import dev.conveyor.api.submitqueue.StatusRequest;
+import io.grpc.StatusRuntimeException;
+import java.net.ServerSocket;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/** A CLI call's channel leaves no thread behind: the JVM would wait for one still polling in native code. */
+class CliChannelTest {
+  @Test
+  void shuttingTheChannelDownEndsItsEventLoopThread() throws Exception {
+    int closedPort;
+    try (ServerSocket s = new ServerSocket(0)) {
+      closedPort = s.getLocalPort();
+    }
+    Set<Thread> before = Thread.getAllStackTraces().keySet();
+    CliChannel channel = new CliChannel("127.0.0.1", closedPort);
+    assertThatThrownBy(() -> GatewayGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+        .status(StatusRequest.newBuilder().setRequestId("r").build()))
+        .isInstanceOf(StatusRuntimeException.class); // nobody listens: the call fails, the loop ran
+
+    channel.shutdownNow();
+
+    assertThat(channel.isTerminated()).isTrue();
+    // a thread polling in native code shows as RUNNABLE; the ones gRPC parks (its executor) do not delay exit
+    Set<String> left = Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> !before.contains(t) && t.isAlive() && t.getState() == Thread.State.RUNNABLE)
+        .map(Thread::getName).collect(Collectors.toSet());
+    assertThat(left).as("threads the channel started that still run").isEmpty();
+  }
+}
