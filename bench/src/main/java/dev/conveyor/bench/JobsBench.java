@@ -53,6 +53,10 @@ final class JobsBench {
     Result conveyorPg = pg ? conveyor("conveyor / PostgreSQL", Pg.freshDatabase(a, "jobs"), a, 1) : null;
     Result dbScheduler = pg ? DbSchedulerBench.run(Pg.freshDatabase(a, "dbscheduler"), a) : null;
     Result conveyorSqlite = sqlite ? conveyor("conveyor / SQLite", "sqlite:" + dir.resolve("bench.db"), a, 1) : null;
+    Result loopPg = pg ? BuildLoopBench.run("build worker loop / PostgreSQL", Pg.freshDatabase(a, "build_loop"), a)
+        : null;
+    Result loopSqlite = sqlite ? BuildLoopBench.run("build worker loop / SQLite", "sqlite:" + dir.resolve("loop.db"), a)
+        : null;
     Result batchedPg = pg ? conveyor("conveyor / PostgreSQL", Pg.freshDatabase(a, "jobs_batched"), a, a.batch()) : null;
     Result batchedSqlite = sqlite
         ? conveyor("conveyor / SQLite", "sqlite:" + dir.resolve("batched.db"), a, a.batch()) : null;
@@ -60,7 +64,7 @@ final class JobsBench {
     System.out.println();
     System.out.printf("%-46s %10s %10s %12s %12s %10s %14s%n", "system (a worker's T slots; each completes its own)", "jobs/s",
         "seconds", "lease p50 ms", "lease p99 ms", "tx/job", "peak heap MB");
-    for (Result r : java.util.Arrays.asList(conveyorPg, dbScheduler, conveyorSqlite)) {
+    for (Result r : java.util.Arrays.asList(conveyorPg, dbScheduler, conveyorSqlite, loopPg, loopSqlite)) {
       if (r != null) {
         print(r);
       }
@@ -75,6 +79,8 @@ final class JobsBench {
       System.out.printf("conveyor/SQLite: %.0f jobs/s (target >= 5,000: %s)%n", conveyorSqlite.perSecond(),
           conveyorSqlite.perSecond() >= 5000 ? "met" : "NOT met");
     }
+    System.out.println("build worker loop: serve's BuildWorker with T slots; per job lease (shared), start, and"
+        + " completion with its BuildSignal published; no git export, no build command.");
     System.out.printf("%nsecond line, the batched library path (lease %d, complete %d in one call; no worker runs it):%n",
         a.batch(), a.batch());
     for (Result r : java.util.Arrays.asList(batchedPg, batchedSqlite)) {
