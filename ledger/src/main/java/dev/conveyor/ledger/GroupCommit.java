@@ -148,22 +148,6 @@ final class GroupCommit {
       List<Call<?>> batch = new ArrayList<>();
       batch.add(first);
       queue.drainTo(batch, MAX_BATCH - 1);
-      long gatherNanos = 0L * 1000;
-      if (gatherNanos > 0 && batch.size() < MAX_BATCH) {
-        long until = System.nanoTime() + gatherNanos;
-        try {
-          for (long left; batch.size() < MAX_BATCH && (left = until - System.nanoTime()) > 0; ) {
-            Call<?> more = queue.poll(left, java.util.concurrent.TimeUnit.NANOSECONDS);
-            if (more == null) {
-              break;
-            }
-            batch.add(more);
-            queue.drainTo(batch, MAX_BATCH - batch.size());
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
       try {
         flush(batch);
       } catch (Throwable unexpected) { // no caller may wait forever, and the committer must go on

@@ -38,15 +38,7 @@ class BuildWorkerLeasingTest {
       SubmitQueues queues = SubmitQueues.of(SubmitQueueConfig.of(QueueConfig.of("app", dir.resolve("origin.git")
           .toString(), "main", Strategy.REBASE), "true", 2));
       List<Integer> leases = new CopyOnWriteArrayList<>();
-      BuildObserver observer = new BuildObserver() {
-        @Override
-        public void built(String queue, String outcome, Duration took) {}
-
-        @Override
-        public void leased(int jobs) {
-          leases.add(jobs);
-        }
-      };
+      BuildObserver observer = countingLeases(leases);
       try (BuildWorker worker = new BuildWorker(ledger, new Signals(streams.publisher()), queues, merger,
           BuildWorker.Options.defaults("builder", dir.resolve("builds")).withParallelism(4)
               .withIdlePoll(Duration.ofMillis(20)).withObserver(observer)
@@ -67,15 +59,7 @@ class BuildWorkerLeasingTest {
       SubmitQueues queues = SubmitQueues.of(SubmitQueueConfig.of(QueueConfig.of("app", dir.resolve("origin.git")
           .toString(), "main", Strategy.REBASE), "true", 2));
       List<Integer> leases = new CopyOnWriteArrayList<>();
-      BuildObserver observer = new BuildObserver() {
-        @Override
-        public void built(String queue, String outcome, Duration took) {}
-
-        @Override
-        public void leased(int jobs) {
-          leases.add(jobs);
-        }
-      };
+      BuildObserver observer = countingLeases(leases);
       long readyBefore = ledger.jobs().ready().version();
       try (BuildWorker worker = new BuildWorker(ledger, new Signals(streams.publisher()), queues, merger,
           BuildWorker.Options.defaults("builder", dir.resolve("builds")).withParallelism(1)
@@ -90,5 +74,18 @@ class BuildWorkerLeasingTest {
       assertThat(ledger.jobs().ready().version()).isGreaterThan(readyBefore);
       assertThat(leases).containsExactly(1);
     }
+  }
+
+  /** An observer that records how many jobs each lease took. */
+  private static BuildObserver countingLeases(List<Integer> leases) {
+    return new BuildObserver() {
+      @Override
+      public void built(String queue, String outcome, Duration took) {}
+
+      @Override
+      public void leased(int jobs) {
+        leases.add(jobs);
+      }
+    };
   }
 }
