@@ -5,7 +5,7 @@ package dev.conveyor.bench;
  * every PostgreSQL database a benchmark creates (and so the only ones it may drop).
  */
 public record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgPort, int mb, long buildMs,
-    String dbPrefix, double minutes, int sampleSeconds, String backend) {
+    String dbPrefix, double minutes, int sampleSeconds, String backend, java.util.List<String> modes) {
 
   public static BenchArgs parse(String[] args) {
     int jobs = 20_000;
@@ -19,6 +19,7 @@ public record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgP
     double minutes = 10;
     int sampleSeconds = 30;
     String backend = "both";
+    java.util.List<String> modes = java.util.List.of("serial", "1", "4", "8");
     for (int i = 0; i < args.length; i++) {
       String v = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
@@ -31,6 +32,7 @@ public record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgP
         case "--sample-seconds" -> sampleSeconds = Integer.parseInt(require(args[i], v));
         case "--backend" -> backend = require(args[i], v);
         case "--db-prefix" -> prefix = require(args[i], v);
+        case "--modes" -> modes = java.util.List.of(require(args[i], v).split(","));
         case "--pg" -> {
           String[] hp = require(args[i], v).split(":");
           host = hp[0];
@@ -50,7 +52,10 @@ public record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgP
     if (minutes <= 0 || sampleSeconds < 1) {
       throw new IllegalArgumentException("--minutes and --sample-seconds must be positive");
     }
-    return new BenchArgs(jobs, threads, batch, host, port, mb, buildMs, prefix, minutes, sampleSeconds, backend);
+    if (!modes.stream().allMatch(m -> m.matches("serial|[1-9][0-9]?"))) {
+      throw new IllegalArgumentException("--modes takes serial and build budgets 1-99, comma-separated, got " + modes);
+    }
+    return new BenchArgs(jobs, threads, batch, host, port, mb, buildMs, prefix, minutes, sampleSeconds, backend, modes);
   }
 
   public boolean runs(String which) {

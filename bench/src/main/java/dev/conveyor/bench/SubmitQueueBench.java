@@ -67,13 +67,18 @@ final class SubmitQueueBench {
       double mergeSeconds = medianMergeSeconds(root, origin, uris);
       System.out.printf("floor per budget B: ceil(%d builds / B) x %.1f s + %d merges x %.3f s (one merge and push,"
           + " median of %d measured here)%n", builds, buildMs / 1000.0, good, mergeSeconds, MERGE_SAMPLES);
-      List<Mode> modes = List.of(new Mode("serial (one at a time)", ConflictAnalyzer.SERIAL, 1),
-          new Mode("speculative, budget 1", ConflictAnalyzer.PATHS, 1),
-          new Mode("speculative, budget 4", ConflictAnalyzer.PATHS, 4),
-          new Mode("speculative, budget 8", ConflictAnalyzer.PATHS, 8));
+      List<Mode> modes = new ArrayList<>(List.of(new Mode("serial (one at a time)", ConflictAnalyzer.SERIAL, 1)));
+      for (String m : args.modes()) {
+        if (!m.equals("serial")) {
+          modes.add(new Mode("speculative, budget " + m, ConflictAnalyzer.PATHS, Integer.parseInt(m)));
+        }
+      }
       double serialRate = 0;
       double budget4OverFloor = Double.NaN;
       for (Mode mode : modes) {
+        if (!args.modes().contains(mode.analyzer() == ConflictAnalyzer.SERIAL ? "serial" : "" + mode.budget())) {
+          continue; // --modes left it out
+        }
         Result r = runOnce(root, origin, build, uris, mode, buildMs);
         double rate = r.landed() / r.seconds() * 3600;
         if (mode.analyzer() == ConflictAnalyzer.SERIAL) {
@@ -84,11 +89,13 @@ final class SubmitQueueBench {
           budget4OverFloor = r.seconds() / floor;
         }
         System.out.printf("%-24s landed %3d, failed %3d in %6.1f s (floor %5.1f s, %.2fx) -> %,7.0f landed/hour"
-            + " (%.2fx serial), target green: %s%n", mode.name(), r.landed(), r.failed(), r.seconds(), floor,
-            r.seconds() / floor, rate, serialRate == 0 ? 0 : rate / serialRate, r.green() ? "yes" : "NO");
+            + " (%s serial), target green: %s%n", mode.name(), r.landed(), r.failed(), r.seconds(), floor,
+            r.seconds() / floor, rate, serialRate == 0 ? "n/a x" : String.format("%.2fx", rate / serialRate), r.green() ? "yes" : "NO");
       }
-      System.out.printf("targets: budget 4 within 1.5x of its floor: %s (%.2fx); no broken change on the target%n",
-          budget4OverFloor <= 1.5 ? "met" : "NOT met", budget4OverFloor);
+      if (!Double.isNaN(budget4OverFloor)) {
+        System.out.printf("targets: budget 4 within 1.5x of its floor: %s (%.2fx); no broken change on the target%n",
+            budget4OverFloor <= 1.5 ? "met" : "NOT met", budget4OverFloor);
+      }
     } finally {
       Shell.delete(root);
     }
@@ -114,6 +121,19 @@ final class SubmitQueueBench {
     stays.forEach((state, ms) -> {
       Collections.sort(ms);
       out.append(' ').append(state).append('=').append(ms.get(ms.size() / 2));
+    });
+    // when the queue reached each state: the seconds after the first land by which a quarter, half, ... of
+    // the requests that reached it had, so a stage that drains slowly shows as a late, spread-out state
+    long first = rows.stream().mapToLong(r -> Long.parseLong(r[2])).min().orElse(0);
+    java.util.Map<String, List<Long>> reached = new java.util.LinkedHashMap<>();
+    for (String[] r : rows) {
+      reached.computeIfAbsent(r[1], k -> new ArrayList<>()).add(Long.parseLong(r[2]) - first);
+    }
+    out.append(System.lineSeparator()).append("  s after the first land by which 25/50/75/100% reached:");
+    reached.forEach((state, ms) -> {
+      Collections.sort(ms);
+      out.append(String.format(" %s=%.1f/%.1f/%.1f/%.1f", state, ms.get(ms.size() / 4) / 1e3, ms.get(ms.size() / 2) / 1e3,
+          ms.get(ms.size() * 3 / 4) / 1e3, ms.get(ms.size() - 1) / 1e3));
     });
     return out.toString();
   }

@@ -50,7 +50,12 @@ public abstract class EndToEndContract extends LedgerTestBase {
 
   @Test
   void happyPathLandsWithEachStatusOnceInHistory() {
-    start();
+    var keys = new java.util.concurrent.ConcurrentHashMap<String, java.util.Set<String>>();
+    start((stage, handler) -> delivery -> {
+      keys.computeIfAbsent(stage, k -> java.util.concurrent.ConcurrentHashMap.newKeySet())
+          .add(delivery.message().partitionKey());
+      return handler.handle(delivery);
+    }, 4);
     String head = sq.repos.commit("feature", "main", "feature", files("docs/guide.txt", "better guide\n"));
 
     String id = sq.land(changeUri("feature", head));
@@ -60,6 +65,12 @@ public abstract class EndToEndContract extends LedgerTestBase {
     assertThat(sq.history(id)).containsExactly(State.STARTED, State.VALIDATED, State.BATCHED, State.LANDED);
     assertThat(sq.repos.tip("main")).isEqualTo(head);
     assertThat(sq.status(id).getBatch().getState().name()).isEqualTo("SUCCEEDED");
+    // validation concerns this request alone: keyed by it, so a burst of lands is validated and checked in
+    // parallel; the queue's other hand-offs are keyed by the queue, which keeps its planning serial
+    assertThat(keys.get("validate")).containsOnly(id);
+    assertThat(keys.get("start")).containsOnly("app");
+    assertThat(keys.get("checksignal")).containsOnly("app");
+    assertThat(keys.get("batch")).containsOnly("app");
   }
 
   @Test

@@ -24,6 +24,11 @@ import org.slf4j.LoggerFactory;
  * then push, with a compare-and-swap on the target ref. When the target moved, the steps are
  * applied again on the new tip, a bounded number of times. One queue's merges run one at a time
  * in a process; across processes the compare-and-swap keeps the target consistent.
+ *
+ * <p>Dry runs (conflict checks, speculative build trees) and {@link #changedPaths} push nothing, so they
+ * do not wait for the queue's merges: they share only the short per-queue fetch lock (fetches into the
+ * cache update the same refs), and apply their steps beside a running merge. They see the target as
+ * their own fetch found it, which is all a dry run promises.
  */
 public final class GitMerger implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GitMerger.class);
@@ -36,6 +41,7 @@ public final class GitMerger implements AutoCloseable {
   private final PushGate gate;
   private final TargetPusher pusher = new TargetPusher();
   private final ConcurrentHashMap<String, ReentrantLock> queueLocks = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, ReentrantLock> fetchLocks = new ConcurrentHashMap<>();
   private final MergeObserver observer;
 
   public GitMerger(RepositoryCache cache, Clock clock, PersonIdent identity, PushGate gate, MergeObserver observer) {
@@ -63,8 +69,10 @@ public final class GitMerger implements AutoCloseable {
    * {@link GitFailures#isTransient} tells the ones that must not count against the request.
    */
   public MergeOutcome merge(MergePlan plan) throws IOException {
-    ReentrantLock lock = queueLocks.computeIfAbsent(plan.queue().name(), q -> new ReentrantLock());
-    lock.lock();
+    ReentrantLock lock = plan.dryRun() ? null : queueLocks.computeIfAbsent(plan.queue().name(), q -> new ReentrantLock());
+    if (lock != null) {
+      lock.lock();
+    }
     long started = System.nanoTime();
     String outcome = "error";
     try {
@@ -72,7 +80,9 @@ public final class GitMerger implements AutoCloseable {
       outcome = result instanceof MergeOutcome.Failed ? "failed" : "succeeded";
       return result;
     } finally {
-      lock.unlock();
+      if (lock != null) {
+        lock.unlock();
+      }
       observer.merged(plan, outcome, Duration.ofNanos(System.nanoTime() - started));
     }
   }
@@ -143,7 +153,7 @@ public final class GitMerger implements AutoCloseable {
         RevWalk walk = new RevWalk(inserter.newReader())) {
       RepositoryCache.Fetched fetched;
       try {
-        fetched = cache.fetch(repo, walk, queue, plan.allChanges());
+        fetched = fetch(repo, walk, queue, plan.allChanges());
       } catch (MergeRejection r) {
         return MergeOutcome.Failed.of(r);
       }
@@ -178,7 +188,7 @@ public final class GitMerger implements AutoCloseable {
         }
         ObjectId newer;
         try {
-          newer = cache.fetchTarget(repo, queue);
+          newer = fetchTarget(repo, queue);
         } catch (MergeRejection r) {
           return MergeOutcome.Failed.of(r);
         }
@@ -201,18 +211,33 @@ public final class GitMerger implements AutoCloseable {
    */
   public java.util.Set<String> changedPaths(QueueConfig queue, List<dev.conveyor.runway.change.ChangeUri> changes)
       throws IOException, MergeRejection {
-    ReentrantLock lock = queueLocks.computeIfAbsent(queue.name(), q -> new ReentrantLock());
+    Repository repo = cache.repository(queue);
+    try (RevWalk walk = new RevWalk(repo)) {
+      RepositoryCache.Fetched fetched = fetch(repo, walk, queue, changes);
+      java.util.Set<String> paths = new java.util.TreeSet<>();
+      for (var head : fetched.heads().values()) {
+        paths.addAll(TreeExport.changedSince(walk.getObjectReader(), walk, walk.parseCommit(fetched.tip()), head));
+      }
+      return paths;
+    }
+  }
+
+  private RepositoryCache.Fetched fetch(Repository repo, RevWalk walk, QueueConfig queue,
+      List<dev.conveyor.runway.change.ChangeUri> changes) throws IOException, MergeRejection {
+    ReentrantLock lock = fetchLocks.computeIfAbsent(queue.name(), q -> new ReentrantLock());
     lock.lock();
     try {
-      Repository repo = cache.repository(queue);
-      try (RevWalk walk = new RevWalk(repo)) {
-        RepositoryCache.Fetched fetched = cache.fetch(repo, walk, queue, changes);
-        java.util.Set<String> paths = new java.util.TreeSet<>();
-        for (var head : fetched.heads().values()) {
-          paths.addAll(TreeExport.changedSince(walk.getObjectReader(), walk, walk.parseCommit(fetched.tip()), head));
-        }
-        return paths;
-      }
+      return cache.fetch(repo, walk, queue, changes);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private ObjectId fetchTarget(Repository repo, QueueConfig queue) throws IOException, MergeRejection {
+    ReentrantLock lock = fetchLocks.computeIfAbsent(queue.name(), q -> new ReentrantLock());
+    lock.lock();
+    try {
+      return cache.fetchTarget(repo, queue);
     } finally {
       lock.unlock();
     }

@@ -184,6 +184,48 @@ class MergeBehaviourTest extends MergerTestBase {
   }
 
   @Test
+  void checksAndChangedPathsDoNotWaitForAMergeOfTheSameQueue() throws Exception {
+    String landing = repos.commit("landing", "main", "landing", files("src/notes.txt", "n\n"));
+    String other = repos.commit("other", "main", "other", files("src/other.txt", "o\n"));
+    var atPush = new java.util.concurrent.CountDownLatch(1);
+    var release = new java.util.concurrent.CountDownLatch(1);
+    gate = (queue, expected, newTip, attempt) -> {
+      atPush.countDown();
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    };
+    var merging = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return merge(request("m", step("s", Strategy.REBASE, changeUri("landing", landing))));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    try {
+      assertThat(atPush.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      // the merge holds the queue, stopped before its push: a check and a path query still finish
+      var checked = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return check(request("c", step("s", Strategy.REBASE, changeUri("other", other))));
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      assertThat(checked.get(30, java.util.concurrent.TimeUnit.SECONDS)).isInstanceOf(MergeOutcome.Succeeded.class);
+      assertThat(merger.changedPaths(queues.find("app").orElseThrow(), java.util.List.of(
+          dev.conveyor.runway.change.ChangeUri.parse(changeUri("other", other))))).containsExactly("src/other.txt");
+      assertThat(merging).isNotDone();
+    } finally {
+      release.countDown();
+    }
+    assertThat(merging.get(30, java.util.concurrent.TimeUnit.SECONDS)).isInstanceOf(MergeOutcome.Succeeded.class);
+    assertThat(repos.show("main", "src/notes.txt")).isEqualTo("n");
+  }
+
+  @Test
   void changesAreFetchedOnlyFromConfiguredRemotesAndMustBeInTheirRef() throws Exception {
     String head = repos.commit("feature", "main", "feature", files("src/notes.txt", "n\n"));
     String other = repos.commit("other", "main", "other", files("src/other.txt", "o\n"));

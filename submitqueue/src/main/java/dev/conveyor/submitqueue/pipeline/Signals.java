@@ -12,7 +12,9 @@ import java.sql.SQLException;
 
 /**
  * Stage hand-offs, published in the caller's transaction. Every message of a queue goes to one
- * partition (key = queue), so a queue's stages see its events in order and its planning is serial.
+ * partition (key = queue), so a queue's stages see its events in order and its planning is serial —
+ * except validation and its conflict check ({@link #perRequest}), which concern one request alone and
+ * are keyed by it, so a burst of lands is checked in parallel instead of one after another.
  * Message ids are intent ids, so a redelivered stage re-publishing the same hand-off adds nothing.
  */
 public final class Signals {
@@ -31,13 +33,20 @@ public final class Signals {
         RequestSignal.newBuilder().setRequestId(requestId).setQueue(queue).build());
   }
 
+  /** A request's hand-off keyed by the request: it needs no order with the queue's other events. */
+  public void perRequest(Tx tx, TopicKey topic, String queue, String requestId) throws SQLException {
+    publisher.publish(tx, topic, requestId, IntentId.of(requestId, topic.value()), ProtoJson.toBytes(
+        RequestSignal.newBuilder().setRequestId(requestId).setQueue(queue).build()));
+  }
+
   /** {@code cause} names the event, so two different wake-ups of one batch are both delivered. */
   public void batch(Tx tx, TopicKey topic, String queue, String batchId, String cause) throws SQLException {
     publish(tx, topic, queue, IntentId.of(batchId, topic.value() + ":" + cause),
         BatchSignal.newBuilder().setBatchId(batchId).setQueue(queue).setCause(cause).build());
   }
 
-  public void publish(Tx tx, TopicKey topic, String queue, String messageId, Message payload) throws SQLException {
-    publisher.publish(tx, topic, queue, messageId, ProtoJson.toBytes(payload));
+  /** Publishes {@code payload} with partition key {@code key} (the queue, for every queue-ordered hand-off). */
+  public void publish(Tx tx, TopicKey topic, String key, String messageId, Message payload) throws SQLException {
+    publisher.publish(tx, topic, key, messageId, ProtoJson.toBytes(payload));
   }
 }

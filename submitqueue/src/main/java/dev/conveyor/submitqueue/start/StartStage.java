@@ -22,7 +22,7 @@ public final class StartStage extends Stage<RequestSignal> {
   protected void apply(Tx tx, RequestSignal s) throws SQLException {
     var r = Requests.find(tx, s.getRequestId());
     if (r.isPresent() && r.get().state() == State.STARTED) {
-      signals.request(tx, SubmitQueueTopics.VALIDATE, r.get().queue(), r.get().requestId());
+      signals.perRequest(tx, SubmitQueueTopics.VALIDATE, r.get().queue(), r.get().requestId());
     }
   }
 }

@@ -77,7 +77,8 @@ public final class ValidateStage implements MessageHandler {
         return;
       }
       Requests.setPaths(tx, r.requestId(), paths);
-      ctx.signals().publish(tx, RunwayTopics.CHECK, r.queue(), IntentId.of(r.requestId(), RunwayTopics.CHECK.value()),
+      // keyed by the request: checks of different requests run side by side (their results come back keyed by queue)
+      ctx.signals().publish(tx, RunwayTopics.CHECK, r.requestId(), IntentId.of(r.requestId(), RunwayTopics.CHECK.value()),
           check);
     });
   }
