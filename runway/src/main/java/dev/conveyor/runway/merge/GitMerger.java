@@ -222,9 +222,17 @@ public final class GitMerger implements AutoCloseable {
     }
   }
 
+  /**
+   * Fair: a burst of checks fetching one after another must not starve a merge waiting to fetch (an
+   * unfair lock let the checks barge in for as long as the burst lasted).
+   */
+  private ReentrantLock fetchLockOf(QueueConfig queue) {
+    return fetchLocks.computeIfAbsent(queue.name(), q -> new ReentrantLock(true));
+  }
+
   private RepositoryCache.Fetched fetch(Repository repo, RevWalk walk, QueueConfig queue,
       List<dev.conveyor.runway.change.ChangeUri> changes) throws IOException, MergeRejection {
-    ReentrantLock lock = fetchLocks.computeIfAbsent(queue.name(), q -> new ReentrantLock());
+    ReentrantLock lock = fetchLockOf(queue);
     lock.lock();
     try {
       return cache.fetch(repo, walk, queue, changes);
@@ -234,7 +242,7 @@ public final class GitMerger implements AutoCloseable {
   }
 
   private ObjectId fetchTarget(Repository repo, QueueConfig queue) throws IOException, MergeRejection {
-    ReentrantLock lock = fetchLocks.computeIfAbsent(queue.name(), q -> new ReentrantLock());
+    ReentrantLock lock = fetchLockOf(queue);
     lock.lock();
     try {
       return cache.fetchTarget(repo, queue);

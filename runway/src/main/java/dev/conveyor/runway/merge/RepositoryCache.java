@@ -165,6 +165,10 @@ public final class RepositoryCache implements AutoCloseable {
       throw new IOException("remote '" + alias + "' has an invalid URL '" + url + "': " + e.getMessage(), e);
     }
     try (Transport transport = Transport.open(repo, uri)) {
+      if (!uri.isRemote() && GIT_UPLOAD_PACK) {
+        // a repository on this machine: any command but JGit's own name makes JGit fork it (never sent to a host)
+        transport.setOptionUploadPack("git upload-pack --strict");
+      }
       ObjectFsck.Checker checker = ObjectFsck.checkFetches(transport);
       Map<String, Ref> refs;
       try (FetchConnection connection = transport.openFetch()) {
@@ -216,6 +220,27 @@ public final class RepositoryCache implements AutoCloseable {
   }
 
   private static final int FETCH_TRIES = 5;
+
+  /**
+   * Whether a repository on this machine is fetched from by git's own upload-pack. JGit's in-process
+   * transport joins the two ends with 1 KiB pipes; when both fill theirs during negotiation, each end
+   * waits out a one-second poll (PipedInputStream), and with many refs in the cache most fetches stalled
+   * so. Without git on PATH the in-process transport is used as before.
+   */
+  static final boolean GIT_UPLOAD_PACK = onPath("git");
+
+  private static boolean onPath(String command) {
+    String path = System.getenv("PATH");
+    if (path == null) {
+      return false;
+    }
+    for (String dir : path.split(java.io.File.pathSeparator)) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, command))) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   static String localRef(String alias, String remoteRef) {
     return "refs/runway/" + alias + "/" + remoteRef.substring("refs/".length());
