@@ -74,6 +74,30 @@ public abstract class EndToEndContract extends LedgerTestBase {
   }
 
   @Test
+  void aBurstOfEventsIsPlannedByFewPassesAndEveryChangeStillLands() throws Exception {
+    var released = new java.util.concurrent.CountDownLatch(1);
+    // planning waits until every request is batched, so their events queue up behind the first one
+    start((stage, handler) -> !stage.equals("speculate") ? handler : delivery -> {
+      released.await(60, java.util.concurrent.TimeUnit.SECONDS);
+      return handler.handle(delivery);
+    }, 4);
+    List<String> ids = new java.util.ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      String head = sq.repos.commit("f" + i, "main", "f" + i, files("docs/f" + i + ".txt", i + "\n"));
+      ids.add(sq.land(changeUri("f" + i, head)));
+    }
+    ids.forEach(id -> sq.awaitState(id, State.BATCHED));
+    released.countDown();
+
+    for (String id : ids) {
+      assertThat(sq.awaitTerminal(id).getState()).isEqualTo(State.LANDED);
+    }
+    // the first pass saw all six batches: the five other "created" events needed no pass of their own
+    assertThat(sq.pipeline.speculation().covered()).isGreaterThanOrEqualTo(5);
+    assertThat(sq.repos.show("main", "docs/f5.txt")).isEqualTo("5");
+  }
+
+  @Test
   void gatewayRefusesBadInputPrecisely() throws Exception {
     // builds wait, so the first request is still live when the same change is landed again
     start();

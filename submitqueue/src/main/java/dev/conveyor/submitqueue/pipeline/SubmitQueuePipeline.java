@@ -46,10 +46,12 @@ public final class SubmitQueuePipeline implements AutoCloseable {
   private final StageContext ctx;
   private final List<Consumer> consumers = new ArrayList<>();
   private final ScheduledExecutorService sweeper;
+  private final SpeculateStage speculate;
 
   private SubmitQueuePipeline(StageContext ctx, ScheduledExecutorService sweeper) {
     this.ctx = ctx;
     this.sweeper = sweeper;
+    this.speculate = new SpeculateStage(ctx);
   }
 
   public static StageContext context(Streams streams, SubmitQueues queues, GitMerger merger) {
@@ -81,7 +83,7 @@ public final class SubmitQueuePipeline implements AutoCloseable {
         StageDeadLetters.requestScoped(ctx, "request_id"));
     p.stage(streams, options, decorator, SubmitQueueTopics.CANCEL, "cancel", new CancelStage(ctx),
         StageDeadLetters.requestScoped(ctx, "request_id"));
-    p.stage(streams, options, decorator, SubmitQueueTopics.SPECULATE, "speculate", new SpeculateStage(ctx),
+    p.stage(streams, options, decorator, SubmitQueueTopics.SPECULATE, "speculate", p.speculate,
         StageDeadLetters.batchScoped(ctx, "batch_id"));
     p.stage(streams, options, decorator, SubmitQueueTopics.BUILDSIGNAL, "buildsignal", new BuildSignalStage(ctx),
         StageDeadLetters.batchScoped(ctx, "batch_id"));
@@ -128,6 +130,11 @@ public final class SubmitQueuePipeline implements AutoCloseable {
 
   public StageContext context() {
     return ctx;
+  }
+
+  /** Planning passes run, and events a committed pass had already covered. */
+  public SpeculateStage.Counts speculation() {
+    return speculate.counts();
   }
 
   public Admission admission() {
