@@ -93,8 +93,9 @@ public final class Consumer implements AutoCloseable {
           lastHeartbeat = now;
           ledger.transact(tx -> streams.publisher().pumpDue(tx, 500));
         }
-        submitDrains(now);
-        long wait = Math.min(options.pollInterval().toMillis(), heartbeatEvery);
+        boolean wokenWaiting = submitDrains(now);
+        // a woken partition left waiting for a worker is handed one as soon as a drain ends, not a poll later
+        long wait = wokenWaiting ? 5 : Math.min(options.pollInterval().toMillis(), heartbeatEvery);
         seen = streams.wakeups().awaitAfter(seen, Duration.ofMillis(wait));
       } catch (InterruptedException e) {
         return;
@@ -106,29 +107,45 @@ public final class Consumer implements AutoCloseable {
   }
 
   /**
-   * Hands held partitions to workers, round-robin so none starves, never more than there are
-   * workers (a queued partition would count as busy and could not be handed to a member that
-   * joined meanwhile), and skipping partitions that were idle and have had no wake-up since.
+   * Hands held partitions to workers, never more than there are workers (a queued partition would count
+   * as busy and could not be handed to a member that joined meanwhile). Partitions woken since their last
+   * drain (or never drained) go first; then, round-robin so none starves, idle ones whose poll interval
+   * has passed. Polling idle partitions used to share one round-robin with woken ones, so with more
+   * partitions than workers a woken partition waited behind rounds of empty polls — seconds, on a topic
+   * keyed by request.
    */
-  private void submitDrains(long now) {
+  private boolean submitDrains(long now) {
     java.util.List<Integer> partitions = new java.util.ArrayList<>(owned.keySet());
     if (partitions.isEmpty()) {
-      return;
+      return false;
     }
+    boolean wokenWaiting = false;
     java.util.Collections.sort(partitions);
     int start = roundRobin++;
-    for (int i = 0; i < partitions.size() && busy.size() < options.parallelism(); i++) {
-      int p = partitions.get(Math.floorMod(start + i, partitions.size()));
-      long[] idle = idleSince.get(p);
-      if (idle != null && idle[0] == streams.wakeups().version(topic.wireName(), p)
-          && now - idle[1] < options.pollInterval().toMillis()) {
-        continue;
+    for (boolean woken : new boolean[] {true, false}) {
+      for (int i = 0; i < partitions.size() && busy.size() < options.parallelism(); i++) {
+        int p = partitions.get(Math.floorMod(start + i, partitions.size()));
+        long[] idle = idleSince.get(p);
+        boolean signalled = idle == null || idle[0] != streams.wakeups().version(topic.wireName(), p);
+        boolean due = signalled || now - idle[1] >= options.pollInterval().toMillis();
+        if (woken ? !signalled : !due) {
+          continue;
+        }
+        String epoch = owned.get(p);
+        if (epoch != null && busy.add(p)) {
+          workers.execute(() -> supervisor.once("drain:" + options.group(), () -> drain(p, epoch)));
+        }
       }
-      String epoch = owned.get(p);
-      if (epoch != null && busy.add(p)) {
-        workers.execute(() -> supervisor.once("drain:" + options.group(), () -> drain(p, epoch)));
+      if (woken) {
+        for (int p : partitions) {
+          long[] idle = idleSince.get(p);
+          if (!busy.contains(p) && (idle == null || idle[0] != streams.wakeups().version(topic.wireName(), p))) {
+            wokenWaiting = true;
+          }
+        }
       }
     }
+    return wokenWaiting;
   }
 
   /** Works one partition until it has nothing deliverable. */
