@@ -1,6 +1,7 @@
 package dev.conveyor.app;
 
 import dev.conveyor.app.cli.ErrorReporter;
+import dev.conveyor.app.cli.StartupTraining;
 import dev.conveyor.app.capture.CaptureCommand;
 import dev.conveyor.app.capture.WorkerCommand;
 import dev.conveyor.app.demo.DemoCommand;
@@ -10,6 +11,9 @@ import dev.conveyor.app.queue.QueueCommand;
 import dev.conveyor.app.runway.RunwayCommand;
 import dev.conveyor.app.mergequeue.BuildCommand;
 import dev.conveyor.app.mergequeue.MergeQueueCommands;
+import dev.conveyor.app.admin.AdminCommand;
+import java.util.Arrays;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -21,16 +25,15 @@ import picocli.CommandLine.Command;
         + " idempotent results, ordered streams; a speculative merge queue (SubmitQueue + Runway) and Parquet"
         + " statistics capture run on it.",
         "Start with 'conveyor demo'; run a node with 'conveyor serve' (status page on http://127.0.0.1:7421/)."},
-    subcommands = {DemoCommand.class, ServeCommand.class, CaptureCommand.class, WorkerCommand.class, JobsCommand.class,
-        QueueCommand.class, RunwayCommand.class,
-        MergeQueueCommands.Land.class, MergeQueueCommands.Status.class, MergeQueueCommands.ListRequests.class,
-        MergeQueueCommands.Watch.class, MergeQueueCommands.Cancel.class, BuildCommand.class,
-        dev.conveyor.app.admin.AdminCommand.class,
-        CommandLine.HelpCommand.class},
     footer = {"", "Ledger: --ledger URL or CONVEYOR_LEDGER; default sqlite:conveyor-data/conveyor.db.",
         "Server: --server HOST:PORT or CONVEYOR_SERVER; default 127.0.0.1:7420.",
         "Run 'conveyor help COMMAND' for a command's options."})
 public final class Main implements Runnable {
+  /** The commands, in the order usage lists them. */
+  private static final List<Class<?>> COMMANDS = List.of(DemoCommand.class, ServeCommand.class, CaptureCommand.class,
+      WorkerCommand.class, JobsCommand.class, QueueCommand.class, RunwayCommand.class, MergeQueueCommands.Land.class,
+      MergeQueueCommands.Status.class, MergeQueueCommands.ListRequests.class, MergeQueueCommands.Watch.class,
+      MergeQueueCommands.Cancel.class, BuildCommand.class, AdminCommand.class);
 
   public static void main(String[] args) {
     System.exit(run(args));
@@ -38,10 +41,35 @@ public final class Main implements Runnable {
 
   /** Runs the CLI and answers its exit code; the entry point tests use. */
   public static int run(String... args) {
-    return new CommandLine(new Main())
+    CommandLine cli = new CommandLine(new Main());
+    // picocli builds the model of every registered command up front (reflection over every option of
+    // every command): with all of them, that was most of a short command's start-up. A call that names
+    // a command gets only that one; anything else (usage, help, a typo to suggest for) gets them all.
+    Class<?> named = args.length == 0 ? null : commandNamed(args[0]);
+    for (Class<?> command : COMMANDS) {
+      if (named == null || named == command) {
+        cli.addSubcommand(command);
+      }
+    }
+    if (named == null) {
+      cli.addSubcommand(CommandLine.HelpCommand.class);
+      cli.addSubcommand("startup-training", new StartupTraining(Main::run));
+    }
+    return cli
         .setExecutionExceptionHandler(new ErrorReporter())
         .setParameterExceptionHandler(ErrorReporter::parameterError)
         .execute(args);
+  }
+
+  /** The command whose name or alias is {@code word}, or null. */
+  private static Class<?> commandNamed(String word) {
+    for (Class<?> command : COMMANDS) {
+      Command c = command.getAnnotation(Command.class);
+      if (c.name().equals(word) || Arrays.asList(c.aliases()).contains(word)) {
+        return command;
+      }
+    }
+    return null;
   }
 
   @Override

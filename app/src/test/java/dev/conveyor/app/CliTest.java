@@ -93,4 +93,22 @@ class CliTest {
         .containsPattern("retries \\(2 commits\\) +LANDED").contains("conflicting paths: src/app.txt");
     assertThat(stdout()).containsPattern("Status page: http://127.0.0.1:\\d+/").contains("[####################] 5/5");
   }
+
+  @Test
+  void aCallNamingOneCommandBuildsOnlyThatCommandAndUsageStillListsThemAll() {
+    assertThat(Main.run("--help")).isZero();
+    assertThat(stdout()).contains("serve").contains("land").contains("status").contains("admin")
+        .doesNotContain("startup-training");
+    assertThat(Main.run("help", "list")).isZero();
+    assertThat(stdout()).contains("Usage: conveyor list");
+    assertThat(Main.run("lst")).isNotZero();
+    assertThat(stderr()).contains("'lst'").doesNotContain("Exception");
+  }
+
+  @Test
+  void startupTrainingRunsListAndStatusAgainstALoopbackGateway() {
+    // the launcher's class-data archive is made by this call; a failure would leave short commands slow
+    assertThat(Main.run("startup-training")).isZero();
+    assertThat(stderr()).isEmpty();
+  }
 }

@@ -51,8 +51,10 @@ class DatabaseBlipTest {
     }
     String broken = repos.commit("broken", "main", "broken change", files("BROKEN", "x\n"));
     Path queues = dir.resolve("queues.properties");
+    // 11 builds of 2 s, 4 at a time: the run outlasts several terminator rounds however fast the queue is
+    // (a queue with instant builds finished before the second round)
     Files.writeString(queues, "queue.app.remote = " + repos.originUrl() + "\n"
-        + "queue.app.build-command = test ! -e BROKEN\nqueue.app.build-budget = 4\n");
+        + "queue.app.build-command = sleep 2; test ! -e BROKEN\nqueue.app.build-budget = 4\n");
 
     ScheduledExecutorService terminator = Executors.newSingleThreadScheduledExecutor();
     AtomicInteger terminated = new AtomicInteger();
