@@ -21,10 +21,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * (A design without the thread, where callers compete for a flush lock, was measured first: lock
  * barging left nearly every batch at one unit.)
  *
- * <p>Each caller sees what it would see from {@link Ledger#transact} alone. In a batch of several, every
- * unit runs inside its own savepoint: a unit that fails deterministically (a refusal, bad input, a
- * constraint) is rolled back to its savepoint, its after-commit actions dropped, and the failure goes
- * to its caller only. A transient failure (contention, a lost connection) fails the attempt, and the
+ * <p>Each caller sees what it would see from {@link Ledger#transact} alone. A batch of several first runs
+ * without savepoints (each is a round trip, and nearly every batch fails nowhere: a refusal such as a
+ * stale epoch is an answer, not a failure). When a unit fails deterministically (bad input, a
+ * constraint), that attempt is rolled back and the batch runs again with each unit in a savepoint of
+ * its own: the failing unit is rolled back to its savepoint, its after-commit actions dropped, and the
+ * failure goes to its caller only. A transient failure (contention, a lost connection) fails the attempt, and the
  * ledger retries the whole batch as it retries any transaction; if the ledger stays unavailable every
  * caller of the batch gets that failure, as each would have alone.
  */
@@ -38,6 +40,7 @@ final class GroupCommit {
   private boolean closed;
   private final AtomicLong transactions = new AtomicLong();
   private final AtomicLong units = new AtomicLong();
+  private final AtomicLong careful = new AtomicLong();
 
   GroupCommit(Ledger ledger) {
     this.ledger = ledger;
@@ -193,12 +196,22 @@ final class GroupCommit {
     return units.get();
   }
 
+  /** Batches that ran a second time, unit by unit, because a unit failed in the first attempt. */
+  long carefulRetries() {
+    return careful.get();
+  }
+
   /** Runs one batch in one transaction and answers its calls (the committers' step; tests call it directly). */
   void flush(List<Call<?>> batch) {
     List<Object> answers;
     try {
-      answers = ledger.transact(tx -> batch.size() == 1 ? List.of(Outcome.ok(batch.get(0).work.run(tx)))
-          : runEach(tx, batch));
+      try {
+        answers = ledger.transact(tx -> batch.size() == 1 ? List.of(Outcome.ok(batch.get(0).work.run(tx)))
+            : runEach(tx, batch, false));
+      } catch (UnitFailed oneFailed) {
+        careful.incrementAndGet();
+        answers = ledger.transact(tx -> runEach(tx, batch, true)); // nothing of the first attempt committed
+      }
     } catch (RuntimeException failed) {
       batch.forEach(c -> c.answer.completeExceptionally(failed));
       return;
@@ -222,29 +235,82 @@ final class GroupCommit {
   }
 
   /**
-   * Runs a batch's units in one transaction: the requests of each {@link Coalesced} work together in
-   * one call, every other unit in a savepoint of its own. Answers one outcome per call, in order.
+   * A unit of a batch run without savepoints failed deterministically: the attempt is rolled back and
+   * the batch runs again with a savepoint around each unit.
    */
-  private static List<Object> runEach(Tx tx, List<Call<?>> batch) throws SQLException {
+  private static final class UnitFailed extends RuntimeException {
+    UnitFailed(Throwable cause) {
+      super("a unit of a group-commit batch failed; the batch runs again unit by unit", cause, false, false);
+    }
+  }
+
+  /**
+   * Runs a batch's units in one transaction: the requests of each {@link Coalesced} work together in
+   * one call, every other unit on its own. Answers one outcome per call, in order. Most batches fail
+   * nowhere (a refusal is an answer, not a failure), so the first attempt takes no savepoints, each a
+   * round trip of its own; {@code careful}, the attempt after a unit failed, wraps each unit in one so
+   * that a deterministic failure undoes only that unit.
+   */
+  private static List<Object> runEach(Tx tx, List<Call<?>> batch, boolean careful) throws SQLException {
     Object[] out = new Object[batch.size()];
     Map<Coalesced<Object, Object>, List<Integer>> shared = new IdentityHashMap<>();
     for (int i = 0; i < batch.size(); i++) {
       Call<?> call = batch.get(i);
       if (call.coalesced == null) {
-        out[i] = runAlone(tx, call);
+        out[i] = careful ? runAlone(tx, call) : runUnguarded(tx, call.work);
       } else {
         shared.computeIfAbsent(call.coalesced, k -> new ArrayList<>()).add(i);
       }
     }
     for (Map.Entry<Coalesced<Object, Object>, List<Integer>> group : shared.entrySet()) {
       List<Integer> members = group.getValue();
-      if (members.size() == 1 || !runShared(tx, group.getKey(), batch, members, out)) {
+      if (!careful) {
+        runSharedUnguarded(tx, group.getKey(), batch, members, out);
+      } else {
         for (int i : members) {
-          out[i] = runAlone(tx, batch.get(i));
+          out[i] = runAlone(tx, batch.get(i)); // a shared run may be what failed: each request alone now
         }
       }
     }
     return Arrays.asList(out);
+  }
+
+  /** One unit with no savepoint: a deterministic failure fails the attempt (see {@link UnitFailed}). */
+  private static Outcome runUnguarded(Tx tx, Tx.Work<?> work) throws SQLException {
+    try {
+      return Outcome.ok(work.run(tx));
+    } catch (SQLException | RuntimeException e) {
+      if (FailureKind.of(e).isTransient()) {
+        throw e;
+      }
+      throw new UnitFailed(e);
+    }
+  }
+
+  private static void runSharedUnguarded(Tx tx, Coalesced<Object, Object> work, List<Call<?>> batch,
+      List<Integer> members, Object[] out) throws SQLException {
+    List<Object> requests = new ArrayList<>(members.size());
+    for (int i : members) {
+      requests.add(batch.get(i).request);
+    }
+    List<Coalesced.Answer<Object>> answers;
+    try {
+      answers = work.runAll(tx, requests);
+    } catch (SQLException | RuntimeException e) {
+      if (FailureKind.of(e).isTransient()) {
+        throw e;
+      }
+      throw new UnitFailed(e);
+    }
+    if (answers.size() != requests.size()) {
+      throw new UnitFailed(new IllegalStateException(work + " answered " + answers.size() + " of " + requests.size()
+          + " requests"));
+    }
+    for (int k = 0; k < members.size(); k++) {
+      Coalesced.Answer<Object> a = answers.get(k);
+      out[members.get(k)] = a.refusal() == null ? Outcome.ok(a.value())
+          : new Outcome(null, Ledger.failure(a.refusal(), "ledger statement failed"));
+    }
   }
 
   /** One unit in its own savepoint: a deterministic failure undoes only this unit. */
@@ -264,38 +330,4 @@ final class GroupCommit {
     }
   }
 
-  /**
-   * Runs several requests of one shared work in one call. Answers false, having undone everything it
-   * wrote, when the shared run failed deterministically: the caller then runs each request alone.
-   */
-  private static boolean runShared(Tx tx, Coalesced<Object, Object> work, List<Call<?>> batch, List<Integer> members,
-      Object[] out) throws SQLException {
-    Connection c = tx.connection();
-    Savepoint savepoint = c.setSavepoint();
-    int mark = tx.afterCommitActions().size();
-    List<Object> requests = new ArrayList<>(members.size());
-    for (int i : members) {
-      requests.add(batch.get(i).request);
-    }
-    List<Coalesced.Answer<Object>> answers;
-    try {
-      answers = work.runAll(tx, requests);
-      if (answers.size() != requests.size()) {
-        throw new IllegalStateException(work + " answered " + answers.size() + " of " + requests.size() + " requests");
-      }
-    } catch (SQLException | RuntimeException e) {
-      if (FailureKind.of(e).isTransient()) {
-        throw e;
-      }
-      c.rollback(savepoint);
-      tx.afterCommitActions().subList(mark, tx.afterCommitActions().size()).clear();
-      return false;
-    }
-    for (int k = 0; k < members.size(); k++) {
-      Coalesced.Answer<Object> a = answers.get(k);
-      out[members.get(k)] = a.refusal() == null ? Outcome.ok(a.value())
-          : new Outcome(null, Ledger.failure(a.refusal(), "ledger statement failed"));
-    }
-    return true;
-  }
 }

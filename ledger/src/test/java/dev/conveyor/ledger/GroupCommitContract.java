@@ -34,6 +34,7 @@ abstract class GroupCommitContract extends LedgerTestBase {
     AtomicBoolean brokenAfterCommitRan = new AtomicBoolean();
     GroupCommit group = ledger.groupCommit();
     long[] before = ledger.groupCommitCounts();
+    long carefulBefore = group.carefulRetries();
     // one batch, run on this thread the way a committer runs it
     var first = new GroupCommit.Call<>(tx -> ledger.jobs().complete(tx, ok, grants.get(0).epoch(),
         new Completion.Succeeded(null)));
@@ -52,6 +53,8 @@ abstract class GroupCommitContract extends LedgerTestBase {
     long[] after = ledger.groupCommitCounts();
     assertThat(after[0] - before[0]).as("transactions").isEqualTo(1);
     assertThat(after[1] - before[1]).as("units in it").isEqualTo(3);
+    assertThat(group.carefulRetries() - carefulBefore)
+        .as("the attempt without savepoints was rolled back and the batch ran again unit by unit").isEqualTo(1);
     assertThatThrownBy(() -> group.await(second)).isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("changed its mind");
     assertThatThrownBy(() -> group.await(third)).isInstanceOf(JobErrors.LeaseLostException.class);
@@ -141,9 +144,11 @@ abstract class GroupCommitContract extends LedgerTestBase {
     var a = new GroupCommit.Call<>(completer, new String[] {grants.get(0).job().id(), grants.get(0).epoch()});
     var stale = new GroupCommit.Call<>(completer, new String[] {grants.get(1).job().id(), "not-the-epoch"});
     var c = new GroupCommit.Call<>(completer, new String[] {grants.get(2).job().id(), grants.get(2).epoch()});
+    long carefulBefore = group.carefulRetries();
     group.flush(List.of(a, stale, c));
 
     assertThat(completer.sharedRuns).as("one shared run for the three").hasValue(1);
+    assertThat(group.carefulRetries()).as("a refusal is an answer, not a failed attempt").isEqualTo(carefulBefore);
     assertThat(group.await(a)).isEqualTo(JobState.SUCCEEDED);
     assertThat(group.await(c)).isEqualTo(JobState.SUCCEEDED);
     assertThatThrownBy(() -> group.await(stale)).isInstanceOf(JobErrors.LeaseLostException.class);
