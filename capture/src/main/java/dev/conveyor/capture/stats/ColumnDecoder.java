@@ -46,6 +46,12 @@ final class ColumnDecoder {
    */
   static Map<String, Decoded> decode(ParquetFileReader reader, MessageType schema, List<String> columns,
       String createdBy, java.util.Set<String> needOrder) throws IOException {
+    return decode(reader, schema, columns, createdBy, needOrder, true);
+  }
+
+  /** As above; without {@code rawPages} every chunk takes the general path (tests compare the two). */
+  static Map<String, Decoded> decode(ParquetFileReader reader, MessageType schema, List<String> columns,
+      String createdBy, java.util.Set<String> needOrder, boolean rawPages) throws IOException {
     List<Type> fields = new ArrayList<>();
     for (String c : columns) {
       fields.add(schema.getType(c));
@@ -66,8 +72,9 @@ final class ColumnDecoder {
         Acc acc = accs.get(d.getPath()[0]);
         org.apache.parquet.hadoop.metadata.ColumnChunkMetaData chunk = block.getColumns().stream()
             .filter(c -> java.util.Arrays.equals(c.getPath().toArray(), d.getPath())).findFirst().orElse(null);
-        if (!acc.trackOrder && chunk != null && FixedWidthPages.eligible(d, chunk)) {
-          acc.addFast(chunk, FixedWidthPages.read(d, rowGroup.getPageReader(d), acc.sketch));
+        if (rawPages && !acc.trackOrder && chunk != null && RawPages.eligible(d, chunk)) {
+          long present = chunk.getValueCount() - chunk.getStatistics().getNumNulls();
+          acc.addRaw(chunk, RawPages.read(d, rowGroup.getPageReader(d), acc.sketch, present));
         } else {
           acc.read(store.getColumnReader(d));
         }
@@ -120,6 +127,13 @@ final class ColumnDecoder {
         readUnordered(r);
         return;
       }
+      switch (column.getPrimitiveType().getPrimitiveTypeName()) {
+        case INT64, INT32, DOUBLE, FLOAT -> {
+          readOrderedFixed(r);
+          return;
+        }
+        default -> { }
+      }
       int maxDef = column.getMaxDefinitionLevel();
       long total = r.getTotalValueCount();
       values += total;
@@ -132,15 +146,104 @@ final class ColumnDecoder {
       }
     }
 
-    /** A chunk read by {@link FixedWidthPages}: its counts come from the (trusted) footer. */
-    void addFast(org.apache.parquet.hadoop.metadata.ColumnChunkMetaData chunk, long nanCount) {
-      long present = chunk.getValueCount() - chunk.getStatistics().getNumNulls();
+    /** A chunk read by {@link RawPages}: its counts come from the (trusted) footer. */
+    void addRaw(org.apache.parquet.hadoop.metadata.ColumnChunkMetaData chunk, RawPages.ChunkValues read) {
       values += chunk.getValueCount();
-      nonNull += present;
+      nonNull += chunk.getValueCount() - chunk.getStatistics().getNumNulls();
+      widthBytes += read.widthBytes();
+      nan += read.nan();
+    }
+
+    // min and max of fixed-width values, unboxed; ordered by the column's own comparator (unsigned
+    // integers, -0.0 before 0.0), NaN never taking part
+    private boolean orderedAny;
+    private long lowLong;
+    private long highLong;
+    private double lowDouble;
+    private double highDouble;
+
+    /** The ordering path for fixed-width values: min, max, NDV, NaN and width without boxing. */
+    private void readOrderedFixed(ColumnReader r) {
+      int maxDef = column.getMaxDefinitionLevel();
+      long total = r.getTotalValueCount();
+      values += total;
+      long before = nonNull;
       var type = column.getPrimitiveType().getPrimitiveTypeName();
-      widthBytes += present * (type == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT64
-          || type == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.DOUBLE ? 8 : 4);
-      nan += nanCount;
+      for (long i = 0; i < total; i++, r.consume()) {
+        if (r.getCurrentDefinitionLevel() != maxDef) {
+          continue;
+        }
+        nonNull++;
+        switch (type) {
+          case INT64 -> {
+            long v = r.getLong();
+            sketch.update(v);
+            if (!orderedAny || comparator.compare(v, lowLong) < 0) {
+              lowLong = v;
+            }
+            if (!orderedAny || comparator.compare(v, highLong) > 0) {
+              highLong = v;
+            }
+            orderedAny = true;
+          }
+          case INT32 -> {
+            int v = r.getInteger();
+            sketch.update(v);
+            if (!orderedAny || comparator.compare(v, (int) lowLong) < 0) {
+              lowLong = v;
+            }
+            if (!orderedAny || comparator.compare(v, (int) highLong) > 0) {
+              highLong = v;
+            }
+            orderedAny = true;
+          }
+          case DOUBLE -> {
+            double v = r.getDouble();
+            sketch.update(v);
+            if (Double.isNaN(v)) {
+              nan++;
+            } else {
+              orderDouble(v);
+            }
+          }
+          default -> {
+            float v = r.getFloat();
+            sketch.update(v);
+            if (Float.isNaN(v)) {
+              nan++;
+            } else {
+              orderDouble(v);
+            }
+          }
+        }
+      }
+      int width = type == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT64
+          || type == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.DOUBLE ? 8 : 4;
+      widthBytes += (nonNull - before) * width;
+      if (orderedAny) {
+        min = switch (type) {
+          case INT64 -> lowLong;
+          case INT32 -> (int) lowLong;
+          case DOUBLE -> lowDouble;
+          default -> (float) lowDouble;
+        };
+        max = switch (type) {
+          case INT64 -> highLong;
+          case INT32 -> (int) highLong;
+          case DOUBLE -> highDouble;
+          default -> (float) highDouble;
+        };
+      }
+    }
+
+    private void orderDouble(double v) {
+      if (!orderedAny || Double.compare(v, lowDouble) < 0) {
+        lowDouble = v;
+      }
+      if (!orderedAny || Double.compare(v, highDouble) > 0) {
+        highDouble = v;
+      }
+      orderedAny = true;
     }
 
     /** The general path without ordering: no boxing for fixed-width values. */

@@ -49,6 +49,17 @@ public final class ParquetFileStats {
    */
   public static TargetStatsRecord capture(Path file, String tableId, String snapshotId, ColumnSelection selection,
       boolean decode) throws FileCaptureException {
+    return capture(file, tableId, snapshotId, selection, decode, false);
+  }
+
+  /**
+   * As {@link #capture(Path, String, String, ColumnSelection, boolean)}; with {@code recomputeMinMax}, the
+   * min, max and null count of every selected column come from its decoded values even where the footer
+   * could be trusted (for a writer whose statistics are suspect, and to compare like with like against
+   * an engine that scans).
+   */
+  public static TargetStatsRecord capture(Path file, String tableId, String snapshotId, ColumnSelection selection,
+      boolean decode, boolean recomputeMinMax) throws FileCaptureException {
     ParquetMetadata footer;
     long size;
     Map<String, ColumnDecoder.Decoded> decoded = Map.of();
@@ -77,13 +88,13 @@ public final class ParquetFileStats {
           }
         }
       }
-      List<String> wanted = decode ? selected
+      List<String> wanted = decode || recomputeMinMax ? selected
           : columns.values().stream().filter(a -> !a.trustworthy()).map(a -> a.name).toList();
       if (!wanted.isEmpty()) {
         try (ParquetFileReader reader = ParquetFileReader.open(input,
             ParquetReadOptions.builder(new PlainParquetConfiguration()).build())) {
           java.util.Set<String> untrusted = new java.util.HashSet<>();
-          columns.values().stream().filter(a -> !a.trustworthy()).forEach(a -> untrusted.add(a.name));
+          columns.values().stream().filter(a -> recomputeMinMax || !a.trustworthy()).forEach(a -> untrusted.add(a.name));
           decoded = ColumnDecoder.decode(reader, fileSchema, wanted, footer.getFileMetaData().getCreatedBy(), untrusted);
         }
       }
@@ -105,7 +116,7 @@ public final class ParquetFileStats {
       ColumnDecoder.Decoded extra = decoded.get(a.name);
       if (extra != null) {
         stats.mergeFrom(extra.stats().build());
-        if (!a.trustworthy()) {
+        if (recomputeMinMax || !a.trustworthy()) {
           stats.setNullCount(extra.nulls()).clearMin().clearMax();
           var lo = extra.min() == null ? null : ValueRenderer.render(a.type, extra.min());
           var hi = extra.max() == null ? null : ValueRenderer.render(a.type, extra.max());
