@@ -26,13 +26,15 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Leased-job throughput. The headline is the path workers take: one worker of T slots, run as the build
- * and capture workers run theirs (free slots lease together in one call; each slot completes its own job
- * with one call, and concurrent completions share transactions through the ledger's group commit). Next to it, db-scheduler at its documented high-throughput setting
+ * Leased-job throughput. The headline is the path remote workers take: {@link #WORKER_PROCESSES} worker
+ * processes over gRPC, T slots in all (free slots lease together in one call; each slot completes its own
+ * job with one call; the server's group commit shares transactions among concurrent calls); then serve's
+ * own build worker loop. Next to them, db-scheduler at its documented high-throughput setting
  * ({@code lockAndFetch(1.0, 4.0)}) on the same PostgreSQL, same threads, one completion per execution;
  * both clocks stop when the last completion has committed. Also printed: ledger transactions per
- * completed job (from {@code pg_stat_database}), and, as a labelled second line, the batched library
- * path (lease B, complete all B in one call) that no worker uses.
+ * completed job (from {@code pg_stat_database}), and, as labelled second lines, the library in-process
+ * (one worker of T slots, no gRPC) and the batched library path (lease B, complete all B in one call) that
+ * no worker uses.
  */
 final class JobsBench {
   private JobsBench() {}
@@ -50,9 +52,11 @@ final class JobsBench {
     boolean pg = a.runs("postgres");
     boolean sqlite = a.runs("sqlite");
     Path dir = Files.createTempDirectory("conveyor-bench");
-    Result conveyorPg = pg ? conveyor("conveyor / PostgreSQL", Pg.freshDatabase(a, "jobs"), a, 1) : null;
+    Result conveyorPg = pg ? grpc("conveyor / PostgreSQL", Pg.freshDatabase(a, "jobs_grpc"), a) : null;
     Result dbScheduler = pg ? DbSchedulerBench.run(Pg.freshDatabase(a, "dbscheduler"), a) : null;
-    Result conveyorSqlite = sqlite ? conveyor("conveyor / SQLite", "sqlite:" + dir.resolve("bench.db"), a, 1) : null;
+    Result conveyorSqlite = sqlite ? grpc("conveyor / SQLite", "sqlite:" + dir.resolve("grpc.db"), a) : null;
+    Result libraryPg = pg ? conveyor("library / PostgreSQL", Pg.freshDatabase(a, "jobs"), a, 1) : null;
+    Result librarySqlite = sqlite ? conveyor("library / SQLite", "sqlite:" + dir.resolve("bench.db"), a, 1) : null;
     Result loopPg = pg ? BuildLoopBench.run("build worker loop / PostgreSQL", Pg.freshDatabase(a, "build_loop"), a)
         : null;
     Result loopSqlite = sqlite ? BuildLoopBench.run("build worker loop / SQLite", "sqlite:" + dir.resolve("loop.db"), a)
@@ -62,8 +66,8 @@ final class JobsBench {
         ? conveyor("conveyor / SQLite", "sqlite:" + dir.resolve("batched.db"), a, a.batch()) : null;
 
     System.out.println();
-    System.out.printf("%-46s %10s %10s %12s %12s %10s %14s%n", "system (a worker's T slots; each completes its own)", "jobs/s",
-        "seconds", "lease p50 ms", "lease p99 ms", "tx/job", "peak heap MB");
+    System.out.printf("%-46s %10s %10s %12s %12s %10s %14s%n", "system (T slots in all; each completes its own)",
+        "jobs/s", "seconds", "lease p50 ms", "lease p99 ms", "tx/job", "peak heap MB");
     for (Result r : java.util.Arrays.asList(conveyorPg, dbScheduler, conveyorSqlite, loopPg, loopSqlite)) {
       if (r != null) {
         print(r);
@@ -79,8 +83,18 @@ final class JobsBench {
       System.out.printf("conveyor/SQLite: %.0f jobs/s (target >= 5,000: %s)%n", conveyorSqlite.perSecond(),
           conveyorSqlite.perSecond() >= 5000 ? "met" : "NOT met");
     }
+    System.out.printf("conveyor: %d worker processes of %d slots each over gRPC (the public worker protocol, as"
+        + " remote capture workers speak it) to a control plane on the ledger, with serve's auth.%n", WORKER_PROCESSES,
+        slotsPerProcess(a));
     System.out.println("build worker loop: serve's BuildWorker with T slots; per job lease (shared), start, and"
         + " completion with its BuildSignal published; no git export, no build command.");
+    System.out.println();
+    System.out.println("second line, the library in-process (one worker of T slots, SlotLeases, no gRPC):");
+    for (Result r : java.util.Arrays.asList(libraryPg, librarySqlite)) {
+      if (r != null) {
+        print(r);
+      }
+    }
     System.out.printf("%nsecond line, the batched library path (lease %d, complete %d in one call; no worker runs it):%n",
         a.batch(), a.batch());
     for (Result r : java.util.Arrays.asList(batchedPg, batchedSqlite)) {
@@ -153,6 +167,152 @@ final class JobsBench {
         : Double.NaN;
     return new Result(result.name(), result.jobs(), result.seconds(), result.p50Ms(), result.p99Ms(),
         result.peakHeapMb(), txPerJob);
+  }
+
+  static final int WORKER_PROCESSES = 2;
+
+  static int slotsPerProcess(BenchArgs a) {
+    return Math.max(1, a.threads() / WORKER_PROCESSES);
+  }
+
+  /**
+   * The headline: {@link #WORKER_PROCESSES} worker JVMs ({@link GrpcJobsWorker}) lease and complete N
+   * no-op jobs over gRPC from the worker protocol's service on the ledger, behind serve's bearer-token
+   * check. The clock starts when every worker is connected and told to go, and stops at the last
+   * completion any worker saw answered (answered means committed).
+   */
+  private static Result grpc(String name, String url, BenchArgs a) throws Exception {
+    String label = name + ", " + WORKER_PROCESSES + " gRPC worker processes";
+    Path tokenDir = Files.createTempDirectory("conveyor-bench-token");
+    Optional<Long> commitsBefore;
+    Result result;
+    try (Ledger ledger = Ledger.open(LedgerOptions.defaults(url).withPoolSize(a.threads() + 2))) {
+      var token = dev.conveyor.reconcile.auth.LocalToken.inDataDirectory(tokenDir);
+      var auth = new dev.conveyor.reconcile.auth.BearerAuthInterceptor(token,
+          dev.conveyor.reconcile.auth.BearerAuthInterceptor.SERVICE_ROLES);
+      io.grpc.Server server = io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder
+          .forAddress(new java.net.InetSocketAddress("127.0.0.1", 0))
+          .addService(io.grpc.ServerInterceptors.intercept(
+              new dev.conveyor.reconcile.executor.ReconcileExecutorService(ledger, 256), auth))
+          .build().start();
+      List<Process> workers = new ArrayList<>();
+      try {
+        for (int i = 0; i < WORKER_PROCESSES; i++) {
+          List<String> command = new ArrayList<>(List.of("java", "-Xmx256m"));
+          String opts = System.getenv("CONVEYOR_BENCH_WORKER_OPTS"); // e.g. a flight recording of each worker
+          if (opts != null && !opts.isBlank()) {
+            command.addAll(List.of(opts.replace("{i}", String.valueOf(i)).trim().split(" +")));
+          }
+          command.addAll(List.of("-cp", System.getProperty("java.class.path"), GrpcJobsWorker.class.getName(),
+              "127.0.0.1:" + server.getPort(), tokenDir.resolve("local-token").toString(),
+              String.valueOf(slotsPerProcess(a))));
+          workers.add(new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start());
+        }
+        List<java.io.BufferedReader> outs = new ArrayList<>();
+        for (Process w : workers) {
+          var out = new java.io.BufferedReader(new java.io.InputStreamReader(w.getInputStream()));
+          String line;
+          while ((line = out.readLine()) != null && !line.equals("ready")) {
+            System.out.println("worker: " + line); // the JVM's own notices, a flight recording's for one
+          }
+          if (line == null) {
+            throw new IllegalStateException(label + ": a worker process did not start");
+          }
+          outs.add(out);
+        }
+        Round warmUp = round(ledger, workers, outs, warmUpJobs(a), label + " (warm-up)");
+        if (warmUp.completed != warmUpJobs(a)) {
+          throw new IllegalStateException(label + ": the warm-up completed " + warmUp.completed + " of "
+              + warmUpJobs(a));
+        }
+        long[] groupBefore = ledger.groupCommitCounts();
+        commitsBefore = commits(url);
+        HeapPeak.reset();
+        Round measured = round(ledger, workers, outs, a.jobs(), label);
+        for (Process w : workers) {
+          w.getOutputStream().close();
+          if (w.waitFor() != 0) {
+            throw new IllegalStateException(label + ": a worker process failed");
+          }
+        }
+        double seconds = measured.seconds;
+        if (measured.completed != a.jobs()) {
+          throw new IllegalStateException(label + ": completed " + measured.completed + " of " + a.jobs());
+        }
+        long open = ledger.read(tx -> tx.queryLong("SELECT COUNT(*) FROM jobs WHERE state <> 'SUCCEEDED'"));
+        if (open != 0) {
+          throw new IllegalStateException(label + ": " + open + " jobs did not end SUCCEEDED");
+        }
+        long[] all = measured.latencies;
+        long[] group = ledger.groupCommitCounts();
+        System.out.printf("%s: group commit carried %,d units in %,d transactions%n", label, group[1] - groupBefore[1],
+            group[0] - groupBefore[0]);
+        result = new Result(label, a.jobs(), seconds, percentile(all, 0.50), percentile(all, 0.99), HeapPeak.peakMb(),
+            Double.NaN);
+      } finally {
+        for (Process w : workers) {
+          w.destroyForcibly();
+        }
+        server.shutdownNow();
+      }
+    } finally {
+      Shell.delete(tokenDir);
+    }
+    Optional<Long> commitsAfter = commitsBefore.isPresent() ? settledCommits(url) : Optional.empty();
+    double txPerJob = commitsAfter.isPresent() ? (commitsAfter.get() - commitsBefore.get()) / (double) a.jobs()
+        : Double.NaN;
+    return new Result(result.name(), result.jobs(), result.seconds(), result.p50Ms(), result.p99Ms(),
+        result.peakHeapMb(), txPerJob);
+  }
+
+  /** The jobs of the warm-up round each side runs before its measured one (same JVMs, same database). */
+  static int warmUpJobs(BenchArgs a) {
+    return Math.max(1000, a.jobs() / 10);
+  }
+
+  private record Round(long completed, double seconds, long[] latencies) {}
+
+  /** Enqueues {@code jobs}, tells every worker to go, and gathers their figures once each found nothing left. */
+  private static Round round(Ledger ledger, List<Process> workers, List<java.io.BufferedReader> outs, int jobs,
+      String label) throws Exception {
+    enqueue(ledger, jobs);
+    long go = QueuePublisher.nowMicros();
+    for (Process w : workers) {
+      w.getOutputStream().write("go\n".getBytes());
+      w.getOutputStream().flush();
+    }
+    long completed = 0;
+    long last = go;
+    List<long[]> latencies = new ArrayList<>();
+    for (int i = 0; i < workers.size(); i++) {
+      String line;
+      while ((line = outs.get(i).readLine()) != null && !line.startsWith("done ")) {
+        System.out.println("worker: " + line);
+      }
+      if (line == null) {
+        throw new IllegalStateException(label + ": a worker process ended without its figures");
+      }
+      long[] f = Arrays.stream(line.substring(5).trim().split(" ")).mapToLong(Long::parseLong).toArray();
+      completed += f[0];
+      last = Math.max(last, f[1]);
+      latencies.add(Arrays.stream(f, 2, f.length).map(us -> us * 1000).toArray());
+    }
+    long[] all = latencies.stream().flatMapToLong(Arrays::stream).sorted().toArray();
+    return new Round(completed, (last - go) / 1e6, all);
+  }
+
+  private static void enqueue(Ledger ledger, int jobs) {
+    List<JobSpec> specs = new ArrayList<>();
+    for (int i = 0; i < jobs; i++) {
+      specs.add(JobSpec.builder(JobKind.BUILD).build());
+      if (specs.size() == 1000) {
+        ledger.jobs().enqueueAll(specs);
+        specs.clear();
+      }
+    }
+    if (!specs.isEmpty()) {
+      ledger.jobs().enqueueAll(specs);
+    }
   }
 
   /**

@@ -356,7 +356,8 @@ public final class Ledger implements AutoCloseable {
       if (readOnly && url.dialect() == Dialect.POSTGRESQL) {
         c.setReadOnly(true); // BEGIN READ ONLY; the pool resets it when the connection comes back
       }
-      Tx tx = new Tx(c, url.dialect(), clock.instant(), readOnly);
+      Tx tx = new Tx(c, url.dialect(), clock.instant(), readOnly,
+          url.dialect() == Dialect.SQLITE ? StatementCache.of(c) : null);
       T result;
       Long txid;
       try {

@@ -23,9 +23,12 @@ public final class Tx {
   private final List<Runnable> afterCommit = new ArrayList<>();
   private boolean mayHaveWritten;
   private final boolean readOnly;
+  /** Kept statements of the physical connection (SQLite); null where the driver caches its own. */
+  private final StatementCache statements;
 
-  Tx(Connection connection, Dialect dialect, Instant now, boolean readOnly) {
+  Tx(Connection connection, Dialect dialect, Instant now, boolean readOnly, StatementCache statements) {
     this.readOnly = readOnly;
+    this.statements = statements;
     this.connection = connection;
     this.dialect = dialect;
     this.now = now;
@@ -70,9 +73,30 @@ public final class Tx {
 
   public int update(String sql, Object... args) throws SQLException {
     writing(sql);
-    try (PreparedStatement ps = connection.prepareStatement(sql)) {
+    PreparedStatement ps = prepare(sql);
+    boolean clean = false;
+    try {
       bind(ps, args);
-      return ps.executeUpdate();
+      int count = ps.executeUpdate();
+      clean = true;
+      return count;
+    } finally {
+      release(sql, ps, clean);
+    }
+  }
+
+  private PreparedStatement prepare(String sql) throws SQLException {
+    return statements == null ? connection.prepareStatement(sql) : statements.take(sql);
+  }
+
+  /** Closes {@code ps}, or keeps it for the next use when it ran cleanly and statements are kept. */
+  private void release(String sql, PreparedStatement ps, boolean clean) throws SQLException {
+    if (statements == null) {
+      ps.close();
+    } else if (clean) {
+      statements.giveBack(sql, ps);
+    } else {
+      statements.discard(ps);
     }
   }
 
@@ -82,12 +106,18 @@ public final class Tx {
       return new int[0];
     }
     writing(sql);
-    try (PreparedStatement ps = connection.prepareStatement(sql)) {
+    PreparedStatement ps = prepare(sql);
+    boolean clean = false;
+    try {
       for (Object[] row : rows) {
         bind(ps, row);
         ps.addBatch();
       }
-      return ps.executeBatch();
+      int[] counts = ps.executeBatch();
+      clean = true;
+      return counts;
+    } finally {
+      release(sql, ps, clean);
     }
   }
 
@@ -102,15 +132,20 @@ public final class Tx {
     if (!sql.stripLeading().regionMatches(true, 0, "SELECT", 0, 6)) {
       writing(sql);
     }
-    try (PreparedStatement ps = connection.prepareStatement(sql)) {
+    PreparedStatement ps = prepare(sql);
+    boolean clean = false;
+    try {
       bind(ps, args);
+      List<T> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
-        List<T> out = new ArrayList<>();
         while (rs.next()) {
           out.add(mapper.map(rs));
         }
-        return out;
       }
+      clean = true;
+      return out;
+    } finally {
+      release(sql, ps, clean);
     }
   }
 
