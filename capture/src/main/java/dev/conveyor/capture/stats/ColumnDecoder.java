@@ -73,8 +73,7 @@ final class ColumnDecoder {
         org.apache.parquet.hadoop.metadata.ColumnChunkMetaData chunk = block.getColumns().stream()
             .filter(c -> java.util.Arrays.equals(c.getPath().toArray(), d.getPath())).findFirst().orElse(null);
         if (rawPages && !acc.trackOrder && chunk != null && RawPages.eligible(d, chunk)) {
-          long present = chunk.getValueCount() - chunk.getStatistics().getNumNulls();
-          acc.addRaw(chunk, RawPages.read(d, rowGroup.getPageReader(d), acc.sketch, present));
+          acc.addRaw(RawPages.read(d, rowGroup.getPageReader(d), acc.sketch));
         } else {
           acc.read(store.getColumnReader(d));
         }
@@ -146,10 +145,10 @@ final class ColumnDecoder {
       }
     }
 
-    /** A chunk read by {@link RawPages}: its counts come from the (trusted) footer. */
-    void addRaw(org.apache.parquet.hadoop.metadata.ColumnChunkMetaData chunk, RawPages.ChunkValues read) {
-      values += chunk.getValueCount();
-      nonNull += chunk.getValueCount() - chunk.getStatistics().getNumNulls();
+    /** A chunk read by {@link RawPages}. */
+    void addRaw(RawPages.ChunkValues read) {
+      values += read.values();
+      nonNull += read.nonNull();
       widthBytes += read.widthBytes();
       nan += read.nan();
     }

@@ -16,13 +16,14 @@ import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
 import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
 
 /**
- * The fast path for the decoded statistics of a flat column (NDV, NaN count, average width): values are
- * hashed straight from the page bytes instead of one boxed, copied read per value through parquet's
- * record machinery. A dictionary-encoded page needs almost nothing: its distinct values are the
- * dictionary's, hashed once per chunk; its indices are decoded only where a value's width (strings)
- * or a NaN in the dictionary must be counted per row. Non-null counts come from the footer, so the
- * path is taken only where the footer is trusted; anything it does not know (V2 pages, other
- * encodings, nesting) takes the general path.
+ * The fast path for the decoded statistics of a flat column (NDV, NaN count, average width, non-null
+ * count): values are read straight from the page bytes instead of one boxed, copied read per value
+ * through parquet's record machinery. PLAIN values are hashed in place. A dictionary-encoded page is
+ * read run by run ({@link Hybrid}): an RLE run of one index costs one step, not one per row; the
+ * dictionary entries the chunk's rows use are hashed once at the end of the chunk (a writer may store
+ * entries no row uses: a category list, say, and those are not values of the column). Counts come from
+ * the definition levels, not the footer. Anything this path does not know (V2 pages, other encodings,
+ * nesting, fixed-length byte arrays, booleans) takes the general path.
  */
 final class RawPages {
   private static final Set<Encoding> DATA = Set.of(Encoding.PLAIN, Encoding.PLAIN_DICTIONARY, Encoding.RLE_DICTIONARY);
@@ -32,53 +33,67 @@ final class RawPages {
 
   private RawPages() {}
 
-  /** What one chunk added: NaN values and the bytes of its non-null values. */
-  record ChunkValues(long nan, long widthBytes) {}
+  /** What one chunk held: its values (nulls included), the non-null ones, the NaN among them and their bytes. */
+  record ChunkValues(long values, long nonNull, long nan, long widthBytes) {}
 
   static boolean eligible(ColumnDescriptor column, ColumnChunkMetaData chunk) {
     EncodingStats stats = chunk.getEncodingStats();
     return TYPES.contains(column.getPrimitiveType().getPrimitiveTypeName()) && column.getMaxRepetitionLevel() == 0
         && column.getMaxDefinitionLevel() <= 1 && stats != null && !stats.usesV2Pages()
-        && DATA.containsAll(stats.getDataEncodings()) && DICTIONARY.containsAll(stats.getDictionaryEncodings())
-        && chunk.getStatistics() != null && !chunk.getStatistics().isEmpty();
+        && DATA.containsAll(stats.getDataEncodings()) && DICTIONARY.containsAll(stats.getDictionaryEncodings());
   }
 
-  /** Hashes the chunk's distinct values into {@code sketch}; {@code present} is its non-null count (footer). */
-  static ChunkValues read(ColumnDescriptor column, PageReader pages, UpdateSketch sketch, long present)
-      throws IOException {
+  /** Hashes the chunk's distinct values into {@code sketch} and counts what the statistics need. */
+  static ChunkValues read(ColumnDescriptor column, PageReader pages, UpdateSketch sketch) throws IOException {
     PrimitiveTypeName type = column.getPrimitiveType().getPrimitiveTypeName();
     boolean binary = type == PrimitiveTypeName.BINARY;
     boolean floating = type == PrimitiveTypeName.DOUBLE || type == PrimitiveTypeName.FLOAT;
     int width = type == PrimitiveTypeName.INT64 || type == PrimitiveTypeName.DOUBLE ? 8 : 4;
-    Dictionary dictionary = Dictionary.read(pages.readDictionaryPage(), type, width, sketch);
+    Dictionary dictionary = Dictionary.read(pages.readDictionaryPage(), type, width);
+    long total = 0;
+    long nonNull = 0;
     long nan = 0;
-    long plainBinaryBytes = 0;
-    long indexedBinaryBytes = 0;
+    long bytes = 0;
     for (DataPage page = pages.readPage(); page != null; page = pages.readPage()) {
-      DataPageV1 v1 = (DataPageV1) page;
+      if (!(page instanceof DataPageV1 v1)) {
+        throw new IOException("column " + column + ": a V2 data page where the footer listed V1 pages only");
+      }
       ByteBuffer b = v1.getBytes().toByteBuffer().slice().order(ByteOrder.LITTLE_ENDIAN);
-      int nonNull = v1.getValueCount();
-      if (column.getMaxDefinitionLevel() > 0) {
-        nonNull = skipDefinitionLevels(v1, b);
-      }
+      int present = column.getMaxDefinitionLevel() > 0 ? skipDefinitionLevels(v1, b) : v1.getValueCount();
+      total += v1.getValueCount();
+      nonNull += present;
       ByteBuffer values = b.slice().order(ByteOrder.LITTLE_ENDIAN);
-      if (v1.getValueEncoding() == Encoding.PLAIN) {
+      Encoding encoding = v1.getValueEncoding();
+      if (encoding == Encoding.PLAIN) {
         if (binary) {
-          plainBinaryBytes += hashBinaries(values, sketch);
+          bytes += hashBinaries(values, present, sketch);
         } else {
-          nan += hashFixed(type, values, values.remaining() / width, width, sketch);
+          if ((long) present * width > values.remaining()) {
+            throw new IOException("column " + column + ": a PLAIN page holds fewer than its " + present + " values");
+          }
+          nan += hashFixed(type, values, present, width, sketch);
+          bytes += (long) present * width;
         }
-      } else if (dictionary == null) {
-        throw new IOException("column " + column + ": a dictionary-encoded page without a dictionary page");
-      } else if (binary || dictionary.hasNan()) {
-        long[] counted = dictionary.countIndices(values, nonNull);
-        nan += counted[0];
-        indexedBinaryBytes += counted[1];
+      } else if (encoding.usesDictionary()) {
+        if (dictionary == null) {
+          throw new IOException("column " + column + ": a dictionary-encoded page without a dictionary page");
+        }
+        dictionary.countIndices(values, present);
+        if (!binary) {
+          bytes += (long) present * width;
+        }
+      } else {
+        throw new IOException("column " + column + ": a data page encoded " + encoding
+            + " where the footer listed PLAIN and dictionary encodings only");
       }
-      // a dictionary-encoded page otherwise adds nothing: its values were hashed with the dictionary
     }
-    long widthBytes = binary ? plainBinaryBytes + indexedBinaryBytes : present * width;
-    return new ChunkValues(floating ? nan : 0, widthBytes);
+    if (dictionary != null) {
+      dictionary.hashUsed(type, width, sketch);
+      long[] totals = dictionary.totals();
+      nan += totals[0];
+      bytes += totals[1];
+    }
+    return new ChunkValues(total, nonNull, floating ? nan : 0, bytes);
   }
 
   /**
@@ -88,20 +103,31 @@ final class RawPages {
   private static int skipDefinitionLevels(DataPageV1 page, ByteBuffer b) throws IOException {
     int count = page.getValueCount();
     if (page.getDlEncoding() == Encoding.RLE) {
+      if (b.remaining() < 4) {
+        throw new IOException("a data page ends inside its definition levels' length");
+      }
       int length = b.getInt(0);
+      if (length < 0 || length > b.remaining() - 4) {
+        throw new IOException("definition levels of " + length + " bytes overrun their page");
+      }
       ByteBuffer levels = b.slice(4, length);
       b.position(4 + length);
-      long[] ones = new long[2];
-      Hybrid.scan(levels, 1, count, (value, run) -> ones[0] += value == 1 ? run : 0);
-      return (int) ones[0];
+      long[] levelCounts = new long[2];
+      Hybrid.histogram(levels, 1, count, levelCounts);
+      return (int) levelCounts[1];
     }
     if (page.getDlEncoding() != Encoding.BIT_PACKED) {
       throw new IOException("definition levels encoded as " + page.getDlEncoding() + " are not supported here");
     }
-    int bytes = (count + 7) / 8; // BIT_PACKED levels of width 1; the padding bits are zero
+    int bytes = (count + 7) / 8; // the deprecated BIT_PACKED levels of width 1, most significant bit first
+    if (bytes > b.remaining()) {
+      throw new IOException("bit-packed definition levels overrun their page");
+    }
     int present = 0;
     for (int i = 0; i < bytes; i++) {
-      present += Integer.bitCount(b.get(i) & 0xff);
+      int levels = b.get(i) & 0xff;
+      int inByte = Math.min(8, count - i * 8);
+      present += Integer.bitCount(levels >>> (8 - inByte)); // bits past the last level are padding
     }
     b.position(bytes);
     return present;
@@ -128,14 +154,14 @@ final class RawPages {
     return nan;
   }
 
-  /** Hashes PLAIN byte arrays (a 4-byte length, then the bytes) without copying; answers their bytes. */
-  private static long hashBinaries(ByteBuffer b, UpdateSketch sketch) throws IOException {
+  /** Hashes {@code count} PLAIN byte arrays (a 4-byte length, then the bytes) in place; answers their bytes. */
+  private static long hashBinaries(ByteBuffer b, int count, UpdateSketch sketch) throws IOException {
     long bytes = 0;
     int at = 0;
     int end = b.limit();
-    while (at < end) {
+    for (int i = 0; i < count; i++) {
       if (end - at < 4) {
-        throw new IOException("a PLAIN byte array page ends inside a length");
+        throw new IOException("a PLAIN byte array page ends before its " + count + " values");
       }
       int length = b.getInt(at);
       if (length < 0 || length > end - at - 4) {
@@ -148,16 +174,36 @@ final class RawPages {
     return bytes;
   }
 
-  /** A chunk's dictionary, hashed once; kept only as what per-row counting needs. */
-  private record Dictionary(int[] lengths, boolean[] nan, boolean hasNan) {
-    static Dictionary read(DictionaryPage page, PrimitiveTypeName type, int width, UpdateSketch sketch)
-        throws IOException {
+  /** A chunk's dictionary page: where each entry is, and which entries the chunk's rows use. */
+  private static final class Dictionary {
+    private final ByteBuffer bytes;
+    private final int size;
+    private final int[] offsets; // byte arrays: where each entry's bytes start
+    private final int[] lengths;
+    private final boolean[] nan;
+    private final long[] occurrences;
+
+    private Dictionary(ByteBuffer bytes, int size, int[] offsets, int[] lengths, boolean[] nan) {
+      this.bytes = bytes;
+      this.size = size;
+      this.occurrences = new long[size];
+      this.offsets = offsets;
+      this.lengths = lengths;
+      this.nan = nan;
+    }
+
+    static Dictionary read(DictionaryPage page, PrimitiveTypeName type, int width) throws IOException {
       if (page == null) {
         return null;
       }
       ByteBuffer b = page.getBytes().toByteBuffer().slice().order(ByteOrder.LITTLE_ENDIAN);
       int size = page.getDictionarySize();
+      int entryBytes = type == PrimitiveTypeName.BINARY ? 4 : width; // an entry takes at least this much
+      if (size < 0 || size > b.remaining() / entryBytes) {
+        throw new IOException("a dictionary page of " + b.remaining() + " bytes cannot hold its " + size + " entries");
+      }
       if (type == PrimitiveTypeName.BINARY) {
+        int[] offsets = new int[size];
         int[] lengths = new int[size];
         int at = 0;
         for (int i = 0; i < size; i++) {
@@ -168,47 +214,66 @@ final class RawPages {
           if (length < 0 || length > b.limit() - at - 4) {
             throw new IOException("a dictionary entry of " + length + " bytes overruns its page");
           }
-          sketch.update(b.slice(at + 4, length));
+          offsets[i] = at + 4;
           lengths[i] = length;
           at += 4 + length;
         }
-        return new Dictionary(lengths, null, false);
+        return new Dictionary(b, size, offsets, lengths, null);
       }
-      if ((long) size * width > b.remaining()) {
-        throw new IOException("the dictionary page holds fewer than its " + size + " entries");
-      }
-      hashFixed(type, b, size, width, sketch);
       boolean[] nan = null;
-      boolean any = false;
       if (type == PrimitiveTypeName.DOUBLE || type == PrimitiveTypeName.FLOAT) {
         nan = new boolean[size];
         for (int i = 0; i < size; i++) {
           nan[i] = type == PrimitiveTypeName.DOUBLE ? Double.isNaN(b.getDouble(i * 8)) : Float.isNaN(b.getFloat(i * 4));
-          any |= nan[i];
         }
       }
-      return new Dictionary(null, nan, any);
+      return new Dictionary(b, size, null, null, nan);
     }
 
-    /** Decodes a page's {@code count} indices: {NaN values, bytes of the values}. */
-    long[] countIndices(ByteBuffer values, int count) throws IOException {
+    /** Reads a page's {@code count} indices into the chunk's occurrences of each entry. */
+    void countIndices(ByteBuffer values, int count) throws IOException {
       if (count == 0) {
-        return new long[2];
+        return;
       }
-      int bitWidth = values.get(0) & 0xff;
-      int size = lengths != null ? lengths.length : nan.length;
+      if (!values.hasRemaining()) {
+        throw new IOException("a dictionary-encoded page without its indices' bit width");
+      }
+      try {
+        Hybrid.histogram(values.slice(1, values.remaining() - 1), values.get(0) & 0xff, count, occurrences);
+      } catch (IOException e) {
+        throw new IOException("dictionary indices: " + e.getMessage(), e);
+      }
+    }
+
+    /** {NaN values, bytes of the values} among the rows that referenced the dictionary. */
+    long[] totals() {
       long[] out = new long[2];
-      Hybrid.scan(values.slice(1, values.remaining() - 1), bitWidth, count, (index, run) -> {
-        if (index < 0 || index >= size) {
-          throw new IOException("dictionary index " + index + " outside a dictionary of " + size);
+      for (int i = 0; i < size; i++) {
+        long n = occurrences[i];
+        if (n == 0) {
+          continue;
         }
         if (lengths != null) {
-          out[1] += (long) lengths[index] * run;
-        } else if (nan[index]) {
-          out[0] += run;
+          out[1] += n * lengths[i];
+        } else if (nan != null && nan[i]) {
+          out[0] += n;
         }
-      });
+      }
       return out;
+    }
+
+    /** Hashes the entries some row of the chunk used, each once. */
+    void hashUsed(PrimitiveTypeName type, int width, UpdateSketch sketch) {
+      for (int i = 0; i < size; i++) {
+        if (occurrences[i] == 0) {
+          continue;
+        }
+        if (lengths != null) {
+          sketch.update(bytes.slice(offsets[i], lengths[i]));
+        } else {
+          hashFixed(type, bytes.slice(i * width, width).order(ByteOrder.LITTLE_ENDIAN), 1, width, sketch);
+        }
+      }
     }
   }
 }

@@ -28,13 +28,17 @@ class HybridTest {
         encoder.writeInt(value);
       }
       ByteBuffer bytes = ByteBuffer.wrap(encoder.toBytes().toByteArray());
-      List<Integer> read = new ArrayList<>();
-      Hybrid.scan(bytes, bitWidth, written.size(), (value, run) -> {
-        for (int k = 0; k < run; k++) {
-          read.add(value);
-        }
-      });
-      assertThat(read).as("bit width %d", bitWidth).isEqualTo(written);
+      long[] counts = new long[1 << bitWidth];
+      Hybrid.histogram(bytes, bitWidth, written.size(), counts);
+      long[] expected = new long[1 << bitWidth];
+      written.forEach(v -> expected[v]++);
+      assertThat(counts).as("bit width %d", bitWidth).isEqualTo(expected);
+      // the first 1,234 values only: a count that ends inside a run or a bit-packed group
+      long[] some = new long[1 << bitWidth];
+      Hybrid.histogram(bytes, bitWidth, 1234, some);
+      long[] expectedSome = new long[1 << bitWidth];
+      written.subList(0, 1234).forEach(v -> expectedSome[v]++);
+      assertThat(some).isEqualTo(expectedSome);
     }
   }
 
@@ -47,9 +51,12 @@ class HybridTest {
     }
     byte[] all = encoder.toBytes().toByteArray();
     ByteBuffer cut = ByteBuffer.wrap(all, 0, all.length / 2).slice();
-    assertThatThrownBy(() -> Hybrid.scan(cut, 4, 100, (v, r) -> { })).isInstanceOf(IOException.class);
-    assertThatThrownBy(() -> Hybrid.scan(ByteBuffer.wrap(all), 4, 10_000, (v, r) -> { }))
+    assertThatThrownBy(() -> Hybrid.histogram(cut, 4, 100, new long[16])).isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> Hybrid.histogram(ByteBuffer.wrap(all), 4, 10_000, new long[16]))
         .isInstanceOf(IOException.class).hasMessageContaining("end");
-    assertThatThrownBy(() -> Hybrid.scan(ByteBuffer.wrap(all), 40, 1, (v, r) -> { })).isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> Hybrid.histogram(ByteBuffer.wrap(all), 40, 1, new long[16]))
+        .isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> Hybrid.histogram(ByteBuffer.wrap(all), 4, 100, new long[3]))
+        .as("a value beyond the dictionary").isInstanceOf(IOException.class).hasMessageContaining("outside");
   }
 }
