@@ -16,6 +16,8 @@ import java.util.Arrays;
 import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 @Command(
     name = "conveyor",
@@ -72,8 +74,10 @@ public final class Main implements Runnable {
     return null;
   }
 
+  @Spec CommandSpec spec;
+
   @Override
   public void run() {
-    new CommandLine(this).usage(System.out);
+    spec.commandLine().usage(System.out); // the registered commands, which a bare call has all of
   }
 }

@@ -99,6 +99,9 @@ class CliTest {
     assertThat(Main.run("--help")).isZero();
     assertThat(stdout()).contains("serve").contains("land").contains("status").contains("admin")
         .doesNotContain("startup-training");
+    out.reset();
+    assertThat(Main.run(new String[0])).as("a bare call prints the usage with its commands").isZero();
+    assertThat(stdout()).contains("Commands:").contains("serve").contains("land");
     assertThat(Main.run("help", "list")).isZero();
     assertThat(stdout()).contains("Usage: conveyor list");
     assertThat(Main.run("lst")).isNotZero();

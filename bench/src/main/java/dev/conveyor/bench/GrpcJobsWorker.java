@@ -49,8 +49,14 @@ public final class GrpcJobsWorker {
     System.out.println("ready");
     System.out.flush();
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
-    for (String line; (line = in.readLine()) != null && line.equals("go"); ) {
-      round(stub, executor, slots);
+    try {
+      for (String line; (line = in.readLine()) != null && line.equals("go"); ) {
+        round(stub, executor, slots);
+      }
+    } catch (Exception | Error e) {
+      // a failed call is lost work: end at once (the benchmark fails on the missing figures)
+      System.err.println("worker failed: " + e);
+      System.exit(1);
     }
     channel.shutdownNow();
   }
@@ -100,10 +106,13 @@ public final class GrpcJobsWorker {
       }));
     }
     List<long[]> all = new ArrayList<>();
-    for (Future<long[]> f : work) {
-      all.add(f.get());
+    try {
+      for (Future<long[]> f : work) {
+        all.add(f.get());
+      }
+    } finally {
+      pool.shutdownNow();
     }
-    pool.shutdown();
     long[] sorted = all.stream().flatMapToLong(Arrays::stream).sorted().toArray();
     StringBuilder out = new StringBuilder("done ").append(completed.get()).append(' ').append(lastCompletion.get());
     for (long l : sorted) {

@@ -83,9 +83,11 @@ final class JobsBench {
       System.out.printf("conveyor/SQLite: %.0f jobs/s (target >= 5,000: %s)%n", conveyorSqlite.perSecond(),
           conveyorSqlite.perSecond() >= 5000 ? "met" : "NOT met");
     }
-    System.out.printf("conveyor: %d worker processes of %d slots each over gRPC (the public worker protocol, as"
-        + " remote capture workers speak it) to a control plane on the ledger, with serve's auth.%n", WORKER_PROCESSES,
-        slotsPerProcess(a));
+    System.out.printf("conveyor: %d worker processes, %d slots in all, over gRPC (the public worker protocol, as"
+        + " remote capture workers speak it) to a control plane on the ledger, with serve's auth; its peak heap is"
+        + " the control plane's.%n", WORKER_PROCESSES, slotsOf(a, 0) + slotsOf(a, 1));
+    System.out.println("warm-up: the gRPC workers and db-scheduler each run a round of " + warmUpJobs(a)
+        + " jobs first; the build worker loop and the library lines do not.");
     System.out.println("build worker loop: serve's BuildWorker with T slots; per job lease (shared), start, and"
         + " completion with its BuildSignal published; no git export, no build command.");
     System.out.println();
@@ -171,8 +173,9 @@ final class JobsBench {
 
   static final int WORKER_PROCESSES = 2;
 
-  static int slotsPerProcess(BenchArgs a) {
-    return Math.max(1, a.threads() / WORKER_PROCESSES);
+  /** Worker {@code i}'s share of the T slots (at least one each). */
+  static int slotsOf(BenchArgs a, int i) {
+    return Math.max(1, a.threads() / WORKER_PROCESSES + (i < a.threads() % WORKER_PROCESSES ? 1 : 0));
   }
 
   /**
@@ -205,7 +208,7 @@ final class JobsBench {
           }
           command.addAll(List.of("-cp", System.getProperty("java.class.path"), GrpcJobsWorker.class.getName(),
               "127.0.0.1:" + server.getPort(), tokenDir.resolve("local-token").toString(),
-              String.valueOf(slotsPerProcess(a))));
+              String.valueOf(slotsOf(a, i))));
           workers.add(new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start());
         }
         List<java.io.BufferedReader> outs = new ArrayList<>();

@@ -22,11 +22,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * barging left nearly every batch at one unit.)
  *
  * <p>Each caller sees what it would see from {@link Ledger#transact} alone. A batch of several first runs
- * without savepoints (each is a round trip, and nearly every batch fails nowhere: a refusal such as a
- * stale epoch is an answer, not a failure). When a unit fails deterministically (bad input, a
- * constraint), that attempt is rolled back and the batch runs again with each unit in a savepoint of
- * its own: the failing unit is rolled back to its savepoint, its after-commit actions dropped, and the
- * failure goes to its caller only. A transient failure (contention, a lost connection) fails the attempt, and the
+ * without savepoints (each is a round trip, and most batches fail nowhere; a {@link Coalesced} work
+ * answers a refusal such as a stale epoch instead of throwing it). When a unit fails deterministically (a
+ * plain unit's stale lease, bad input, a constraint), that attempt is rolled back and the batch runs
+ * again with each unit in a savepoint of its own: the failing unit is rolled back to its savepoint, its
+ * after-commit actions dropped, and the failure goes to its caller only. So a batch holding a failing
+ * unit costs two attempts; {@link #carefulRetries()} counts them. A transient failure (contention, a lost connection) fails the attempt, and the
  * ledger retries the whole batch as it retries any transaction; if the ledger stays unavailable every
  * caller of the batch gets that failure, as each would have alone.
  */

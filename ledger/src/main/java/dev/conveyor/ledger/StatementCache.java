@@ -74,11 +74,6 @@ final class StatementCache {
     }
   }
 
-  /** Closes {@code statement} instead of keeping it (its run failed, or the connection is going). */
-  void discard(PreparedStatement statement) {
-    closeQuietly(statement);
-  }
-
   /** Statements kept now (tests). */
   synchronized int size() {
     return bySql.size();

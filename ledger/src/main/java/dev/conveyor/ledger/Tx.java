@@ -74,29 +74,37 @@ public final class Tx {
   public int update(String sql, Object... args) throws SQLException {
     writing(sql);
     PreparedStatement ps = prepare(sql);
-    boolean clean = false;
+    int count;
     try {
       bind(ps, args);
-      int count = ps.executeUpdate();
-      clean = true;
-      return count;
-    } finally {
-      release(sql, ps, clean);
+      count = ps.executeUpdate();
+    } catch (SQLException | RuntimeException | Error e) {
+      closeAfterFailure(ps, e);
+      throw e;
     }
+    release(sql, ps);
+    return count;
   }
 
   private PreparedStatement prepare(String sql) throws SQLException {
     return statements == null ? connection.prepareStatement(sql) : statements.take(sql);
   }
 
-  /** Closes {@code ps}, or keeps it for the next use when it ran cleanly and statements are kept. */
-  private void release(String sql, PreparedStatement ps, boolean clean) throws SQLException {
+  /** After a clean run: keeps {@code ps} for the next use where statements are kept, closes it otherwise. */
+  private void release(String sql, PreparedStatement ps) throws SQLException {
     if (statements == null) {
       ps.close();
-    } else if (clean) {
-      statements.giveBack(sql, ps);
     } else {
-      statements.discard(ps);
+      statements.giveBack(sql, ps);
+    }
+  }
+
+  /** After a failed run: closes {@code ps} (never kept), a failure to close riding along as suppressed. */
+  private static void closeAfterFailure(PreparedStatement ps, Throwable cause) {
+    try {
+      ps.close();
+    } catch (SQLException closing) {
+      cause.addSuppressed(closing);
     }
   }
 
@@ -107,18 +115,19 @@ public final class Tx {
     }
     writing(sql);
     PreparedStatement ps = prepare(sql);
-    boolean clean = false;
+    int[] counts;
     try {
       for (Object[] row : rows) {
         bind(ps, row);
         ps.addBatch();
       }
-      int[] counts = ps.executeBatch();
-      clean = true;
-      return counts;
-    } finally {
-      release(sql, ps, clean);
+      counts = ps.executeBatch();
+    } catch (SQLException | RuntimeException | Error e) {
+      closeAfterFailure(ps, e);
+      throw e;
     }
+    release(sql, ps);
+    return counts;
   }
 
   private void writing(String what) {
@@ -133,20 +142,20 @@ public final class Tx {
       writing(sql);
     }
     PreparedStatement ps = prepare(sql);
-    boolean clean = false;
+    List<T> out = new ArrayList<>();
     try {
       bind(ps, args);
-      List<T> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           out.add(mapper.map(rs));
         }
       }
-      clean = true;
-      return out;
-    } finally {
-      release(sql, ps, clean);
+    } catch (SQLException | RuntimeException | Error e) {
+      closeAfterFailure(ps, e);
+      throw e;
     }
+    release(sql, ps);
+    return out;
   }
 
   public <T> Optional<T> queryOne(String sql, RowMapper<T> mapper, Object... args) throws SQLException {
