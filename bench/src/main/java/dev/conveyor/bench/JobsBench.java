@@ -86,8 +86,8 @@ final class JobsBench {
     System.out.printf("conveyor: %d worker processes, %d slots in all, over gRPC (the public worker protocol, as"
         + " remote capture workers speak it) to a control plane on the ledger, with serve's auth; its peak heap is"
         + " the control plane's.%n", WORKER_PROCESSES, slotsOf(a, 0) + slotsOf(a, 1));
-    System.out.println("warm-up: the gRPC workers and db-scheduler each run a round of " + warmUpJobs(a)
-        + " jobs first; the build worker loop and the library lines do not.");
+    System.out.println("warm-up: the gRPC workers and db-scheduler each run rounds of " + WARM_UP_ROUND
+        + " jobs for " + WARM_UP.toSeconds() + " s first; the build worker loop and the library lines do not.");
     System.out.println("build worker loop: serve's BuildWorker with T slots; per job lease (shared), start, and"
         + " completion with its BuildSignal published; no git export, no build command.");
     System.out.println();
@@ -223,11 +223,17 @@ final class JobsBench {
           }
           outs.add(out);
         }
-        Round warmUp = round(ledger, workers, outs, warmUpJobs(a), label + " (warm-up)");
-        if (warmUp.completed != warmUpJobs(a)) {
-          throw new IllegalStateException(label + ": the warm-up completed " + warmUp.completed + " of "
-              + warmUpJobs(a));
+        long warmUpStart = System.nanoTime();
+        int warmUpRounds = 0;
+        while (System.nanoTime() - warmUpStart < WARM_UP.toNanos()) {
+          Round warmUp = round(ledger, workers, outs, WARM_UP_ROUND, label + " (warm-up)");
+          warmUpRounds++;
+          if (warmUp.completed != WARM_UP_ROUND) {
+            throw new IllegalStateException(label + ": a warm-up round completed " + warmUp.completed + " of "
+                + WARM_UP_ROUND);
+          }
         }
+        System.out.printf("%s: warmed up with %d rounds of %d jobs%n", label, warmUpRounds, WARM_UP_ROUND);
         long[] groupBefore = ledger.groupCommitCounts();
         commitsBefore = commits(url);
         HeapPeak.reset();
@@ -268,10 +274,14 @@ final class JobsBench {
         result.peakHeapMb(), txPerJob);
   }
 
-  /** The jobs of the warm-up round each side runs before its measured one (same JVMs, same database). */
-  static int warmUpJobs(BenchArgs a) {
-    return Math.max(1000, a.jobs() / 10);
-  }
+  /**
+   * How long each side warms up before its measured run (same JVMs, same database): rounds of {@link
+   * #WARM_UP_ROUND} jobs until this much time has passed. A serve and its workers run for days; a
+   * short warm-up left the JIT compiling through the measured run (at 20,000 jobs the gRPC line was half
+   * what it is once compiled).
+   */
+  static final java.time.Duration WARM_UP = java.time.Duration.ofSeconds(15);
+  static final int WARM_UP_ROUND = 2000;
 
   private record Round(long completed, double seconds, long[] latencies) {}
 
