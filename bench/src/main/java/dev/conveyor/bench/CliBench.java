@@ -8,7 +8,8 @@ import java.util.List;
 
 /**
  * Warm start-up of the CLI as a person meets it: {@code bin/conveyor --help}, and {@code list} and
- * {@code status} answered by a running serve (SQLite, loopback), each run 10 times after 2 warm-ups;
+ * {@code status} answered by a running serve (SQLite, loopback) once it has settled after its start, each
+ * run 10 times after 2 warm-ups;
  * prints medians and p90. A second line, labelled, runs {@code list} with the same JVM flags but
  * without the class-data archive the launcher makes at build time.
  */
@@ -25,6 +26,7 @@ final class CliBench {
     try (ServeProcess serve = ServeProcess.start(root, dir.resolve("data"), "capture-worker = false\n"
         + "queue.app.remote = " + git.origin() + "\nqueue.app.build-command = true\n")) {
       serve.awaitReady();
+      serve.awaitQuiet(java.time.Duration.ofSeconds(60));
       String server = "127.0.0.1:" + serve.grpcPort();
       String token = serve.dataDir().resolve("local-token").toString();
       System.out.printf("CLI start-up, warm, %d runs each after 2 warm-ups, serve on SQLite at %s%n", RUNS, server);

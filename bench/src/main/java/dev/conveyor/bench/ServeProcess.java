@@ -45,6 +45,29 @@ public final class ServeProcess implements AutoCloseable {
     return new ServeProcess(p, grpc, dataDir, log);
   }
 
+  /**
+   * Waits (at most {@code max}) until serve has settled after its start: less than a tenth of a core over
+   * a second, from its CPU time in {@code /proc}. A person meets a serve that has been running a while.
+   */
+  public void awaitQuiet(java.time.Duration max) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + max.toNanos();
+    long before = cpuTicks();
+    while (System.nanoTime() < deadline) {
+      Thread.sleep(1000); // sampling a process's CPU use needs an interval
+      long now = cpuTicks();
+      if (now - before < 10) { // clock ticks are 1/100 s
+        return;
+      }
+      before = now;
+    }
+  }
+
+  private long cpuTicks() throws IOException {
+    String stat = Files.readString(Path.of("/proc", String.valueOf(process.pid()), "stat"));
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
+  }
+
   /** Waits until the local token exists and the gRPC port accepts connections (a first start may build the app). */
   public void awaitReady() throws IOException, InterruptedException {
     Path token = dataDir.resolve("local-token");
