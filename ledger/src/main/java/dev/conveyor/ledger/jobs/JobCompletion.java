@@ -31,8 +31,12 @@ final class JobCompletion {
   /** One holder's claim on one job: the job id and the epoch it was leased under. */
   record Holder(String jobId, String epoch) {}
 
-  /** One caller's completion: which job, under which lease, with what outcome. */
-  record Request(String jobId, String epoch, Completion completion) {}
+  /** One caller's completion: which job, under which lease, with what outcome, and what must hold first. */
+  record Request(String jobId, String epoch, Completion completion, CompletionCheck check) {
+    Request(String jobId, String epoch, Completion completion) {
+      this(jobId, epoch, completion, null);
+    }
+  }
 
   static Completed complete(Tx tx, RetryPolicy policy, String jobId, String epoch, Completion completion)
       throws SQLException {
@@ -122,6 +126,13 @@ final class JobCompletion {
       if (!job.heldWith(epoch)) {
         out[i] = Answer.refused(new LeaseLostException(job.id(), JobLeasing.staleReason(job, epoch)));
         continue;
+      }
+      if (r.check() != null) {
+        Optional<RuntimeException> refused = r.check().refusal(tx, job, completion);
+        if (refused.isPresent()) {
+          out[i] = Answer.refused(refused.get());
+          continue;
+        }
       }
       if (job.fanningOut() && completion instanceof Succeeded && job.state() != JobState.CANCELLING) {
         out[i] = Answer.refused(new InvalidJobStateException("job " + job.id()

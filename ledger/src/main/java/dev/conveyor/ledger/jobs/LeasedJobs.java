@@ -155,6 +155,14 @@ public final class LeasedJobs {
     return ledger.transactGrouped(completer, new JobCompletion.Request(jobId, epoch, completion));
   }
 
+  /**
+   * As {@link #complete(String, String, Completion)}, with {@code check} decided first inside the shared
+   * transaction: a refusal answers this caller alone. The worker protocol's completion uses it.
+   */
+  public Completed complete(String jobId, String epoch, Completion completion, CompletionCheck check) {
+    return ledger.transactGrouped(completer, new JobCompletion.Request(jobId, epoch, completion, check));
+  }
+
   public Completed complete(Tx tx, String jobId, String epoch, Completion completion) throws java.sql.SQLException {
     return JobCompletion.complete(tx, policy, jobId, epoch, completion);
   }

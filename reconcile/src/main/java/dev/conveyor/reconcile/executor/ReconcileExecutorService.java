@@ -88,6 +88,18 @@ public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc
     out.onCompleted();
   }
 
+  /** A file group may succeed only once a success result covering its planned files was accepted. */
+  private static java.util.Optional<RuntimeException> fileGroupSucceedsWithItsResult(dev.conveyor.ledger.Tx tx,
+      Job job, Completion completion) throws java.sql.SQLException {
+    if (completion instanceof Completion.Succeeded && job.kind() == JobKind.EXEC_FILE_GROUP
+        && !job.state().isTerminal() && tx.queryLong("SELECT COUNT(*) FROM job_results WHERE job_id = ?"
+            + " AND result_id LIKE ?", job.id(), "%" + FileGroupResults.SUCCESS_SUFFIX) == 0) {
+      return java.util.Optional.of(new dev.conveyor.ledger.jobs.JobErrors.InvalidJobStateException("job " + job.id()
+          + " has no accepted success result covering its planned files; submit one before RCS_SUCCEEDED"));
+    }
+    return java.util.Optional.empty();
+  }
+
   private static Duration lease(long leaseMs) {
     Bounds.range("lease_ms", leaseMs, 0, MAX_LEASE.toMillis());
     return leaseMs == 0 ? DEFAULT_LEASE : Duration.ofMillis(leaseMs);
@@ -254,16 +266,8 @@ public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc
         });
         default -> throw new IllegalArgumentException("status must be RCS_SUCCEEDED, RCS_FAILED or RCS_CANCELLED");
       };
-      Completed done = ledger.transactGrouped(tx -> { // concurrent workers' completions share one commit
-        Job job = jobs.get(tx, id);
-        if (completion instanceof Completion.Succeeded && job.kind() == JobKind.EXEC_FILE_GROUP
-            && !job.state().isTerminal() && tx.queryLong("SELECT COUNT(*) FROM job_results WHERE job_id = ?"
-                + " AND result_id LIKE ?", id, "%" + FileGroupResults.SUCCESS_SUFFIX) == 0) {
-          throw new dev.conveyor.ledger.jobs.JobErrors.InvalidJobStateException("job " + id
-              + " has no accepted success result covering its planned files; submit one before RCS_SUCCEEDED");
-        }
-        return jobs.complete(tx, id, epoch, completion);
-      });
+      // concurrent workers' completions share one read and one batched write (group commit)
+      Completed done = jobs.complete(id, epoch, completion, ReconcileExecutorService::fileGroupSucceedsWithItsResult);
       return CompleteLeasedReconcileJobResponse.newBuilder().setState(JobKinds.toWire(done.state()))
           .setReplayed(done.replayed()).build();
     });
