@@ -133,21 +133,45 @@ final class RawPages {
     return present;
   }
 
+  /**
+   * Hashes fixed-width values into {@code sketch}. Once the sketch is estimating (theta below one), a
+   * value whose hash ({@link ThetaHash}) it would reject is not handed to it: most values of a column
+   * with many distinct ones, each spared the library's own hashing and allocation.
+   */
   private static long hashFixed(PrimitiveTypeName type, ByteBuffer b, int count, int width, UpdateSketch sketch) {
     long nan = 0;
+    long theta = sketch.getThetaLong();
     for (int i = 0, at = 0; i < count; i++, at += width) {
       switch (type) {
-        case INT64 -> sketch.update(b.getLong(at));
-        case INT32 -> sketch.update(b.getInt(at));
+        case INT64 -> {
+          long v = b.getLong(at);
+          if (theta == Long.MAX_VALUE || ThetaHash.ofLong(v) < theta) {
+            sketch.update(v);
+            theta = sketch.getThetaLong();
+          }
+        }
+        case INT32 -> {
+          int v = b.getInt(at);
+          if (theta == Long.MAX_VALUE || ThetaHash.ofLong(v) < theta) {
+            sketch.update(v);
+            theta = sketch.getThetaLong();
+          }
+        }
         case DOUBLE -> {
           double v = b.getDouble(at);
           nan += Double.isNaN(v) ? 1 : 0;
-          sketch.update(v);
+          if (theta == Long.MAX_VALUE || ThetaHash.ofDouble(v) < theta) {
+            sketch.update(v);
+            theta = sketch.getThetaLong();
+          }
         }
         default -> {
           float f = b.getFloat(at);
           nan += Float.isNaN(f) ? 1 : 0;
-          sketch.update(f);
+          if (theta == Long.MAX_VALUE || ThetaHash.ofDouble(f) < theta) {
+            sketch.update(f);
+            theta = sketch.getThetaLong();
+          }
         }
       }
     }
