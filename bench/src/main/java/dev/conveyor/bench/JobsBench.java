@@ -121,17 +121,7 @@ final class JobsBench {
     Optional<Long> commitsBefore;
     Result result;
     try (Ledger ledger = Ledger.open(LedgerOptions.defaults(url).withPoolSize(a.threads() + 2))) {
-      List<JobSpec> specs = new ArrayList<>();
-      for (int i = 0; i < a.jobs(); i++) {
-        specs.add(JobSpec.builder(JobKind.BUILD).build());
-        if (specs.size() == 1000) {
-          ledger.jobs().enqueueAll(specs);
-          specs.clear();
-        }
-      }
-      if (!specs.isEmpty()) {
-        ledger.jobs().enqueueAll(specs);
-      }
+      enqueue(ledger, a.jobs());
       commitsBefore = commits(url);
       HeapPeak.reset();
       AtomicLong done = new AtomicLong();
