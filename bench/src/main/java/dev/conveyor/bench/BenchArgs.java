@@ -5,7 +5,8 @@ package dev.conveyor.bench;
  * every PostgreSQL database a benchmark creates (and so the only ones it may drop).
  */
 public record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgPort, int mb, long buildMs,
-    String dbPrefix, double minutes, int sampleSeconds, String backend, java.util.List<String> modes) {
+    String dbPrefix, double minutes, int sampleSeconds, String backend, java.util.List<String> modes,
+    java.util.Set<String> lines) {
 
   public static BenchArgs parse(String[] args) {
     int jobs = 20_000;
@@ -20,6 +21,7 @@ public record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgP
     int sampleSeconds = 30;
     String backend = "both";
     java.util.List<String> modes = java.util.List.of("serial", "1", "4", "8");
+    java.util.Set<String> lines = JOBS_LINES;
     for (int i = 0; i < args.length; i++) {
       String v = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
@@ -33,6 +35,7 @@ public record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgP
         case "--backend" -> backend = require(args[i], v);
         case "--db-prefix" -> prefix = require(args[i], v);
         case "--modes" -> modes = java.util.List.of(require(args[i], v).split(","));
+        case "--lines" -> lines = java.util.Set.of(require(args[i], v).split(","));
         case "--pg" -> {
           String[] hp = require(args[i], v).split(":");
           host = hp[0];
@@ -55,7 +58,20 @@ public record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgP
     if (!modes.stream().allMatch(m -> m.matches("serial|[1-9][0-9]?"))) {
       throw new IllegalArgumentException("--modes takes serial and build budgets 1-99, comma-separated, got " + modes);
     }
-    return new BenchArgs(jobs, threads, batch, host, port, mb, buildMs, prefix, minutes, sampleSeconds, backend, modes);
+    if (!JOBS_LINES.containsAll(lines)) {
+      throw new IllegalArgumentException("--lines takes " + String.join(",", JOBS_LINES) + ", comma-separated, got "
+          + lines);
+    }
+    return new BenchArgs(jobs, threads, batch, host, port, mb, buildMs, prefix, minutes, sampleSeconds, backend, modes,
+        lines);
+  }
+
+  /** The jobs benchmark's lines; {@code --lines} picks some (the comparison needs grpc and db-scheduler). */
+  static final java.util.Set<String> JOBS_LINES = new java.util.LinkedHashSet<>(
+      java.util.List.of("grpc", "db-scheduler", "library", "loop", "batched"));
+
+  public boolean jobsLine(String line) {
+    return lines.contains(line);
   }
 
   public boolean runs(String which) {

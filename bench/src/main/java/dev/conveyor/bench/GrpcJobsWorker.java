@@ -8,6 +8,7 @@ import dev.conveyor.api.reconcile.ReconcileCompletionStatus;
 import dev.conveyor.api.reconcile.ReconcileExecutorControlGrpc;
 import dev.conveyor.reconcile.auth.BearerCredentials;
 import dev.conveyor.reconcile.auth.LocalToken;
+import dev.conveyor.reconcile.client.WorkerSessionClient;
 import dev.conveyor.supervise.SlotLeases;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -21,19 +22,29 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One worker process of the jobs benchmark, speaking the public worker protocol over gRPC as a remote
- * worker does: {@code host:port tokenFile slots} runs {@code slots} slots; free slots lease together
- * ({@link SlotLeases}, one LeaseReconcileJob for all of them), each slot completes its own job with one
- * CompleteLeasedReconcileJob. Prints {@code ready} once connected; each {@code go} line starts a round
- * that ends when a lease finds nothing left (every job was enqueued before the start), printing
- * {@code done <completed> <micros of its last completion> <lease latencies in micros, sorted>}; the
- * first round is the benchmark's warm-up. Ends with its input.
+ * worker does: {@code host:port tokenFile slots} runs {@code slots} slots over one WorkerSession
+ * stream ({@link WorkerSessionClient}). Free slots lease together ({@link SlotLeases}, one lease call for
+ * all of them); each slot sends its own job's completion and, as River's async completer does, takes
+ * its next job without waiting for the answer (at most {@code slots} completions unanswered). Every
+ * completion is still answered on its own; an error answer fails the process. Prints {@code ready} once
+ * connected; each {@code go} line starts a round that ends when a lease finds nothing left (every job
+ * was enqueued before the start) and every completion has been answered, printing {@code done
+ * <completed> <micros of its last completion answer> <lease latencies in micros, sorted>}; the first
+ * rounds are the benchmark's warm-up. Ends with its input.
  */
 public final class GrpcJobsWorker {
   private GrpcJobsWorker() {}
+
+  /** Completions a process may have sent and not yet seen answered (River's completer backlog, in small). */
+  static final int LEASE_AHEAD = Integer.getInteger("conveyor.bench.leaseAhead", 4);
+  static final int UNANSWERED = Integer.getInteger("conveyor.bench.unanswered", 128);
 
   public static void main(String[] args) throws Exception {
     String[] hostPort = args[0].split(":");
@@ -41,18 +52,20 @@ public final class GrpcJobsWorker {
     int slots = Integer.parseInt(args[2]);
     ManagedChannel channel = NettyChannelBuilder.forAddress(hostPort[0], Integer.parseInt(hostPort[1])).usePlaintext()
         .build();
-    var stub = ReconcileExecutorControlGrpc.newBlockingStub(channel).withCallCredentials(new BearerCredentials(() -> token));
+    var stub = ReconcileExecutorControlGrpc.newStub(channel).withCallCredentials(new BearerCredentials(() -> token));
     String executor = "bench-grpc-" + ProcessHandle.current().pid();
+    WorkerSessionClient session = new WorkerSessionClient(stub);
     // connect and warm the call path on a kind no job has
-    stub.leaseReconcileJob(LeaseReconcileJobRequest.newBuilder().setExecutorId(executor)
-        .addJobKinds(JobKind.RJK_PLAN_CONNECTOR).setMaxJobs(1).build());
+    session.lease(LeaseReconcileJobRequest.newBuilder().setExecutorId(executor)
+        .addJobKinds(JobKind.RJK_PLAN_CONNECTOR).setMaxJobs(1).build()).get();
     System.out.println("ready");
     System.out.flush();
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
     try {
       for (String line; (line = in.readLine()) != null && line.equals("go"); ) {
-        round(stub, executor, slots);
+        round(session, executor, slots);
       }
+      session.close();
     } catch (Exception | Error e) {
       // a failed call is lost work: end at once (the benchmark fails on the missing figures)
       System.err.println("worker failed: " + e);
@@ -62,23 +75,24 @@ public final class GrpcJobsWorker {
   }
 
   /** One round: leases and completes until a lease finds nothing left; prints its figures. */
-  private static void round(ReconcileExecutorControlGrpc.ReconcileExecutorControlBlockingStub stub, String executor,
-      int slots) throws Exception {
-    SlotLeases<LeasedReconcileJob> leases = new SlotLeases<>(slots, 64, Duration.ofMillis(1));
+  private static void round(WorkerSessionClient session, String executor, int slots) throws Exception {
+    SlotLeases<LeasedReconcileJob> leases = new SlotLeases<>(slots, LEASE_AHEAD, 100, Duration.ofMillis(1));
     AtomicLong completed = new AtomicLong();
-    java.util.concurrent.atomic.AtomicBoolean drained = new java.util.concurrent.atomic.AtomicBoolean();
+    AtomicBoolean drained = new AtomicBoolean();
     AtomicLong lastCompletion = new AtomicLong();
+    AtomicReference<Throwable> failed = new AtomicReference<>();
+    Semaphore unanswered = new Semaphore(UNANSWERED);
     ExecutorService pool = Executors.newFixedThreadPool(slots);
     List<Future<long[]>> work = new ArrayList<>();
     for (int s = 0; s < slots; s++) {
       work.add(pool.submit(() -> {
         long[] lat = new long[1024];
         int n = 0;
-        while (true) {
+        while (failed.get() == null) {
           long t0 = System.nanoTime();
           LeasedReconcileJob job = leases.next(want -> {
-            List<LeasedReconcileJob> granted = stub.leaseReconcileJob(LeaseReconcileJobRequest.newBuilder()
-                .setExecutorId(executor).addJobKinds(JobKind.RJK_BUILD).setMaxJobs(want).build()).getJobsList();
+            List<LeasedReconcileJob> granted = session.lease(LeaseReconcileJobRequest.newBuilder()
+                .setExecutorId(executor).addJobKinds(JobKind.RJK_BUILD).setMaxJobs(want).build()).get().getJobsList();
             if (granted.isEmpty()) {
               drained.set(true);
             }
@@ -86,7 +100,7 @@ public final class GrpcJobsWorker {
           });
           if (job == null) {
             if (drained.get() && leases.held() == 0) {
-              return Arrays.copyOf(lat, n); // a lease found nothing left, and no grant waits for a slot
+              break; // a lease found nothing left, and no grant waits for a slot
             }
             continue;
           }
@@ -94,15 +108,21 @@ public final class GrpcJobsWorker {
             lat = Arrays.copyOf(lat, n * 2);
           }
           lat[n++] = (System.nanoTime() - t0) / 1000;
-          try {
-            stub.completeLeasedReconcileJob(CompleteLeasedReconcileJobRequest.newBuilder().setJobId(job.getJobId())
-                .setLeaseEpoch(job.getLeaseEpoch()).setStatus(ReconcileCompletionStatus.RCS_SUCCEEDED).build());
-            completed.incrementAndGet();
-            lastCompletion.accumulateAndGet(QueuePublisher.nowMicros(), Math::max);
-          } finally {
-            leases.finished();
-          }
+          unanswered.acquire();
+          session.complete(CompleteLeasedReconcileJobRequest.newBuilder().setJobId(job.getJobId())
+              .setLeaseEpoch(job.getLeaseEpoch()).setStatus(ReconcileCompletionStatus.RCS_SUCCEEDED).build())
+              .whenComplete((answer, failure) -> {
+                if (failure == null) {
+                  completed.incrementAndGet();
+                  lastCompletion.accumulateAndGet(QueuePublisher.nowMicros(), Math::max);
+                } else {
+                  failed.compareAndSet(null, failure);
+                }
+                unanswered.release();
+              });
+          leases.finished();
         }
+        return Arrays.copyOf(lat, n);
       }));
     }
     List<long[]> all = new ArrayList<>();
@@ -110,8 +130,13 @@ public final class GrpcJobsWorker {
       for (Future<long[]> f : work) {
         all.add(f.get());
       }
+      unanswered.acquire(UNANSWERED); // every completion answered
+      unanswered.release(UNANSWERED);
     } finally {
       pool.shutdownNow();
+    }
+    if (failed.get() != null) {
+      throw new IllegalStateException("a completion failed: " + failed.get(), failed.get());
     }
     long[] sorted = all.stream().flatMapToLong(Arrays::stream).sorted().toArray();
     StringBuilder out = new StringBuilder("done ").append(completed.get()).append(' ').append(lastCompletion.get());

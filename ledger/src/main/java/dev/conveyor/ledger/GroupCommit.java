@@ -76,6 +76,34 @@ final class GroupCommit {
     return await(enqueue(new Call<>(work, request)));
   }
 
+  /**
+   * Queues a unit and answers at once with its future, completed on a committer thread once the unit's
+   * transaction has ended: with its value, or with the failure {@link #transact} would have thrown.
+   * Whatever runs on completion runs on that thread, so it must be quick and must not wait for the ledger.
+   */
+  <T> CompletableFuture<T> transactAsync(Tx.Work<T> work) {
+    return answerOf(submit(work));
+  }
+
+  <R, T> CompletableFuture<T> transactAsync(Coalesced<R, T> work, R request) {
+    return answerOf(enqueue(new Call<>(work, request)));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> CompletableFuture<T> answerOf(Call<T> call) {
+    CompletableFuture<T> out = new CompletableFuture<>();
+    call.answer.whenComplete((value, failure) -> {
+      if (failure == null) {
+        out.complete((T) value);
+      } else if (failure instanceof RuntimeException || failure instanceof Error) {
+        out.completeExceptionally(failure);
+      } else {
+        out.completeExceptionally(new LedgerException("ledger transaction failed: " + failure.getMessage(), failure));
+      }
+    });
+    return out;
+  }
+
   /** Queues a unit; the committer runs it with whatever else is queued by then. */
   <T> Call<T> submit(Tx.Work<T> work) {
     return enqueue(new Call<>(work));
@@ -254,19 +282,24 @@ final class GroupCommit {
    */
   private static List<Object> runEach(Tx tx, List<Call<?>> batch, boolean careful) throws SQLException {
     Object[] out = new Object[batch.size()];
+    // in the order each shared work first appears, so a batch runs the same way every time
     Map<Coalesced<Object, Object>, List<Integer>> shared = new IdentityHashMap<>();
+    List<Coalesced<Object, Object>> order = new ArrayList<>();
     for (int i = 0; i < batch.size(); i++) {
       Call<?> call = batch.get(i);
       if (call.coalesced == null) {
         out[i] = careful ? runAlone(tx, call) : runUnguarded(tx, call.work);
       } else {
-        shared.computeIfAbsent(call.coalesced, k -> new ArrayList<>()).add(i);
+        shared.computeIfAbsent(call.coalesced, k -> {
+          order.add(k);
+          return new ArrayList<>();
+        }).add(i);
       }
     }
-    for (Map.Entry<Coalesced<Object, Object>, List<Integer>> group : shared.entrySet()) {
-      List<Integer> members = group.getValue();
+    for (Coalesced<Object, Object> work : order) {
+      List<Integer> members = shared.get(work);
       if (!careful) {
-        runSharedUnguarded(tx, group.getKey(), batch, members, out);
+        runSharedUnguarded(tx, work, batch, members, out);
       } else {
         for (int i : members) {
           out[i] = runAlone(tx, batch.get(i)); // a shared run may be what failed: each request alone now

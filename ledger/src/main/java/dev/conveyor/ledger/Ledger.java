@@ -272,6 +272,21 @@ public final class Ledger implements AutoCloseable {
     return groupCommit.transact(work, request);
   }
 
+  /**
+   * As {@link #transactGrouped(Tx.Work)}, without waiting: the future completes (on a group-commit
+   * thread) once the unit's transaction has ended, with its value or the failure {@code transactGrouped}
+   * would have thrown. What runs on completion must be quick and must not wait for the ledger. For
+   * servers that answer many calls of one stream without a thread per call.
+   */
+  public <T> java.util.concurrent.CompletableFuture<T> transactGroupedAsync(Tx.Work<T> work) {
+    return groupCommit.transactAsync(work);
+  }
+
+  /** As {@link #transactGrouped(Coalesced, Object)}, without waiting (see {@link #transactGroupedAsync(Tx.Work)}). */
+  public <R, T> java.util.concurrent.CompletableFuture<T> transactGroupedAsync(Coalesced<R, T> work, R request) {
+    return groupCommit.transactAsync(work, request);
+  }
+
   /** Group-commit transactions so far and the units they carried: {transactions, units}. */
   public long[] groupCommitCounts() {
     return new long[] {groupCommit.transactions(), groupCommit.units()};

@@ -14,6 +14,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * (one round-trip for several jobs) and leaves the spare grants for the slots that are free. A slot
  * reports {@link #finished()} when it is done with a grant, so "free" counts only slots holding none.
  *
+ * <p>With a lease-ahead {@code a > 1} (db-scheduler's {@code lockAndFetch(1.0, a)}), the worker holds up
+ * to {@code a × slots} grants: a slot that finds fewer than {@code slots} spare grants waiting leases for
+ * the difference before it takes one, so the other slots rarely wait for a lease. The spare grants are
+ * jobs no other worker can run until this one gets to them (or their leases expire), so the default is 1:
+ * lease only for free slots.
+ *
  * @param <G> a lease grant
  */
 public final class SlotLeases<G> {
@@ -46,6 +52,7 @@ public final class SlotLeases<G> {
   };
 
   private final int slots;
+  private final int leaseAhead;
   private final int maxPerLease;
   private final Duration idlePoll;
   private final Wakeup wakeup;
@@ -59,10 +66,21 @@ public final class SlotLeases<G> {
 
   /** Idle slots wait for {@code wakeup} (or the idle poll, whichever comes first) before leasing again. */
   public SlotLeases(int slots, int maxPerLease, Duration idlePoll, Wakeup wakeup) {
-    if (slots < 1 || maxPerLease < 1) {
-      throw new IllegalArgumentException("slots and jobs per lease must be at least 1");
+    this(slots, 1, maxPerLease, idlePoll, wakeup);
+  }
+
+  /** Holding up to {@code leaseAhead × slots} grants (see the class comment); idle slots sleep the idle poll. */
+  public SlotLeases(int slots, int leaseAhead, int maxPerLease, Duration idlePoll) {
+    this(slots, leaseAhead, maxPerLease, idlePoll, SLEEP);
+  }
+
+  /** As above, holding up to {@code leaseAhead × slots} grants (see the class comment). */
+  public SlotLeases(int slots, int leaseAhead, int maxPerLease, Duration idlePoll, Wakeup wakeup) {
+    if (slots < 1 || maxPerLease < 1 || leaseAhead < 1) {
+      throw new IllegalArgumentException("slots, lease-ahead and jobs per lease must be at least 1");
     }
     this.slots = slots;
+    this.leaseAhead = leaseAhead;
     this.maxPerLease = maxPerLease;
     this.idlePoll = idlePoll;
     this.wakeup = wakeup;
@@ -73,16 +91,19 @@ public final class SlotLeases<G> {
    * loops and asks again). Failures of {@code leaser} propagate; nothing is held then.
    */
   public G next(Leaser<G> leaser) throws Exception {
-    G handed = spare.poll();
-    if (handed != null) {
-      return handed;
+    if (leaseAhead == 1 || spare.size() >= slots) {
+      G handed = spare.poll();
+      if (handed != null) {
+        return handed;
+      }
     }
     if (!leasing.tryLock()) {
-      return spare.poll(idlePoll.toMillis(), TimeUnit.MILLISECONDS); // another slot is leasing, for this one too
+      G handed = spare.poll();
+      return handed != null ? handed : spare.poll(idlePoll.toMillis(), TimeUnit.MILLISECONDS); // another slot is leasing, for this one too
     }
     List<G> grants = List.of();
     long seen = wakeup.version(); // read before leasing: a job made ready meanwhile is not slept through
-    int want = Math.min(slots - held.get(), maxPerLease);
+    int want = Math.min(leaseAhead * slots - held.get(), maxPerLease);
     try {
       if (want >= 1) {
         grants = leaser.lease(want);
@@ -96,6 +117,10 @@ public final class SlotLeases<G> {
       return spare.poll(idlePoll.toMillis(), TimeUnit.MILLISECONDS); // a spare grant is on its way to this slot
     }
     if (grants.isEmpty()) {
+      G handed = spare.poll(); // lease-ahead: grants leased before may still wait
+      if (handed != null) {
+        return handed;
+      }
       wakeup.awaitAfter(seen, idlePoll);
       return null;
     }

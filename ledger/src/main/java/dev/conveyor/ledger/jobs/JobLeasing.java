@@ -1,5 +1,6 @@
 package dev.conveyor.ledger.jobs;
 
+import dev.conveyor.ledger.Coalesced;
 import dev.conveyor.ledger.Ids;
 import dev.conveyor.ledger.OptimisticConflictException;
 import dev.conveyor.ledger.Tx;
@@ -12,7 +13,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /** Granting leases and everything a holder does while it holds one. */
@@ -52,8 +55,13 @@ final class JobLeasing {
     return sql.toString();
   }
 
-  /** The arguments of {@link #leaseSql}, in order. */
+  /** The arguments of {@link #leaseSql}, in order, for one request's {@code maxJobs}. */
   static List<Object> leaseArgs(long nowMillis, LeaseRequest req) {
+    return leaseArgs(nowMillis, req, req.maxJobs());
+  }
+
+  /** The arguments of {@link #leaseSql} for {@code wanted} jobs matching {@code req}'s filters. */
+  static List<Object> leaseArgs(long nowMillis, LeaseRequest req, int wanted) {
     List<Object> args = new ArrayList<>();
     args.add(nowMillis);
     args.addAll(req.kinds());
@@ -62,41 +70,91 @@ final class JobLeasing {
       args.addAll(req.lanes());
     }
     args.addAll(req.executorIds());
-    // Over-fetch a little so jobs sharing a lane key within one batch do not starve the batch.
-    args.add(req.maxJobs() == 1 ? 1 : req.maxJobs() + Math.min(req.maxJobs(), 16));
+    // Over-fetch a little so jobs sharing a lane key within one batch do not starve the batch; only a
+    // little, for every row fetched is locked (a heap write on PostgreSQL) whether it is taken or not.
+    args.add(wanted + Math.min(wanted / 8, 16));
     return args;
   }
 
+  /** What decides a lease's candidates: requests that agree on it can share one query. */
+  private record Filters(Set<JobKind> kinds, Set<String> executionClasses, Set<String> lanes,
+      Set<String> executorIds) {
+    static Filters of(LeaseRequest r) {
+      return new Filters(r.kinds(), r.executionClasses(), r.anyLane() ? Set.of() : r.lanes(), r.executorIds());
+    }
+  }
+
+  /**
+   * Takes one chosen candidate. By id and version only: the version fences any concurrent change. With a
+   * {@code state = 'QUEUED'} condition as well, pg_stat_statements showed this update at 497 µs and 150
+   * buffers a row on a fresh, never-analyzed queue under load, against 94 µs and 25 buffers without it;
+   * the condition invites indexes on state, whose queued entries are mostly dead.
+   */
+  static final String TAKE_SQL = "UPDATE jobs SET state = 'RUNNING', lease_epoch = ?, lease_owner = ?,"
+      + " lease_expires_at = ?, attempts = attempts + 1, started_at = NULL, updated_at = ?, version = version + 1"
+      + " WHERE id = ? AND version = ?";
+
+  /** The most jobs one shared candidates' query asks for. */
+  static final int MAX_SHARED_LEASE = 1000;
+
   static List<LeaseGrant> lease(Tx tx, LeaseRequest req) throws SQLException {
-    String sql = leaseSql(tx.dialect(), req);
-    List<Object> args = leaseArgs(tx.nowMillis(), req);
-    List<Job> candidates = tx.query(sql, JobRows::map, args.toArray());
-    Set<String> lanesTaken = new HashSet<>();
-    List<Job> chosen = new ArrayList<>();
-    for (Job job : candidates) {
-      if (chosen.size() == req.maxJobs()) {
-        break;
-      }
-      if (job.laneKey() == null || lanesTaken.add(job.laneKey())) {
-        chosen.add(job);
-      }
+    return leaseEach(tx, List.of(req)).get(0).valueOrThrow();
+  }
+
+  /**
+   * Leases for several callers in one transaction (group commit's {@link Coalesced} lease): requests with
+   * the same filters share one candidates' query for all the jobs they want, and the chosen jobs go to
+   * them in the order they asked, each up to its {@code maxJobs}; one batched update takes them all. A
+   * lease refuses nobody: a request may get fewer jobs than it asked for, or none.
+   */
+  static List<Coalesced.Answer<List<LeaseGrant>>> leaseEach(Tx tx, List<LeaseRequest> requests) throws SQLException {
+    Map<Filters, List<Integer>> groups = new LinkedHashMap<>();
+    for (int i = 0; i < requests.size(); i++) {
+      groups.computeIfAbsent(Filters.of(requests.get(i)), f -> new ArrayList<>()).add(i);
     }
-    if (chosen.isEmpty()) {
-      return List.of();
+    List<List<LeaseGrant>> granted = new ArrayList<>(requests.size());
+    for (int i = 0; i < requests.size(); i++) {
+      granted.add(new ArrayList<>());
     }
-    Instant expires = tx.now().plus(req.leaseDuration());
     List<Object[]> rows = new ArrayList<>();
-    List<LeaseGrant> grants = new ArrayList<>();
-    for (Job job : chosen) {
-      String epoch = Ids.opaque();
-      rows.add(new Object[] {epoch, req.executorId(), expires.toEpochMilli(), tx.nowMillis(), job.id(), job.version()});
-      grants.add(new LeaseGrant(leased(job, epoch, req.executorId(), expires), epoch, expires));
+    Set<String> lanesTaken = new HashSet<>();
+    for (List<Integer> members : groups.values()) {
+      LeaseRequest first = requests.get(members.get(0));
+      int wanted = 0;
+      for (int i : members) {
+        wanted = Math.min(MAX_SHARED_LEASE, wanted + requests.get(i).maxJobs());
+      }
+      List<Job> candidates = tx.query(leaseSql(tx.dialect(), first), JobRows::map,
+          leaseArgs(tx.nowMillis(), first, wanted).toArray());
+      int member = 0;
+      for (Job job : candidates) {
+        while (member < members.size()
+            && granted.get(members.get(member)).size() == requests.get(members.get(member)).maxJobs()) {
+          member++;
+        }
+        if (member == members.size()) {
+          break;
+        }
+        if (job.laneKey() != null && !lanesTaken.add(job.laneKey())) {
+          continue;
+        }
+        LeaseRequest req = requests.get(members.get(member));
+        Instant expires = tx.now().plus(req.leaseDuration());
+        String epoch = Ids.opaque();
+        rows.add(new Object[] {epoch, req.executorId(), expires.toEpochMilli(), tx.nowMillis(), job.id(), job.version()});
+        granted.get(members.get(member)).add(new LeaseGrant(leased(job, epoch, req.executorId(), expires), epoch, expires));
+      }
+    }
+    List<Coalesced.Answer<List<LeaseGrant>>> answers = new ArrayList<>(requests.size());
+    for (List<LeaseGrant> g : granted) {
+      answers.add(Coalesced.Answer.of(g.isEmpty() ? List.of() : List.copyOf(g)));
+    }
+    if (rows.isEmpty()) {
+      return answers;
     }
     int[] counts;
     try {
-      counts = tx.batch("UPDATE jobs SET state = 'RUNNING', lease_epoch = ?, lease_owner = ?, lease_expires_at = ?,"
-          + " attempts = attempts + 1, started_at = NULL, updated_at = ?, version = version + 1"
-          + " WHERE id = ? AND version = ? AND state = 'QUEUED'", rows);
+      counts = tx.batch(TAKE_SQL, rows);
     } catch (BatchUpdateException e) {
       throw conflictOrRethrow(tx, e);
     } catch (SQLException e) {
@@ -107,7 +165,7 @@ final class JobLeasing {
         throw new OptimisticConflictException("a leased job changed concurrently");
       }
     }
-    return grants;
+    return answers;
   }
 
   private static SQLException conflictOrRethrow(Tx tx, SQLException e) {

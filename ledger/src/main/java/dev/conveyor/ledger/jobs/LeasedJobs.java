@@ -31,6 +31,8 @@ public final class LeasedJobs {
 
   /** Concurrent completions share one read and one batched update (see {@link Coalesced}). */
   private final Coalesced<JobCompletion.Request, Completed> completer;
+  /** Concurrent leases with the same filters share one candidates' query and one batched update. */
+  private final Coalesced<LeaseRequest, List<LeaseGrant>> leaser = JobLeasing::leaseEach;
 
   public LeasedJobs(Ledger ledger, RetryPolicy policy) {
     this.ledger = ledger;
@@ -104,7 +106,12 @@ public final class LeasedJobs {
    * threads share one transaction, each answered as if it had run alone.
    */
   public List<LeaseGrant> lease(LeaseRequest request) {
-    return ledger.transactGrouped(tx -> JobLeasing.lease(tx, request));
+    return ledger.transactGrouped(leaser, request);
+  }
+
+  /** As {@link #lease}, without waiting (see {@link Ledger#transactGroupedAsync(Tx.Work)}). */
+  public java.util.concurrent.CompletableFuture<List<LeaseGrant>> leaseAsync(LeaseRequest request) {
+    return ledger.transactGroupedAsync(leaser, request);
   }
 
   public Optional<LeaseGrant> leaseOne(LeaseRequest request) {
@@ -161,6 +168,32 @@ public final class LeasedJobs {
    */
   public Completed complete(String jobId, String epoch, Completion completion, CompletionCheck check) {
     return ledger.transactGrouped(completer, new JobCompletion.Request(jobId, epoch, completion, check));
+  }
+
+  /** As {@link #complete(String, String, Completion, CompletionCheck)}, without waiting. */
+  public java.util.concurrent.CompletableFuture<Completed> completeAsync(String jobId, String epoch,
+      Completion completion, CompletionCheck check) {
+    return ledger.transactGroupedAsync(completer, new JobCompletion.Request(jobId, epoch, completion, check));
+  }
+
+  /** Marks a held job started and reads its cancellation flag, in one transaction, without waiting. */
+  public java.util.concurrent.CompletableFuture<Outcomes.Started> startAsync(String jobId, String epoch) {
+    return ledger.transactGroupedAsync(tx -> new Outcomes.Started(JobLeasing.start(tx, jobId, epoch),
+        JobLeasing.cancellationRequested(tx, jobId, epoch)));
+  }
+
+  /** As {@link #renew}, without waiting. */
+  public java.util.concurrent.CompletableFuture<LeaseStatus> renewAsync(String jobId, String epoch,
+      Duration extension) {
+    requirePositive(extension);
+    return ledger.transactGroupedAsync(tx -> JobLeasing.renew(tx, jobId, epoch, extension));
+  }
+
+  /** As {@link #progress}, without waiting. */
+  public java.util.concurrent.CompletableFuture<LeaseStatus> progressAsync(String jobId, String epoch,
+      JobProgress progress, Duration extension) {
+    requirePositive(extension);
+    return ledger.transactGroupedAsync(tx -> JobLeasing.progress(tx, jobId, epoch, progress, extension));
   }
 
   public Completed complete(Tx tx, String jobId, String epoch, Completion completion) throws java.sql.SQLException {

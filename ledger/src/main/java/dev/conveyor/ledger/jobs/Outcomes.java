@@ -19,6 +19,9 @@ public final class Outcomes {
   /** The state a completion left the job in; {@code replayed} when it repeated an earlier one. */
   public record Completed(JobState state, boolean replayed) {}
 
+  /** A started job: when it started, and whether cancellation was already asked for. */
+  public record Started(Instant at, boolean cancellationRequested) {}
+
   /** A recorded result: the response bytes and whether they are the stored answer to a replay. */
   public record RecordedResult(byte[] response, boolean replayed) {}
 

@@ -386,4 +386,50 @@ public abstract class LeasedJobsContract extends LedgerTestBase {
     assertThat(all).contains(sqlite ? "USING INDEX jobs_ready" : "Index Scan using jobs_ready");
     assertThat(all).doesNotContain(sqlite ? "TEMP B-TREE" : "Sort");
   }
+
+  @Test
+  void leasesOfOneBatchShareAQueryAndNeverAJob() {
+    for (int i = 0; i < 10; i++) {
+      jobs().enqueue(build());
+    }
+    jobs().enqueue(JobSpec.builder(JobKind.BUILD).laneKey("repo-a").build());
+    jobs().enqueue(JobSpec.builder(JobKind.BUILD).laneKey("repo-a").build());
+    LeaseRequest three = anyBuild("w1").withMaxJobs(3);
+    LeaseRequest five = anyBuild("w2").withMaxJobs(5);
+    LeaseRequest other = LeaseRequest.of("w3", java.util.Set.of(JobKind.EXEC_FILE_GROUP), java.time.Duration.ofMinutes(1))
+        .withMaxJobs(4);
+    LeaseRequest rest = anyBuild("w4").withMaxJobs(20);
+    List<List<Outcomes.LeaseGrant>> granted = ledger.transact(tx -> JobLeasing.leaseEach(tx,
+        List.of(three, five, other, rest)).stream().map(dev.conveyor.ledger.Coalesced.Answer::valueOrThrow).toList());
+    assertThat(granted.get(0)).hasSize(3).allSatisfy(g -> assertThat(g.job().leaseOwner()).isEqualTo("w1"));
+    assertThat(granted.get(1)).hasSize(5).allSatisfy(g -> assertThat(g.job().leaseOwner()).isEqualTo("w2"));
+    assertThat(granted.get(2)).isEmpty(); // other filters: its own query, and nothing matches
+    // the rest: the remaining jobs, but only one of the two sharing a lane key (the lane is exclusive)
+    assertThat(granted.get(3)).hasSize(3);
+    List<String> ids = granted.stream().flatMap(List::stream).map(g -> g.job().id()).toList();
+    assertThat(ids).hasSize(11).doesNotHaveDuplicates();
+    for (List<Outcomes.LeaseGrant> grants : granted) {
+      for (Outcomes.LeaseGrant g : grants) {
+        Job stored = jobs().get(g.job().id());
+        assertThat(stored.state()).isEqualTo(JobState.RUNNING);
+        assertThat(stored.leaseEpoch()).isEqualTo(g.epoch());
+        assertThat(stored.leaseOwner()).isEqualTo(g.job().leaseOwner());
+      }
+    }
+    assertThat(jobs().lease(anyBuild("w5").withMaxJobs(10))).isEmpty(); // the lane's other job waits for it
+  }
+
+  @Test
+  void asyncHolderCallsAnswerAsTheirBlockingTwins() throws Exception {
+    jobs().enqueue(build());
+    List<Outcomes.LeaseGrant> grants = jobs().leaseAsync(anyBuild("w1")).get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(grants).hasSize(1);
+    Outcomes.LeaseGrant g = grants.get(0);
+    assertThat(jobs().startAsync(g.job().id(), g.epoch()).get().cancellationRequested()).isFalse();
+    assertThat(jobs().renewAsync(g.job().id(), g.epoch(), java.time.Duration.ofMinutes(2)).get().renewed()).isTrue();
+    var stale = jobs().completeAsync(g.job().id(), "stale-epoch", new Completion.Succeeded(null), null);
+    assertThatThrownBy(stale::get).hasCauseInstanceOf(JobErrors.LeaseLostException.class);
+    assertThat(jobs().completeAsync(g.job().id(), g.epoch(), new Completion.Succeeded(null), null).get().state())
+        .isEqualTo(JobState.SUCCEEDED);
+  }
 }

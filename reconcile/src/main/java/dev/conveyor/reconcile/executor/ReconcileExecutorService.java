@@ -24,6 +24,8 @@ import dev.conveyor.api.reconcile.StartLeasedReconcileJobRequest;
 import dev.conveyor.api.reconcile.StartLeasedReconcileJobResponse;
 import dev.conveyor.api.reconcile.SubmitLeasedFileGroupExecutionResultRequest;
 import dev.conveyor.api.reconcile.SubmitLeasedFileGroupExecutionResultResponse;
+import dev.conveyor.api.reconcile.WorkerSessionAnswer;
+import dev.conveyor.api.reconcile.WorkerSessionCall;
 import dev.conveyor.api.bounds.Bounds;
 import dev.conveyor.ledger.Ledger;
 import dev.conveyor.ledger.jobs.Completion;
@@ -48,10 +50,8 @@ import java.util.concurrent.Semaphore;
  * Admission control refuses calls beyond {@code maxConcurrentCalls} with RESOURCE_EXHAUSTED.
  */
 public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc.ReconcileExecutorControlImplBase {
-  public static final Duration DEFAULT_LEASE = Duration.ofSeconds(30);
-  public static final Duration MAX_LEASE = Duration.ofMinutes(30);
-  /** LeaseReconcileJob: at most this many jobs per call. */
-  static final int MAX_JOBS_PER_LEASE = 100;
+  public static final Duration DEFAULT_LEASE = WorkerCalls.DEFAULT_LEASE;
+  public static final Duration MAX_LEASE = WorkerCalls.MAX_LEASE;
 
   private final Ledger ledger;
   private final LeasedJobs jobs;
@@ -88,51 +88,17 @@ public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc
     out.onCompleted();
   }
 
-  /** A file group may succeed only once a success result covering its planned files was accepted. */
-  private static java.util.Optional<RuntimeException> fileGroupSucceedsWithItsResult(dev.conveyor.ledger.Tx tx,
-      Job job, Completion completion) throws java.sql.SQLException {
-    if (completion instanceof Completion.Succeeded && job.kind() == JobKind.EXEC_FILE_GROUP
-        && !job.state().isTerminal() && tx.queryLong("SELECT COUNT(*) FROM job_results WHERE job_id = ?"
-            + " AND result_id LIKE ?", job.id(), "%" + FileGroupResults.SUCCESS_SUFFIX) == 0) {
-      return java.util.Optional.of(new dev.conveyor.ledger.jobs.JobErrors.InvalidJobStateException("job " + job.id()
-          + " has no accepted success result covering its planned files; submit one before RCS_SUCCEEDED"));
-    }
-    return java.util.Optional.empty();
-  }
-
   private static Duration lease(long leaseMs) {
-    Bounds.range("lease_ms", leaseMs, 0, MAX_LEASE.toMillis());
-    return leaseMs == 0 ? DEFAULT_LEASE : Duration.ofMillis(leaseMs);
+    return WorkerCalls.lease(leaseMs);
   }
 
-  /** Ids and epochs: non-empty printable UTF-8 within {@link Bounds#MAX_ID_BYTES}. */
   private static String required(String field, String value) {
-    return Bounds.id(field, value);
+    return WorkerCalls.required(field, value);
   }
 
   @Override
   public void leaseReconcileJob(LeaseReconcileJobRequest req, StreamObserver<LeaseReconcileJobResponse> out) {
-    call(out, () -> {
-      Set<JobKind> kinds = new HashSet<>();
-      req.getJobKindsList().forEach(k -> kinds.add(JobKinds.fromWire(k)));
-      Bounds.range("max_jobs", req.getMaxJobs(), 0, MAX_JOBS_PER_LEASE);
-      Bounds.list("job_kinds", req.getJobKindsList(), Bounds.MAX_LIST_ITEMS);
-      Bounds.ids("execution_classes", req.getExecutionClassesList(), Bounds.MAX_LIST_ITEMS);
-      Bounds.ids("lanes", req.getLanesList(), Bounds.MAX_LIST_ITEMS);
-      Bounds.ids("executor_ids", req.getExecutorIdsList(), Bounds.MAX_LIST_ITEMS);
-      LeaseRequest request = new LeaseRequest(required("executor_id", req.getExecutorId()), kinds,
-          Set.copyOf(req.getExecutionClassesList()), Set.copyOf(req.getLanesList()), Set.copyOf(req.getExecutorIdsList()),
-          Math.max(1, req.getMaxJobs()), lease(req.getLeaseMs()));
-      LeaseReconcileJobResponse.Builder response = LeaseReconcileJobResponse.newBuilder();
-      for (LeaseGrant g : jobs.lease(request)) {
-        Job j = g.job();
-        response.addJobs(LeasedReconcileJob.newBuilder().setJobId(j.id()).setLeaseEpoch(g.epoch())
-            .setKind(JobKinds.toWire(j.kind())).setExecutionClass(j.executionClass()).setLane(j.lane())
-            .setParentJobId(j.parentId() == null ? "" : j.parentId()).setAttempt(j.attempts())
-            .setLeaseExpiresAtMs(g.expiresAt().toEpochMilli()));
-      }
-      return response.build();
-    });
+    call(out, () -> WorkerCalls.leaseResponse(jobs.lease(WorkerCalls.leaseRequest(req))));
   }
 
   @Override
@@ -149,13 +115,8 @@ public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc
 
   @Override
   public void renewReconcileLease(RenewReconcileLeaseRequest req, StreamObserver<RenewReconcileLeaseResponse> out) {
-    call(out, () -> {
-      LeaseStatus s = jobs.renew(required("job_id", req.getJobId()), required("lease_epoch", req.getLeaseEpoch()),
-          lease(req.getLeaseMs()));
-      return RenewReconcileLeaseResponse.newBuilder().setRenewed(s.renewed())
-          .setCancellationRequested(s.cancellationRequested())
-          .setLeaseExpiresAtMs(s.expiresAt() == null ? 0 : s.expiresAt().toEpochMilli()).build();
-    });
+    call(out, () -> WorkerCalls.renewResponse(jobs.renew(required("job_id", req.getJobId()),
+        required("lease_epoch", req.getLeaseEpoch()), lease(req.getLeaseMs()))));
   }
 
   @Override
@@ -169,12 +130,9 @@ public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc
   public void reportReconcileProgress(ReportReconcileProgressRequest req,
       StreamObserver<ReportReconcileProgressResponse> out) {
     call(out, () -> {
-      var p = ExecutorBounds.progress("progress", req.getProgress());
-      LeaseStatus s = jobs.progress(required("job_id", req.getJobId()), required("lease_epoch", req.getLeaseEpoch()),
-          new JobProgress(p.getFilesDone(), p.getFilesTotal(), p.getFilesFailed(), p.getBytesDone(),
-              p.getMessage().isEmpty() ? null : p.getMessage()), DEFAULT_LEASE);
-      return ReportReconcileProgressResponse.newBuilder().setRenewed(s.renewed())
-          .setCancellationRequested(s.cancellationRequested()).setLeaseExpiresAtMs(s.expiresAt().toEpochMilli()).build();
+      JobProgress progress = WorkerCalls.progress(req);
+      return WorkerCalls.progressResponse(jobs.progress(required("job_id", req.getJobId()),
+          required("lease_epoch", req.getLeaseEpoch()), progress, DEFAULT_LEASE));
     });
   }
 
@@ -254,22 +212,14 @@ public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc
     call(out, () -> {
       String id = required("job_id", req.getJobId());
       String epoch = required("lease_epoch", req.getLeaseEpoch());
-      String message = req.getMessage().isEmpty() ? null : Bounds.text("message", req.getMessage());
-      ExecutorBounds.progress("progress", req.getProgress());
-      Completion completion = switch (req.getStatus()) {
-        case RCS_SUCCEEDED -> new Completion.Succeeded(message);
-        case RCS_CANCELLED -> new Completion.Cancelled(message);
-        case RCS_FAILED -> new Completion.Failed(message == null ? "failed" : message, switch (req.getRetry()) {
-          case RD_TERMINAL -> Completion.Disposition.TERMINAL;
-          case RD_WAITING_ON_DEPENDENCY -> Completion.Disposition.WAITING_ON_DEPENDENCY;
-          default -> Completion.Disposition.RETRYABLE;
-        });
-        default -> throw new IllegalArgumentException("status must be RCS_SUCCEEDED, RCS_FAILED or RCS_CANCELLED");
-      };
+      Completion completion = WorkerCalls.completion(req);
       // concurrent workers' completions share one read and one batched write (group commit)
-      Completed done = jobs.complete(id, epoch, completion, ReconcileExecutorService::fileGroupSucceedsWithItsResult);
-      return CompleteLeasedReconcileJobResponse.newBuilder().setState(JobKinds.toWire(done.state()))
-          .setReplayed(done.replayed()).build();
+      return WorkerCalls.completeResponse(jobs.complete(id, epoch, completion, WorkerCalls::fileGroupSucceedsWithItsResult));
     });
+  }
+
+  @Override
+  public StreamObserver<WorkerSessionCall> workerSession(StreamObserver<WorkerSessionAnswer> out) {
+    return new WorkerSession(jobs, (io.grpc.stub.ServerCallStreamObserver<WorkerSessionAnswer>) out);
   }
 }
