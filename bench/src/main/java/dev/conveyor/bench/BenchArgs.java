@@ -20,7 +20,7 @@ public record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgP
     double minutes = 10;
     int sampleSeconds = 30;
     String backend = "both";
-    java.util.List<String> modes = java.util.List.of("serial", "1", "4", "8");
+    java.util.List<String> modes = java.util.List.of("serial", "1", "4", "8", "b4", "b8");
     java.util.Set<String> lines = JOBS_LINES;
     for (int i = 0; i < args.length; i++) {
       String v = i + 1 < args.length ? args[i + 1] : null;
@@ -55,8 +55,9 @@ public record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgP
     if (minutes <= 0 || sampleSeconds < 1) {
       throw new IllegalArgumentException("--minutes and --sample-seconds must be positive");
     }
-    if (!modes.stream().allMatch(m -> m.matches("serial|[1-9][0-9]?"))) {
-      throw new IllegalArgumentException("--modes takes serial and build budgets 1-99, comma-separated, got " + modes);
+    if (!modes.stream().allMatch(m -> m.matches("serial|[1-9][0-9]?|b[1-9][0-9]?"))) {
+      throw new IllegalArgumentException("--modes takes serial, build budgets 1-99 and bN (budget 4, batches of N),"
+          + " comma-separated, got " + modes);
     }
     if (!JOBS_LINES.containsAll(lines)) {
       throw new IllegalArgumentException("--lines takes " + String.join(",", JOBS_LINES) + ", comma-separated, got "

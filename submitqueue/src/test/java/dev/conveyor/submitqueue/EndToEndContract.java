@@ -218,11 +218,11 @@ public abstract class EndToEndContract extends LedgerTestBase {
     assertThat(build.getAssumptions()).isEqualTo("no dependencies");
     String buildId = build.getBuildId();
     assertThat(r.getReason()).contains("build " + buildId + ": the build command exited 3",
-        "conveyor build log " + buildId).doesNotContain("BROKEN is present").doesNotContain("building");
-    assertThat(build.getReason()).doesNotContain("BROKEN is present");
+        "conveyor build log " + buildId).doesNotContain("BROKEN file is present").doesNotContain("building");
+    assertThat(build.getReason()).doesNotContain("BROKEN file is present");
 
     var log = sq.gateway.buildLog(BuildLogRequest.newBuilder().setBuildId(buildId).build());
-    assertThat(log.getText()).contains("building", "BROKEN", "broken: BROKEN is present");
+    assertThat(log.getText()).contains("building", "BROKEN", "broken: a BROKEN file is present");
     assertThat(log.getFinished()).isTrue();
     assertThat(log.getOffset()).isZero();
     assertThat(log.getNextOffset()).isEqualTo(log.getTotal()).isEqualTo(log.getText().codePointCount(0,

@@ -7,9 +7,10 @@ import java.util.Set;
 
 /** A batch as stored: its requests, in merge order, and the active batches it must follow. */
 public record BatchRecord(String batchId, String queue, State state, String reason, long createdN,
-    List<String> requestIds, List<String> dependsOn, long version) {
+    List<String> requestIds, List<String> dependsOn, long version, long createdAtMillis) {
 
-  public static final Set<State> TERMINAL = Set.of(State.SUCCEEDED, State.FAILED, State.CANCELLED);
+  /** SPLIT ends a batch whose requests went on in other batches (bisection, or a member's cancel). */
+  public static final Set<State> TERMINAL = Set.of(State.SUCCEEDED, State.FAILED, State.CANCELLED, State.SPLIT);
   public static final Set<State> ACTIVE = Set.of(State.CREATED, State.SPECULATING, State.MERGING, State.CANCELLING);
 
   public BatchRecord {

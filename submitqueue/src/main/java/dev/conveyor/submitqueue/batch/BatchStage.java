@@ -9,13 +9,24 @@ import dev.conveyor.submitqueue.pipeline.SubmitQueueTopics;
 import dev.conveyor.submitqueue.request.RequestRecord;
 import dev.conveyor.submitqueue.request.Requests;
 import java.sql.SQLException;
+import dev.conveyor.api.submitqueue.BatchInfo;
+import dev.conveyor.submitqueue.config.SubmitQueueConfig;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 
 /**
- * Puts a validated request in a batch with its dependencies. The batch id derives from the request,
- * and the request's move to BATCHED is a compare-and-swap in the same transaction: a redelivery finds
- * the request already batched, and a cancel that won the race leaves no batch behind.
+ * Puts a validated request in a batch with its dependencies. The request's move to BATCHED is a
+ * compare-and-swap in the same transaction: a redelivery finds the request already batched, and a
+ * cancel that won the race leaves no batch behind.
+ *
+ * <p>With {@code batch-size} n > 1 the request joins the queue's open batch ({@link #open}: the newest,
+ * not yet planned, fewer than n members) unless a member touches a path the request touches (nothing
+ * the request depends on is newer than the open batch). Otherwise it starts a batch of its own (id from
+ * the request), which seals the open one, and, when {@code batch-wait} is set, a wake-up of the planner
+ * for the moment the new batch stops waiting to fill ({@link #filling}). Joining is a compare-and-swap
+ * on the batch, so a member never joins a batch the planner has just taken.
  */
 public final class BatchStage extends Stage<RequestSignal> {
   private final StageContext ctx;
@@ -29,6 +40,17 @@ public final class BatchStage extends Stage<RequestSignal> {
     return r.queue() + "/b" + r.n();
   }
 
+  /** Whether {@code b} still takes members: not yet planned, not full and its wait not over. */
+  public static boolean filling(SubmitQueueConfig queue, BatchRecord b, long nowMillis) {
+    return open(queue, b) && nowMillis < b.createdAtMillis() + queue.batchWait().toMillis();
+  }
+
+  /** Whether {@code b} may take a member: not yet planned, not sealed by a newer batch, and not full. */
+  static boolean open(SubmitQueueConfig queue, BatchRecord b) {
+    return b.state() == BatchInfo.State.CREATED && b.reason() != null && b.reason().startsWith(Batches.FILLING)
+        && b.requestIds().size() < queue.batchSize();
+  }
+
   @Override
   protected void apply(Tx tx, RequestSignal s) throws SQLException {
     RequestRecord r = Requests.find(tx, s.getRequestId()).orElse(null);
@@ -36,12 +58,63 @@ public final class BatchStage extends Stage<RequestSignal> {
       return;
     }
     var queue = ctx.queue(r.queue());
+    Set<String> paths = new HashSet<>(r.paths());
+    List<String> deps = ConflictAnalysis.dependencies(tx, queue, paths);
+    if (queue.batchSize() > 1) {
+      Optional<BatchRecord> open = joinable(tx, queue, paths, deps);
+      if (open.isPresent() && Batches.addMember(tx, open.get(), r.requestId(), deps)) {
+        BatchRecord b = open.get();
+        if (!Requests.batched(tx, r, b.batchId())) {
+          throw new dev.conveyor.ledger.OptimisticConflictException("request " + r.requestId()
+              + " changed while joining batch " + b.batchId()); // roll the member back; the stage runs again
+        }
+        if (b.requestIds().size() + 1 == queue.batchSize()) {
+          ctx.signals().batch(tx, SubmitQueueTopics.SPECULATE, r.queue(), b.batchId(), "full");
+        }
+        return;
+      }
+    }
     String batchId = batchIdOf(r);
-    List<String> deps = ConflictAnalysis.dependencies(tx, queue, new HashSet<>(r.paths()));
     if (!Requests.batched(tx, r, batchId)) {
       return;
     }
+    if (queue.batchSize() > 1) {
+      // a newer batch seals the one filling before it, which is then planned
+      Optional<String> sealed = Batches.seal(tx, r.queue());
+      if (sealed.isPresent()) {
+        ctx.signals().batch(tx, SubmitQueueTopics.SPECULATE, r.queue(), sealed.get(), "sealed");
+      }
+    }
     Batches.createIfAbsent(tx, batchId, r.queue(), r.n(), List.of(r.requestId()), deps);
-    ctx.signals().batch(tx, SubmitQueueTopics.SPECULATE, r.queue(), batchId, "created");
+    if (queue.batchSize() > 1) {
+      tx.update("UPDATE sq_batches SET reason = ? WHERE batch_id = ?", Batches.FILLING + ": takes up to "
+          + queue.batchSize() + " requests until planned", batchId);
+    }
+    if (queue.batchSize() > 1 && !queue.batchWait().isZero()) {
+      // the planner leaves a filling batch alone; this wakes it when the batch stops waiting
+      ctx.signals().batchAfter(tx, SubmitQueueTopics.SPECULATE, r.queue(), batchId, "batch-wait", queue.batchWait());
+    } else {
+      ctx.signals().batch(tx, SubmitQueueTopics.SPECULATE, r.queue(), batchId, "created");
+    }
+  }
+
+  /** The queue's filling batch, if the request may join it. */
+  private static Optional<BatchRecord> joinable(Tx tx, SubmitQueueConfig queue, Set<String> paths, List<String> deps)
+      throws SQLException {
+    Optional<String> openId = Batches.filling(tx, queue.name());
+    if (openId.isEmpty()) {
+      return Optional.empty();
+    }
+    BatchRecord newest = Batches.get(tx, openId.get());
+    if (!open(queue, newest)) {
+      return Optional.empty();
+    }
+    // members of one batch are built and merged together, so they must not touch a common path (a serial
+    // queue orders batches, not the requests within one)
+    if (queue.analyzer() == SubmitQueueConfig.ConflictAnalyzer.PATHS && ConflictAnalysis.overlaps(tx, newest.batchId(),
+        paths)) {
+      return Optional.empty();
+    }
+    return Optional.of(newest);
   }
 }

@@ -40,7 +40,7 @@ public final class ConflictAnalysis {
     return active.stream().filter(closure::contains).toList();
   }
 
-  private static boolean overlaps(Tx tx, String batchId, Set<String> paths) throws SQLException {
+  static boolean overlaps(Tx tx, String batchId, Set<String> paths) throws SQLException {
     for (String requestId : Batches.members(tx, batchId)) {
       RequestRecord r = Requests.get(tx, requestId);
       for (String p : r.paths()) {

@@ -12,6 +12,8 @@ import dev.conveyor.submitqueue.pipeline.SubmitQueueTopics;
 import dev.conveyor.submitqueue.request.RequestRecord;
 import dev.conveyor.submitqueue.request.Requests;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Finishes a cancel the gateway accepted: an unbatched request is CANCELLED at once; a batched one
@@ -36,8 +38,27 @@ public final class CancelStage extends Stage<RequestSignal> {
       return;
     }
     BatchRecord b = Batches.get(tx, r.batchId());
+    if (b.state() == BatchInfo.State.SPLIT) {
+      Requests.transition(tx, r, State.CANCELLED, r.reason()); // the batch went on without this request
+      return;
+    }
     if (b.state() == BatchInfo.State.CANCELLING) {
       ctx.planner().cancelAll(tx, b.batchId(), "request " + r.requestId() + " was cancelled");
+      List<String> staying = new ArrayList<>();
+      for (String member : b.requestIds()) {
+        RequestRecord m = Requests.get(tx, member);
+        if (!m.terminal() && m.state() != State.CANCELLING) {
+          staying.add(member);
+        }
+      }
+      if (!staying.isEmpty()) {
+        // the batch's other requests did nothing wrong: they go on in a batch of their own
+        List<String> rest = Batches.split(tx, b, List.of(staying), false, "request " + r.requestId()
+            + " was cancelled; the batch's other requests go on in " + b.batchId() + ".1");
+        Requests.transition(tx, r, State.CANCELLED, r.reason());
+        ctx.signals().batch(tx, SubmitQueueTopics.SPECULATE, b.queue(), rest.get(0), "rest-after-cancel");
+        return;
+      }
       if (Batches.transition(tx, b, BatchInfo.State.CANCELLED, "cancelled: request " + r.requestId())) {
         ctx.signals().batch(tx, SubmitQueueTopics.CONCLUDE, b.queue(), b.batchId(), "cancelled");
       }

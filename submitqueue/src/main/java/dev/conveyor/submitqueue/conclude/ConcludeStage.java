@@ -37,6 +37,11 @@ public final class ConcludeStage extends Stage<BatchSignal> {
   /** Also used by the dead-letter reconcilers, which must end a batch without re-running any stage. */
   public static void conclude(Tx tx, StageContext ctx, BatchRecord b) throws SQLException {
     ctx.planner().cancelAll(tx, b.batchId(), "batch " + b.batchId() + " ended " + b.state());
+    if (b.state() == BatchInfo.State.SPLIT) {
+      // its requests went on in other batches, which decide their outcomes
+      ctx.signals().batch(tx, SubmitQueueTopics.SPECULATE, b.queue(), b.batchId(), "concluded");
+      return;
+    }
     State to = b.state() == BatchInfo.State.SUCCEEDED ? State.LANDED
         : b.state() == BatchInfo.State.CANCELLED ? State.CANCELLED : State.ERROR;
     for (String requestId : b.requestIds()) {

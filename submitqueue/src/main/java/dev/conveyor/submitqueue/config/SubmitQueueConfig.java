@@ -10,7 +10,10 @@ import java.time.Duration;
  * what a build may see ({@link BuildIsolation}).
  */
 public record SubmitQueueConfig(QueueConfig git, String buildCommand, Duration buildTimeout, int buildBudget,
-    ConflictAnalyzer analyzer, double successPrior, BuildIsolation isolation) {
+    ConflictAnalyzer analyzer, double successPrior, BuildIsolation isolation, int batchSize, Duration batchWait) {
+
+  /** The most requests one batch may hold. */
+  public static final int MAX_BATCH_SIZE = 64;
 
   /** How batches that must be ordered are found. */
   public enum ConflictAnalyzer {
@@ -38,6 +41,19 @@ public record SubmitQueueConfig(QueueConfig git, String buildCommand, Duration b
     if (isolation == null) {
       throw new IllegalArgumentException("queue '" + git.name() + "': build isolation must be set");
     }
+    if (batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
+      throw new IllegalArgumentException("queue '" + git.name() + "': batch size must be between 1 and "
+          + MAX_BATCH_SIZE + ", got " + batchSize);
+    }
+    if (batchWait == null || batchWait.isNegative()) {
+      throw new IllegalArgumentException("queue '" + git.name() + "': batch wait must not be negative");
+    }
+  }
+
+  /** Without batching: one request per batch, as before batch-size existed. */
+  public SubmitQueueConfig(QueueConfig git, String buildCommand, Duration buildTimeout, int buildBudget,
+      ConflictAnalyzer analyzer, double successPrior, BuildIsolation isolation) {
+    this(git, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, isolation, 1, Duration.ZERO);
   }
 
   /** With the default isolation (bubblewrap when installed, no network, empty environment). */
@@ -55,18 +71,24 @@ public record SubmitQueueConfig(QueueConfig git, String buildCommand, Duration b
   }
 
   public SubmitQueueConfig withAnalyzer(ConflictAnalyzer a) {
-    return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, a, successPrior, isolation);
+    return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, a, successPrior, isolation, batchSize, batchWait);
   }
 
   public SubmitQueueConfig withBuildTimeout(Duration d) {
-    return new SubmitQueueConfig(git, buildCommand, d, buildBudget, analyzer, successPrior, isolation);
+    return new SubmitQueueConfig(git, buildCommand, d, buildBudget, analyzer, successPrior, isolation, batchSize, batchWait);
   }
 
   public SubmitQueueConfig withBuildBudget(int n) {
-    return new SubmitQueueConfig(git, buildCommand, buildTimeout, n, analyzer, successPrior, isolation);
+    return new SubmitQueueConfig(git, buildCommand, buildTimeout, n, analyzer, successPrior, isolation, batchSize, batchWait);
   }
 
   public SubmitQueueConfig withIsolation(BuildIsolation i) {
-    return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, i);
+    return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, i, batchSize, batchWait);
+  }
+
+  /** Batches of up to {@code size} requests, waiting up to {@code wait} for a batch to fill on a quiet queue. */
+  public SubmitQueueConfig withBatching(int size, Duration wait) {
+    return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, isolation, size,
+        wait);
   }
 }

@@ -25,6 +25,8 @@ import java.util.function.Function;
  * queue.app.build-budget = 4                    # builds at once; default 4
  * queue.app.conflict-analyzer = paths           # paths (changed-file overlap) or serial; default paths
  * queue.app.success-prior = 0.8                 # prior that a change passes and merges; default 0.8
+ * queue.app.batch-size = 5                      # requests built and merged together; default 1 (no batching)
+ * queue.app.batch-wait = 10s                    # how long a batch waits to fill on a quiet queue; default 0s
  * queue.app.build-sandbox = auto                # auto (bubblewrap if installed), bwrap (required) or none
  * queue.app.build-network = false               # whether builds reach the network; default false
  * queue.app.build-read-only-paths = /opt/jdk    # more host paths builds may read (comma separated)
@@ -35,7 +37,7 @@ import java.util.function.Function;
 public final class SubmitQueues {
   /** Per-queue settings read here; {@code build-env.*} stands for every {@code build-env.<KEY>}. */
   public static final Set<String> SETTINGS = Set.of("build-command", "build-timeout", "build-budget",
-      "conflict-analyzer", "success-prior", "build-sandbox", "build-network", "build-read-only-paths", "build-env.*");
+      "conflict-analyzer", "success-prior", "batch-size", "batch-wait", "build-sandbox", "build-network", "build-read-only-paths", "build-env.*");
   private static final java.util.regex.Pattern FROM_ENV = java.util.regex.Pattern.compile("\\$\\{env:([^}]*)}");
 
   private final RunwayQueues runway;
@@ -89,7 +91,9 @@ public final class SubmitQueues {
     return new SubmitQueueConfig(q, p.getProperty(key(q, "build-command")).trim(),
         duration(key(q, "build-timeout"), p.getProperty(key(q, "build-timeout"), "30m")),
         number(key(q, "build-budget"), p.getProperty(key(q, "build-budget"), "4")), kind,
-        prior(key(q, "success-prior"), p.getProperty(key(q, "success-prior"), "0.8")), isolation(q, p, environment));
+        prior(key(q, "success-prior"), p.getProperty(key(q, "success-prior"), "0.8")), isolation(q, p, environment),
+        number(key(q, "batch-size"), p.getProperty(key(q, "batch-size"), "1")),
+        duration(key(q, "batch-wait"), p.getProperty(key(q, "batch-wait"), "0s")));
   }
 
   private static BuildIsolation isolation(QueueConfig q, Properties p, Function<String, String> environment) {

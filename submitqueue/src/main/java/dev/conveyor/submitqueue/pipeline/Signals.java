@@ -45,6 +45,13 @@ public final class Signals {
         BatchSignal.newBuilder().setBatchId(batchId).setQueue(queue).setCause(cause).build());
   }
 
+  /** As {@link #batch}, delivered once {@code delay} has passed (held in the ledger: a restart keeps it). */
+  public void batchAfter(Tx tx, TopicKey topic, String queue, String batchId, String cause, java.time.Duration delay)
+      throws SQLException {
+    publisher.publishAfter(tx, topic, queue, IntentId.of(batchId, topic.value() + ":" + cause), ProtoJson.toBytes(
+        BatchSignal.newBuilder().setBatchId(batchId).setQueue(queue).setCause(cause).build()), delay);
+  }
+
   /** Publishes {@code payload} with partition key {@code key} (the queue, for every queue-ordered hand-off). */
   public void publish(Tx tx, TopicKey topic, String key, String messageId, Message payload) throws SQLException {
     publisher.publish(tx, topic, key, messageId, ProtoJson.toBytes(payload));

@@ -11,6 +11,7 @@ import dev.conveyor.ledger.jobs.JobSpec;
 import dev.conveyor.ledger.jobs.JobState;
 import dev.conveyor.ledger.jobs.LeasedJobs;
 import dev.conveyor.submitqueue.batch.BatchRecord;
+import dev.conveyor.submitqueue.batch.BatchStage;
 import dev.conveyor.submitqueue.batch.Batches;
 import dev.conveyor.submitqueue.config.SubmitQueueConfig;
 import dev.conveyor.submitqueue.pipeline.Signals;
@@ -24,6 +25,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -39,6 +41,7 @@ public final class SpeculationPlanner {
 
   private final LeasedJobs jobs;
   private final Signals signals;
+  private final java.util.concurrent.atomic.AtomicLong bisections = new java.util.concurrent.atomic.AtomicLong();
 
   public SpeculationPlanner(LeasedJobs jobs, Signals signals) {
     this.jobs = jobs;
@@ -51,8 +54,11 @@ public final class SpeculationPlanner {
     List<Candidate> candidates = new ArrayList<>();
     for (String id : Batches.active(tx, queue.name())) {
       BatchRecord b = Batches.get(tx, id);
+      if (BatchStage.filling(queue, b, tx.nowMillis())) {
+        continue; // it may still take members; its batch-wait wake-up, or a newer batch, plans it
+      }
       if (b.state() == State.CREATED) {
-        Batches.transition(tx, b, State.SPECULATING, null);
+        Batches.transition(tx, b, State.SPECULATING, null); // a filling batch's reason goes with it
         b = Batches.get(tx, id);
       }
       if (b.state() == State.SPECULATING) {
@@ -71,6 +77,9 @@ public final class SpeculationPlanner {
   }
 
   private void plan(Tx tx, SubmitQueueConfig queue, BatchRecord b, List<Candidate> candidates) throws SQLException {
+    while (Batches.followSplits(tx, b)) {
+      b = Batches.get(tx, b.batchId()); // made while a batch it follows was split: it follows the parts now
+    }
     Map<String, Boolean> outcomes = new TreeMap<>();
     List<String> unresolved = new ArrayList<>();
     Map<String, Double> chance = new HashMap<>();
@@ -90,6 +99,9 @@ public final class SpeculationPlanner {
     for (PathRecord p : paths) {
       if (p.state() == PathRecord.PathState.BUILDING && p.refutedBy(outcomes)) {
         cancelBuild(tx, p, "refuted: a dependency's real outcome contradicts this path (" + p.describe() + ")");
+      } else if (p.state() == PathRecord.PathState.BUILDING && !p.assumptions().keySet().equals(Set.copyOf(
+          b.dependsOn()))) {
+        cancelBuild(tx, p, "its dependencies changed: a batch it assumed was split (" + p.describe() + ")");
       }
     }
     if (unresolved.isEmpty()) {
@@ -102,6 +114,8 @@ public final class SpeculationPlanner {
           cancelOthers(tx, paths, real.get(), "the batch is merging on another path");
           signals.batch(tx, SubmitQueueTopics.MERGE, b.queue(), b.batchId(), "merge");
         }
+      } else if (real.get().state() == PathRecord.PathState.FAILED && b.requestIds().size() > 1) {
+        bisect(tx, b, paths, real.get());
       } else if (real.get().state() == PathRecord.PathState.FAILED) {
         if (Batches.transition(tx, b, State.FAILED, "build failed (" + real.get().describe() + "): "
             + real.get().reason())) {
@@ -122,6 +136,29 @@ public final class SpeculationPlanner {
         candidates.add(new Candidate(b, full, probability));
       }
     }
+  }
+
+  /**
+   * A batch of several requests failed on its real dependencies: it is split in halves, the second
+   * depending on the first (built assuming the first lands, as it would have in the batch), and each is
+   * planned like any batch, so halves are built side by side within the budget and split again until the
+   * requests that fail are alone (those end ERROR with their own build's reason) while every other lands.
+   * Nobody is charged for the split: a request's history shows BATCHED once.
+   */
+  private void bisect(Tx tx, BatchRecord b, List<PathRecord> paths, PathRecord failed) throws SQLException {
+    List<String> members = b.requestIds();
+    int half = members.size() / 2;
+    String why = "split in two after its build failed (" + failed.describe() + "): " + failed.reason();
+    cancelOthers(tx, paths, failed, "the batch is being split");
+    List<String> halves = Batches.split(tx, b, List.of(members.subList(0, half), members.subList(half, members.size())),
+        true, why);
+    bisections.incrementAndGet();
+    signals.batch(tx, SubmitQueueTopics.SPECULATE, b.queue(), halves.get(0), "split");
+  }
+
+  /** Batches split after a failed build (counted since start). */
+  public long bisections() {
+    return bisections.get();
   }
 
   /** A build whose job ended without a signal (its attempts ran out) counts as failed. */

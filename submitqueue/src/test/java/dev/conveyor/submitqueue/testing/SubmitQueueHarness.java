@@ -50,7 +50,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * A whole SubmitQueue on one ledger: a real origin repository, Runway consuming its topics, every
  * stage, an in-process build worker running a real script, and the gateway on a loopback gRPC port.
- * The build script fails when the tree holds a file named BROKEN and waits while {@link #holdBuilds()}
+ * The build script fails when the tree holds a file whose name starts with BROKEN and waits while {@link #holdBuilds()}
  * is in force, so tests can act while builds run.
  */
 public final class SubmitQueueHarness implements AutoCloseable {
@@ -76,6 +76,13 @@ public final class SubmitQueueHarness implements AutoCloseable {
   /** {@code buildParallelism}: build loops of the in-process build worker (supervised by the streams' supervisor). */
   public SubmitQueueHarness(Path root, Ledger ledger, StageDecorator decorator, int buildBudget,
       SubmitQueueConfig.ConflictAnalyzer analyzer, int buildParallelism) {
+    this(root, ledger, decorator, buildBudget, analyzer, buildParallelism, java.util.function.UnaryOperator.identity());
+  }
+
+  /** {@code tune}: changes the queue's configuration (batching, for one). */
+  public SubmitQueueHarness(Path root, Ledger ledger, StageDecorator decorator, int buildBudget,
+      SubmitQueueConfig.ConflictAnalyzer analyzer, int buildParallelism,
+      java.util.function.UnaryOperator<SubmitQueueConfig> tune) {
     this.root = root;
     this.ledger = ledger;
     this.repos = GitRepos.create(root.resolve("repos"), Map.of(
@@ -90,7 +97,7 @@ public final class SubmitQueueHarness implements AutoCloseable {
       Files.createDirectories(gates);
       Files.writeString(gate, "while [ -e '" + gates.resolve("hold") + "' ]; do sleep 0.02; done\n"
           + "echo building; ls\n"
-          + "if [ -e BROKEN ]; then echo 'broken: BROKEN is present' >&2; exit 3; fi\n");
+          + "if ls | grep -q '^BROKEN'; then echo 'broken: a BROKEN file is present' >&2; exit 3; fi\n");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -99,7 +106,7 @@ public final class SubmitQueueHarness implements AutoCloseable {
         "sh " + gate, buildBudget).withAnalyzer(analyzer).withBuildTimeout(Duration.ofSeconds(60))
         .withIsolation(new BuildIsolation(BuildIsolation.Sandbox.AUTO, false, java.util.List.of(gates), Map.of(),
             java.util.Set.of()));
-    this.queues = SubmitQueues.of(app);
+    this.queues = SubmitQueues.of(tune.apply(app));
     this.streams = new Streams(ledger, registry());
     this.merger = new GitMerger(new RepositoryCache(root.resolve("runway-cache")), ledger.clock());
     ConsumerOptions options = ConsumerOptions.defaults("x", "node-1").withPollInterval(Duration.ofMillis(20))
@@ -173,6 +180,11 @@ public final class SubmitQueueHarness implements AutoCloseable {
   public List<RequestInfo.State> history(String requestId) {
     return gateway.history(HistoryRequest.newBuilder().setRequestId(requestId).build()).getEntriesList().stream()
         .map(e -> e.getState()).toList();
+  }
+
+  /** BUILD jobs ever made (one per speculative path built). */
+  public long buildsMade() {
+    return ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM jobs WHERE kind = 'BUILD'"));
   }
 
   /** BUILD jobs currently running (leased). */

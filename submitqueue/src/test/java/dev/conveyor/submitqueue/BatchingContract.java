@@ -1,0 +1,135 @@
+package dev.conveyor.submitqueue;
+
+import static dev.conveyor.runway.testing.GitRepos.changeUri;
+import static dev.conveyor.runway.testing.GitRepos.files;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.conveyor.api.submitqueue.BatchInfo;
+import dev.conveyor.api.submitqueue.CancelRequest;
+import dev.conveyor.api.submitqueue.RequestInfo;
+import dev.conveyor.api.submitqueue.RequestInfo.State;
+import dev.conveyor.ledger.testing.LedgerTestBase;
+import dev.conveyor.runway.testing.GitCli;
+import dev.conveyor.submitqueue.config.SubmitQueueConfig;
+import dev.conveyor.submitqueue.pipeline.StageDecorator;
+import dev.conveyor.submitqueue.testing.SubmitQueueHarness;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Batches of several requests, bisection of a failed batch and a member's cancel, end to end. */
+public abstract class BatchingContract extends LedgerTestBase {
+  @TempDir
+  Path tmp;
+
+  SubmitQueueHarness sq;
+
+  void start(int batchSize, Duration batchWait) {
+    sq = new SubmitQueueHarness(tmp, ledger, StageDecorator.NONE, 4, SubmitQueueConfig.ConflictAnalyzer.PATHS, 4,
+        q -> q.withBatching(batchSize, batchWait));
+  }
+
+  @AfterEach
+  void stop() {
+    if (sq != null) {
+      sq.close();
+    }
+  }
+
+  /** {@code n} changes, each adding a file of its own (a BROKEN-named file for those in {@code broken}). */
+  private List<String> landIndependent(int n, Set<Integer> broken) {
+    List<String> uris = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      String file = broken.contains(i) ? "BROKEN-" + i : "feature-" + i + ".txt";
+      uris.add(changeUri("c" + i, sq.repos.commit("c" + i, "main", "change " + i, files(file, "change " + i + "\n"))));
+    }
+    List<String> ids = new ArrayList<>();
+    for (String uri : uris) {
+      ids.add(sq.land(uri));
+    }
+    return ids;
+  }
+
+  @Test
+  void twentyIndependentChangesInBatchesOfFiveLandInAtMostSixBuilds() {
+    start(5, Duration.ofSeconds(3));
+    List<String> ids = landIndependent(20, Set.of());
+    for (String id : ids) {
+      assertThat(sq.awaitTerminal(id).getState()).as(id).isEqualTo(State.LANDED);
+    }
+    assertThat(sq.buildsMade()).isLessThanOrEqualTo(6);
+    String tree = GitCli.run(sq.repos.origin(), "ls-tree", "--name-only", "main");
+    for (int i = 0; i < 20; i++) {
+      assertThat(tree).contains("feature-" + i + ".txt");
+    }
+    // members share their batch, and each request was batched once
+    assertThat(sq.status(ids.get(0)).getBatch().getRequestIdsCount()).isGreaterThan(1);
+    assertThat(sq.history(ids.get(0))).containsExactly(State.STARTED, State.VALIDATED, State.BATCHED, State.LANDED);
+  }
+
+  @Test
+  void bisectionEndsExactlyTheBrokenChangesAndLandsEveryOther() {
+    start(5, Duration.ofSeconds(3));
+    Set<Integer> broken = Set.of(3, 12);
+    List<String> ids = landIndependent(20, broken);
+    for (int i = 0; i < ids.size(); i++) {
+      RequestInfo end = sq.awaitTerminal(ids.get(i));
+      if (broken.contains(i)) {
+        assertThat(end.getState()).as(ids.get(i)).isEqualTo(State.ERROR);
+        assertThat(end.getReason()).contains("build failed", "exited 3");
+        assertThat(sq.status(ids.get(i)).getBatch().getRequestIdsList()).containsExactly(ids.get(i));
+      } else {
+        assertThat(end.getState()).as(ids.get(i)).isEqualTo(State.LANDED);
+      }
+    }
+    String tree = GitCli.run(sq.repos.origin(), "ls-tree", "--name-only", "main");
+    assertThat(tree).doesNotContain("BROKEN");
+    // main never held a broken change: no commit on it ever added one
+    assertThat(GitCli.run(sq.repos.origin(), "log", "--name-only", "--format=", "main")).doesNotContain("BROKEN");
+    long split = ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM sq_batches WHERE state = 'SPLIT'"));
+    assertThat(split).isPositive();
+  }
+
+  @Test
+  void cancellingOneMemberLetsTheOthersGoOnInABatchOfTheirOwn() throws Exception {
+    start(3, Duration.ofSeconds(30));
+    sq.holdBuilds();
+    List<String> ids = landIndependent(3, Set.of()); // full at three: planned and built at once
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+        .until(() -> sq.status(ids.get(2)).getBatch().getRequestIdsCount() == 3 && sq.runningBuilds() > 0);
+    String batch = sq.status(ids.get(0)).getBatch().getBatchId();
+    sq.gateway.cancel(CancelRequest.newBuilder().setRequestId(ids.get(1)).build());
+    assertThat(sq.awaitTerminal(ids.get(1)).getState()).isEqualTo(State.CANCELLED);
+    sq.releaseBuilds();
+    assertThat(sq.awaitTerminal(ids.get(0)).getState()).isEqualTo(State.LANDED);
+    assertThat(sq.awaitTerminal(ids.get(2)).getState()).isEqualTo(State.LANDED);
+    assertThat(sq.status(ids.get(0)).getBatch().getBatchId()).isEqualTo(batch + ".1");
+    String tree = GitCli.run(sq.repos.origin(), "ls-tree", "--name-only", "main");
+    assertThat(tree).contains("feature-0.txt", "feature-2.txt").doesNotContain("feature-1.txt");
+    var first = ledger.transact(tx -> tx.queryOne("SELECT state FROM sq_batches WHERE batch_id = ?",
+        rs -> rs.getString(1), batch).orElseThrow());
+    assertThat(first).isEqualTo(BatchInfo.State.SPLIT.name());
+  }
+
+  @Test
+  void aBatchWaitsToFillUntilItsBatchWaitHasPassed() {
+    start(5, Duration.ofSeconds(10));
+    List<String> ids = landIndependent(2, Set.of());
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+        .until(() -> ids.stream().allMatch(id -> sq.state(id) == State.BATCHED));
+    assertThat(sq.status(ids.get(0)).getBatch().getRequestIdsList()).containsExactlyElementsOf(
+        sq.status(ids.get(1)).getBatch().getRequestIdsList());
+    // the ledger's clock stands still: the batch keeps waiting for members, and nothing is built
+    org.awaitility.Awaitility.await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(5))
+        .until(() -> sq.buildsMade() == 0);
+    clock.advance(Duration.ofSeconds(11));
+    assertThat(sq.awaitTerminal(ids.get(0)).getState()).isEqualTo(State.LANDED);
+    assertThat(sq.awaitTerminal(ids.get(1)).getState()).isEqualTo(State.LANDED);
+    assertThat(sq.buildsMade()).isEqualTo(1);
+  }
+}
