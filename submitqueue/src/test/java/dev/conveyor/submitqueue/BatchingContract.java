@@ -30,8 +30,12 @@ public abstract class BatchingContract extends LedgerTestBase {
   SubmitQueueHarness sq;
 
   void start(int batchSize, Duration batchWait) {
+    start(batchSize, batchWait, 0);
+  }
+
+  void start(int batchSize, Duration batchWait, int buildRetries) {
     sq = new SubmitQueueHarness(tmp, ledger, StageDecorator.NONE, 4, SubmitQueueConfig.ConflictAnalyzer.PATHS, 4,
-        q -> q.withBatching(batchSize, batchWait));
+        q -> q.withBatching(batchSize, batchWait).withBuildRetries(buildRetries));
   }
 
   @AfterEach
@@ -131,5 +135,32 @@ public abstract class BatchingContract extends LedgerTestBase {
     assertThat(sq.awaitTerminal(ids.get(0)).getState()).isEqualTo(State.LANDED);
     assertThat(sq.awaitTerminal(ids.get(1)).getState()).isEqualTo(State.LANDED);
     assertThat(sq.buildsMade()).isEqualTo(1);
+  }
+
+  @Test
+  void withBuildRetriesAFlakyBuildLandsItsChangesAndItsLogShowsEachAttempt() {
+    start(5, Duration.ofSeconds(10), 1);
+    List<String> ids = landIndependent(3, Set.of());
+    String flaky = sq.land(changeUri("flaky", sq.repos.commit("flaky", "main", "flaky", files("FLAKY", "1\n"))));
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+        .until(() -> sq.state(flaky) == State.BATCHED && ids.stream().allMatch(id -> sq.state(id) == State.BATCHED));
+    clock.advance(Duration.ofSeconds(11));
+    for (String id : List.of(ids.get(0), ids.get(1), ids.get(2), flaky)) {
+      assertThat(sq.awaitTerminal(id).getState()).as(id).isEqualTo(State.LANDED);
+    }
+    assertThat(sq.buildsMade()).isEqualTo(1); // retried inside its build, not bisected
+    String buildId = sq.status(flaky).getBuilds(0).getBuildId();
+    String log = sq.gateway.buildLog(dev.conveyor.api.submitqueue.BuildLogRequest.newBuilder().setBuildId(buildId)
+        .build()).getText();
+    assertThat(log).contains("flaky: the first attempt fails", "attempt 1 of 2 failed (the build command exited 4)");
+  }
+
+  @Test
+  void withoutBuildRetriesTheSameFlakyFailureCounts() {
+    start(1, Duration.ZERO, 0);
+    String flaky = sq.land(changeUri("flaky", sq.repos.commit("flaky", "main", "flaky", files("FLAKY", "1\n"))));
+    RequestInfo end = sq.awaitTerminal(flaky);
+    assertThat(end.getState()).isEqualTo(State.ERROR);
+    assertThat(end.getReason()).contains("exited 4").doesNotContain("attempts");
   }
 }

@@ -113,16 +113,36 @@ final class BuildRun {
         finish(spec, false, "the speculative tree does not apply: " + failed.reason());
         return;
       }
-      deleteQuietly(dir); // left by a process killed mid-build; the export writes only into a new directory
-      deleteQuietly(scratch);
-      try {
-        merger.export(queue.git(), ((MergeOutcome.Succeeded) outcome).newTip(), dir);
-      } catch (UnsafeTreeException e) {
-        finish(spec, false, "refused to write out the speculative tree: " + e.getMessage());
-        return;
+      BuildOutput output = new BuildOutput(queue.isolation().secretValues(), logLimits);
+      List<String> failures = new java.util.ArrayList<>();
+      for (int attempt = 1; ; attempt++) {
+        deleteQuietly(dir); // left by a process killed mid-build, or by the attempt before
+        deleteQuietly(scratch);
+        try {
+          merger.export(queue.git(), ((MergeOutcome.Succeeded) outcome).newTip(), dir);
+        } catch (UnsafeTreeException e) {
+          finish(spec, false, "refused to write out the speculative tree: " + e.getMessage());
+          return;
+        }
+        Files.createDirectory(scratch);
+        String failed = runCommand(spec, runners.forQueue(queue), output, attempt);
+        if (failed == null) {
+          return; // passed, cancelled or lease lost: already answered
+        }
+        failures.add(failed);
+        if (attempt > queue.buildRetries()) {
+          flushLog(output, true);
+          finish(spec, false, "build " + jobId + ": " + String.join("; then ", failures)
+              + (failures.size() > 1 ? " (" + failures.size() + " attempts)" : "")
+              + " (output: conveyor build log " + jobId + ")");
+          return;
+        }
+        // a flaky build gets build-retries more runs in a fresh copy of the same tree; the log shows each
+        String note = "\n--- conveyor: attempt " + attempt + " of " + (queue.buildRetries() + 1) + " failed ("
+            + failed + "); running the build again ---\n";
+        output.append(note.toCharArray(), note.length());
+        flushLog(output, false);
       }
-      Files.createDirectory(scratch);
-      runCommand(spec, runners.forQueue(queue), queue.isolation().secretValues());
     } catch (MergeRejection e) {
       finish(spec, false, "the speculative tree does not apply: " + e.describe());
     } catch (IOException e) {
@@ -142,23 +162,28 @@ final class BuildRun {
     }
   }
 
-  private void runCommand(BuildSpec spec, BuildRunner runner, List<String> secrets)
+  /**
+   * Runs the build command once in the written-out tree, with {@code CONVEYOR_BUILD_ATTEMPT} set (1, then
+   * 2… on build-retries). Answers null when the build passed (answered) or was stopped (cancelled,
+   * lease lost: answered or left), else why this attempt failed.
+   */
+  private String runCommand(BuildSpec spec, BuildRunner runner, BuildOutput output, int attempt)
       throws IOException, InterruptedException {
     String jobId = grant.job().id();
-    Process process = runner.start(spec.getCommand(), dir, scratch);
-    BuildOutput output = new BuildOutput(secrets, logLimits);
+    Process process = runner.start("export CONVEYOR_BUILD_ATTEMPT=" + attempt + "\n" + spec.getCommand(), dir,
+        scratch);
     Thread reader = new Thread(() -> pump(process.getInputStream(), output), "build-log-" + jobId);
     reader.setDaemon(true);
     reader.start();
     try {
-      supervise(spec, process, reader, output);
+      return supervise(spec, process, reader, output);
     } catch (InterruptedException | RuntimeException e) {
       kill(process);
       throw e;
     }
   }
 
-  private void supervise(BuildSpec spec, Process process, Thread reader, BuildOutput output)
+  private String supervise(BuildSpec spec, Process process, Thread reader, BuildOutput output)
       throws InterruptedException {
     String jobId = grant.job().id();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(spec.getTimeoutMs());
@@ -173,22 +198,24 @@ final class BuildRun {
         if (status.renewed()) {
           complete(new Completion.Cancelled("build cancelled"), null);
         }
-        return;
+        return null;
       }
       if (System.nanoTime() > deadline) {
         kill(process);
         reader.join(5_000);
-        flushLog(output, true);
-        finish(spec, false, "build " + jobId + " timed out after " + Duration.ofMillis(spec.getTimeoutMs())
-            + " (output: conveyor build log " + jobId + ")");
-        return;
+        flushLog(output, false);
+        return "timed out after " + Duration.ofMillis(spec.getTimeoutMs());
       }
     }
     reader.join(5_000);
-    flushLog(output, true);
     int exit = process.exitValue();
-    finish(spec, exit == 0, exit == 0 ? "" : "build " + jobId + ": the build command exited " + exit
-        + " (output: conveyor build log " + jobId + ")");
+    if (exit == 0) {
+      flushLog(output, true);
+      finish(spec, true, "");
+      return null;
+    }
+    flushLog(output, false);
+    return "the build command exited " + exit;
   }
 
   private static void pump(InputStream in, BuildOutput output) {

@@ -10,7 +10,11 @@ import java.time.Duration;
  * what a build may see ({@link BuildIsolation}).
  */
 public record SubmitQueueConfig(QueueConfig git, String buildCommand, Duration buildTimeout, int buildBudget,
-    ConflictAnalyzer analyzer, double successPrior, BuildIsolation isolation, int batchSize, Duration batchWait) {
+    ConflictAnalyzer analyzer, double successPrior, BuildIsolation isolation, int batchSize, Duration batchWait,
+    int buildRetries) {
+
+  /** The most times a failed build is run again before its failure counts. */
+  public static final int MAX_BUILD_RETRIES = 5;
 
   /** The most requests one batch may hold. */
   public static final int MAX_BATCH_SIZE = 64;
@@ -48,6 +52,16 @@ public record SubmitQueueConfig(QueueConfig git, String buildCommand, Duration b
     if (batchWait == null || batchWait.isNegative()) {
       throw new IllegalArgumentException("queue '" + git.name() + "': batch wait must not be negative");
     }
+    if (buildRetries < 0 || buildRetries > MAX_BUILD_RETRIES) {
+      throw new IllegalArgumentException("queue '" + git.name() + "': build retries must be between 0 and "
+          + MAX_BUILD_RETRIES + ", got " + buildRetries);
+    }
+  }
+
+  /** A failed build counts at once (no retries). */
+  public SubmitQueueConfig(QueueConfig git, String buildCommand, Duration buildTimeout, int buildBudget,
+      ConflictAnalyzer analyzer, double successPrior, BuildIsolation isolation, int batchSize, Duration batchWait) {
+    this(git, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, isolation, batchSize, batchWait, 0);
   }
 
   /** Without batching: one request per batch, as before batch-size existed. */
@@ -71,24 +85,30 @@ public record SubmitQueueConfig(QueueConfig git, String buildCommand, Duration b
   }
 
   public SubmitQueueConfig withAnalyzer(ConflictAnalyzer a) {
-    return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, a, successPrior, isolation, batchSize, batchWait);
+    return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, a, successPrior, isolation, batchSize, batchWait, buildRetries);
   }
 
   public SubmitQueueConfig withBuildTimeout(Duration d) {
-    return new SubmitQueueConfig(git, buildCommand, d, buildBudget, analyzer, successPrior, isolation, batchSize, batchWait);
+    return new SubmitQueueConfig(git, buildCommand, d, buildBudget, analyzer, successPrior, isolation, batchSize, batchWait, buildRetries);
   }
 
   public SubmitQueueConfig withBuildBudget(int n) {
-    return new SubmitQueueConfig(git, buildCommand, buildTimeout, n, analyzer, successPrior, isolation, batchSize, batchWait);
+    return new SubmitQueueConfig(git, buildCommand, buildTimeout, n, analyzer, successPrior, isolation, batchSize, batchWait, buildRetries);
   }
 
   public SubmitQueueConfig withIsolation(BuildIsolation i) {
-    return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, i, batchSize, batchWait);
+    return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, i, batchSize, batchWait, buildRetries);
   }
 
   /** Batches of up to {@code size} requests, waiting up to {@code wait} for a batch to fill on a quiet queue. */
   public SubmitQueueConfig withBatching(int size, Duration wait) {
     return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, isolation, size,
-        wait);
+        wait, buildRetries);
+  }
+
+  /** A failed build runs up to {@code retries} more times (in a fresh copy of its tree) before it counts. */
+  public SubmitQueueConfig withBuildRetries(int retries) {
+    return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, isolation,
+        batchSize, batchWait, retries);
   }
 }

@@ -27,6 +27,7 @@ import java.util.function.Function;
  * queue.app.success-prior = 0.8                 # prior that a change passes and merges; default 0.8
  * queue.app.batch-size = 5                      # requests built and merged together; default 1 (no batching)
  * queue.app.batch-wait = 10s                    # how long a batch waits to fill on a quiet queue; default 0s
+ * queue.app.build-retries = 1                   # runs of a failed build before it counts (flaky); default 0
  * queue.app.build-sandbox = auto                # auto (bubblewrap if installed), bwrap (required) or none
  * queue.app.build-network = false               # whether builds reach the network; default false
  * queue.app.build-read-only-paths = /opt/jdk    # more host paths builds may read (comma separated)
@@ -37,7 +38,7 @@ import java.util.function.Function;
 public final class SubmitQueues {
   /** Per-queue settings read here; {@code build-env.*} stands for every {@code build-env.<KEY>}. */
   public static final Set<String> SETTINGS = Set.of("build-command", "build-timeout", "build-budget",
-      "conflict-analyzer", "success-prior", "batch-size", "batch-wait", "build-sandbox", "build-network", "build-read-only-paths", "build-env.*");
+      "conflict-analyzer", "success-prior", "batch-size", "batch-wait", "build-retries", "build-sandbox", "build-network", "build-read-only-paths", "build-env.*");
   private static final java.util.regex.Pattern FROM_ENV = java.util.regex.Pattern.compile("\\$\\{env:([^}]*)}");
 
   private final RunwayQueues runway;
@@ -93,7 +94,8 @@ public final class SubmitQueues {
         number(key(q, "build-budget"), p.getProperty(key(q, "build-budget"), "4")), kind,
         prior(key(q, "success-prior"), p.getProperty(key(q, "success-prior"), "0.8")), isolation(q, p, environment),
         number(key(q, "batch-size"), p.getProperty(key(q, "batch-size"), "1")),
-        duration(key(q, "batch-wait"), p.getProperty(key(q, "batch-wait"), "0s")));
+        duration(key(q, "batch-wait"), p.getProperty(key(q, "batch-wait"), "0s")),
+        number(key(q, "build-retries"), p.getProperty(key(q, "build-retries"), "0")));
   }
 
   private static BuildIsolation isolation(QueueConfig q, Properties p, Function<String, String> environment) {

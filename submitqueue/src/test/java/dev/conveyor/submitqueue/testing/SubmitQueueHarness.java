@@ -50,7 +50,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A whole SubmitQueue on one ledger: a real origin repository, Runway consuming its topics, every
  * stage, an in-process build worker running a real script, and the gateway on a loopback gRPC port.
- * The build script fails when the tree holds a file whose name starts with BROKEN and waits while {@link #holdBuilds()}
+ * The build script fails when the tree holds a file whose name starts with BROKEN (and, on its first
+ * attempt only, with FLAKY) and waits while {@link #holdBuilds()}
  * is in force, so tests can act while builds run.
  */
 public final class SubmitQueueHarness implements AutoCloseable {
@@ -97,7 +98,9 @@ public final class SubmitQueueHarness implements AutoCloseable {
       Files.createDirectories(gates);
       Files.writeString(gate, "while [ -e '" + gates.resolve("hold") + "' ]; do sleep 0.02; done\n"
           + "echo building; ls\n"
-          + "if ls | grep -q '^BROKEN'; then echo 'broken: a BROKEN file is present' >&2; exit 3; fi\n");
+          + "if ls | grep -q '^BROKEN'; then echo 'broken: a BROKEN file is present' >&2; exit 3; fi\n"
+          + "if ls | grep -q '^FLAKY' && [ \"$CONVEYOR_BUILD_ATTEMPT\" = 1 ]; then echo 'flaky: the first attempt fails'"
+          + " >&2; exit 4; fi\n");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
