@@ -54,9 +54,13 @@ public final class MergeQueueCommands {
 
     @Override
     public Integer call() {
-      String id = GatewayClient.call(server, 30, g -> g.land(LandRequest.newBuilder().setQueue(queue)
-          .setStrategy(strategy).setChange(Change.newBuilder().addAllUris(uris)).build())).getRequestId();
-      System.out.println(id);
+      var landed = GatewayClient.call(server, 30, g -> g.land(LandRequest.newBuilder().setQueue(queue)
+          .setStrategy(strategy).setChange(Change.newBuilder().addAllUris(uris)).build()));
+      System.out.println(landed.getRequestId());
+      if (!landed.getNotice().isEmpty()) {
+        System.err.println(landed.getNotice()); // stdout stays the request id alone, for scripts
+      }
+      String id = landed.getRequestId();
       return watch ? follow(server, id, System.out) : 0;
     }
   }

@@ -90,6 +90,12 @@ public final class MergeQueueNode implements AutoCloseable {
     return new MergeQueueNode(streams, merger, runway, pipeline, builds, gateway, watchers);
   }
 
+  /** Pause, drain and resume (the QueueControl service), or null when no queue has a build command. */
+  public dev.conveyor.submitqueue.gateway.QueueControlService queueControl() {
+    return pipeline == null ? null : new dev.conveyor.submitqueue.gateway.QueueControlService(
+        pipeline.context().ledger(), pipeline.context().queues(), pipeline.context().signals());
+  }
+
   /** The SubmitQueue gateway, or null when no queue has a build command. */
   public GatewayService gateway() {
     return gateway;

@@ -17,9 +17,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "queue", mixinStandardHelpOptions = true,
-    description = "Look inside the ledger's message streams: topics, consumer lag, dead letters, messages.",
-    subcommands = {QueueCommand.TopicsCmd.class, QueueCommand.LagCmd.class, DlqCommand.class,
-        QueueCommand.InspectCmd.class})
+    description = {"Operate a merge queue (pause, drain, resume, state), and look inside the ledger's message"
+        + " streams (topics, consumer lag, dead letters, messages)."},
+    subcommands = {dev.conveyor.app.mergequeue.QueueStateCommands.Pause.class,
+        dev.conveyor.app.mergequeue.QueueStateCommands.Drain.class,
+        dev.conveyor.app.mergequeue.QueueStateCommands.Resume.class,
+        dev.conveyor.app.mergequeue.QueueStateCommands.Show.class, QueueCommand.TopicsCmd.class,
+        QueueCommand.LagCmd.class, DlqCommand.class, QueueCommand.InspectCmd.class})
 public final class QueueCommand implements Runnable {
 
   @Override

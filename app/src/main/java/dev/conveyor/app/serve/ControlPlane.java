@@ -152,6 +152,7 @@ public final class ControlPlane implements AutoCloseable {
               new dev.conveyor.reconcile.artifacts.LocalArtifactStore(c.dataDir().resolve("artifacts"))), auth));
       if (mergeQueue != null && mergeQueue.gateway() != null) {
         builder.addService(secured(mergeQueue.gateway(), auth));
+        builder.addService(secured(mergeQueue.queueControl(), auth));
       }
       Server server = builder.build().start();
       // the health watch reports SERVING once every service is bound, NOT_SERVING while a loop keeps

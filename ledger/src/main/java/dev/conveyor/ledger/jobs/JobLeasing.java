@@ -118,6 +118,8 @@ final class JobLeasing {
     }
     List<Object[]> rows = new ArrayList<>();
     Set<String> lanesTaken = new HashSet<>();
+    // groups' filters may overlap, and a transaction does not skip its own row locks: a job is granted once
+    Set<String> taken = new HashSet<>();
     for (List<Integer> members : groups.values()) {
       LeaseRequest first = requests.get(members.get(0));
       int wanted = 0;
@@ -135,9 +137,10 @@ final class JobLeasing {
         if (member == members.size()) {
           break;
         }
-        if (job.laneKey() != null && !lanesTaken.add(job.laneKey())) {
+        if (taken.contains(job.id()) || (job.laneKey() != null && !lanesTaken.add(job.laneKey()))) {
           continue;
         }
+        taken.add(job.id());
         LeaseRequest req = requests.get(members.get(member));
         Instant expires = tx.now().plus(req.leaseDuration());
         String epoch = Ids.opaque();

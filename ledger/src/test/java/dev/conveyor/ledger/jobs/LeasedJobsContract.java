@@ -432,4 +432,19 @@ public abstract class LeasedJobsContract extends LedgerTestBase {
     assertThat(jobs().completeAsync(g.job().id(), g.epoch(), new Completion.Succeeded(null), null).get().state())
         .isEqualTo(JobState.SUCCEEDED);
   }
+
+  @Test
+  void overlappingFiltersInOneBatchNeverGrantAJobTwice() {
+    for (int i = 0; i < 3; i++) {
+      jobs().enqueue(build());
+    }
+    LeaseRequest builds = anyBuild("w1").withMaxJobs(3);
+    LeaseRequest anything = LeaseRequest.of("w2", Set.of(), LEASE).withMaxJobs(3); // no kind filter: overlaps
+    List<List<LeaseGrant>> granted = ledger.transact(tx -> JobLeasing.leaseEach(tx, List.of(builds, anything))
+        .stream().map(dev.conveyor.ledger.Coalesced.Answer::valueOrThrow).toList());
+    List<String> ids = granted.stream().flatMap(List::stream).map(g -> g.job().id()).toList();
+    assertThat(ids).hasSize(3).doesNotHaveDuplicates();
+    assertThat(granted.get(0)).hasSize(3);
+    assertThat(granted.get(1)).isEmpty();
+  }
 }

@@ -36,7 +36,9 @@ public final class BearerAuthInterceptor implements ServerInterceptor {
   public static final Map<String, String> SERVICE_ROLES = Map.of(
       "conveyor.reconcile.ReconcileExecutorControl", WORKER_ROLE,
       "conveyor.reconcile.ReconcileControl", ADMIN_ROLE,
-      "conveyor.submitqueue.Gateway", SUBMITQUEUE_ROLE);
+      "conveyor.submitqueue.Gateway", SUBMITQUEUE_ROLE,
+      // pausing or draining a merge queue stops everyone's changes: the node's administrators only
+      "conveyor.submitqueue.QueueControl", ADMIN_ROLE);
 
   private final TokenRoles validator;
   private final Map<String, String> roleByService;

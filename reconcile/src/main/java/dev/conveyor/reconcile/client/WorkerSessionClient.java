@@ -36,6 +36,7 @@ public final class WorkerSessionClient implements AutoCloseable {
   private final CompletableFuture<Void> ended = new CompletableFuture<>();
   private long nextId;
   private volatile StatusRuntimeException broken;
+  private boolean closing; // guarded by sendLock
 
   private record Pending<T>(CompletableFuture<T> answer, Function<WorkerSessionAnswer, T> read) {
     void complete(WorkerSessionAnswer a) {
@@ -112,7 +113,9 @@ public final class WorkerSessionClient implements AutoCloseable {
   private <T> CompletableFuture<T> send(WorkerSessionCall.Builder call, Function<WorkerSessionAnswer, T> read) {
     CompletableFuture<T> answer = new CompletableFuture<>();
     synchronized (sendLock) {
-      StatusRuntimeException down = broken;
+      StatusRuntimeException down = broken != null ? broken
+          : closing ? Status.FAILED_PRECONDITION.withDescription("the worker session is closing").asRuntimeException()
+          : null;
       if (down != null) {
         answer.completeExceptionally(down);
         return answer;
@@ -128,7 +131,8 @@ public final class WorkerSessionClient implements AutoCloseable {
   @Override
   public void close() {
     synchronized (sendLock) {
-      if (broken == null) {
+      if (broken == null && !closing) {
+        closing = true;
         calls.onCompleted();
       }
     }

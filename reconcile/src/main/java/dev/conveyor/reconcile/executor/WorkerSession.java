@@ -30,6 +30,8 @@ final class WorkerSession implements StreamObserver<WorkerSessionCall> {
   // guards the stream's outbound side, which gRPC does not make thread-safe, and the counts below
   private final Object sending = new Object();
   private int inFlight;
+  /** Calls answered while the worker was not reading: read more only once it reads again. */
+  private int owed;
   private boolean halfClosed;
   private boolean ended;
 
@@ -40,6 +42,14 @@ final class WorkerSession implements StreamObserver<WorkerSessionCall> {
     out.setOnCancelHandler(() -> {
       synchronized (sending) {
         ended = true;
+      }
+    });
+    out.setOnReadyHandler(() -> {
+      synchronized (sending) {
+        if (owed > 0 && !ended) {
+          out.request(owed);
+          owed = 0;
+        }
       }
     });
     out.request(MAX_IN_FLIGHT);
@@ -99,11 +109,16 @@ final class WorkerSession implements StreamObserver<WorkerSessionCall> {
     synchronized (sending) {
       inFlight--;
       if (ended) {
+        handBack(answer);
         return;
       }
       try {
         out.onNext(answer);
-        out.request(1);
+        if (out.isReady()) {
+          out.request(1);
+        } else {
+          owed++; // a worker that sends but does not read gets no more calls read until it does
+        }
         if (halfClosed && inFlight == 0) {
           ended = true;
           out.onCompleted();
@@ -113,6 +128,26 @@ final class WorkerSession implements StreamObserver<WorkerSessionCall> {
         log.debug("worker session ended while answering: {}", e.toString());
       }
     }
+  }
+
+  /**
+   * A lease answered after the worker went away: nobody will run those jobs, so they go back to the
+   * queue at once without their attempt counting (off the committer thread: handing back waits for the ledger).
+   */
+  private void handBack(WorkerSessionAnswer answer) {
+    if (!answer.hasLease() || answer.getLease().getJobsCount() == 0) {
+      return;
+    }
+    java.util.concurrent.ForkJoinPool.commonPool().execute(() -> {
+      for (var job : answer.getLease().getJobsList()) {
+        try {
+          jobs.handBack(job.getJobId(), job.getLeaseEpoch(), "the worker session ended before the lease was answered");
+        } catch (RuntimeException e) {
+          log.warn("job {}: could not hand back a lease its worker never saw ({}); it returns when the lease expires",
+              job.getJobId(), e.toString());
+        }
+      }
+    });
   }
 
   @Override

@@ -68,8 +68,9 @@ public final class BatchStage extends Stage<RequestSignal> {
           throw new dev.conveyor.ledger.OptimisticConflictException("request " + r.requestId()
               + " changed while joining batch " + b.batchId()); // roll the member back; the stage runs again
         }
-        if (b.requestIds().size() + 1 == queue.batchSize()) {
-          ctx.signals().batch(tx, SubmitQueueTopics.SPECULATE, r.queue(), b.batchId(), "full");
+        BatchRecord joined = Batches.get(tx, b.batchId());
+        if (!filling(queue, joined, tx.nowMillis())) { // full, or its wait is over: nothing else will plan it
+          ctx.signals().batch(tx, SubmitQueueTopics.SPECULATE, r.queue(), b.batchId(), "joined-" + r.requestId());
         }
         return;
       }

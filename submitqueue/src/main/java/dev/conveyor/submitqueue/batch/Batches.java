@@ -58,7 +58,7 @@ public final class Batches {
 
   public static List<String> dependencies(Tx tx, String batchId) throws SQLException {
     return tx.query("SELECT d.depends_on FROM sq_batch_deps d JOIN sq_batches b ON b.batch_id = d.depends_on"
-        + " WHERE d.batch_id = ? ORDER BY b.created_n", rs -> rs.getString(1), batchId);
+        + " WHERE d.batch_id = ? ORDER BY b.created_n, b.batch_id", rs -> rs.getString(1), batchId);
   }
 
   /**
@@ -158,8 +158,12 @@ public final class Batches {
       }
       createIfAbsent(tx, id, b.queue(), b.createdN(), parts.get(i), deps);
       for (String requestId : parts.get(i)) {
-        tx.update("UPDATE sq_requests SET batch_id = ?, updated_at = ?, version = version + 1 WHERE request_id = ?",
-            id, tx.nowMillis(), requestId);
+        // only a request still BATCHED moves: one whose cancel committed meanwhile must not go on
+        if (tx.update("UPDATE sq_requests SET batch_id = ?, updated_at = ?, version = version + 1 WHERE request_id = ?"
+            + " AND state = 'BATCHED'", id, tx.nowMillis(), requestId) != 1) {
+          throw new dev.conveyor.ledger.OptimisticConflictException("request " + requestId
+              + " changed while its batch " + b.batchId() + " was split");
+        }
       }
       ids.add(id);
     }

@@ -35,9 +35,10 @@ public final class StageDeadLetters {
       if (r == null || r.terminal()) {
         return;
       }
-      if (r.batchId() != null) {
+      var batch = r.batchId() == null ? null : dev.conveyor.submitqueue.batch.Batches.find(tx, r.batchId()).orElse(null);
+      if (batch != null && batch.state() != dev.conveyor.api.submitqueue.BatchInfo.State.SPLIT) {
         failBatch(tx, ctx, r.batchId(), letter);
-      } else {
+      } else { // not batched, or its batch went on without it (a cancel): it ends alone
         Requests.transition(tx, r, State.ERROR, reason(letter));
       }
     };

@@ -27,7 +27,7 @@ final class GatewayErrors {
         case UNKNOWN_QUEUE, REQUEST_NOT_FOUND, BUILD_NOT_FOUND -> Code.NOT_FOUND;
         case INVALID_ARGUMENT, INVALID_CHANGE_URI -> Code.INVALID_ARGUMENT;
         case CHANGE_ALREADY_QUEUED -> Code.ALREADY_EXISTS;
-        case ALREADY_TERMINAL, BATCH_MERGING -> Code.FAILED_PRECONDITION;
+        case ALREADY_TERMINAL, BATCH_MERGING, QUEUE_DRAINING -> Code.FAILED_PRECONDITION;
       };
       return r.holder() == null ? ErrorStatus.of(code, r.kind().name(), r.getMessage())
           : ErrorStatus.of(code, r.kind().name(), r.getMessage(), "holder", r.holder());

@@ -77,8 +77,15 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
     answer(response, () -> {
       List<String> uris = admission.validate(request.getQueue(), request.getChange().getUrisList(),
           request.getStrategy());
-      RequestRecord r = ledger.transact(tx -> admission.land(tx, request.getQueue(), uris, request.getStrategy()));
-      return LandResponse.newBuilder().setRequestId(r.requestId()).build();
+      LandResponse.Builder out = LandResponse.newBuilder();
+      ledger.transact(tx -> {
+        out.setRequestId(admission.land(tx, request.getQueue(), uris, request.getStrategy()).requestId());
+        var state = dev.conveyor.submitqueue.control.QueueStates.get(tx, request.getQueue());
+        out.setNotice(state.paused() ? "queued, but queue '" + request.getQueue() + "' is " + state.describe()
+            + "; nothing is built or merged until it is resumed" : "");
+        return null;
+      });
+      return out.build();
     });
   }
 

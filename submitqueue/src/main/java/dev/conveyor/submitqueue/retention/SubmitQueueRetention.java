@@ -21,7 +21,7 @@ import java.util.Map;
  */
 public final class SubmitQueueRetention {
   private static final String REQUEST_TERMINAL = "('LANDED', 'ERROR', 'CANCELLED')";
-  private static final String BATCH_TERMINAL = "('SUCCEEDED', 'FAILED', 'CANCELLED')";
+  private static final String BATCH_TERMINAL = "('SUCCEEDED', 'FAILED', 'CANCELLED', 'SPLIT')";
   /** Build jobs to keep for {@code JobRetention}: those named by a path of a live batch. */
   public static final String JOBS_IN_USE = "SELECT p.job_id FROM sq_paths p JOIN sq_batches b ON b.batch_id = p.batch_id"
       + " WHERE p.job_id IS NOT NULL AND b.state NOT IN " + BATCH_TERMINAL;

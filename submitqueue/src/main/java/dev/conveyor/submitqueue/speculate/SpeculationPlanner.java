@@ -14,6 +14,7 @@ import dev.conveyor.submitqueue.batch.BatchRecord;
 import dev.conveyor.submitqueue.batch.BatchStage;
 import dev.conveyor.submitqueue.batch.Batches;
 import dev.conveyor.submitqueue.config.SubmitQueueConfig;
+import dev.conveyor.submitqueue.control.QueueStates;
 import dev.conveyor.submitqueue.pipeline.Signals;
 import dev.conveyor.submitqueue.pipeline.SubmitQueueTopics;
 import dev.conveyor.submitqueue.request.RequestRecord;
@@ -51,6 +52,8 @@ public final class SpeculationPlanner {
   private record Candidate(BatchRecord batch, Map<String, Boolean> assumptions, double probability) {}
 
   public void pass(Tx tx, SubmitQueueConfig queue) throws SQLException {
+    // a paused queue records what its builds found, but starts no build and no merge until resumed
+    boolean paused = QueueStates.get(tx, queue.name()).paused();
     List<Candidate> candidates = new ArrayList<>();
     for (String id : Batches.active(tx, queue.name())) {
       BatchRecord b = Batches.get(tx, id);
@@ -58,12 +61,18 @@ public final class SpeculationPlanner {
         continue; // it may still take members; its batch-wait wake-up, or a newer batch, plans it
       }
       if (b.state() == State.CREATED) {
-        Batches.transition(tx, b, State.SPECULATING, null); // a filling batch's reason goes with it
+        if (!Batches.transition(tx, b, State.SPECULATING, null)) { // a filling batch's reason goes with it
+          // a member joined since this pass read the batch: plan again from the start
+          throw new dev.conveyor.ledger.OptimisticConflictException("batch " + id + " changed while planning");
+        }
         b = Batches.get(tx, id);
       }
       if (b.state() == State.SPECULATING) {
-        plan(tx, queue, b, candidates);
+        plan(tx, queue, b, candidates, paused);
       }
+    }
+    if (paused) {
+      return;
     }
     candidates.sort(Comparator.comparingDouble(Candidate::probability).reversed()
         .thenComparingLong(c -> c.batch().createdN()));
@@ -76,7 +85,8 @@ public final class SpeculationPlanner {
     }
   }
 
-  private void plan(Tx tx, SubmitQueueConfig queue, BatchRecord b, List<Candidate> candidates) throws SQLException {
+  private void plan(Tx tx, SubmitQueueConfig queue, BatchRecord b, List<Candidate> candidates, boolean paused)
+      throws SQLException {
     while (Batches.followSplits(tx, b)) {
       b = Batches.get(tx, b.batchId()); // made while a batch it follows was split: it follows the parts now
     }
@@ -85,6 +95,9 @@ public final class SpeculationPlanner {
     Map<String, Double> chance = new HashMap<>();
     for (String dep : b.dependsOn()) {
       BatchRecord d = Batches.get(tx, dep);
+      if (d.state() == State.SPLIT) { // split after followSplits read it: not an outcome; plan again
+        throw new dev.conveyor.ledger.OptimisticConflictException("dependency " + dep + " was split while planning");
+      }
       if (d.terminal()) {
         outcomes.put(dep, d.state() == State.SUCCEEDED);
       } else {
@@ -110,7 +123,7 @@ public final class SpeculationPlanner {
       if (real.isEmpty()) {
         candidates.add(new Candidate(b, outcomes, 1.0));
       } else if (real.get().state() == PathRecord.PathState.PASSED) {
-        if (Batches.transition(tx, b, State.MERGING, null)) {
+        if (!paused && Batches.transition(tx, b, State.MERGING, null)) {
           cancelOthers(tx, paths, real.get(), "the batch is merging on another path");
           signals.batch(tx, SubmitQueueTopics.MERGE, b.queue(), b.batchId(), "merge");
         }

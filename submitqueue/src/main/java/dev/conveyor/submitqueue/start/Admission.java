@@ -58,6 +58,11 @@ public final class Admission {
   }
 
   public RequestRecord land(Tx tx, String queue, List<String> canonicalUris, Strategy strategy) throws SQLException {
+    var state = dev.conveyor.submitqueue.control.QueueStates.get(tx, queue);
+    if (state.draining()) {
+      throw new RequestRefused(Kind.QUEUE_DRAINING, "queue '" + queue + "' is " + state.describe()
+          + "; it admits nothing new until resumed ('conveyor queue resume " + queue + "')");
+    }
     var holder = Requests.liveHolder(tx, queue, canonicalUris);
     if (holder.isPresent()) {
       throw new RequestRefused(Kind.CHANGE_ALREADY_QUEUED, "the change is already held by live request "

@@ -68,6 +68,7 @@ public final class SubmitQueueHarness implements AutoCloseable {
   private final ManagedChannel channel;
   private final ScheduledExecutorService watchers = Executors.newScheduledThreadPool(1);
   public final GatewayGrpc.GatewayBlockingStub gateway;
+  public final dev.conveyor.api.submitqueue.QueueControlGrpc.QueueControlBlockingStub control;
 
   public SubmitQueueHarness(Path root, Ledger ledger, StageDecorator decorator, int buildBudget,
       SubmitQueueConfig.ConflictAnalyzer analyzer) {
@@ -124,12 +125,15 @@ public final class SubmitQueueHarness implements AutoCloseable {
     try {
       this.server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
           .addService(new GatewayService(ledger, pipeline.admission(), pipeline.cancellation(), watchers))
+          .addService(new dev.conveyor.submitqueue.gateway.QueueControlService(ledger, queues,
+              pipeline.context().signals()))
           .build().start();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     this.channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
     this.gateway = GatewayGrpc.newBlockingStub(channel);
+    this.control = dev.conveyor.api.submitqueue.QueueControlGrpc.newBlockingStub(channel);
   }
 
   /** Every contract topic with test-sized partitions and quick dead-lettering. */
