@@ -263,4 +263,33 @@ public abstract class EndToEndContract extends LedgerTestBase {
   List<State> states(String id) {
     return sq.history(id);
   }
+
+  @Test
+  void aPriorityRequestLandedLastIsBuiltAndLandedBeforeEarlierNormalOnes() throws Exception {
+    start(StageDecorator.NONE, 1);
+    sq.holdBuilds();
+    String a = sq.land(changeUri("a", sq.repos.commit("a", "main", "change a", files("a.txt", "a\n"))));
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> sq.runningBuilds() == 1);
+    String b = sq.land(changeUri("b", sq.repos.commit("b", "main", "change b", files("b.txt", "b\n"))));
+    String c = sq.land(changeUri("c", sq.repos.commit("c", "main", "change c", files("c.txt", "c\n"))));
+    String urgent = sq.gateway.land(LandRequest.newBuilder().setQueue("app").setPriority(10)
+        .setChange(Change.newBuilder().addUris(changeUri("hotfix", sq.repos.commit("hotfix", "main", "change hotfix",
+            files("hotfix.txt", "fix\n"))))).build()).getRequestId();
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+        .until(() -> List.of(b, c, urgent).stream().allMatch(id -> sq.state(id) == State.BATCHED));
+    sq.releaseBuilds();
+    for (String id : List.of(a, b, c, urgent)) {
+      assertThat(sq.awaitTerminal(id).getState()).as(id).isEqualTo(State.LANDED);
+    }
+    // with one build at a time: a (already building), then the hotfix, then the earlier normal ones
+    assertThat(GitCli.run(sq.repos.origin(), "log", "--reverse", "--format=%s", "main").lines()
+        .filter(l -> l.startsWith("change ")).toList())
+        .containsSubsequence("change a", "change hotfix", "change b")
+        .containsSubsequence("change hotfix", "change c");
+    assertThat(sq.status(urgent).getRequest().getPriority()).isEqualTo(10);
+    assertThatThrownBy(() -> sq.gateway.land(LandRequest.newBuilder().setQueue("app").setPriority(101)
+        .setChange(Change.newBuilder().addUris(changeUri("z", sq.repos.commit("z", "main", "z", files("z.txt",
+            "z\n"))))).build()))
+        .satisfies(e -> assertThat(((StatusRuntimeException) e).getStatus().getDescription()).contains("priority"));
+  }
 }

@@ -49,13 +49,17 @@ public final class MergeQueueCommands {
     @Option(names = "--watch", description = "Follow the request until it ends; exit 1 unless it LANDED.")
     boolean watch;
 
+    @Option(names = "--priority", defaultValue = "0", description = "Higher is batched and built first (-100 to 100);"
+        + " above 0 it never waits for a batch to fill. Default: ${DEFAULT-VALUE}.")
+    int priority;
+
     @Parameters(arity = "1..*", paramLabel = "URI", description = "The change's URIs.")
     List<String> uris;
 
     @Override
     public Integer call() {
       var landed = GatewayClient.call(server, 30, g -> g.land(LandRequest.newBuilder().setQueue(queue)
-          .setStrategy(strategy).setChange(Change.newBuilder().addAllUris(uris)).build()));
+          .setStrategy(strategy).setPriority(priority).setChange(Change.newBuilder().addAllUris(uris)).build()));
       System.out.println(landed.getRequestId());
       if (!landed.getNotice().isEmpty()) {
         System.err.println(landed.getNotice()); // stdout stays the request id alone, for scripts
@@ -77,7 +81,8 @@ public final class MergeQueueCommands {
       var status = GatewayClient.call(server, 30, g -> g.status(StatusRequest.newBuilder().setRequestId(id).build()));
       var history = GatewayClient.call(server, 30, g -> g.history(HistoryRequest.newBuilder().setRequestId(id).build()));
       RequestInfo r = status.getRequest();
-      System.out.println(r.getRequestId() + "  " + r.getState() + "  queue " + r.getQueue() + "  strategy "
+      System.out.println(r.getRequestId() + "  " + r.getState() + "  queue " + r.getQueue()
+          + (r.getPriority() == 0 ? "" : "  priority " + r.getPriority()) + "  strategy "
           + r.getStrategy());
       r.getChange().getUrisList().forEach(u -> System.out.println("  change " + u));
       if (status.hasBatch()) {
@@ -119,8 +124,8 @@ public final class MergeQueueCommands {
       var out = GatewayClient.call(server, 30, g -> g.list(ListRequest.newBuilder()
           .setQueue(queue == null ? "" : queue).addAllStates(states).setLimit(limit)
           .setPageToken(page == null ? "" : page).build()));
-      Table table = new Table("REQUEST", "STATE", "BATCH", "CHANGE", "REASON");
-      out.getRequestsList().forEach(r -> table.row(r.getRequestId(), r.getState(),
+      Table table = new Table("REQUEST", "STATE", "PRIORITY", "BATCH", "CHANGE", "REASON");
+      out.getRequestsList().forEach(r -> table.row(r.getRequestId(), r.getState(), r.getPriority(),
           r.getBatchId().isEmpty() ? "-" : r.getBatchId(), r.getChange().getUris(0)
               + (r.getChange().getUrisCount() > 1 ? " (+" + (r.getChange().getUrisCount() - 1) + ")" : ""),
           r.getReason().isEmpty() ? "-" : firstLine(r.getReason())));

@@ -60,7 +60,8 @@ public final class BatchStage extends Stage<RequestSignal> {
     var queue = ctx.queue(r.queue());
     Set<String> paths = new HashSet<>(r.paths());
     List<String> deps = ConflictAnalysis.dependencies(tx, queue, paths);
-    if (queue.batchSize() > 1) {
+    boolean urgent = r.priority() > 0; // never waits for a batch to fill, nor joins one that waits
+    if (queue.batchSize() > 1 && !urgent) {
       Optional<BatchRecord> open = joinable(tx, queue, paths, deps);
       if (open.isPresent() && Batches.addMember(tx, open.get(), r.requestId(), deps)) {
         BatchRecord b = open.get();
@@ -87,11 +88,11 @@ public final class BatchStage extends Stage<RequestSignal> {
       }
     }
     Batches.createIfAbsent(tx, batchId, r.queue(), r.n(), List.of(r.requestId()), deps);
-    if (queue.batchSize() > 1) {
+    if (queue.batchSize() > 1 && !urgent) {
       tx.update("UPDATE sq_batches SET reason = ? WHERE batch_id = ?", Batches.FILLING + ": takes up to "
           + queue.batchSize() + " requests until planned", batchId);
     }
-    if (queue.batchSize() > 1 && !queue.batchWait().isZero()) {
+    if (queue.batchSize() > 1 && !queue.batchWait().isZero() && !urgent) {
       // the planner leaves a filling batch alone; this wakes it when the batch stops waiting
       ctx.signals().batchAfter(tx, SubmitQueueTopics.SPECULATE, r.queue(), batchId, "batch-wait", queue.batchWait());
     } else {

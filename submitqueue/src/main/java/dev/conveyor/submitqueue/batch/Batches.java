@@ -86,6 +86,12 @@ public final class Batches {
     return changed;
   }
 
+  /** A batch's priority: its most urgent member's. */
+  public static int priority(Tx tx, String batchId) throws SQLException {
+    return (int) tx.queryLong("SELECT COALESCE(MAX(r.priority), 0) FROM sq_batch_members m JOIN sq_requests r"
+        + " ON r.request_id = m.request_id WHERE m.batch_id = ?", batchId);
+  }
+
   /** Batches that depend on {@code batchId} (the reverse index): woken when it ends. */
   public static List<String> dependents(Tx tx, String batchId) throws SQLException {
     return tx.query("SELECT batch_id FROM sq_batch_deps WHERE depends_on = ? ORDER BY batch_id", rs -> rs.getString(1),

@@ -79,7 +79,8 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
           request.getStrategy());
       LandResponse.Builder out = LandResponse.newBuilder();
       ledger.transact(tx -> {
-        out.setRequestId(admission.land(tx, request.getQueue(), uris, request.getStrategy()).requestId());
+        out.setRequestId(admission.land(tx, request.getQueue(), uris, request.getStrategy(), request.getPriority())
+            .requestId());
         var state = dev.conveyor.submitqueue.control.QueueStates.get(tx, request.getQueue());
         out.setNotice(state.paused() ? "queued, but queue '" + request.getQueue() + "' is " + state.describe()
             + "; nothing is built or merged until it is resumed" : "");

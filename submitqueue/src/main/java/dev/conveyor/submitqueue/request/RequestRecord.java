@@ -9,7 +9,11 @@ import java.util.Set;
 
 /** One land request as stored. {@code version} guards every state change (compare-and-swap). */
 public record RequestRecord(String requestId, String queue, long n, List<String> uris, Strategy strategy, State state,
-    String batchId, String reason, List<String> paths, long createdAt, long updatedAt, long version) {
+    String batchId, String reason, List<String> paths, long createdAt, long updatedAt, long version, int priority) {
+
+  /** The range of a request's priority; 0 is normal. */
+  public static final int MIN_PRIORITY = -100;
+  public static final int MAX_PRIORITY = 100;
 
   public static final Set<State> TERMINAL = Set.of(State.LANDED, State.ERROR, State.CANCELLED);
 
@@ -34,6 +38,6 @@ public record RequestRecord(String requestId, String queue, long n, List<String>
   public RequestInfo toInfo() {
     return RequestInfo.newBuilder().setRequestId(requestId).setQueue(queue).setChange(change()).setStrategy(strategy)
         .setState(state).setBatchId(batchId == null ? "" : batchId).setReason(reason == null ? "" : reason)
-        .setCreatedAtMs(createdAt).setUpdatedAtMs(updatedAt).build();
+        .setCreatedAtMs(createdAt).setUpdatedAtMs(updatedAt).setPriority(priority).build();
   }
 }

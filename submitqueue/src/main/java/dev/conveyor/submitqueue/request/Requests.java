@@ -16,7 +16,7 @@ import java.util.Optional;
 /** Land requests and their status history (the request log), in the caller's transaction. */
 public final class Requests {
   private static final String COLUMNS = "request_id, queue, n, change_key, strategy, state, batch_id, reason, paths,"
-      + " created_at, updated_at, version";
+      + " created_at, updated_at, version, priority";
 
   private Requests() {}
 
@@ -36,12 +36,17 @@ public final class Requests {
   /** Inserts a STARTED request and its first history entry. */
   public static RequestRecord create(Tx tx, String queue, long n, List<String> uris, Strategy strategy)
       throws SQLException {
+    return create(tx, queue, n, uris, strategy, 0);
+  }
+
+  public static RequestRecord create(Tx tx, String queue, long n, List<String> uris, Strategy strategy, int priority)
+      throws SQLException {
     long now = tx.nowMillis();
     RequestRecord r = new RequestRecord(queue + "/" + n, queue, n, uris, strategy, State.STARTED, null, null, null,
-        now, now, 0);
+        now, now, 0, priority);
     try {
-      tx.update("INSERT INTO sq_requests (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, 0)",
-          r.requestId(), queue, n, RequestRecord.changeKey(uris), strategy.name(), r.state().name(), now, now);
+      tx.update("INSERT INTO sq_requests (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, 0, ?)",
+          r.requestId(), queue, n, RequestRecord.changeKey(uris), strategy.name(), r.state().name(), now, now, priority);
     } catch (SQLException e) {
       if (tx.dialect().isUniqueViolation(e)) {
         throw new OptimisticConflictException("the change was landed concurrently");
@@ -122,6 +127,6 @@ public final class Requests {
         Arrays.asList(rs.getString("change_key").split("\n")), Strategy.valueOf(rs.getString("strategy")),
         State.valueOf(rs.getString("state")), rs.getString("batch_id"), rs.getString("reason"),
         paths == null || paths.isEmpty() ? List.of() : Arrays.asList(paths.split("\n")), rs.getLong("created_at"),
-        rs.getLong("updated_at"), rs.getLong("version"));
+        rs.getLong("updated_at"), rs.getLong("version"), rs.getInt("priority"));
   }
 }

@@ -49,7 +49,7 @@ public final class SpeculationPlanner {
     this.signals = signals;
   }
 
-  private record Candidate(BatchRecord batch, Map<String, Boolean> assumptions, double probability) {}
+  private record Candidate(BatchRecord batch, Map<String, Boolean> assumptions, double probability, int priority) {}
 
   public void pass(Tx tx, SubmitQueueConfig queue) throws SQLException {
     // a paused queue records what its builds found, but starts no build and no merge until resumed
@@ -74,7 +74,9 @@ public final class SpeculationPlanner {
     if (paused) {
       return;
     }
-    candidates.sort(Comparator.comparingDouble(Candidate::probability).reversed()
+    // a higher priority first, then the likeliest path, then the oldest batch
+    candidates.sort(Comparator.comparingInt(Candidate::priority).reversed()
+        .thenComparing(Comparator.comparingDouble(Candidate::probability).reversed())
         .thenComparingLong(c -> c.batch().createdN()));
     long slots = queue.buildBudget() - Paths.building(tx, queue.name());
     for (Candidate c : candidates) {
@@ -121,7 +123,7 @@ public final class SpeculationPlanner {
       Optional<PathRecord> real = paths.stream().filter(p -> p.assumptions().equals(outcomes)
           && p.state() != PathRecord.PathState.CANCELLED).findFirst();
       if (real.isEmpty()) {
-        candidates.add(new Candidate(b, outcomes, 1.0));
+        candidates.add(new Candidate(b, outcomes, 1.0, Batches.priority(tx, b.batchId())));
       } else if (real.get().state() == PathRecord.PathState.PASSED) {
         if (!paused && Batches.transition(tx, b, State.MERGING, null)) {
           cancelOthers(tx, paths, real.get(), "the batch is merging on another path");
@@ -138,6 +140,7 @@ public final class SpeculationPlanner {
       }
       return;
     }
+    int priority = Batches.priority(tx, b.batchId());
     for (Map<String, Boolean> guess : assignments(unresolved)) {
       Map<String, Boolean> full = new TreeMap<>(outcomes);
       full.putAll(guess);
@@ -146,7 +149,7 @@ public final class SpeculationPlanner {
         for (String dep : unresolved) {
           probability *= guess.get(dep) ? chance.get(dep) : 1 - chance.get(dep);
         }
-        candidates.add(new Candidate(b, full, probability));
+        candidates.add(new Candidate(b, full, probability, priority));
       }
     }
   }

@@ -58,6 +58,16 @@ public final class Admission {
   }
 
   public RequestRecord land(Tx tx, String queue, List<String> canonicalUris, Strategy strategy) throws SQLException {
+    return land(tx, queue, canonicalUris, strategy, 0);
+  }
+
+  /** {@code priority}: higher is batched and built first (see {@link RequestRecord#MAX_PRIORITY}). */
+  public RequestRecord land(Tx tx, String queue, List<String> canonicalUris, Strategy strategy, int priority)
+      throws SQLException {
+    if (priority < RequestRecord.MIN_PRIORITY || priority > RequestRecord.MAX_PRIORITY) {
+      throw new RequestRefused(Kind.INVALID_ARGUMENT, "priority must be between " + RequestRecord.MIN_PRIORITY
+          + " and " + RequestRecord.MAX_PRIORITY + ", got " + priority);
+    }
     var state = dev.conveyor.submitqueue.control.QueueStates.get(tx, queue);
     if (state.draining()) {
       throw new RequestRefused(Kind.QUEUE_DRAINING, "queue '" + queue + "' is " + state.describe()
@@ -70,7 +80,7 @@ public final class Admission {
           holder.get().requestId());
     }
     long n = Requests.allocate(tx, queue);
-    RequestRecord r = Requests.create(tx, queue, n, canonicalUris, strategy);
+    RequestRecord r = Requests.create(tx, queue, n, canonicalUris, strategy, priority);
     signals.request(tx, SubmitQueueTopics.START, queue, r.requestId());
     return r;
   }
