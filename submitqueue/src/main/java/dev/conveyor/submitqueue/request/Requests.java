@@ -18,6 +18,8 @@ public final class Requests {
   private static final String COLUMNS = "request_id, queue, n, change_key, strategy, state, batch_id, reason, paths,"
       + " created_at, updated_at, version, priority";
 
+  private static final org.slf4j.Logger outcomes = org.slf4j.LoggerFactory.getLogger("dev.conveyor.submitqueue.outcome");
+
   private Requests() {}
 
   /** The next request number of {@code queue}, starting at 1. */
@@ -74,6 +76,10 @@ public final class Requests {
         + " WHERE request_id = ? AND version = ?", to.name(), reason, tx.nowMillis(), from.requestId(), from.version());
     if (n == 1) {
       log(tx, from.requestId(), to, reason);
+      if (RequestRecord.TERMINAL.contains(to)) { // an operator reads every request's end in the server log
+        tx.afterCommit(() -> outcomes.info("request {} {}{}", from.requestId(), to,
+            reason == null || reason.isEmpty() ? "" : ": " + reason));
+      }
     }
     return n == 1;
   }
