@@ -3,6 +3,7 @@ package dev.conveyor.submitqueue;
 import static dev.conveyor.runway.testing.GitRepos.changeUri;
 import static dev.conveyor.runway.testing.GitRepos.files;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.conveyor.api.base.Change;
@@ -35,6 +36,15 @@ public abstract class CrashRecoveryContract extends LedgerTestBase {
   Path tmp;
 
   private record Node(ChildJvm jvm, ManagedChannel channel, GatewayGrpc.GatewayBlockingStub gateway) {
+    dev.conveyor.api.submitqueue.QueueControlGrpc.QueueControlBlockingStub control() {
+      return dev.conveyor.api.submitqueue.QueueControlGrpc.newBlockingStub(channel);
+    }
+
+    void set(dev.conveyor.api.submitqueue.QueueState state) {
+      control().setQueueState(dev.conveyor.api.submitqueue.SetQueueStateRequest.newBuilder().setQueue("app")
+          .setState(state).setChangedBy("ops@test").setReason("crash test").build());
+    }
+
     void kill() throws InterruptedException {
       channel.shutdownNow();
       jvm.kill();
@@ -113,6 +123,56 @@ public abstract class CrashRecoveryContract extends LedgerTestBase {
           .isLessThan(history.indexOf("first-line"));
     } finally {
       second.kill();
+    }
+  }
+
+  private long buildJobs() {
+    return ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM jobs WHERE kind = 'BUILD'"));
+  }
+
+  @Test
+  void pausedAndDrainingQueuesStaySoAcrossASigkillAndNothingIsLost() throws Exception {
+    GitRepos repos = GitRepos.create(tmp.resolve("repos"), Map.of("README.md", "hello\n"));
+    Path build = tmp.resolve("build.sh");
+    Files.writeString(build, "sleep 0.5\n");
+    Node node = startNode(repos, build);
+    node.set(dev.conveyor.api.submitqueue.QueueState.QUEUE_PAUSED);
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      String head = repos.commit("p" + i, "main", "p" + i, files("p" + i + ".txt", "p\n"));
+      ids.add(node.gateway().land(LandRequest.newBuilder().setQueue("app")
+          .setChange(Change.newBuilder().addUris(changeUri("p" + i, head))).build()).getRequestId());
+    }
+    Node paused = node;
+    await().atMost(Duration.ofSeconds(60)).until(() -> ids.stream().allMatch(id -> state(paused, id) == State.BATCHED));
+    paused.kill();
+
+    Node second = startNode(repos, build);
+    try {
+      // still paused after the restart: nothing is built
+      await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(10)).until(() -> buildJobs() == 0);
+      assertThat(second.control().getQueueState(dev.conveyor.api.submitqueue.GetQueueStateRequest.newBuilder()
+          .setQueue("app").build()).getState()).isEqualTo(dev.conveyor.api.submitqueue.QueueState.QUEUE_PAUSED);
+      second.set(dev.conveyor.api.submitqueue.QueueState.QUEUE_DRAINING); // draining lets the active ones finish
+      await().atMost(Duration.ofSeconds(30)).until(() -> buildJobs() > 0);
+      second.kill(); // mid-drain
+    } catch (RuntimeException | Error e) {
+      second.kill();
+      throw e;
+    }
+
+    Node third = startNode(repos, build);
+    try {
+      await().atMost(Duration.ofSeconds(120)).until(() -> ids.stream().allMatch(id -> state(third, id) == State.LANDED));
+      String late = repos.commit("late", "main", "late", files("late.txt", "l\n"));
+      assertThatThrownBy(() -> third.gateway().land(LandRequest.newBuilder().setQueue("app")
+          .setChange(Change.newBuilder().addUris(changeUri("late", late))).build()))
+          .satisfies(e -> assertThat(dev.conveyor.api.ErrorStatus.reasonOf(e)).isEqualTo("QUEUE_DRAINING"));
+      List<String> history = GitCli.run(repos.origin(), "log", "--format=%s", "main").lines()
+          .filter(l -> !l.equals("initial")).toList();
+      assertThat(history).containsExactlyInAnyOrder("p0", "p1", "p2");
+    } finally {
+      third.kill();
     }
   }
 }

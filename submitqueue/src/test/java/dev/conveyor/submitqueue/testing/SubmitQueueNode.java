@@ -56,6 +56,8 @@ public final class SubmitQueueNode {
     var server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         .addService(new GatewayService(ledger, pipeline.admission(), pipeline.cancellation(),
             Executors.newScheduledThreadPool(1)))
+        .addService(new dev.conveyor.submitqueue.gateway.QueueControlService(ledger, queues,
+            pipeline.context().signals()))
         .build().start();
     System.out.println("port " + server.getPort());
     System.out.println("ready");
