@@ -116,7 +116,10 @@ class PostgresLeaderElectionTest {
       await().atMost(lease.plusSeconds(10)).pollInterval(Duration.ofMillis(100))
           .until(() -> survivor.lead() instanceof Leading);
       Duration took = Duration.ofNanos(System.nanoTime() - killed);
-      assertThat(took).as("takeover after the kill").isLessThanOrEqualTo(lease.plusSeconds(1));
+      // the last renewal may come just before the kill, so the lease can run a whole lease past it; the
+      // margin is for two processes on a loaded 2-core CI machine (4.18 s was seen with 1 s of margin).
+      // The exact bound is checked on the injected clock in the test above.
+      assertThat(took).as("takeover after the kill").isLessThanOrEqualTo(lease.plusSeconds(2));
       assertThat(survivor.leader()).hasValueSatisfying(h -> assertThat(h.holder()).isEqualTo("survivor"));
     }
   }
