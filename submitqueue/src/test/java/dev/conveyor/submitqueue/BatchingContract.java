@@ -100,6 +100,35 @@ public abstract class BatchingContract extends LedgerTestBase {
   }
 
   @Test
+  void aMemberThatConflictsIsEjectedAsAConflictAndTheOthersLandWithoutBisection() {
+    start(4, Duration.ofSeconds(2));
+    // c0 and c1 both add shared.txt: whichever lands second conflicts; c2 and c3 touch files of their own
+    String c0 = changeUri("c0", sq.repos.commit("c0", "main", "first", files("shared.txt", "first\n")));
+    String c1 = changeUri("c1", sq.repos.commit("c1", "main", "second", files("shared.txt", "second\n")));
+    String c2 = changeUri("c2", sq.repos.commit("c2", "main", "two", files("two.txt", "2\n")));
+    String c3 = changeUri("c3", sq.repos.commit("c3", "main", "three", files("three.txt", "3\n")));
+    String first = sq.land(c0);
+    String second = sq.land(c1);
+    String two = sq.land(c2);
+    String three = sq.land(c3);
+    List<String> ids = List.of(first, second, two, three);
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+        .until(() -> ids.stream().allMatch(id -> sq.state(id) != State.STARTED && sq.state(id) != State.VALIDATED));
+    clock.advance(Duration.ofSeconds(3)); // the ledger's clock stands still: end the last batch's wait
+    assertThat(sq.awaitTerminal(first).getState()).isEqualTo(State.LANDED);
+    RequestInfo conflicted = sq.awaitTerminal(second);
+    assertThat(conflicted.getState()).isEqualTo(State.ERROR);
+    assertThat(conflicted.getReason()).startsWith("conflict").contains("shared.txt").doesNotContain("build failed");
+    assertThat(sq.awaitTerminal(two).getState()).isEqualTo(State.LANDED);
+    assertThat(sq.awaitTerminal(three).getState()).isEqualTo(State.LANDED);
+    // the conflict named its request, so nobody was bisected
+    assertThat(sq.pipeline.context().planner().bisections()).isZero();
+    assertThat(sq.pipeline.context().planner().ejections()).isEqualTo(1);
+    assertThat(sq.status(second).getBatch().getRequestIdsList()).containsExactly(second);
+    assertThat(GitCli.run(sq.repos.origin(), "show", "main:shared.txt")).startsWith("first");
+  }
+
+  @Test
   void cancellingOneMemberLetsTheOthersGoOnInABatchOfTheirOwn() throws Exception {
     start(3, Duration.ofSeconds(30));
     sq.holdBuilds();

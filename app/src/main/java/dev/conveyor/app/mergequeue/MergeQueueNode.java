@@ -5,6 +5,7 @@ import dev.conveyor.ledger.Ledger;
 import dev.conveyor.messagequeue.consume.ConsumerOptions;
 import dev.conveyor.messagequeue.stream.Streams;
 import dev.conveyor.runway.merge.GitMerger;
+import dev.conveyor.runway.merge.Merger;
 import dev.conveyor.runway.merge.RepositoryCache;
 import dev.conveyor.runway.service.RunwayService;
 import dev.conveyor.submitqueue.build.BuildRunners;
@@ -26,14 +27,14 @@ import java.util.concurrent.ScheduledExecutorService;
  */
 public final class MergeQueueNode implements AutoCloseable {
   private final Streams streams;
-  private final GitMerger merger;
+  private final Merger merger;
   private final RunwayService runway;
   private final SubmitQueuePipeline pipeline;
   private final BuildWorker builds;
   private final GatewayService gateway;
   private final ScheduledExecutorService watchers;
 
-  private MergeQueueNode(Streams streams, GitMerger merger, RunwayService runway, SubmitQueuePipeline pipeline,
+  private MergeQueueNode(Streams streams, Merger merger, RunwayService runway, SubmitQueuePipeline pipeline,
       BuildWorker builds, GatewayService gateway, ScheduledExecutorService watchers) {
     this.streams = streams;
     this.merger = merger;
@@ -68,7 +69,7 @@ public final class MergeQueueNode implements AutoCloseable {
       runners.check(queues); // before anything starts: a queue this node cannot build as configured stops it
     }
     Streams streams = new Streams(ledger, Topics.registry(), supervisor);
-    GitMerger merger = new GitMerger(new RepositoryCache(dataDir.resolve("runway-cache")), Clock.systemUTC(),
+    Merger merger = new GitMerger(new RepositoryCache(dataDir.resolve("runway-cache")), Clock.systemUTC(),
         observers.merges());
     ConsumerOptions options = ConsumerOptions.defaults(RunwayService.GROUP, memberId);
     RunwayService runway = RunwayService.start(streams, merger, queues.runway(), options);

@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * cache update the same refs), and apply their steps beside a running merge. They see the target as
  * their own fetch found it, which is all a dry run promises.
  */
-public final class GitMerger implements AutoCloseable {
+public final class GitMerger implements Merger {
   private static final Logger log = LoggerFactory.getLogger(GitMerger.class);
   /** Tries of a push the remote is too busy to take, and of a merge that met a local write race. */
   private static final int RETRIES = 6;
@@ -68,6 +68,7 @@ public final class GitMerger implements AutoCloseable {
    * Throws {@link IOException} for infrastructure failures (unreachable remote, disk): retry later;
    * {@link GitFailures#isTransient} tells the ones that must not count against the request.
    */
+  @Override
   public MergeOutcome merge(MergePlan plan) throws IOException {
     ReentrantLock lock = plan.dryRun() ? null : queueLocks.computeIfAbsent(plan.queue().name(), q -> new ReentrantLock());
     if (lock != null) {
@@ -209,6 +210,7 @@ public final class GitMerger implements AutoCloseable {
    * The paths the changes touch relative to where each branched off the target (for conflict
    * analysis). Fetches like a merge does; rejects the same bad changes.
    */
+  @Override
   public java.util.Set<String> changedPaths(QueueConfig queue, List<dev.conveyor.runway.change.ChangeUri> changes)
       throws IOException, MergeRejection {
     Repository repo = cache.repository(queue);
@@ -256,6 +258,7 @@ public final class GitMerger implements AutoCloseable {
    * not exist yet; answers the file count. Never writes through a link; refuses a tree with entries
    * that could escape or alias ({@link UnsafeTreeException}, the same on every attempt).
    */
+  @Override
   public int export(QueueConfig queue, ObjectId commit, java.nio.file.Path dir) throws IOException, UnsafeTreeException {
     Repository repo = cache.repository(queue);
     try (var reader = repo.newObjectReader()) {

@@ -9,7 +9,7 @@ import dev.conveyor.messagequeue.consume.Outcome;
 import dev.conveyor.messagequeue.stream.Publisher;
 import dev.conveyor.messagequeue.topic.TopicKey;
 import dev.conveyor.runway.merge.GitFailures;
-import dev.conveyor.runway.merge.GitMerger;
+import dev.conveyor.runway.merge.Merger;
 import dev.conveyor.runway.merge.MergePlans;
 import dev.conveyor.runway.merge.MergeRejection;
 import dev.conveyor.runway.queue.RunwayQueues;
@@ -31,13 +31,13 @@ final class MergeRequestHandler implements MessageHandler {
   /** A merge of a large stack may take minutes; keep the message invisible to other members meanwhile. */
   static final Duration MERGE_VISIBILITY = Duration.ofMinutes(15);
 
-  private final GitMerger merger;
+  private final Merger merger;
   private final RunwayQueues queues;
   private final Publisher publisher;
   private final TopicKey signal;
   private final boolean dryRun;
 
-  MergeRequestHandler(GitMerger merger, RunwayQueues queues, Publisher publisher, TopicKey requestTopic) {
+  MergeRequestHandler(Merger merger, RunwayQueues queues, Publisher publisher, TopicKey requestTopic) {
     this.merger = merger;
     this.queues = queues;
     this.publisher = publisher;

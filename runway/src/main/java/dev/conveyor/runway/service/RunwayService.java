@@ -4,7 +4,7 @@ import dev.conveyor.messagequeue.consume.Consumer;
 import dev.conveyor.messagequeue.consume.ConsumerOptions;
 import dev.conveyor.messagequeue.stream.Streams;
 import dev.conveyor.messagequeue.topic.TopicKey;
-import dev.conveyor.runway.merge.GitMerger;
+import dev.conveyor.runway.merge.Merger;
 import dev.conveyor.runway.queue.RunwayQueues;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,7 +26,7 @@ public final class RunwayService implements AutoCloseable {
    * Starts consuming. {@code options} supplies the member id and polling; the group is always
    * {@value #GROUP} ({@value #GROUP}-dlq for the reconcilers).
    */
-  public static RunwayService start(Streams streams, GitMerger merger, RunwayQueues queues, ConsumerOptions options) {
+  public static RunwayService start(Streams streams, Merger merger, RunwayQueues queues, ConsumerOptions options) {
     RunwayService service = new RunwayService();
     for (TopicKey topic : List.of(RunwayTopics.CHECK, RunwayTopics.MERGE)) {
       service.consumers.add(streams.consume(topic, withGroup(options, GROUP),

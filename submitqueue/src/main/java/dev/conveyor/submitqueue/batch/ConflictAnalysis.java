@@ -7,7 +7,6 @@ import dev.conveyor.submitqueue.request.Requests;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -20,24 +19,62 @@ public final class ConflictAnalysis {
   private ConflictAnalysis() {}
 
   public static List<String> dependencies(Tx tx, SubmitQueueConfig queue, Set<String> paths) throws SQLException {
-    List<String> active = Batches.active(tx, queue.name());
-    Set<String> direct = new LinkedHashSet<>();
-    for (String batchId : active) {
-      if (queue.analyzer() == SubmitQueueConfig.ConflictAnalyzer.SERIAL || overlaps(tx, batchId, paths)) {
-        direct.add(batchId);
+    // two reads for the whole queue, not two per active batch
+    String activeBatch = "JOIN sq_batches b ON b.batch_id = x.batch_id WHERE b.queue = ? AND b.state IN ('CREATED',"
+        + " 'SPECULATING', 'MERGING', 'CANCELLING')";
+    java.util.Map<String, Set<String>> touched = new java.util.HashMap<>();
+    tx.query("SELECT x.batch_id, r.paths FROM sq_batch_members x JOIN sq_requests r ON r.request_id = x.request_id "
+        + activeBatch, rs -> {
+          Set<String> p = touched.computeIfAbsent(rs.getString(1), k -> new HashSet<>());
+          String text = rs.getString(2);
+          if (text != null && !text.isEmpty()) {
+            p.addAll(java.util.Arrays.asList(text.split("\n")));
+          }
+          return null;
+        }, queue.name());
+    java.util.Map<String, List<String>> follows = new java.util.HashMap<>();
+    tx.query("SELECT x.batch_id, x.depends_on FROM sq_batch_deps x " + activeBatch, rs -> follows.computeIfAbsent(
+        rs.getString(1), k -> new ArrayList<>()).add(rs.getString(2)), queue.name());
+    List<ActiveBatch> active = new ArrayList<>();
+    for (String batchId : Batches.active(tx, queue.name())) {
+      active.add(new ActiveBatch(batchId, touched.getOrDefault(batchId, Set.of()), follows.getOrDefault(batchId,
+          List.of())));
+    }
+    return dependencies(active, queue.analyzer(), paths);
+  }
+
+  /** An active batch as conflict analysis sees it: the paths its requests touch and the batches it follows. */
+  public record ActiveBatch(String batchId, Set<String> paths, List<String> dependsOn) {
+    public ActiveBatch {
+      paths = Set.copyOf(paths);
+      dependsOn = List.copyOf(dependsOn);
+    }
+  }
+
+  /**
+   * The batches of {@code active} (oldest first) that a batch touching {@code paths} must follow, oldest
+   * first: those touching a common path (every one, for a serial queue) and, transitively, what they follow.
+   */
+  public static List<String> dependencies(List<ActiveBatch> active, SubmitQueueConfig.ConflictAnalyzer analyzer,
+      Set<String> paths) {
+    java.util.Map<String, ActiveBatch> byId = new java.util.HashMap<>();
+    active.forEach(b -> byId.put(b.batchId(), b));
+    Set<String> closure = new HashSet<>();
+    List<String> frontier = new ArrayList<>();
+    for (ActiveBatch b : active) {
+      if (analyzer == SubmitQueueConfig.ConflictAnalyzer.SERIAL || b.paths().stream().anyMatch(paths::contains)) {
+        closure.add(b.batchId());
+        frontier.add(b.batchId());
       }
     }
-    Set<String> closure = new HashSet<>(direct);
-    List<String> frontier = new ArrayList<>(direct);
     while (!frontier.isEmpty()) {
-      String next = frontier.remove(frontier.size() - 1);
-      for (String dep : Batches.dependencies(tx, next)) {
-        if (active.contains(dep) && closure.add(dep)) {
+      for (String dep : byId.get(frontier.remove(frontier.size() - 1)).dependsOn()) {
+        if (byId.containsKey(dep) && closure.add(dep)) {
           frontier.add(dep);
         }
       }
     }
-    return active.stream().filter(closure::contains).toList();
+    return active.stream().map(ActiveBatch::batchId).filter(closure::contains).toList();
   }
 
   static boolean overlaps(Tx tx, String batchId, Set<String> paths) throws SQLException {

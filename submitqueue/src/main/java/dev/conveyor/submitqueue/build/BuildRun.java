@@ -11,7 +11,7 @@ import dev.conveyor.ledger.jobs.JobErrors;
 import dev.conveyor.ledger.jobs.Outcomes.LeaseGrant;
 import dev.conveyor.messagequeue.stream.IntentId;
 import dev.conveyor.runway.merge.GitFailures;
-import dev.conveyor.runway.merge.GitMerger;
+import dev.conveyor.runway.merge.Merger;
 import dev.conveyor.runway.merge.MergeOutcome;
 import dev.conveyor.runway.merge.MergePlans;
 import dev.conveyor.runway.merge.MergeRejection;
@@ -48,7 +48,7 @@ final class BuildRun {
   private final Ledger ledger;
   private final Signals signals;
   private final SubmitQueues queues;
-  private final GitMerger merger;
+  private final Merger merger;
   private final BuildRunners runners;
   private final LeaseGrant grant;
   private final Path dir;
@@ -56,7 +56,7 @@ final class BuildRun {
   private final Duration lease;
   private final LogLimits logLimits;
 
-  BuildRun(Ledger ledger, Signals signals, SubmitQueues queues, GitMerger merger, BuildRunners runners,
+  BuildRun(Ledger ledger, Signals signals, SubmitQueues queues, Merger merger, BuildRunners runners,
       LeaseGrant grant, Path workRoot, Duration lease, LogLimits logLimits) {
     this.ledger = ledger;
     this.signals = signals;
@@ -73,7 +73,7 @@ final class BuildRun {
   private String outcome = "stopped";
   private String queue = "";
 
-  /** How the run ended: passed, failed, retried, lease-lost, or stopped (interrupted). */
+  /** How the run ended: passed, failed, conflict (no tree to build), retried, lease-lost, or stopped (interrupted). */
   String outcome() {
     return outcome;
   }
@@ -110,7 +110,7 @@ final class BuildRun {
           .addAllSteps(spec.getStepsList()).build();
       MergeOutcome outcome = merger.merge(MergePlans.plan(tree, queues.runway(), true));
       if (outcome instanceof MergeOutcome.Failed failed) {
-        finish(spec, false, "the speculative tree does not apply: " + failed.reason());
+        conflict(spec, failed.stepId(), failed.reason());
         return;
       }
       BuildOutput output = new BuildOutput(queue.isolation().secretValues(), logLimits);
@@ -144,7 +144,7 @@ final class BuildRun {
         flushLog(output, false);
       }
     } catch (MergeRejection e) {
-      finish(spec, false, "the speculative tree does not apply: " + e.describe());
+      conflict(spec, e.stepId(), e.describe());
     } catch (IOException e) {
       log.warn("build {}: {}; will retry", jobId, e.toString());
       outcome = "retried";
@@ -245,10 +245,20 @@ final class BuildRun {
     process.destroyForcibly();
   }
 
+  /** The tree could not be made: no build ran; the step whose change did not apply is named, when known. */
+  private void conflict(BuildSpec spec, String stepId, String why) {
+    finish(spec, false, "conflict: the speculative tree does not apply: " + why, stepId);
+  }
+
   private void finish(BuildSpec spec, boolean passed, String reason) {
-    outcome = passed ? "passed" : "failed";
+    finish(spec, passed, reason, null);
+  }
+
+  private void finish(BuildSpec spec, boolean passed, String reason, String conflictStep) {
+    outcome = passed ? "passed" : conflictStep != null ? "conflict" : "failed";
     BuildSignal signal = BuildSignal.newBuilder().setBatchId(spec.getBatchId()).setQueue(spec.getQueue())
-        .setPathId(spec.getPathId()).setJobId(grant.job().id()).setPassed(passed).setReason(reason).build();
+        .setPathId(spec.getPathId()).setJobId(grant.job().id()).setPassed(passed).setReason(reason)
+        .setConflictStep(conflictStep == null ? "" : conflictStep).build();
     complete(passed ? new Completion.Succeeded(null) : new Completion.Failed(reason, Completion.Disposition.TERMINAL),
         signal);
   }

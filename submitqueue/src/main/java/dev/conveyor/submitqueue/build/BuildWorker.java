@@ -4,7 +4,7 @@ import dev.conveyor.ledger.Ledger;
 import dev.conveyor.ledger.jobs.JobKind;
 import dev.conveyor.ledger.jobs.LeaseRequest;
 import dev.conveyor.ledger.jobs.Outcomes.LeaseGrant;
-import dev.conveyor.runway.merge.GitMerger;
+import dev.conveyor.runway.merge.Merger;
 import dev.conveyor.submitqueue.config.SubmitQueues;
 import dev.conveyor.submitqueue.pipeline.Signals;
 import dev.conveyor.supervise.SlotLeases;
@@ -76,7 +76,7 @@ public final class BuildWorker implements AutoCloseable {
   private final Ledger ledger;
   private final Signals signals;
   private final SubmitQueues queues;
-  private final GitMerger merger;
+  private final Merger merger;
   private final Options options;
   private final ExecutorService threads;
   private final Supervisor supervisor;
@@ -89,12 +89,12 @@ public final class BuildWorker implements AutoCloseable {
    * Refuses (IllegalArgumentException) queues this machine cannot run as configured, and logs once
    * which builds run sandboxed and which do not.
    */
-  public BuildWorker(Ledger ledger, Signals signals, SubmitQueues queues, GitMerger merger, Options options) {
+  public BuildWorker(Ledger ledger, Signals signals, SubmitQueues queues, Merger merger, Options options) {
     this(ledger, signals, queues, merger, options, Supervisor.create());
   }
 
   /** {@code supervisor} restarts a build loop that throws anything and reports its health. */
-  public BuildWorker(Ledger ledger, Signals signals, SubmitQueues queues, GitMerger merger, Options options,
+  public BuildWorker(Ledger ledger, Signals signals, SubmitQueues queues, Merger merger, Options options,
       Supervisor supervisor) {
     this.supervisor = supervisor;
     options.runners().check(queues);

@@ -6,7 +6,7 @@ import dev.conveyor.messagequeue.consume.DeadLetterReconciler;
 import dev.conveyor.messagequeue.consume.MessageHandler;
 import dev.conveyor.messagequeue.stream.Streams;
 import dev.conveyor.messagequeue.topic.TopicKey;
-import dev.conveyor.runway.merge.GitMerger;
+import dev.conveyor.runway.merge.Merger;
 import dev.conveyor.runway.service.RunwayTopics;
 import dev.conveyor.submitqueue.batch.BatchStage;
 import dev.conveyor.submitqueue.batch.Batches;
@@ -54,7 +54,7 @@ public final class SubmitQueuePipeline implements AutoCloseable {
     this.speculate = new SpeculateStage(ctx);
   }
 
-  public static StageContext context(Streams streams, SubmitQueues queues, GitMerger merger) {
+  public static StageContext context(Streams streams, SubmitQueues queues, Merger merger) {
     Signals signals = new Signals(streams.publisher());
     return new StageContext(streams.ledger(), queues, signals, merger,
         new SpeculationPlanner(streams.ledger().jobs(), signals));
@@ -64,7 +64,7 @@ public final class SubmitQueuePipeline implements AutoCloseable {
    * Starts every stage. {@code decorator} wraps each stage handler (identity in production; tests
    * use it to force redeliveries).
    */
-  public static SubmitQueuePipeline start(Streams streams, SubmitQueues queues, GitMerger merger,
+  public static SubmitQueuePipeline start(Streams streams, SubmitQueues queues, Merger merger,
       ConsumerOptions options, StageDecorator decorator) {
     StageContext ctx = context(streams, queues, merger);
     ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {

@@ -9,12 +9,23 @@ import java.util.TreeMap;
  * the build of the tree those assumptions give.
  */
 public record PathRecord(String pathId, String batchId, SortedMap<String, Boolean> assumptions, PathState state,
-    String jobId, String reason) {
+    String jobId, String reason, String conflictStep) {
 
   public enum PathState { BUILDING, PASSED, FAILED, CANCELLED }
 
   public PathRecord {
     assumptions = new TreeMap<>(assumptions);
+  }
+
+  /** A path whose tree was made (or not yet tried): no step to blame for a conflict. */
+  public PathRecord(String pathId, String batchId, SortedMap<String, Boolean> assumptions, PathState state,
+      String jobId, String reason) {
+    this(pathId, batchId, assumptions, state, jobId, reason, null);
+  }
+
+  /** The same path, ended. */
+  public PathRecord ended(PathState to, String why, String step) {
+    return new PathRecord(pathId, batchId, assumptions, to, jobId, why, step);
   }
 
   public static String encode(Map<String, Boolean> assumptions) {

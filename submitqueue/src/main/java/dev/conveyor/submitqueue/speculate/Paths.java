@@ -10,7 +10,7 @@ import java.util.Optional;
 
 /** Speculative paths and their builds, in the caller's transaction. */
 public final class Paths {
-  private static final String COLUMNS = "path_id, batch_id, assumptions, state, job_id, reason";
+  private static final String COLUMNS = "path_id, batch_id, assumptions, state, job_id, reason, conflict_step";
 
   private Paths() {}
 
@@ -33,8 +33,14 @@ public final class Paths {
 
   /** Ends a BUILDING path; false when it already ended (a redelivered signal, or a cancel that came first). */
   public static boolean finish(Tx tx, String pathId, PathState to, String reason) throws SQLException {
-    return tx.update("UPDATE sq_paths SET state = ?, reason = ?, updated_at = ? WHERE path_id = ? AND state = 'BUILDING'",
-        to.name(), reason, tx.nowMillis(), pathId) == 1;
+    return finish(tx, pathId, to, reason, null);
+  }
+
+  /** As {@link #finish(Tx, String, PathState, String)}, naming the step whose change did not apply (or null). */
+  public static boolean finish(Tx tx, String pathId, PathState to, String reason, String conflictStep)
+      throws SQLException {
+    return tx.update("UPDATE sq_paths SET state = ?, reason = ?, conflict_step = ?, updated_at = ? WHERE path_id = ?"
+        + " AND state = 'BUILDING'", to.name(), reason, conflictStep, tx.nowMillis(), pathId) == 1;
   }
 
   /** Builds running for the queue: what counts against its build budget. */
@@ -45,6 +51,6 @@ public final class Paths {
 
   private static PathRecord row(ResultSet rs) throws SQLException {
     return new PathRecord(rs.getString(1), rs.getString(2), PathRecord.decode(rs.getString(3)),
-        PathState.valueOf(rs.getString(4)), rs.getString(5), rs.getString(6));
+        PathState.valueOf(rs.getString(4)), rs.getString(5), rs.getString(6), rs.getString(7));
   }
 }

@@ -19,15 +19,10 @@ import dev.conveyor.submitqueue.pipeline.Signals;
 import dev.conveyor.submitqueue.pipeline.SubmitQueueTopics;
 import dev.conveyor.submitqueue.request.RequestRecord;
 import dev.conveyor.submitqueue.request.Requests;
+import dev.conveyor.submitqueue.speculate.PlanRules.Candidate;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
-import java.util.TreeMap;
 
 /**
  * One planning pass over a queue's active batches, in one transaction. For each speculating batch:
@@ -37,19 +32,15 @@ import java.util.TreeMap;
  * (most probable path, then oldest batch) within the queue's build budget.
  */
 public final class SpeculationPlanner {
-  /** Beyond this many unresolved dependencies only "all land" and single failures are considered. */
-  static final int FULL_ENUMERATION_LIMIT = 8;
-
   private final LeasedJobs jobs;
   private final Signals signals;
   private final java.util.concurrent.atomic.AtomicLong bisections = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong ejections = new java.util.concurrent.atomic.AtomicLong();
 
   public SpeculationPlanner(LeasedJobs jobs, Signals signals) {
     this.jobs = jobs;
     this.signals = signals;
   }
-
-  private record Candidate(BatchRecord batch, Map<String, Boolean> assumptions, double probability, int priority) {}
 
   public void pass(Tx tx, SubmitQueueConfig queue) throws SQLException {
     // a paused queue records what its builds found, but starts no build and no merge until resumed
@@ -74,15 +65,7 @@ public final class SpeculationPlanner {
     if (paused) {
       return;
     }
-    // a higher priority first, then the likeliest path, then the oldest batch
-    candidates.sort(Comparator.comparingInt(Candidate::priority).reversed()
-        .thenComparing(Comparator.comparingDouble(Candidate::probability).reversed())
-        .thenComparingLong(c -> c.batch().createdN()));
-    long slots = queue.buildBudget() - Paths.building(tx, queue.name());
-    for (Candidate c : candidates) {
-      if (slots-- <= 0) {
-        break;
-      }
+    for (Candidate c : PlanRules.choose(candidates, queue.buildBudget() - Paths.building(tx, queue.name()))) {
       startBuild(tx, queue, c);
     }
   }
@@ -92,64 +75,41 @@ public final class SpeculationPlanner {
     while (Batches.followSplits(tx, b)) {
       b = Batches.get(tx, b.batchId()); // made while a batch it follows was split: it follows the parts now
     }
-    Map<String, Boolean> outcomes = new TreeMap<>();
-    List<String> unresolved = new ArrayList<>();
-    Map<String, Double> chance = new HashMap<>();
+    List<PlanRules.Dependency> deps = new ArrayList<>();
     for (String dep : b.dependsOn()) {
       BatchRecord d = Batches.get(tx, dep);
       if (d.state() == State.SPLIT) { // split after followSplits read it: not an outcome; plan again
         throw new dev.conveyor.ledger.OptimisticConflictException("dependency " + dep + " was split while planning");
       }
-      if (d.terminal()) {
-        outcomes.put(dep, d.state() == State.SUCCEEDED);
-      } else {
-        unresolved.add(dep);
-        chance.put(dep, Math.pow(queue.successPrior(), d.requestIds().size()));
-      }
+      deps.add(new PlanRules.Dependency(dep, !d.terminal() ? PlanRules.DependencyState.OPEN
+          : d.state() == State.SUCCEEDED ? PlanRules.DependencyState.LANDED : PlanRules.DependencyState.NOT_LANDED,
+          d.requestIds().size()));
     }
     List<PathRecord> paths = new ArrayList<>();
     for (PathRecord p : Paths.forBatch(tx, b.batchId())) {
       paths.add(reconcileWithJob(tx, p));
     }
-    for (PathRecord p : paths) {
-      if (p.state() == PathRecord.PathState.BUILDING && p.refutedBy(outcomes)) {
-        cancelBuild(tx, p, "refuted: a dependency's real outcome contradicts this path (" + p.describe() + ")");
-      } else if (p.state() == PathRecord.PathState.BUILDING && !p.assumptions().keySet().equals(Set.copyOf(
-          b.dependsOn()))) {
-        cancelBuild(tx, p, "its dependencies changed: a batch it assumed was split (" + p.describe() + ")");
-      }
+    PlanRules.Decision decision = PlanRules.decide(new PlanRules.BatchView(b.batchId(), b.requestIds(),
+        Batches.priority(tx, b.batchId()), b.createdN(), deps, paths), queue.successPrior());
+    for (PlanRules.Cancel c : decision.cancels()) {
+      cancelBuild(tx, c.path(), c.why());
     }
-    if (unresolved.isEmpty()) {
-      Optional<PathRecord> real = paths.stream().filter(p -> p.assumptions().equals(outcomes)
-          && p.state() != PathRecord.PathState.CANCELLED).findFirst();
-      if (real.isEmpty()) {
-        candidates.add(new Candidate(b, outcomes, 1.0, Batches.priority(tx, b.batchId())));
-      } else if (real.get().state() == PathRecord.PathState.PASSED) {
-        if (!paused && Batches.transition(tx, b, State.MERGING, null)) {
-          cancelOthers(tx, paths, real.get(), "the batch is merging on another path");
-          signals.batch(tx, SubmitQueueTopics.MERGE, b.queue(), b.batchId(), "merge");
-        }
-      } else if (real.get().state() == PathRecord.PathState.FAILED && b.requestIds().size() > 1) {
-        bisect(tx, b, paths, real.get());
-      } else if (real.get().state() == PathRecord.PathState.FAILED) {
-        if (Batches.transition(tx, b, State.FAILED, "build failed (" + real.get().describe() + "): "
-            + real.get().reason())) {
-          cancelOthers(tx, paths, real.get(), "the batch failed");
-          signals.batch(tx, SubmitQueueTopics.CONCLUDE, b.queue(), b.batchId(), "build-failed");
-        }
+    PlanRules.Verdict verdict = decision.verdict();
+    if (verdict instanceof PlanRules.Verdict.Speculate s) {
+      candidates.addAll(s.unbuilt());
+    } else if (verdict instanceof PlanRules.Verdict.Merge m) {
+      if (!paused && Batches.transition(tx, b, State.MERGING, null)) {
+        cancelOthers(tx, paths, m.passed(), "the batch is merging on another path");
+        signals.batch(tx, SubmitQueueTopics.MERGE, b.queue(), b.batchId(), "merge");
       }
-      return;
-    }
-    int priority = Batches.priority(tx, b.batchId());
-    for (Map<String, Boolean> guess : assignments(unresolved)) {
-      Map<String, Boolean> full = new TreeMap<>(outcomes);
-      full.putAll(guess);
-      if (paths.stream().noneMatch(p -> p.assumptions().equals(full))) {
-        double probability = 1.0;
-        for (String dep : unresolved) {
-          probability *= guess.get(dep) ? chance.get(dep) : 1 - chance.get(dep);
-        }
-        candidates.add(new Candidate(b, full, probability, priority));
+    } else if (verdict instanceof PlanRules.Verdict.Bisect split) {
+      bisect(tx, b, paths, split);
+    } else if (verdict instanceof PlanRules.Verdict.Eject eject) {
+      eject(tx, b, paths, eject);
+    } else if (verdict instanceof PlanRules.Verdict.Fail f) {
+      if (Batches.transition(tx, b, State.FAILED, failure(f.failed()))) {
+        cancelOthers(tx, paths, f.failed(), "the batch failed");
+        signals.batch(tx, SubmitQueueTopics.CONCLUDE, b.queue(), b.batchId(), "build-failed");
       }
     }
   }
@@ -161,15 +121,43 @@ public final class SpeculationPlanner {
    * requests that fail are alone (those end ERROR with their own build's reason) while every other lands.
    * Nobody is charged for the split: a request's history shows BATCHED once.
    */
-  private void bisect(Tx tx, BatchRecord b, List<PathRecord> paths, PathRecord failed) throws SQLException {
-    List<String> members = b.requestIds();
-    int half = members.size() / 2;
+  private void bisect(Tx tx, BatchRecord b, List<PathRecord> paths, PlanRules.Verdict.Bisect split)
+      throws SQLException {
+    PathRecord failed = split.failed();
     String why = "split in two after its build failed (" + failed.describe() + "): " + failed.reason();
     cancelOthers(tx, paths, failed, "the batch is being split");
-    List<String> halves = Batches.split(tx, b, List.of(members.subList(0, half), members.subList(half, members.size())),
-        true, why);
+    List<String> halves = Batches.split(tx, b, split.parts(), true, why);
     bisections.incrementAndGet();
     signals.batch(tx, SubmitQueueTopics.SPECULATE, b.queue(), halves.get(0), "split");
+  }
+
+  /**
+   * A member's change does not apply on the real outcomes: it is split off alone and fails as a conflict,
+   * while the rest goes on as one batch (which follows what the batch followed) and is built again.
+   */
+  private void eject(Tx tx, BatchRecord b, List<PathRecord> paths, PlanRules.Verdict.Eject eject) throws SQLException {
+    List<String> rest = b.requestIds().stream().filter(r -> !r.equals(eject.culprit())).toList();
+    cancelOthers(tx, paths, eject.failed(), "a member is being ejected");
+    List<String> parts = Batches.split(tx, b, List.of(rest, List.of(eject.culprit())), false,
+        "request " + eject.culprit() + " went on alone: its change does not apply (" + eject.failed().describe() + ")");
+    BatchRecord alone = Batches.get(tx, parts.get(1));
+    if (!Batches.transition(tx, alone, State.FAILED, failure(eject.failed()))) {
+      throw new dev.conveyor.ledger.OptimisticConflictException("batch " + alone.batchId() + " changed while ejecting");
+    }
+    ejections.incrementAndGet();
+    signals.batch(tx, SubmitQueueTopics.CONCLUDE, b.queue(), alone.batchId(), "conflict");
+    signals.batch(tx, SubmitQueueTopics.SPECULATE, b.queue(), parts.get(0), "ejected");
+  }
+
+  /** One wording per cause: a conflict is a conflict, a failed build a failed build. */
+  private static String failure(PathRecord failed) {
+    String why = failed.reason() == null ? "" : failed.reason().replaceFirst("^conflict: ", "");
+    return (failed.conflictStep() != null ? "conflict (" : "build failed (") + failed.describe() + "): " + why;
+  }
+
+  /** Members ejected because their change did not apply (counted since start). */
+  public long ejections() {
+    return ejections.get();
   }
 
   /** Batches split after a failed build (counted since start). */
@@ -217,19 +205,20 @@ public final class SpeculationPlanner {
   }
 
   private void startBuild(Tx tx, SubmitQueueConfig queue, Candidate c) throws SQLException {
-    String pathId = PathRecord.idOf(c.batch().batchId(), c.assumptions());
-    BuildSpec.Builder spec = BuildSpec.newBuilder().setQueue(queue.name()).setBatchId(c.batch().batchId())
+    BatchRecord batch = Batches.get(tx, c.batchId());
+    String pathId = PathRecord.idOf(batch.batchId(), c.assumptions());
+    BuildSpec.Builder spec = BuildSpec.newBuilder().setQueue(queue.name()).setBatchId(batch.batchId())
         .setPathId(pathId).setCommand(queue.buildCommand()).setTimeoutMs(queue.buildTimeout().toMillis());
-    for (String dep : c.batch().dependsOn()) {
+    for (String dep : batch.dependsOn()) {
       BatchRecord d = Batches.get(tx, dep);
       if (Boolean.TRUE.equals(c.assumptions().get(dep)) && d.state() != State.SUCCEEDED) {
         addSteps(tx, spec, d);
       }
     }
-    addSteps(tx, spec, c.batch());
+    addSteps(tx, spec, batch);
     String jobId = jobs.enqueue(tx, JobSpec.builder(JobKind.BUILD).executionClass("build").dedupeKey(pathId)
         .payload(ProtoJson.toBytes(spec.build())).maxAttempts(3).build()).jobId();
-    Paths.insertBuilding(tx, c.batch().batchId(), c.assumptions(), jobId);
+    Paths.insertBuilding(tx, batch.batchId(), c.assumptions(), jobId);
   }
 
   private static void addSteps(Tx tx, BuildSpec.Builder spec, BatchRecord b) throws SQLException {
@@ -237,29 +226,5 @@ public final class SpeculationPlanner {
       RequestRecord r = Requests.get(tx, requestId);
       spec.addSteps(MergeStep.newBuilder().setStepId(requestId).setChange(r.change()).setStrategy(r.strategy()));
     }
-  }
-
-  /** Every success/failure assignment of the unresolved dependencies, or the likeliest ones when there are many. */
-  static List<Map<String, Boolean>> assignments(List<String> unresolved) {
-    List<Map<String, Boolean>> out = new ArrayList<>();
-    if (unresolved.size() <= FULL_ENUMERATION_LIMIT) {
-      for (int mask = 0; mask < 1 << unresolved.size(); mask++) {
-        Map<String, Boolean> m = new TreeMap<>();
-        for (int i = 0; i < unresolved.size(); i++) {
-          m.put(unresolved.get(i), (mask & (1 << i)) == 0);
-        }
-        out.add(m);
-      }
-      return out;
-    }
-    Map<String, Boolean> allLand = new TreeMap<>();
-    unresolved.forEach(d -> allLand.put(d, true));
-    out.add(allLand);
-    for (String failing : unresolved) {
-      Map<String, Boolean> m = new TreeMap<>(allLand);
-      m.put(failing, false);
-      out.add(m);
-    }
-    return out;
   }
 }
