@@ -74,7 +74,10 @@ class MergeQueueCliTest {
           .contains("conveyor_merge_seconds_count{kind=\"merge\",outcome=\"succeeded\",queue=\"app\"} 1")
           .contains("conveyor_merge_seconds_count{kind=\"check\",outcome=\"succeeded\",queue=\"app\"}")
           .contains("conveyor_build_seconds_count{outcome=\"passed\",queue=\"app\"} 1")
-          .contains("conveyor_build_seconds_count{outcome=\"failed\",queue=\"app\"} 1");
+          .contains("conveyor_build_seconds_count{outcome=\"failed\",queue=\"app\"} 1")
+          // two requests batched once each; nothing dead-lettered
+          .contains("conveyor_stage_outcomes_total{outcome=\"advanced\",stage=\"batch\"} 2.0")
+          .contains("conveyor_stage_outcomes_total{outcome=\"dead_lettered\",stage=\"batch\"} 0.0");
 
       Run status = run("status", "--server", server, "--token-file", token, "app/1");
       assertThat(status.out()).contains("app/1  LANDED", "batch app/b1 SUCCEEDED", "STARTED", "VALIDATED", "BATCHED");

@@ -59,7 +59,9 @@ final class SubmitQueueBench {
       Path origin = root.resolve("origin.git");
       List<String> uris = createRepository(root, origin);
       Path build = root.resolve("build.sh");
-      Files.writeString(build, "sleep " + (buildMs / 1000.0) + "\nif [ -e BROKEN ]; then exit 3; fi\n");
+      // each broken change adds a BROKEN-<n> file of its own: broken changes do not touch one another's paths
+      Files.writeString(build, "sleep " + (buildMs / 1000.0) + "\nfor f in BROKEN-*; do [ -e \"$f\" ] && exit 3; done\n"
+          + "exit 0\n");
       System.out.printf("workload: %d requests (%d conflicting pairs, %d broken, %d independent), build = sleep %d ms,"
           + " ledger SQLite%n", REQUESTS, PAIRS, BROKEN, REQUESTS - 2 * PAIRS - BROKEN, buildMs);
       int good = REQUESTS - PAIRS - BROKEN;
@@ -205,7 +207,7 @@ final class SubmitQueueBench {
       } else {
         Files.writeString(work.resolve("file-" + i + ".txt"), "change " + i + "\nline two\n");
         if (i < 2 * PAIRS + BROKEN) {
-          Files.writeString(work.resolve("BROKEN"), "this change breaks the build\n");
+          Files.writeString(work.resolve("BROKEN-" + i), "this change breaks the build\n");
         }
       }
       Shell.git(work, "add", "-A");
@@ -258,9 +260,10 @@ final class SubmitQueueBench {
         double seconds = (System.nanoTime() - t0) / 1e9;
         long landed = ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM sq_requests WHERE state = 'LANDED'"));
         long failed = ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM sq_requests WHERE state = 'ERROR'"));
-        boolean green = Shell.git(target, "log", "--format=%H", "main", "--", "BROKEN").isEmpty();
+        boolean green = !Shell.git(target, "log", "--name-only", "--format=", "main").contains("BROKEN");
+        // a build job whose speculative tree could not be made (a conflict) ran no build command
         long buildsRun = ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM jobs WHERE kind = 'BUILD'"
-            + " AND started_at IS NOT NULL"));
+            + " AND started_at IS NOT NULL AND (last_error IS NULL OR last_error NOT LIKE 'conflict:%')"));
         System.out.println("  " + timeInStates(ledger));
         return new Result((int) landed, (int) failed, seconds, green, buildsRun);
       }

@@ -126,6 +126,14 @@ public abstract class BatchingContract extends LedgerTestBase {
     assertThat(sq.pipeline.context().planner().ejections()).isEqualTo(1);
     assertThat(sq.status(second).getBatch().getRequestIdsList()).containsExactly(second);
     assertThat(GitCli.run(sq.repos.origin(), "show", "main:shared.txt")).startsWith("first");
+    // every stage counts what it did: each request was batched once, and the conflict's batch concluded
+    var outcomes = sq.pipeline.outcomes();
+    assertThat(outcomes.get("batch", dev.conveyor.submitqueue.pipeline.StageOutcomes.Kind.ADVANCED)).isEqualTo(4);
+    assertThat(outcomes.get("conclude", dev.conveyor.submitqueue.pipeline.StageOutcomes.Kind.ADVANCED))
+        .isGreaterThanOrEqualTo(3);
+    assertThat(outcomes.get("speculate", dev.conveyor.submitqueue.pipeline.StageOutcomes.Kind.RECEIVED))
+        .isGreaterThanOrEqualTo(outcomes.get("speculate", dev.conveyor.submitqueue.pipeline.StageOutcomes.Kind.ADVANCED));
+    assertThat(outcomes.get("batch", dev.conveyor.submitqueue.pipeline.StageOutcomes.Kind.DEAD_LETTERED)).isZero();
   }
 
   @Test

@@ -47,9 +47,12 @@ public final class MergeQueueNode implements AutoCloseable {
 
   /** What the node reports its work to (metrics): stage handlers, merges, builds. */
   public record Observers(StageDecorator stages, dev.conveyor.runway.merge.MergeObserver merges,
-      dev.conveyor.submitqueue.build.BuildObserver builds) {
-    public static final Observers NONE = new Observers(StageDecorator.NONE, dev.conveyor.runway.merge.MergeObserver.NONE,
-        dev.conveyor.submitqueue.build.BuildObserver.NONE);
+      dev.conveyor.submitqueue.build.BuildObserver builds,
+      dev.conveyor.submitqueue.pipeline.StageOutcomes stageOutcomes) {
+    public static Observers none() {
+      return new Observers(StageDecorator.NONE, dev.conveyor.runway.merge.MergeObserver.NONE,
+          dev.conveyor.submitqueue.build.BuildObserver.NONE, new dev.conveyor.submitqueue.pipeline.StageOutcomes());
+    }
   }
 
   /** {@code supervisor} keeps every consumer loop and the build worker alive and reports their health. */
@@ -76,7 +79,8 @@ public final class MergeQueueNode implements AutoCloseable {
     if (queues.all().isEmpty()) {
       return new MergeQueueNode(streams, merger, runway, null, null, null, null);
     }
-    SubmitQueuePipeline pipeline = SubmitQueuePipeline.start(streams, queues, merger, options, stages);
+    SubmitQueuePipeline pipeline = SubmitQueuePipeline.start(streams, queues, merger, options, stages,
+        observers.stageOutcomes());
     BuildWorker builds = buildParallelism <= 0 ? null : new BuildWorker(ledger, pipeline.context().signals(), queues,
         new GitMerger(new RepositoryCache(dataDir.resolve("build-cache")), Clock.systemUTC()),
         BuildWorker.Options.defaults(memberId + "-builds", dataDir.resolve("builds"))

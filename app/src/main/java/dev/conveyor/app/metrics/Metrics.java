@@ -118,12 +118,20 @@ public final class Metrics implements AutoCloseable {
 
   /** Stage timers, and merge and build durations by queue and outcome, for a merge-queue node. */
   public dev.conveyor.app.mergequeue.MergeQueueNode.Observers observers() {
+    var outcomes = new dev.conveyor.submitqueue.pipeline.StageOutcomes();
+    for (String stage : dev.conveyor.submitqueue.pipeline.SubmitQueuePipeline.STAGES) {
+      for (var kind : dev.conveyor.submitqueue.pipeline.StageOutcomes.Kind.values()) {
+        io.micrometer.core.instrument.FunctionCounter.builder("conveyor_stage_outcomes", outcomes,
+            o -> o.get(stage, kind)).tag("stage", stage).tag("outcome", kind.name().toLowerCase(java.util.Locale.ROOT))
+            .description("What a SubmitQueue stage did with the messages it received").register(registry);
+      }
+    }
     return new dev.conveyor.app.mergequeue.MergeQueueNode.Observers(stageTimers(),
         (plan, outcome, took) -> Timer.builder("conveyor_merge").description("Runway merges (dry runs are checks)")
             .tag("queue", plan.queue().name()).tag("kind", plan.dryRun() ? "check" : "merge").tag("outcome", outcome)
             .register(registry).record(took),
         (queue, outcome, took) -> Timer.builder("conveyor_build").description("SubmitQueue builds, tree to verdict")
-            .tag("queue", queue).tag("outcome", outcome).register(registry).record(took));
+            .tag("queue", queue).tag("outcome", outcome).register(registry).record(took), outcomes);
   }
 
   /** Times every SubmitQueue stage handler as {@code conveyor_stage_seconds{stage}}; logs carry the message id. */

@@ -52,10 +52,10 @@ public final class BatchStage extends Stage<RequestSignal> {
   }
 
   @Override
-  protected void apply(Tx tx, RequestSignal s) throws SQLException {
+  protected boolean apply(Tx tx, RequestSignal s) throws SQLException {
     RequestRecord r = Requests.find(tx, s.getRequestId()).orElse(null);
     if (r == null || r.state() != State.VALIDATED) {
-      return;
+      return false;
     }
     var queue = ctx.queue(r.queue());
     Set<String> paths = new HashSet<>(r.paths());
@@ -73,12 +73,12 @@ public final class BatchStage extends Stage<RequestSignal> {
         if (!filling(queue, joined, tx.nowMillis())) { // full, or its wait is over: nothing else will plan it
           ctx.signals().batch(tx, SubmitQueueTopics.SPECULATE, r.queue(), b.batchId(), "joined-" + r.requestId());
         }
-        return;
+        return true;
       }
     }
     String batchId = batchIdOf(r);
     if (!Requests.batched(tx, r, batchId)) {
-      return;
+      return false; // its state moved on (a redelivery, or a cancel that won)
     }
     if (queue.batchSize() > 1) {
       // a newer batch seals the one filling before it, which is then planned
@@ -98,6 +98,7 @@ public final class BatchStage extends Stage<RequestSignal> {
     } else {
       ctx.signals().batch(tx, SubmitQueueTopics.SPECULATE, r.queue(), batchId, "created");
     }
+    return true;
   }
 
   /** The queue's filling batch, if the request may join it. */

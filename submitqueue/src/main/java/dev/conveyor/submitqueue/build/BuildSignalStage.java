@@ -19,10 +19,12 @@ public final class BuildSignalStage extends Stage<BuildSignal> {
   }
 
   @Override
-  protected void apply(Tx tx, BuildSignal s) throws SQLException {
-    if (Paths.finish(tx, s.getPathId(), s.getPassed() ? PathState.PASSED : PathState.FAILED, s.getReason(),
+  protected boolean apply(Tx tx, BuildSignal s) throws SQLException {
+    if (!Paths.finish(tx, s.getPathId(), s.getPassed() ? PathState.PASSED : PathState.FAILED, s.getReason(),
         s.getConflictStep().isEmpty() ? null : s.getConflictStep())) {
-      ctx.signals().batch(tx, SubmitQueueTopics.SPECULATE, s.getQueue(), s.getBatchId(), "build:" + s.getPathId());
+      return false; // already recorded, or the path was cancelled first
     }
+    ctx.signals().batch(tx, SubmitQueueTopics.SPECULATE, s.getQueue(), s.getBatchId(), "build:" + s.getPathId());
+    return true;
   }
 }

@@ -28,19 +28,19 @@ public final class CancelStage extends Stage<RequestSignal> {
   }
 
   @Override
-  protected void apply(Tx tx, RequestSignal s) throws SQLException {
+  protected boolean apply(Tx tx, RequestSignal s) throws SQLException {
     RequestRecord r = Requests.find(tx, s.getRequestId()).orElse(null);
     if (r == null || r.state() != State.CANCELLING) {
-      return;
+      return false;
     }
     if (r.batchId() == null) {
       Requests.transition(tx, r, State.CANCELLED, r.reason());
-      return;
+      return true;
     }
     BatchRecord b = Batches.get(tx, r.batchId());
     if (b.state() == BatchInfo.State.SPLIT) {
       Requests.transition(tx, r, State.CANCELLED, r.reason()); // the batch went on without this request
-      return;
+      return true;
     }
     if (b.state() == BatchInfo.State.CANCELLING) {
       ctx.planner().cancelAll(tx, b.batchId(), "request " + r.requestId() + " was cancelled");
@@ -57,11 +57,12 @@ public final class CancelStage extends Stage<RequestSignal> {
             + " was cancelled; the batch's other requests go on in " + b.batchId() + ".1");
         Requests.transition(tx, r, State.CANCELLED, r.reason());
         ctx.signals().batch(tx, SubmitQueueTopics.SPECULATE, b.queue(), rest.get(0), "rest-after-cancel");
-        return;
+        return true;
       }
       if (Batches.transition(tx, b, BatchInfo.State.CANCELLED, "cancelled: request " + r.requestId())) {
         ctx.signals().batch(tx, SubmitQueueTopics.CONCLUDE, b.queue(), b.batchId(), "cancelled");
       }
     }
+    return true;
   }
 }

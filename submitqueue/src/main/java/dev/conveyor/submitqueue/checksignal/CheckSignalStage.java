@@ -25,25 +25,26 @@ public final class CheckSignalStage extends Stage<MergeResult> {
   }
 
   @Override
-  protected void apply(Tx tx, MergeResult result) throws SQLException {
+  protected boolean apply(Tx tx, MergeResult result) throws SQLException {
     RequestRecord r = Requests.find(tx, result.getId()).orElse(null);
     if (r == null || r.state() != State.STARTED) {
-      return;
+      return false;
     }
     if (result.getOutcome() != Outcome.SUCCEEDED) {
       Requests.transition(tx, r, State.ERROR, reasonOf(result));
-      return;
+      return true;
     }
     boolean present = result.getStepsCount() > 0
         && result.getStepsList().stream().allMatch(s -> s.getReason().equals("already present"));
     if (present) {
       Requests.transition(tx, r, State.ERROR, "stale: the change is already in "
           + ctx.queue(r.queue()).git().branch());
-      return;
+      return true;
     }
     if (Requests.transition(tx, r, State.VALIDATED, null)) {
       ctx.signals().request(tx, SubmitQueueTopics.BATCH, r.queue(), r.requestId());
     }
+    return true;
   }
 
   /**

@@ -26,12 +26,13 @@ public final class ConcludeStage extends Stage<BatchSignal> {
   }
 
   @Override
-  protected void apply(Tx tx, BatchSignal s) throws SQLException {
+  protected boolean apply(Tx tx, BatchSignal s) throws SQLException {
     BatchRecord b = Batches.find(tx, s.getBatchId()).orElse(null);
     if (b == null || !b.terminal()) {
-      return;
+      return false;
     }
     conclude(tx, ctx, b);
+    return true;
   }
 
   /** Also used by the dead-letter reconcilers, which must end a batch without re-running any stage. */

@@ -25,10 +25,10 @@ public final class MergeStage extends Stage<BatchSignal> {
   }
 
   @Override
-  protected void apply(Tx tx, BatchSignal s) throws SQLException {
+  protected boolean apply(Tx tx, BatchSignal s) throws SQLException {
     BatchRecord b = Batches.find(tx, s.getBatchId()).orElse(null);
     if (b == null || b.state() != State.MERGING) {
-      return;
+      return false;
     }
     MergeRequest.Builder request = MergeRequest.newBuilder().setId(b.batchId()).setQueueName(b.queue());
     for (String requestId : b.requestIds()) {
@@ -37,5 +37,6 @@ public final class MergeStage extends Stage<BatchSignal> {
     }
     ctx.signals().publish(tx, RunwayTopics.MERGE, b.queue(), IntentId.of(b.batchId(), RunwayTopics.MERGE.value()),
         request.build());
+    return true;
   }
 }

@@ -21,15 +21,17 @@ public final class MergeSignalStage extends Stage<MergeResult> {
   }
 
   @Override
-  protected void apply(Tx tx, MergeResult result) throws SQLException {
+  protected boolean apply(Tx tx, MergeResult result) throws SQLException {
     BatchRecord b = Batches.find(tx, result.getId()).orElse(null);
     if (b == null || b.state() != State.MERGING) {
-      return;
+      return false;
     }
     boolean merged = result.getOutcome() == Outcome.SUCCEEDED;
-    if (Batches.transition(tx, b, merged ? State.SUCCEEDED : State.FAILED,
+    if (!Batches.transition(tx, b, merged ? State.SUCCEEDED : State.FAILED,
         merged ? null : "merge failed: " + result.getReason())) {
-      ctx.signals().batch(tx, SubmitQueueTopics.CONCLUDE, b.queue(), b.batchId(), merged ? "merged" : "merge-failed");
+      return false;
     }
+    ctx.signals().batch(tx, SubmitQueueTopics.CONCLUDE, b.queue(), b.batchId(), merged ? "merged" : "merge-failed");
+    return true;
   }
 }

@@ -22,14 +22,26 @@ public abstract class Stage<M extends Message> implements MessageHandler {
 
   @Override
   public Outcome handle(Delivery delivery) {
+    return handle(delivery, StageOutcomes.Sink.NONE);
+  }
+
+  /** As {@link #handle(Delivery)}, telling {@code sink} after commit whether the message advanced anything. */
+  Outcome handle(Delivery delivery, StageOutcomes.Sink sink) {
     M message;
     try {
       message = delivery.payloadAs(prototype);
     } catch (ProtoJson.PayloadException e) {
       return Outcome.reject(e.getMessage());
     }
-    return Outcome.ack(tx -> apply(tx, message));
+    return Outcome.ack(tx -> {
+      boolean advanced = apply(tx, message);
+      tx.afterCommit(() -> sink.count(advanced ? StageOutcomes.Kind.ADVANCED : StageOutcomes.Kind.SKIPPED));
+    });
   }
 
-  protected abstract void apply(Tx tx, M message) throws SQLException;
+  /**
+   * The stage's effect, in the ack's transaction. Answers false when it did nothing because the entity was
+   * not in the state the stage handles (a duplicate, or it had moved on).
+   */
+  protected abstract boolean apply(Tx tx, M message) throws SQLException;
 }

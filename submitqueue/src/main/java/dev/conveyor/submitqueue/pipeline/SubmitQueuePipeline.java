@@ -42,14 +42,19 @@ import org.slf4j.LoggerFactory;
 public final class SubmitQueuePipeline implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SubmitQueuePipeline.class);
   public static final Duration SWEEP_INTERVAL = Duration.ofSeconds(30);
+  /** The stages, by the names their consumer groups ({@code submitqueue-<stage>}) and counts carry. */
+  public static final java.util.List<String> STAGES = java.util.List.of("start", "validate", "checksignal", "batch",
+      "cancel", "speculate", "buildsignal", "merge", "mergesignal", "conclude");
 
   private final StageContext ctx;
   private final List<Consumer> consumers = new ArrayList<>();
   private final ScheduledExecutorService sweeper;
   private final SpeculateStage speculate;
+  private final StageOutcomes outcomes;
 
-  private SubmitQueuePipeline(StageContext ctx, ScheduledExecutorService sweeper) {
+  private SubmitQueuePipeline(StageContext ctx, ScheduledExecutorService sweeper, StageOutcomes outcomes) {
     this.ctx = ctx;
+    this.outcomes = outcomes;
     this.sweeper = sweeper;
     this.speculate = new SpeculateStage(ctx);
   }
@@ -66,13 +71,19 @@ public final class SubmitQueuePipeline implements AutoCloseable {
    */
   public static SubmitQueuePipeline start(Streams streams, SubmitQueues queues, Merger merger,
       ConsumerOptions options, StageDecorator decorator) {
+    return start(streams, queues, merger, options, decorator, new StageOutcomes());
+  }
+
+  /** As above, counting each stage's outcomes into {@code outcomes} (which metrics read). */
+  public static SubmitQueuePipeline start(Streams streams, SubmitQueues queues, Merger merger,
+      ConsumerOptions options, StageDecorator decorator, StageOutcomes outcomes) {
     StageContext ctx = context(streams, queues, merger);
     ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "submitqueue-sweep");
       t.setDaemon(true);
       return t;
     });
-    SubmitQueuePipeline p = new SubmitQueuePipeline(ctx, sweeper);
+    SubmitQueuePipeline p = new SubmitQueuePipeline(ctx, sweeper, outcomes);
     p.stage(streams, options, decorator, SubmitQueueTopics.START, "start", new StartStage(ctx.signals()),
         StageDeadLetters.requestScoped(ctx, "request_id"));
     p.stage(streams, options, decorator, SubmitQueueTopics.VALIDATE, "validate", new ValidateStage(ctx),
@@ -101,7 +112,8 @@ public final class SubmitQueuePipeline implements AutoCloseable {
 
   private void stage(Streams streams, ConsumerOptions options, StageDecorator decorator,
       TopicKey topic, String name, MessageHandler handler, DeadLetterReconciler deadLetters) {
-    consumers.add(streams.consume(topic, withGroup(options, "submitqueue-" + name), decorator.decorate(name, handler)));
+    consumers.add(streams.consume(topic, withGroup(options, "submitqueue-" + name), decorator.decorate(name,
+        outcomes.counting(name, handler))));
     consumers.add(streams.reconcileDeadLetters(topic, withGroup(options, "submitqueue-" + name + "-dlq"),
         deadLetters));
   }
@@ -130,6 +142,11 @@ public final class SubmitQueuePipeline implements AutoCloseable {
 
   public StageContext context() {
     return ctx;
+  }
+
+  /** What each stage did with the messages it received, since start. */
+  public StageOutcomes outcomes() {
+    return outcomes;
   }
 
   /** Planning passes run, and events a committed pass had already covered. */

@@ -19,10 +19,12 @@ public final class StartStage extends Stage<RequestSignal> {
   }
 
   @Override
-  protected void apply(Tx tx, RequestSignal s) throws SQLException {
+  protected boolean apply(Tx tx, RequestSignal s) throws SQLException {
     var r = Requests.find(tx, s.getRequestId());
-    if (r.isPresent() && r.get().state() == State.STARTED) {
-      signals.perRequest(tx, SubmitQueueTopics.VALIDATE, r.get().queue(), r.get().requestId());
+    if (r.isEmpty() || r.get().state() != State.STARTED) {
+      return false;
     }
+    signals.perRequest(tx, SubmitQueueTopics.VALIDATE, r.get().queue(), r.get().requestId());
+    return true;
   }
 }
