@@ -100,7 +100,7 @@ public abstract class BatchingContract extends LedgerTestBase {
   }
 
   @Test
-  void aMemberThatConflictsIsEjectedAsAConflictAndTheOthersLandWithoutBisection() {
+  void aChangeThatConflictsGoesAloneAndEndsAsAConflictWhileTheOthersLandWithoutBisection() {
     start(4, Duration.ofSeconds(2));
     // c0 and c1 both add shared.txt: whichever lands second conflicts; c2 and c3 touch files of their own
     String c0 = changeUri("c0", sq.repos.commit("c0", "main", "first", files("shared.txt", "first\n")));
@@ -121,16 +121,19 @@ public abstract class BatchingContract extends LedgerTestBase {
     assertThat(conflicted.getReason()).startsWith("conflict").contains("shared.txt").doesNotContain("build failed");
     assertThat(sq.awaitTerminal(two).getState()).isEqualTo(State.LANDED);
     assertThat(sq.awaitTerminal(three).getState()).isEqualTo(State.LANDED);
-    // the conflict named its request, so nobody was bisected
-    assertThat(sq.pipeline.context().planner().bisections()).isZero();
-    assertThat(sq.pipeline.context().planner().ejections()).isEqualTo(1);
+    // c1 touches what c0's batch touches: it went alone, and c2 and c3 still shared c0's batch; its
+    // conflict ended it alone, so nobody was bisected
     assertThat(sq.status(second).getBatch().getRequestIdsList()).containsExactly(second);
+    assertThat(sq.status(three).getBatch().getRequestIdsList()).contains(three).hasSizeGreaterThan(1);
+    assertThat(sq.pipeline.context().planner().bisections()).isZero();
     assertThat(GitCli.run(sq.repos.origin(), "show", "main:shared.txt")).startsWith("first");
-    // every stage counts what it did: each request was batched once, and the conflict's batch concluded
+    // every stage counts what it did (after its commit): each request was batched once, two batches concluded
     var outcomes = sq.pipeline.outcomes();
-    assertThat(outcomes.get("batch", dev.conveyor.submitqueue.pipeline.StageOutcomes.Kind.ADVANCED)).isEqualTo(4);
-    assertThat(outcomes.get("conclude", dev.conveyor.submitqueue.pipeline.StageOutcomes.Kind.ADVANCED))
-        .isGreaterThanOrEqualTo(3);
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      assertThat(outcomes.get("batch", dev.conveyor.submitqueue.pipeline.StageOutcomes.Kind.ADVANCED)).isEqualTo(4);
+      assertThat(outcomes.get("conclude", dev.conveyor.submitqueue.pipeline.StageOutcomes.Kind.ADVANCED))
+          .isGreaterThanOrEqualTo(2);
+    });
     assertThat(outcomes.get("speculate", dev.conveyor.submitqueue.pipeline.StageOutcomes.Kind.RECEIVED))
         .isGreaterThanOrEqualTo(outcomes.get("speculate", dev.conveyor.submitqueue.pipeline.StageOutcomes.Kind.ADVANCED));
     assertThat(outcomes.get("batch", dev.conveyor.submitqueue.pipeline.StageOutcomes.Kind.DEAD_LETTERED)).isZero();

@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * in a process; across processes the compare-and-swap keeps the target consistent.
  *
  * <p>Dry runs (conflict checks, speculative build trees) and {@link #changedPaths} push nothing, so they
- * do not wait for the queue's merges: they share only the short per-queue fetch lock (fetches into the
- * cache update the same refs), and apply their steps beside a running merge. They see the target as
+ * do not wait for the queue's merges: they share only the queue's fetch rounds (fetches into the cache
+ * update the same refs; callers waiting together share one round, {@link FetchGroup}), and apply their
+ * steps beside a running merge. They see the target as
  * their own fetch found it, which is all a dry run promises.
  */
 public final class GitMerger implements Merger {
@@ -41,7 +42,7 @@ public final class GitMerger implements Merger {
   private final PushGate gate;
   private final TargetPusher pusher = new TargetPusher();
   private final ConcurrentHashMap<String, ReentrantLock> queueLocks = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, ReentrantLock> fetchLocks = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, FetchGroup> fetchGroups = new ConcurrentHashMap<>();
   private final MergeObserver observer;
 
   public GitMerger(RepositoryCache cache, Clock clock, PersonIdent identity, PushGate gate, MergeObserver observer) {
@@ -224,33 +225,30 @@ public final class GitMerger implements Merger {
     }
   }
 
-  /**
-   * Fair: a burst of checks fetching one after another must not starve a merge waiting to fetch (an
-   * unfair lock let the checks barge in for as long as the burst lasted).
-   */
-  private ReentrantLock fetchLockOf(QueueConfig queue) {
-    return fetchLocks.computeIfAbsent(queue.name(), q -> new ReentrantLock(true));
+  FetchGroup fetchGroupOf(QueueConfig queue) {
+    return fetchGroups.computeIfAbsent(queue.name(), q -> new FetchGroup());
   }
 
+  /** Fetches with whatever other fetches of the queue are waiting ({@link FetchGroup}), then checks its own changes. */
   private RepositoryCache.Fetched fetch(Repository repo, RevWalk walk, QueueConfig queue,
       List<dev.conveyor.runway.change.ChangeUri> changes) throws IOException, MergeRejection {
-    ReentrantLock lock = fetchLockOf(queue);
-    lock.lock();
-    try {
-      return cache.fetch(repo, walk, queue, changes);
-    } finally {
-      lock.unlock();
-    }
+    return cache.resolve(walk, queue, changes, fetchGroupOf(queue).fetch(cache, repo, queue, changes));
   }
 
   private ObjectId fetchTarget(Repository repo, QueueConfig queue) throws IOException, MergeRejection {
-    ReentrantLock lock = fetchLockOf(queue);
+    ReentrantLock lock = fetchGroupOf(queue).exclusive();
     lock.lock();
     try {
       return cache.fetchTarget(repo, queue);
     } finally {
       lock.unlock();
     }
+  }
+
+  /** Fetch rounds run for {@code queue}, and the fetches they served. */
+  public long[] fetchCounts(String queue) {
+    FetchGroup g = fetchGroups.get(queue);
+    return g == null ? new long[2] : g.counts();
   }
 
   /**

@@ -82,6 +82,27 @@ public final class RepositoryCache implements AutoCloseable {
    */
   public Fetched fetch(Repository repo, RevWalk walk, QueueConfig queue, List<ChangeUri> changes)
       throws IOException, MergeRejection {
+    return resolve(walk, queue, changes, fetchRefs(repo, queue, changes));
+  }
+
+  /**
+   * What one fetch round found: the target's tip, and the advertised tip of each change ref fetched (by
+   * remote and ref). A ref the remote does not have is simply absent: {@link #resolve} reports it for the
+   * change that named it, so one round can serve several callers' changes.
+   */
+  public record Advertised(ObjectId tip, Map<String, ObjectId> refTips) {
+    public Advertised {
+      refTips = Map.copyOf(refTips);
+    }
+
+    ObjectId refTip(ChangeUri c) {
+      return refTips.get(c.remote() + " " + c.ref());
+    }
+  }
+
+  /** Fetches the target branch and every change ref in one round per remote. */
+  public Advertised fetchRefs(Repository repo, QueueConfig queue, List<ChangeUri> changes)
+      throws IOException, MergeRejection {
     Map<String, List<ChangeUri>> byRemote = new LinkedHashMap<>();
     byRemote.put(QueueConfig.ORIGIN, new ArrayList<>());
     for (ChangeUri c : changes) {
@@ -113,16 +134,31 @@ public final class RepositoryCache implements AutoCloseable {
       }
       for (ChangeUri c : e.getValue()) {
         ObjectId refTip = advertised.get(c.ref());
-        if (refTip == null) {
-          throw new MergeRejection(null, "change " + c + ": ref '" + c.ref() + "' does not exist in remote '"
-              + alias + "'");
+        if (refTip != null) {
+          refTips.put(alias + " " + c.ref(), refTip);
         }
-        refTips.put(alias + " " + c.ref(), refTip);
       }
     }
+    return new Advertised(tip, refTips);
+  }
+
+  /**
+   * Checks {@code changes} against a fetch round that covered them: each ref exists and still contains
+   * the commit its URI names, and the commits pass the object checks.
+   */
+  public Fetched resolve(RevWalk walk, QueueConfig queue, List<ChangeUri> changes, Advertised fetched)
+      throws IOException, MergeRejection {
     Map<ChangeUri, RevCommit> heads = new LinkedHashMap<>();
     for (ChangeUri c : changes) {
-      ObjectId refTip = refTips.get(c.remote() + " " + c.ref());
+      if (!queue.remotes().containsKey(c.remote())) {
+        throw new MergeRejection(null, "change " + c + " names remote '" + c.remote() + "', but queue '"
+            + queue.name() + "' has only " + queue.remotes().keySet());
+      }
+      ObjectId refTip = fetched.refTip(c);
+      if (refTip == null) {
+        throw new MergeRejection(null, "change " + c + ": ref '" + c.ref() + "' does not exist in remote '"
+            + c.remote() + "'");
+      }
       RevCommit head;
       try {
         head = walk.parseCommit(c.sha());
@@ -138,8 +174,8 @@ public final class RepositoryCache implements AutoCloseable {
       }
       heads.put(c, head);
     }
-    ObjectFsck.checkChanges(walk.getObjectReader(), heads, tip);
-    return new Fetched(tip, heads);
+    ObjectFsck.checkChanges(walk.getObjectReader(), heads, fetched.tip());
+    return new Fetched(fetched.tip(), heads);
   }
 
   /** Re-reads the target's tip after a push lost the race. */

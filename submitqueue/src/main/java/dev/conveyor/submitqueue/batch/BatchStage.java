@@ -21,12 +21,14 @@ import java.util.Set;
  * compare-and-swap in the same transaction: a redelivery finds the request already batched, and a
  * cancel that won the race leaves no batch behind.
  *
- * <p>With {@code batch-size} n > 1 the request joins the queue's open batch ({@link #open}: the newest,
- * not yet planned, fewer than n members) unless a member touches a path the request touches (nothing
- * the request depends on is newer than the open batch). Otherwise it starts a batch of its own (id from
- * the request), which seals the open one, and, when {@code batch-wait} is set, a wake-up of the planner
- * for the moment the new batch stops waiting to fill ({@link #filling}). Joining is a compare-and-swap
- * on the batch, so a member never joins a batch the planner has just taken.
+ * <p>With {@code batch-size} n > 1 the request joins the queue's open batch ({@link #open}: not yet
+ * planned, fewer than n members) unless a member touches a path the request touches, or the request
+ * follows a batch newer than the open one ({@link #mayJoin}); then it goes alone, in a batch of its own
+ * that takes no members, and the open batch stays open. With no open batch it starts one (id from the
+ * request), which seals any batch still marked filling, with, when {@code batch-wait} is set, a wake-up
+ * of the planner for the moment it stops waiting to fill ({@link #filling}). An urgent request (priority
+ * above 0) always goes alone. Joining is a compare-and-swap on the batch, so a member never joins a
+ * batch the planner has just taken.
  */
 public final class BatchStage extends Stage<RequestSignal> {
   private final StageContext ctx;
@@ -61,9 +63,14 @@ public final class BatchStage extends Stage<RequestSignal> {
     Set<String> paths = new HashSet<>(r.paths());
     List<String> deps = ConflictAnalysis.dependencies(tx, queue, paths);
     boolean urgent = r.priority() > 0; // never waits for a batch to fill, nor joins one that waits
+    // a request that may not join the open batch goes alone and leaves that batch open to the requests
+    // after it: one that touches what the open batch touches is likely to conflict with it, and tying
+    // independent requests to it would make them wait on (and speculate about) that conflict
+    boolean alone = urgent;
     if (queue.batchSize() > 1 && !urgent) {
-      Optional<BatchRecord> open = joinable(tx, queue, paths, deps);
-      if (open.isPresent() && Batches.addMember(tx, open.get(), r.requestId(), deps)) {
+      Optional<BatchRecord> open = openBatch(tx, queue);
+      alone = open.isPresent() && !mayJoin(tx, queue, open.get(), paths, deps);
+      if (open.isPresent() && !alone && Batches.addMember(tx, open.get(), r.requestId(), deps)) {
         BatchRecord b = open.get();
         if (!Requests.batched(tx, r, b.batchId())) {
           throw new dev.conveyor.ledger.OptimisticConflictException("request " + r.requestId()
@@ -80,19 +87,19 @@ public final class BatchStage extends Stage<RequestSignal> {
     if (!Requests.batched(tx, r, batchId)) {
       return false; // its state moved on (a redelivery, or a cancel that won)
     }
-    if (queue.batchSize() > 1) {
-      // a newer batch seals the one filling before it, which is then planned
+    if (queue.batchSize() > 1 && !alone) {
+      // a newer filling batch seals the one before it, which is then planned
       Optional<String> sealed = Batches.seal(tx, r.queue());
       if (sealed.isPresent()) {
         ctx.signals().batch(tx, SubmitQueueTopics.SPECULATE, r.queue(), sealed.get(), "sealed");
       }
     }
     Batches.createIfAbsent(tx, batchId, r.queue(), r.n(), List.of(r.requestId()), deps);
-    if (queue.batchSize() > 1 && !urgent) {
+    if (queue.batchSize() > 1 && !alone) {
       tx.update("UPDATE sq_batches SET reason = ? WHERE batch_id = ?", Batches.FILLING + ": takes up to "
           + queue.batchSize() + " requests until planned", batchId);
     }
-    if (queue.batchSize() > 1 && !queue.batchWait().isZero() && !urgent) {
+    if (queue.batchSize() > 1 && !queue.batchWait().isZero() && !alone) {
       // the planner leaves a filling batch alone; this wakes it when the batch stops waiting
       ctx.signals().batchAfter(tx, SubmitQueueTopics.SPECULATE, r.queue(), batchId, "batch-wait", queue.batchWait());
     } else {
@@ -101,23 +108,33 @@ public final class BatchStage extends Stage<RequestSignal> {
     return true;
   }
 
-  /** The queue's filling batch, if the request may join it. */
-  private static Optional<BatchRecord> joinable(Tx tx, SubmitQueueConfig queue, Set<String> paths, List<String> deps)
-      throws SQLException {
+  /** The queue's filling batch, if it still takes members. */
+  private static Optional<BatchRecord> openBatch(Tx tx, SubmitQueueConfig queue) throws SQLException {
     Optional<String> openId = Batches.filling(tx, queue.name());
     if (openId.isEmpty()) {
       return Optional.empty();
     }
-    BatchRecord newest = Batches.get(tx, openId.get());
-    if (!open(queue, newest)) {
-      return Optional.empty();
-    }
-    // members of one batch are built and merged together, so they must not touch a common path (a serial
-    // queue orders batches, not the requests within one)
-    if (queue.analyzer() == SubmitQueueConfig.ConflictAnalyzer.PATHS && ConflictAnalysis.overlaps(tx, newest.batchId(),
+    BatchRecord b = Batches.get(tx, openId.get());
+    return open(queue, b) ? Optional.of(b) : Optional.empty();
+  }
+
+  /**
+   * Whether a request touching {@code paths} and following {@code deps} may join {@code open}: members of
+   * one batch are built and merged together, so they must not touch a common path (a serial queue orders
+   * batches, not the requests within one); and the request must not follow a batch newer than the open
+   * one (a request that went alone before it), which it would then overtake.
+   */
+  private static boolean mayJoin(Tx tx, SubmitQueueConfig queue, BatchRecord open, Set<String> paths,
+      List<String> deps) throws SQLException {
+    if (queue.analyzer() == SubmitQueueConfig.ConflictAnalyzer.PATHS && ConflictAnalysis.overlaps(tx, open.batchId(),
         paths)) {
-      return Optional.empty();
+      return false;
     }
-    return Optional.of(newest);
+    for (String dep : deps) {
+      if (!dep.equals(open.batchId()) && Batches.get(tx, dep).createdN() > open.createdN()) {
+        return false;
+      }
+    }
+    return true;
   }
 }

@@ -109,6 +109,21 @@ class PlanRulesTest {
   }
 
   @Test
+  void aMemberWhoseChangeDoesNotApplyIsEjectedNotBisected() {
+    PathRecord conflict = path("b1", PathState.FAILED, Map.of()).ended(PathState.FAILED, "conflict: r2 does not apply",
+        "r2");
+    Decision d = PlanRules.decide(view("b1", List.of("r1", "r2", "r3"), List.of(), conflict), PRIOR);
+    assertThat(d.verdict()).isEqualTo(new Verdict.Eject(conflict, "r2"));
+    // a step that is not a member (a dependency's, on a speculative path) names nobody here to eject
+    PathRecord other = path("b1", PathState.FAILED, Map.of()).ended(PathState.FAILED, "conflict", "r9");
+    assertThat(PlanRules.decide(view("b1", List.of("r1", "r2"), List.of(), other), PRIOR).verdict())
+        .isInstanceOf(Verdict.Bisect.class);
+    // alone, the conflicting request simply fails
+    assertThat(PlanRules.decide(view("b1", List.of("r2"), List.of(), conflict), PRIOR).verdict())
+        .isEqualTo(new Verdict.Fail(conflict));
+  }
+
+  @Test
   void bisectionHalvesKeepMergeOrderAndRefuseABatchOfOne() {
     assertThat(PlanRules.halves(List.of("a", "b"))).containsExactly(List.of("a"), List.of("b"));
     assertThat(PlanRules.halves(List.of("a", "b", "c", "d", "e", "f", "g", "h")))

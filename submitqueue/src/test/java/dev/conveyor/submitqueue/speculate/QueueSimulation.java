@@ -25,7 +25,7 @@ import java.util.TreeSet;
 /**
  * A merge queue in memory, planned by {@link PlanRules} over {@link InMemoryMerger} trees: requests are
  * batched as the batch stage does (up to {@code batchSize} requests touching no common path, following
- * what conflict analysis says), then planned round by round. A round is one build time: every pass
+ * what conflict analysis says; one that may not join goes alone), then planned round by round. A round is one build time: every pass
  * decides each active batch, starts the chosen builds within the budget, and the round ends with every
  * running build finished. A build passes when its steps apply and its tree holds no file named
  * {@code BROKEN*}; a tree that cannot be made names the step that did not apply. Merges land at once. Splits follow the ledger's rules (parts chained, dependents
@@ -108,8 +108,10 @@ final class QueueSimulation {
     }
     List<String> deps = ConflictAnalysis.dependencies(active, ConflictAnalyzer.PATHS, paths);
     boolean urgent = priorities.get(requestId) > 0;
-    if (filling != null && !urgent && filling.members.size() < batchSize
-        && filling.members.stream().noneMatch(m -> touched.get(m).stream().anyMatch(paths::contains))) {
+    boolean open = filling != null && filling.members.size() < batchSize;
+    boolean alone = urgent || open && (filling.members.stream().anyMatch(m -> touched.get(m).stream()
+        .anyMatch(paths::contains)) || deps.stream().anyMatch(d -> batches.get(d).createdN > filling.createdN));
+    if (open && !alone) {
       Batch joined = new Batch(filling.id, concat(filling.members, requestId), union(filling.dependsOn, deps,
           filling.id), filling.createdN);
       batches.put(joined.id, joined);
@@ -118,7 +120,9 @@ final class QueueSimulation {
     }
     Batch b = new Batch("b" + n, List.of(requestId), deps, n++);
     batches.put(b.id, b);
-    filling = batchSize > 1 && !urgent ? b : null;
+    if (batchSize > 1 && !alone) {
+      filling = b;
+    }
   }
 
   /** Stops batching (the batch-wait ran out): the filling batch is planned like any other. */
