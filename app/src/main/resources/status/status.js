@@ -26,7 +26,7 @@ function requests(list) {
   if (!list.length) return "";
   return `<h3>Requests</h3><table class="requests"><tr><th>Request</th><th>State</th><th>Change</th><th>Timeline</th></tr>
     ${list.map((r) => `<tr class="request" data-request-id="${esc(r.id)}" data-state="${esc(r.state)}">
-      <td><b>${esc(r.id)}</b>${r.batch ? `<br><span class="muted">${esc(r.batch)}</span>` : ""}</td>
+      <td><b>${esc(r.id)}</b>${r.priority ? ` <span class="priority" title="priority">p${esc(r.priority)}</span>` : ""}${r.batch ? `<br><span class="muted">${esc(r.batch)}</span>` : ""}</td>
       <td>${state(r.state)}${r.reason ? `<div class="reason">${esc(r.reason)}</div>` : ""}</td>
       <td>${r.changes.map((c) => `<code>${esc(c)}</code>`).join("<br>")}${r.omittedChanges ? `<br><span class="muted">+${r.omittedChanges} more</span>` : ""}</td>
       <td><div class="timeline">${r.timeline.map((t) =>

@@ -55,7 +55,7 @@ final class SubmitQueueStatus {
     }
     ArrayNode requests = q.putArray("requests");
     Map<String, ObjectNode> byId = new LinkedHashMap<>();
-    for (ObjectNode r : tx.query("SELECT request_id, n, state, reason, change_key, batch_id, created_at, updated_at"
+    for (ObjectNode r : tx.query("SELECT request_id, n, state, reason, change_key, batch_id, created_at, updated_at, priority"
         + " FROM sq_requests WHERE queue = ? ORDER BY n DESC LIMIT ?", rs -> {
           ObjectNode r1 = JSON.objectNode();
           r1.put("id", rs.getString(1));
@@ -71,6 +71,7 @@ final class SubmitQueueStatus {
           r1.put("batch", rs.getString(6));
           r1.put("createdAt", rs.getLong(7));
           r1.put("updatedAt", rs.getLong(8));
+          r1.put("priority", rs.getInt(9));
           r1.putArray("timeline");
           return r1;
         }, queue, limits.requestsPerQueue())) {

@@ -97,7 +97,7 @@ class StatusPageBrowserTest {
     var gateway = GatewayGrpc.newBlockingStub(channel).withCallCredentials(new BearerCredentials(() -> token));
     var control = ReconcileControlGrpc.newBlockingStub(channel).withCallCredentials(new BearerCredentials(() -> token));
 
-    String landed = land(gateway, changeUri("good", good));
+    String landed = land(gateway, changeUri("good", good), 5);
     String failed = land(gateway, changeUri("broken", broken));
     control.registerTable(RegisterTableRequest.newBuilder().setTableId("shop.orders").setConnector(
         ConnectorSpec.newBuilder().setKind(ConnectorSpec.Kind.PARQUET_DIRECTORY).setLocation(table.toString())).build());
@@ -120,7 +120,7 @@ class StatusPageBrowserTest {
     String letter = ".dlq[data-topic='runway.check.dlq'] tr.dead-letter";
     wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector(landedRow + "[data-state='LANDED']")));
 
-    assertThat(text(wait, landedRow)).contains(landed, "LANDED", "STARTED", "VALIDATED", "BATCHED");
+    assertThat(text(wait, landedRow)).contains(landed, "p5", "LANDED", "STARTED", "VALIDATED", "BATCHED");
     assertThat(attribute(wait, failedRow, "data-state")).isEqualTo("ERROR");
     assertThat(text(wait, failedRow)).contains("build failed");
     String logLink = ".path[data-state='FAILED'] a.build-log";
@@ -171,8 +171,12 @@ class StatusPageBrowserTest {
   }
 
   private static String land(GatewayGrpc.GatewayBlockingStub gateway, String uri) {
-    return gateway.land(LandRequest.newBuilder().setQueue("app").setChange(Change.newBuilder().addUris(uri)).build())
-        .getRequestId();
+    return land(gateway, uri, 0);
+  }
+
+  private static String land(GatewayGrpc.GatewayBlockingStub gateway, String uri, int priority) {
+    return gateway.land(LandRequest.newBuilder().setQueue("app").setChange(Change.newBuilder().addUris(uri))
+        .setPriority(priority).build()).getRequestId();
   }
 
   private String state(String requestId) {

@@ -16,6 +16,8 @@ import dev.conveyor.runway.merge.MergeOutcome;
 import dev.conveyor.runway.merge.MergePlans;
 import dev.conveyor.runway.merge.MergeRejection;
 import dev.conveyor.runway.merge.UnsafeTreeException;
+import dev.conveyor.submitqueue.speculate.PathRecord.PathState;
+import dev.conveyor.submitqueue.speculate.Paths;
 import dev.conveyor.submitqueue.config.SubmitQueueConfig;
 import dev.conveyor.submitqueue.config.SubmitQueues;
 import dev.conveyor.submitqueue.pipeline.Signals;
@@ -276,6 +278,10 @@ final class BuildRun {
         ledger.transactGrouped(tx -> { // builds finishing together share one commit
           ledger.jobs().complete(tx, grant.job().id(), grant.epoch(), completion);
           if (signal != null) {
+            // the verdict reaches its path with the job's end: a planner that sees the job ended never
+            // mistakes a verdict not yet delivered for a job that ran out of attempts
+            Paths.finish(tx, signal.getPathId(), signal.getPassed() ? PathState.PASSED : PathState.FAILED,
+                signal.getReason(), signal.getConflictStep().isEmpty() ? null : signal.getConflictStep());
             signals.publish(tx, SubmitQueueTopics.BUILDSIGNAL, signal.getQueue(),
                 IntentId.of(signal.getPathId(), "built"), signal);
           }

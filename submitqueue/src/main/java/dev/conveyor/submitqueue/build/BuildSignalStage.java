@@ -9,7 +9,7 @@ import dev.conveyor.submitqueue.speculate.PathRecord.PathState;
 import dev.conveyor.submitqueue.speculate.Paths;
 import java.sql.SQLException;
 
-/** Records a finished build on its path and re-plans the queue; a result for a cancelled path is ignored. */
+/** Re-plans the queue after a build's verdict (recording it on its path if not yet); a cancelled path keeps its end. */
 public final class BuildSignalStage extends Stage<BuildSignal> {
   private final StageContext ctx;
 
@@ -20,11 +20,11 @@ public final class BuildSignalStage extends Stage<BuildSignal> {
 
   @Override
   protected boolean apply(Tx tx, BuildSignal s) throws SQLException {
-    if (!Paths.finish(tx, s.getPathId(), s.getPassed() ? PathState.PASSED : PathState.FAILED, s.getReason(),
-        s.getConflictStep().isEmpty() ? null : s.getConflictStep())) {
-      return false; // already recorded, or the path was cancelled first
-    }
+    // the build worker records the verdict on the path as it completes the job; this covers a signal from
+    // a worker that did not, and wakes the planner either way
+    boolean recorded = Paths.finish(tx, s.getPathId(), s.getPassed() ? PathState.PASSED : PathState.FAILED,
+        s.getReason(), s.getConflictStep().isEmpty() ? null : s.getConflictStep());
     ctx.signals().batch(tx, SubmitQueueTopics.SPECULATE, s.getQueue(), s.getBatchId(), "build:" + s.getPathId());
-    return true;
+    return recorded || Paths.find(tx, s.getPathId()).map(p -> p.state() != PathState.CANCELLED).orElse(false);
   }
 }

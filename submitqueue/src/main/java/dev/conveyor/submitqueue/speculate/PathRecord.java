@@ -13,6 +13,14 @@ public record PathRecord(String pathId, String batchId, SortedMap<String, Boolea
 
   public enum PathState { BUILDING, PASSED, FAILED, CANCELLED }
 
+  /** How the reason of a path failed for want of any verdict (its builds' jobs kept failing) begins. */
+  public static final String NO_VERDICT = "no verdict: ";
+
+  /** Whether the path failed because no build gave a verdict, rather than because its build failed. */
+  public boolean noVerdict() {
+    return state == PathState.FAILED && reason != null && reason.startsWith(NO_VERDICT);
+  }
+
   public PathRecord {
     assumptions = new TreeMap<>(assumptions);
   }

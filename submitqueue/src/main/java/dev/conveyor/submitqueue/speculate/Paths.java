@@ -43,6 +43,17 @@ public final class Paths {
         + " AND state = 'BUILDING'", to.name(), reason, conflictStep, tx.nowMillis(), pathId) == 1;
   }
 
+  /** Hands a BUILDING path's build to a new job (its job ran out of attempts without a verdict). */
+  public static boolean rebuild(Tx tx, String pathId, String oldJobId, String newJobId) throws SQLException {
+    return tx.update("UPDATE sq_paths SET job_id = ?, rebuilds = rebuilds + 1, updated_at = ? WHERE path_id = ?"
+        + " AND state = 'BUILDING' AND job_id = ?", newJobId, tx.nowMillis(), pathId, oldJobId) == 1;
+  }
+
+  /** How many times the path's build was handed to a new job. */
+  public static int rebuilds(Tx tx, String pathId) throws SQLException {
+    return (int) tx.queryLong("SELECT rebuilds FROM sq_paths WHERE path_id = ?", pathId);
+  }
+
   /** Builds running for the queue: what counts against its build budget. */
   public static long building(Tx tx, String queue) throws SQLException {
     return tx.queryLong("SELECT COUNT(*) FROM sq_paths p JOIN sq_batches b ON b.batch_id = p.batch_id"

@@ -86,7 +86,8 @@ public final class PlanRules {
    * One batch's decision. Builds whose assumptions a dependency's real outcome contradicts, or made on
    * dependencies the batch no longer has (one was split), are cancelled. With every dependency ended, the
    * build on the real outcomes decides (or is the one candidate): passed, the batch merges; failed, a batch
-   * of one fails, a member whose change did not apply is ejected, and any other batch is bisected; otherwise every assignment of the open
+   * of one fails, a member whose change did not apply is ejected, a batch no build gave a verdict on fails
+   * whole, and any other batch is bisected; otherwise every assignment of the open
    * dependencies not yet built is a candidate, with probability {@code successPrior}^members per landing.
    */
   public static Decision decide(BatchView b, double successPrior) {
@@ -125,7 +126,8 @@ public final class PlanRules {
       }
       return new Decision(cancels, switch (real.state()) {
         case PASSED -> new Verdict.Merge(real);
-        case FAILED -> b.members().size() == 1 ? new Verdict.Fail(real)
+        // no verdict (infrastructure): splitting would learn nothing, so the batch fails as a whole
+        case FAILED -> b.members().size() == 1 || real.noVerdict() ? new Verdict.Fail(real)
             : real.conflictStep() != null && b.members().contains(real.conflictStep()) ? new Verdict.Eject(real, real.conflictStep())
             : new Verdict.Bisect(real, halves(b.members()));
         case BUILDING, CANCELLED -> new Verdict.Speculate(List.of());

@@ -32,6 +32,10 @@ import java.util.List;
  * (most probable path, then oldest batch) within the queue's build budget.
  */
 public final class SpeculationPlanner {
+  /** New jobs a path's build gets when its job ran out of attempts without a verdict. */
+  static final int REBUILDS = 2;
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SpeculationPlanner.class);
+
   private final LeasedJobs jobs;
   private final Signals signals;
   private final java.util.concurrent.atomic.AtomicLong bisections = new java.util.concurrent.atomic.AtomicLong();
@@ -152,6 +156,9 @@ public final class SpeculationPlanner {
   /** One wording per cause: a conflict is a conflict, a failed build a failed build. */
   private static String failure(PathRecord failed) {
     String why = failed.reason() == null ? "" : failed.reason().replaceFirst("^conflict: ", "");
+    if (failed.noVerdict()) {
+      return "no build verdict (" + failed.describe() + "): " + failed.reason().substring(PathRecord.NO_VERDICT.length());
+    }
     return (failed.conflictStep() != null ? "conflict (" : "build failed (") + failed.describe() + "): " + why;
   }
 
@@ -165,7 +172,11 @@ public final class SpeculationPlanner {
     return bisections.get();
   }
 
-  /** A build whose job ended without a signal (its attempts ran out) counts as failed. */
+  /**
+   * A build whose job ended without a verdict (a verdict is recorded on the path as the job completes) ran
+   * out of attempts on infrastructure failures: it is handed to a new job, up to {@value #REBUILDS} times,
+   * and only then fails, as "no verdict" (its batch is not bisected: splitting would learn nothing).
+   */
   private PathRecord reconcileWithJob(Tx tx, PathRecord p) throws SQLException {
     if (p.state() != PathRecord.PathState.BUILDING || p.jobId() == null) {
       return p;
@@ -174,9 +185,22 @@ public final class SpeculationPlanner {
     if (job.state() != JobState.FAILED && job.state() != JobState.CANCELLED) {
       return p;
     }
+    int rebuilds = Paths.rebuilds(tx, p.pathId());
+    if (job.state() == JobState.FAILED && rebuilds < REBUILDS) {
+      String jobId = jobs.enqueue(tx, JobSpec.builder(JobKind.BUILD).executionClass("build")
+          .dedupeKey(p.pathId() + "#rebuild-" + (rebuilds + 1)).payload(job.payload()).maxAttempts(3).build()).jobId();
+      if (Paths.rebuild(tx, p.pathId(), p.jobId(), jobId)) {
+        log.info("batch {}: build job {} ended without a verdict ({}); building path {} again as job {}", p.batchId(),
+            job.id(), job.lastError(), p.describe(), jobId);
+        return new PathRecord(p.pathId(), p.batchId(), p.assumptions(), p.state(), jobId, p.reason());
+      }
+    }
     PathRecord.PathState to = job.state() == JobState.FAILED ? PathRecord.PathState.FAILED
         : PathRecord.PathState.CANCELLED;
-    String reason = "build job " + job.id() + " ended " + job.state() + ": " + job.lastError();
+    String reason = to == PathRecord.PathState.FAILED
+        ? PathRecord.NO_VERDICT + (rebuilds + 1) + " build jobs ran out of attempts; the last, " + job.id() + ": "
+            + job.lastError()
+        : "build job " + job.id() + " ended " + job.state() + ": " + job.lastError();
     Paths.finish(tx, p.pathId(), to, reason);
     return new PathRecord(p.pathId(), p.batchId(), p.assumptions(), to, p.jobId(), reason);
   }
