@@ -280,8 +280,8 @@ final class BuildRun {
           if (signal != null) {
             // the verdict reaches its path with the job's end: a planner that sees the job ended never
             // mistakes a verdict not yet delivered for a job that ran out of attempts
-            Paths.finish(tx, signal.getPathId(), signal.getPassed() ? PathState.PASSED : PathState.FAILED,
-                signal.getReason(), signal.getConflictStep().isEmpty() ? null : signal.getConflictStep());
+            Paths.finishBuild(tx, signal.getPathId(), signal.getJobId(), signal.getPassed() ? PathState.PASSED
+                : PathState.FAILED, signal.getReason(), signal.getConflictStep().isEmpty() ? null : signal.getConflictStep());
             signals.publish(tx, SubmitQueueTopics.BUILDSIGNAL, signal.getQueue(),
                 IntentId.of(signal.getPathId(), "built"), signal);
           }

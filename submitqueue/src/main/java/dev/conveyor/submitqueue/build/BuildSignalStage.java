@@ -22,8 +22,8 @@ public final class BuildSignalStage extends Stage<BuildSignal> {
   protected boolean apply(Tx tx, BuildSignal s) throws SQLException {
     // the build worker records the verdict on the path as it completes the job; this covers a signal from
     // a worker that did not, and wakes the planner either way
-    boolean recorded = Paths.finish(tx, s.getPathId(), s.getPassed() ? PathState.PASSED : PathState.FAILED,
-        s.getReason(), s.getConflictStep().isEmpty() ? null : s.getConflictStep());
+    boolean recorded = Paths.finishBuild(tx, s.getPathId(), s.getJobId(), s.getPassed() ? PathState.PASSED
+        : PathState.FAILED, s.getReason(), s.getConflictStep().isEmpty() ? null : s.getConflictStep());
     ctx.signals().batch(tx, SubmitQueueTopics.SPECULATE, s.getQueue(), s.getBatchId(), "build:" + s.getPathId());
     return recorded || Paths.find(tx, s.getPathId()).map(p -> p.state() != PathState.CANCELLED).orElse(false);
   }

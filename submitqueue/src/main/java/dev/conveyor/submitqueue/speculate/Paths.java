@@ -43,10 +43,25 @@ public final class Paths {
         + " AND state = 'BUILDING'", to.name(), reason, conflictStep, tx.nowMillis(), pathId) == 1;
   }
 
+  /**
+   * Records job {@code jobId}'s verdict on its BUILDING path; false when the path ended, was forgotten, or is
+   * now built by another job (a preempted build's late verdict must not end the path's new build).
+   */
+  public static boolean finishBuild(Tx tx, String pathId, String jobId, PathState to, String reason,
+      String conflictStep) throws SQLException {
+    return tx.update("UPDATE sq_paths SET state = ?, reason = ?, conflict_step = ?, updated_at = ? WHERE path_id = ?"
+        + " AND job_id = ? AND state = 'BUILDING'", to.name(), reason, conflictStep, tx.nowMillis(), pathId, jobId) == 1;
+  }
+
   /** Hands a BUILDING path's build to a new job (its job ran out of attempts without a verdict). */
   public static boolean rebuild(Tx tx, String pathId, String oldJobId, String newJobId) throws SQLException {
     return tx.update("UPDATE sq_paths SET job_id = ?, rebuilds = rebuilds + 1, updated_at = ? WHERE path_id = ?"
         + " AND state = 'BUILDING' AND job_id = ?", newJobId, tx.nowMillis(), pathId, oldJobId) == 1;
+  }
+
+  /** Removes a BUILDING path (its build was preempted), so the planner may build it again. */
+  public static boolean forget(Tx tx, String pathId) throws SQLException {
+    return tx.update("DELETE FROM sq_paths WHERE path_id = ? AND state = 'BUILDING'", pathId) == 1;
   }
 
   /** How many times the path's build was handed to a new job. */

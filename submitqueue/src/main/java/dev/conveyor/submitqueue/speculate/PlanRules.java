@@ -162,6 +162,28 @@ public final class PlanRules {
         .thenComparing(Candidate::batchId)).limit(freeSlots).toList();
   }
 
+  /** A running build as preemption sees it: its path, its batch's priority and age. */
+  public record Running(PathRecord path, int priority, long createdN) {}
+
+  /**
+   * The running builds that urgent candidates left waiting by {@link #choose} take the slots of: for each
+   * waiting candidate of priority above 0, most urgent first, the running build of the lowest priority below
+   * its own (the youngest batch among equals), each build taken once. Stopped builds are built again later.
+   */
+  public static List<Running> preempt(List<Candidate> waiting, List<Running> running) {
+    List<Running> free = new ArrayList<>(running);
+    free.sort(Comparator.comparingInt(Running::priority).thenComparing(Comparator.comparingLong(Running::createdN)
+        .reversed()));
+    List<Running> taken = new ArrayList<>();
+    waiting.stream().filter(c -> c.priority() > 0).sorted(Comparator.comparingInt(Candidate::priority).reversed())
+        .forEach(c -> {
+          if (!free.isEmpty() && free.get(0).priority() < c.priority()) {
+            taken.add(free.remove(0));
+          }
+        });
+    return taken;
+  }
+
   /** A failed batch's two parts: the first half (rounded down) and the rest, in merge order. */
   public static List<List<String>> halves(List<String> members) {
     if (members.size() < 2) {

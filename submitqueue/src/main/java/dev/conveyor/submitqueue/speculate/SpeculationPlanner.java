@@ -40,6 +40,7 @@ public final class SpeculationPlanner {
   private final Signals signals;
   private final java.util.concurrent.atomic.AtomicLong bisections = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong ejections = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong preemptions = new java.util.concurrent.atomic.AtomicLong();
 
   public SpeculationPlanner(LeasedJobs jobs, Signals signals) {
     this.jobs = jobs;
@@ -69,7 +70,19 @@ public final class SpeculationPlanner {
     if (paused) {
       return;
     }
-    for (Candidate c : PlanRules.choose(candidates, queue.buildBudget() - Paths.building(tx, queue.name()))) {
+    long free = queue.buildBudget() - Paths.building(tx, queue.name());
+    List<Candidate> chosen = PlanRules.choose(candidates, free);
+    if (chosen.size() < candidates.size() && candidates.stream().anyMatch(c -> c.priority() > 0)) {
+      // an urgent request does not wait for running builds of less urgent ones: it takes their slots
+      List<Candidate> waiting = new ArrayList<>(candidates);
+      waiting.removeAll(chosen);
+      List<PlanRules.Running> stopped = PlanRules.preempt(waiting, running(tx, queue));
+      for (PlanRules.Running r : stopped) {
+        preempt(tx, r.path());
+      }
+      chosen = PlanRules.choose(candidates, Math.max(free, 0) + stopped.size());
+    }
+    for (Candidate c : chosen) {
       startBuild(tx, queue, c);
     }
   }
@@ -162,6 +175,39 @@ public final class SpeculationPlanner {
     return (failed.conflictStep() != null ? "conflict (" : "build failed (") + failed.describe() + "): " + why;
   }
 
+  private static List<PlanRules.Running> running(Tx tx, SubmitQueueConfig queue) throws SQLException {
+    List<PlanRules.Running> out = new ArrayList<>();
+    for (String batchId : Batches.active(tx, queue.name())) {
+      BatchRecord b = Batches.get(tx, batchId);
+      for (PathRecord p : Paths.forBatch(tx, batchId)) {
+        if (p.state() == PathRecord.PathState.BUILDING) {
+          out.add(new PlanRules.Running(p, Batches.priority(tx, batchId), b.createdN()));
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Stops a running build for an urgent request: the path is forgotten (so it is a candidate again, built
+   * later with a new job) and its job cancelled; a verdict it still sends finds no path and changes nothing.
+   */
+  private void preempt(Tx tx, PathRecord p) throws SQLException {
+    if (Paths.forget(tx, p.pathId())) {
+      if (p.jobId() != null) {
+        jobs.cancel(tx, p.jobId(), "preempted: an urgent request needed its build slot");
+      }
+      preemptions.incrementAndGet();
+      log.info("batch {}: build of path {} preempted by an urgent request; it will be built again", p.batchId(),
+          p.describe());
+    }
+  }
+
+  /** Running builds stopped for an urgent request (counted since start). */
+  public long preemptions() {
+    return preemptions.get();
+  }
+
   /** Members ejected because their change did not apply (counted since start). */
   public long ejections() {
     return ejections.get();
@@ -240,7 +286,8 @@ public final class SpeculationPlanner {
       }
     }
     addSteps(tx, spec, batch);
-    String jobId = jobs.enqueue(tx, JobSpec.builder(JobKind.BUILD).executionClass("build").dedupeKey(pathId)
+    // no dedupe key: the path row is the build's identity, and a preempted path's old job may still be live
+    String jobId = jobs.enqueue(tx, JobSpec.builder(JobKind.BUILD).executionClass("build")
         .payload(ProtoJson.toBytes(spec.build())).maxAttempts(3).build()).jobId();
     Paths.insertBuilding(tx, batch.batchId(), c.assumptions(), jobId);
   }

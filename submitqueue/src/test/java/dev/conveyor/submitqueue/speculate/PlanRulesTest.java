@@ -151,6 +151,21 @@ class PlanRulesTest {
   }
 
   @Test
+  void urgentCandidatesLeftWaitingTakeTheSlotsOfLessUrgentRunningBuilds() {
+    PlanRules.Running old = new PlanRules.Running(path("b1", PathState.BUILDING, Map.of()), 0, 1);
+    PlanRules.Running young = new PlanRules.Running(path("b2", PathState.BUILDING, Map.of()), 0, 2);
+    PlanRules.Running hot = new PlanRules.Running(path("b3", PathState.BUILDING, Map.of()), 50, 3);
+    Candidate urgent = new Candidate("b9", new TreeMap<>(), 1.0, 10, 9);
+    Candidate normal = new Candidate("b8", new TreeMap<>(), 1.0, 0, 8);
+    // the youngest of the least urgent goes; a normal candidate takes nothing; an equal priority is not preempted
+    assertThat(PlanRules.preempt(List.of(normal, urgent), List.of(old, hot, young))).containsExactly(young);
+    Candidate urgent2 = new Candidate("b10", new TreeMap<>(), 1.0, 10, 10);
+    assertThat(PlanRules.preempt(List.of(urgent, urgent2), List.of(old, hot, young))).containsExactly(young, old);
+    assertThat(PlanRules.preempt(List.of(urgent), List.of(hot))).isEmpty();
+    assertThat(PlanRules.preempt(List.of(normal), List.of(old))).isEmpty();
+  }
+
+  @Test
   void manyOpenDependenciesAreEnumeratedOnlyAsAllLandOrOneFails() {
     List<Dependency> deps = new ArrayList<>();
     for (int i = 0; i < PlanRules.FULL_ENUMERATION_LIMIT + 2; i++) {
