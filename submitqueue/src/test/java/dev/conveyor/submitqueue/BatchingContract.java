@@ -88,7 +88,7 @@ public abstract class BatchingContract extends LedgerTestBase {
         assertThat(end.getReason()).contains("build failed", "exited 3");
         assertThat(sq.status(ids.get(i)).getBatch().getRequestIdsList()).containsExactly(ids.get(i));
       } else {
-        assertThat(end.getState()).as(ids.get(i)).isEqualTo(State.LANDED);
+        assertThat(end.getState()).as(ids.get(i) + ": " + end.getReason()).isEqualTo(State.LANDED);
       }
     }
     String tree = GitCli.run(sq.repos.origin(), "ls-tree", "--name-only", "main");

@@ -17,7 +17,8 @@ import org.eclipse.jgit.lib.Repository;
  * fetches every waiting caller's changes at once, one round per remote. A burst of a hundred checks then
  * costs a few fetches instead of a hundred. Each caller's round began after it asked, so it sees the
  * target at least as new as a fetch of its own would have. A round that fails when it served several
- * callers (one caller's change may carry a refused object) is run again by each of them alone.
+ * callers is run again by each of them alone when the failure may be one caller's doing (a refused object,
+ * another remote unreachable); an unreachable origin is every caller's failure.
  */
 final class FetchGroup {
   /** Fair: a burst of checks must not starve a merge's re-read of the target ({@link #exclusive}). */
@@ -31,7 +32,7 @@ final class FetchGroup {
   private static final class Waiter {
     final List<ChangeUri> changes;
     RepositoryCache.Advertised result;
-    Exception failure;
+    Throwable failure;
     boolean alone;
     boolean done;
 
@@ -56,7 +57,7 @@ final class FetchGroup {
           monitor.wait();
         }
       } catch (InterruptedException e) {
-        waiting.remove(me); // still waiting (a round that took it would have marked it done before notifying)
+        waiting.remove(me); // a round that already took it fetches for nobody: its result is dropped
         Thread.currentThread().interrupt();
         throw new InterruptedIOException("interrupted while waiting to fetch");
       }
@@ -83,6 +84,9 @@ final class FetchGroup {
     if (me.failure instanceof RuntimeException e) {
       throw e;
     }
+    if (me.failure instanceof Error e) {
+      throw e;
+    }
     return me.result;
   }
 
@@ -98,12 +102,25 @@ final class FetchGroup {
       } finally {
         exclusive.unlock();
       }
-    } catch (IOException | MergeRejection | RuntimeException e) {
+    } catch (IOException e) {
+      // the origin unreachable concerns everyone: they all hear it (and retry later) rather than queueing
+      // for it one by one; a failure that may concern one caller's remote is fetched again by each alone
+      boolean originOnly = round.stream().allMatch(w -> w.changes.stream().allMatch(c -> c.remote().equals(
+          QueueConfig.ORIGIN)));
+      if (round.size() == 1 || originOnly) {
+        round.forEach(w -> w.failure = e);
+      } else {
+        round.forEach(w -> w.alone = true);
+      }
+    } catch (MergeRejection | RuntimeException e) {
+      // a refused object or a missing target may be one caller's change's doing: each fetches alone
       if (round.size() == 1) {
         round.get(0).failure = e;
       } else {
         round.forEach(w -> w.alone = true);
       }
+    } catch (Error e) {
+      round.forEach(w -> w.failure = e);
     } finally {
       synchronized (monitor) {
         leading = false;

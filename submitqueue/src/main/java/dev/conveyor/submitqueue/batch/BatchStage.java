@@ -22,12 +22,12 @@ import java.util.Set;
  * cancel that won the race leaves no batch behind.
  *
  * <p>With {@code batch-size} n > 1 the request joins the queue's open batch ({@link #open}: not yet
- * planned, fewer than n members) unless a member touches a path the request touches, or the request
- * follows a batch newer than the open one ({@link #mayJoin}); then it goes alone, in a batch of its own
- * that takes no members, and the open batch stays open. With no open batch it starts one (id from the
- * request), which seals any batch still marked filling, with, when {@code batch-wait} is set, a wake-up
- * of the planner for the moment it stops waiting to fill ({@link #filling}). An urgent request (priority
- * above 0) always goes alone. Joining is a compare-and-swap on the batch, so a member never joins a
+ * planned, fewer than n members). One touching a path a member touches goes alone instead, in a batch of
+ * its own that takes no members, and the open batch stays open; one following a batch that follows the
+ * open one ({@link #mayJoin}) starts a new batch, which seals the open one. With no open batch the request
+ * starts one (id from the request), with, when {@code batch-wait} is set, a wake-up of the planner for the
+ * moment it stops waiting to fill ({@link #filling}). An urgent request (priority above 0) always goes
+ * alone. Joining is a compare-and-swap on the batch, so a member never joins a
  * batch the planner has just taken.
  */
 public final class BatchStage extends Stage<RequestSignal> {
@@ -63,14 +63,16 @@ public final class BatchStage extends Stage<RequestSignal> {
     Set<String> paths = new HashSet<>(r.paths());
     List<String> deps = ConflictAnalysis.dependencies(tx, queue, paths);
     boolean urgent = r.priority() > 0; // never waits for a batch to fill, nor joins one that waits
-    // a request that may not join the open batch goes alone and leaves that batch open to the requests
-    // after it: one that touches what the open batch touches is likely to conflict with it, and tying
-    // independent requests to it would make them wait on (and speculate about) that conflict
+    // a request touching what the open batch touches goes alone and leaves that batch open to the requests
+    // after it: it is the likeliest to conflict with the batch, and tying independent requests to it would
+    // make them wait on (and speculate about) that conflict
     boolean alone = urgent;
     if (queue.batchSize() > 1 && !urgent) {
       Optional<BatchRecord> open = openBatch(tx, queue);
-      alone = open.isPresent() && !mayJoin(tx, queue, open.get(), paths, deps);
-      if (open.isPresent() && !alone && Batches.addMember(tx, open.get(), r.requestId(), deps)) {
+      alone = open.isPresent() && queue.analyzer() == SubmitQueueConfig.ConflictAnalyzer.PATHS
+          && ConflictAnalysis.overlaps(tx, open.get().batchId(), paths);
+      if (open.isPresent() && !alone && mayJoin(tx, open.get(), deps)
+          && Batches.addMember(tx, open.get(), r.requestId(), deps)) {
         BatchRecord b = open.get();
         if (!Requests.batched(tx, r, b.batchId())) {
           throw new dev.conveyor.ledger.OptimisticConflictException("request " + r.requestId()
@@ -119,19 +121,14 @@ public final class BatchStage extends Stage<RequestSignal> {
   }
 
   /**
-   * Whether a request touching {@code paths} and following {@code deps} may join {@code open}: members of
-   * one batch are built and merged together, so they must not touch a common path (a serial queue orders
-   * batches, not the requests within one); and the request must not follow a batch newer than the open
-   * one (a request that went alone before it), which it would then overtake.
+   * Whether a request following {@code deps} (closed transitively) may join {@code open} without a cycle or
+   * overtaking: none of its dependencies may follow the open batch (a request that went alone after it),
+   * since the batch would then wait for what waits for it. Requests reach this stage in the order their
+   * checks end, not the order they were landed, so only the dependencies tell.
    */
-  private static boolean mayJoin(Tx tx, SubmitQueueConfig queue, BatchRecord open, Set<String> paths,
-      List<String> deps) throws SQLException {
-    if (queue.analyzer() == SubmitQueueConfig.ConflictAnalyzer.PATHS && ConflictAnalysis.overlaps(tx, open.batchId(),
-        paths)) {
-      return false;
-    }
+  private static boolean mayJoin(Tx tx, BatchRecord open, List<String> deps) throws SQLException {
     for (String dep : deps) {
-      if (!dep.equals(open.batchId()) && Batches.get(tx, dep).createdN() > open.createdN()) {
+      if (!dep.equals(open.batchId()) && Batches.dependencies(tx, dep).contains(open.batchId())) {
         return false;
       }
     }

@@ -19,24 +19,29 @@ public final class ConflictAnalysis {
   private ConflictAnalysis() {}
 
   public static List<String> dependencies(Tx tx, SubmitQueueConfig queue, Set<String> paths) throws SQLException {
-    // two reads for the whole queue, not two per active batch
-    String activeBatch = "JOIN sq_batches b ON b.batch_id = x.batch_id WHERE b.queue = ? AND b.state IN ('CREATED',"
-        + " 'SPECULATING', 'MERGING', 'CANCELLING')";
+    // the active batches first, then what they touch and follow by id, with no state filter: on PostgreSQL
+    // each statement sees its own snapshot, and a batch split in between must still count (followSplits
+    // re-points to its parts later); two reads for the whole queue, not two per active batch
+    List<String> ids = Batches.active(tx, queue.name());
+    if (ids.isEmpty()) {
+      return List.of();
+    }
+    String in = "(" + String.join(", ", java.util.Collections.nCopies(ids.size(), "?")) + ")";
     java.util.Map<String, Set<String>> touched = new java.util.HashMap<>();
-    tx.query("SELECT x.batch_id, r.paths FROM sq_batch_members x JOIN sq_requests r ON r.request_id = x.request_id "
-        + activeBatch, rs -> {
+    tx.query("SELECT x.batch_id, r.paths FROM sq_batch_members x JOIN sq_requests r ON r.request_id = x.request_id"
+        + " WHERE x.batch_id IN " + in, rs -> {
           Set<String> p = touched.computeIfAbsent(rs.getString(1), k -> new HashSet<>());
           String text = rs.getString(2);
           if (text != null && !text.isEmpty()) {
             p.addAll(java.util.Arrays.asList(text.split("\n")));
           }
           return null;
-        }, queue.name());
+        }, ids.toArray());
     java.util.Map<String, List<String>> follows = new java.util.HashMap<>();
-    tx.query("SELECT x.batch_id, x.depends_on FROM sq_batch_deps x " + activeBatch, rs -> follows.computeIfAbsent(
-        rs.getString(1), k -> new ArrayList<>()).add(rs.getString(2)), queue.name());
+    tx.query("SELECT batch_id, depends_on FROM sq_batch_deps WHERE batch_id IN " + in, rs -> follows.computeIfAbsent(
+        rs.getString(1), k -> new ArrayList<>()).add(rs.getString(2)), ids.toArray());
     List<ActiveBatch> active = new ArrayList<>();
-    for (String batchId : Batches.active(tx, queue.name())) {
+    for (String batchId : ids) {
       active.add(new ActiveBatch(batchId, touched.getOrDefault(batchId, Set.of()), follows.getOrDefault(batchId,
           List.of())));
     }

@@ -104,7 +104,7 @@ public final class SpeculationPlanner {
     }
     List<PathRecord> paths = new ArrayList<>();
     for (PathRecord p : Paths.forBatch(tx, b.batchId())) {
-      paths.add(reconcileWithJob(tx, p));
+      paths.add(reconcileWithJob(tx, queue, p));
     }
     PlanRules.Decision decision = PlanRules.decide(new PlanRules.BatchView(b.batchId(), b.requestIds(),
         Batches.priority(tx, b.batchId()), b.createdN(), deps, paths), queue.successPrior());
@@ -122,7 +122,7 @@ public final class SpeculationPlanner {
     } else if (verdict instanceof PlanRules.Verdict.Bisect split) {
       bisect(tx, b, paths, split);
     } else if (verdict instanceof PlanRules.Verdict.Eject eject) {
-      eject(tx, b, paths, eject);
+      eject(tx, queue, b, paths, eject);
     } else if (verdict instanceof PlanRules.Verdict.Fail f) {
       if (Batches.transition(tx, b, State.FAILED, failure(f.failed()))) {
         cancelOthers(tx, paths, f.failed(), "the batch failed");
@@ -144,26 +144,53 @@ public final class SpeculationPlanner {
     String why = "split in two after its build failed (" + failed.describe() + "): " + failed.reason();
     cancelOthers(tx, paths, failed, "the batch is being split");
     List<String> halves = Batches.split(tx, b, split.parts(), true, why);
-    bisections.incrementAndGet();
+    tx.afterCommit(bisections::incrementAndGet); // a pass that rolls back and runs again counts once
     signals.batch(tx, SubmitQueueTopics.SPECULATE, b.queue(), halves.get(0), "split");
   }
 
   /**
-   * A member's change does not apply on the real outcomes: it is split off alone and fails as a conflict,
-   * while the rest goes on as one batch (which follows what the batch followed) and is built again.
+   * A member's change does not apply on the real outcomes: the rest goes on as one batch (following what
+   * the batch followed) and is built again, and the member goes on alone in {@code <id>.2}. When nothing
+   * else in the batch can have caused the conflict (no other member touches its paths, none fast-forwards)
+   * it fails there and then as a conflict; otherwise its part follows the rest's, so it is tried again on
+   * top of them and ends by its own verdict.
    */
-  private void eject(Tx tx, BatchRecord b, List<PathRecord> paths, PlanRules.Verdict.Eject eject) throws SQLException {
+  private void eject(Tx tx, SubmitQueueConfig queue, BatchRecord b, List<PathRecord> paths,
+      PlanRules.Verdict.Eject eject) throws SQLException {
     List<String> rest = b.requestIds().stream().filter(r -> !r.equals(eject.culprit())).toList();
+    boolean ownFault = conflictIsItsOwn(tx, queue, eject.culprit(), rest);
     cancelOthers(tx, paths, eject.failed(), "a member is being ejected");
-    List<String> parts = Batches.split(tx, b, List.of(rest, List.of(eject.culprit())), false,
+    List<String> parts = Batches.split(tx, b, List.of(rest, List.of(eject.culprit())), !ownFault,
         "request " + eject.culprit() + " went on alone: its change does not apply (" + eject.failed().describe() + ")");
-    BatchRecord alone = Batches.get(tx, parts.get(1));
-    if (!Batches.transition(tx, alone, State.FAILED, failure(eject.failed()))) {
-      throw new dev.conveyor.ledger.OptimisticConflictException("batch " + alone.batchId() + " changed while ejecting");
+    tx.afterCommit(ejections::incrementAndGet);
+    if (ownFault) {
+      BatchRecord alone = Batches.get(tx, parts.get(1));
+      if (!Batches.transition(tx, alone, State.FAILED, failure(eject.failed()))) {
+        throw new dev.conveyor.ledger.OptimisticConflictException("batch " + alone.batchId() + " changed while ejecting");
+      }
+      signals.batch(tx, SubmitQueueTopics.CONCLUDE, b.queue(), alone.batchId(), "conflict");
     }
-    ejections.incrementAndGet();
-    signals.batch(tx, SubmitQueueTopics.CONCLUDE, b.queue(), alone.batchId(), "conflict");
     signals.batch(tx, SubmitQueueTopics.SPECULATE, b.queue(), parts.get(0), "ejected");
+  }
+
+  /** Whether no other member can have made {@code culprit}'s change fail to apply. */
+  private static boolean conflictIsItsOwn(Tx tx, SubmitQueueConfig queue, String culprit, List<String> others)
+      throws SQLException {
+    RequestRecord c = Requests.get(tx, culprit);
+    java.util.Set<String> touched = new java.util.HashSet<>(c.paths());
+    for (String id : others) {
+      RequestRecord o = Requests.get(tx, id);
+      if (o.paths().stream().anyMatch(touched::contains) || fastForwards(queue, o) || fastForwards(queue, c)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean fastForwards(SubmitQueueConfig queue, RequestRecord r) {
+    dev.conveyor.api.base.Strategy s = r.strategy() == dev.conveyor.api.base.Strategy.DEFAULT
+        ? queue.git().defaultStrategy() : r.strategy();
+    return s == dev.conveyor.api.base.Strategy.PROMOTE;
   }
 
   /** One wording per cause: a conflict is a conflict, a failed build a failed build. */
@@ -197,9 +224,11 @@ public final class SpeculationPlanner {
       if (p.jobId() != null) {
         jobs.cancel(tx, p.jobId(), "preempted: an urgent request needed its build slot");
       }
-      preemptions.incrementAndGet();
-      log.info("batch {}: build of path {} preempted by an urgent request; it will be built again", p.batchId(),
-          p.describe());
+      tx.afterCommit(() -> {
+        preemptions.incrementAndGet();
+        log.info("batch {}: build of path {} preempted by an urgent request; it will be built again", p.batchId(),
+            p.describe());
+      });
     }
   }
 
@@ -223,7 +252,7 @@ public final class SpeculationPlanner {
    * out of attempts on infrastructure failures: it is handed to a new job, up to {@value #REBUILDS} times,
    * and only then fails, as "no verdict" (its batch is not bisected: splitting would learn nothing).
    */
-  private PathRecord reconcileWithJob(Tx tx, PathRecord p) throws SQLException {
+  private PathRecord reconcileWithJob(Tx tx, SubmitQueueConfig queue, PathRecord p) throws SQLException {
     if (p.state() != PathRecord.PathState.BUILDING || p.jobId() == null) {
       return p;
     }
@@ -232,22 +261,27 @@ public final class SpeculationPlanner {
       return p;
     }
     int rebuilds = Paths.rebuilds(tx, p.pathId());
-    if (job.state() == JobState.FAILED && rebuilds < REBUILDS) {
-      String jobId = jobs.enqueue(tx, JobSpec.builder(JobKind.BUILD).executionClass("build")
-          .dedupeKey(p.pathId() + "#rebuild-" + (rebuilds + 1)).payload(job.payload()).maxAttempts(3).build()).jobId();
-      if (Paths.rebuild(tx, p.pathId(), p.jobId(), jobId)) {
-        log.info("batch {}: build job {} ended without a verdict ({}); building path {} again as job {}", p.batchId(),
-            job.id(), job.lastError(), p.describe(), jobId);
-        return new PathRecord(p.pathId(), p.batchId(), p.assumptions(), p.state(), jobId, p.reason());
+    // out of attempts, not ended by a verdict at an earlier one (a verdict from a worker that only signals)
+    boolean outOfAttempts = job.state() == JobState.FAILED && job.attempts() >= job.maxAttempts();
+    if (outOfAttempts && rebuilds < REBUILDS) {
+      // built anew from the batch as it is now (a dependency may have landed since)
+      String jobId = enqueueBuild(tx, queue, p.batchId(), p.assumptions());
+      if (!Paths.rebuild(tx, p.pathId(), p.jobId(), jobId)) {
+        throw new dev.conveyor.ledger.OptimisticConflictException("path " + p.pathId() + " changed while rebuilding");
       }
+      tx.afterCommit(() -> log.info("batch {}: build job {} ended without a verdict ({}); building path {} again as"
+          + " job {}", p.batchId(), job.id(), job.lastError(), p.describe(), jobId));
+      return new PathRecord(p.pathId(), p.batchId(), p.assumptions(), p.state(), jobId, p.reason());
     }
     PathRecord.PathState to = job.state() == JobState.FAILED ? PathRecord.PathState.FAILED
         : PathRecord.PathState.CANCELLED;
-    String reason = to == PathRecord.PathState.FAILED
+    String reason = to == PathRecord.PathState.FAILED && outOfAttempts
         ? PathRecord.NO_VERDICT + (rebuilds + 1) + " build jobs ran out of attempts; the last, " + job.id() + ": "
             + job.lastError()
         : "build job " + job.id() + " ended " + job.state() + ": " + job.lastError();
-    Paths.finish(tx, p.pathId(), to, reason);
+    if (!Paths.finish(tx, p.pathId(), to, reason)) {
+      throw new dev.conveyor.ledger.OptimisticConflictException("path " + p.pathId() + " ended while planning");
+    }
     return new PathRecord(p.pathId(), p.batchId(), p.assumptions(), to, p.jobId(), reason);
   }
 
@@ -275,21 +309,29 @@ public final class SpeculationPlanner {
   }
 
   private void startBuild(Tx tx, SubmitQueueConfig queue, Candidate c) throws SQLException {
-    BatchRecord batch = Batches.get(tx, c.batchId());
-    String pathId = PathRecord.idOf(batch.batchId(), c.assumptions());
-    BuildSpec.Builder spec = BuildSpec.newBuilder().setQueue(queue.name()).setBatchId(batch.batchId())
-        .setPathId(pathId).setCommand(queue.buildCommand()).setTimeoutMs(queue.buildTimeout().toMillis());
+    Paths.insertBuilding(tx, c.batchId(), c.assumptions(), enqueueBuild(tx, queue, c.batchId(), c.assumptions()));
+  }
+
+  /**
+   * A BUILD job for the batch on these assumptions: the target's tip, then the requests of every dependency
+   * assumed to land that has not landed yet, then the batch's. No dedupe key: the path row is the build's
+   * identity, and a preempted path's old job may still be live.
+   */
+  private String enqueueBuild(Tx tx, SubmitQueueConfig queue, String batchId,
+      java.util.Map<String, Boolean> assumptions) throws SQLException {
+    BatchRecord batch = Batches.get(tx, batchId);
+    BuildSpec.Builder spec = BuildSpec.newBuilder().setQueue(queue.name()).setBatchId(batchId)
+        .setPathId(PathRecord.idOf(batchId, assumptions)).setCommand(queue.buildCommand())
+        .setTimeoutMs(queue.buildTimeout().toMillis());
     for (String dep : batch.dependsOn()) {
       BatchRecord d = Batches.get(tx, dep);
-      if (Boolean.TRUE.equals(c.assumptions().get(dep)) && d.state() != State.SUCCEEDED) {
+      if (Boolean.TRUE.equals(assumptions.get(dep)) && d.state() != State.SUCCEEDED) {
         addSteps(tx, spec, d);
       }
     }
     addSteps(tx, spec, batch);
-    // no dedupe key: the path row is the build's identity, and a preempted path's old job may still be live
-    String jobId = jobs.enqueue(tx, JobSpec.builder(JobKind.BUILD).executionClass("build")
+    return jobs.enqueue(tx, JobSpec.builder(JobKind.BUILD).executionClass("build")
         .payload(ProtoJson.toBytes(spec.build())).maxAttempts(3).build()).jobId();
-    Paths.insertBuilding(tx, batch.batchId(), c.assumptions(), jobId);
   }
 
   private static void addSteps(Tx tx, BuildSpec.Builder spec, BatchRecord b) throws SQLException {

@@ -68,7 +68,8 @@ public abstract class PlannerRebuildContract extends LedgerTestBase {
   }
 
   private void jobRanOutOfAttempts(String jobId) {
-    ledger.transact(tx -> tx.update("UPDATE jobs SET state = 'FAILED', last_error = 'disk full' WHERE id = ?", jobId));
+    ledger.transact(tx -> tx.update("UPDATE jobs SET state = 'FAILED', attempts = max_attempts, last_error = 'disk full'"
+        + " WHERE id = ?", jobId));
   }
 
   @Test

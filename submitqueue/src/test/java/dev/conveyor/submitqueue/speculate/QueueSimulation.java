@@ -109,9 +109,11 @@ final class QueueSimulation {
     List<String> deps = ConflictAnalysis.dependencies(active, ConflictAnalyzer.PATHS, paths);
     boolean urgent = priorities.get(requestId) > 0;
     boolean open = filling != null && filling.members.size() < batchSize;
-    boolean alone = urgent || open && (filling.members.stream().anyMatch(m -> touched.get(m).stream()
-        .anyMatch(paths::contains)) || deps.stream().anyMatch(d -> batches.get(d).createdN > filling.createdN));
-    if (open && !alone) {
+    boolean alone = urgent || open && filling.members.stream().anyMatch(m -> touched.get(m).stream()
+        .anyMatch(paths::contains));
+    boolean followsOpen = open && deps.stream().anyMatch(d -> !d.equals(filling.id)
+        && batches.get(d).dependsOn.contains(filling.id));
+    if (open && !alone && !followsOpen) {
       Batch joined = new Batch(filling.id, concat(filling.members, requestId), union(filling.dependsOn, deps,
           filling.id), filling.createdN);
       batches.put(joined.id, joined);
@@ -174,12 +176,16 @@ final class QueueSimulation {
       } else if (v instanceof Verdict.Fail f) {
         end(b, State.FAILED, f.failed().reason());
       } else if (v instanceof Verdict.Bisect split) {
+        splits.add(b.id);
         split(b, split.parts(), true);
       } else if (v instanceof Verdict.Eject eject) {
         ejections++;
-        split(b, List.of(b.members.stream().filter(m -> !m.equals(eject.culprit())).toList(),
-            List.of(eject.culprit())), false);
-        end(batches.get(b.id + ".2"), State.FAILED, "conflict");
+        List<String> rest = b.members.stream().filter(m -> !m.equals(eject.culprit())).toList();
+        boolean own = rest.stream().noneMatch(m -> touched.get(m).stream().anyMatch(touched.get(eject.culprit())::contains));
+        split(b, List.of(rest, List.of(eject.culprit())), !own);
+        if (own) {
+          end(batches.get(b.id + ".2"), State.FAILED, "conflict");
+        }
       }
     }
     long building = batches.values().stream().flatMap(b -> b.paths.stream())
@@ -229,9 +235,6 @@ final class QueueSimulation {
   }
 
   private void split(Batch b, List<List<String>> parts, boolean chained) {
-    if (chained) {
-      splits.add(b.id);
-    }
     b.paths.replaceAll(p -> p.state() == PathState.BUILDING ? cancelled(p, "split") : p);
     end(b, State.SPLIT, "split");
     List<String> ids = new ArrayList<>();
