@@ -293,4 +293,38 @@ public abstract class EndToEndContract extends LedgerTestBase {
             "z\n"))))).build()))
         .satisfies(e -> assertThat(((StatusRuntimeException) e).getStatus().getDescription()).contains("priority"));
   }
+
+  @Test
+  void ofTwoConflictingChangesTheFirstLandedIsTriedFirstEvenWhenItsCheckEndsLast() throws Exception {
+    // app/3's validation waits (its partition only) until app/4 is batched; their validate partitions differ
+    start((stage, handler) -> !stage.equals("validate") ? handler : delivery -> {
+      if (delivery.message().partitionKey().equals("app/3")) {
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> !List.of(
+            State.STARTED, State.VALIDATED).contains(ledger.transact(tx -> dev.conveyor.submitqueue.request.Requests
+            .find(tx, "app/4")).map(r -> r.state()).orElse(State.STARTED)));
+      }
+      return handler.handle(delivery);
+    }, 4);
+    sq.holdBuilds();
+    assertThat(dev.conveyor.messagequeue.stream.Partitioner.partition("app/3", 2))
+        .isNotEqualTo(dev.conveyor.messagequeue.stream.Partitioner.partition("app/4", 2));
+    sq.land(changeUri("f1", sq.repos.commit("f1", "main", "filler 1", files("docs/one.txt", "1\n"))));
+    sq.land(changeUri("f2", sq.repos.commit("f2", "main", "filler 2", files("docs/two.txt", "2\n"))));
+    String first = sq.land(changeUri("first", sq.repos.commit("first", "main", "first", files("src/app.txt",
+        APP.replace("one", "ONE")))));
+    String second = sq.land(changeUri("second", sq.repos.commit("second", "main", "second", files("src/app.txt",
+        APP.replace("one", "uno")))));
+    assertThat(List.of(first, second)).containsExactly("app/3", "app/4");
+    // builds wait until both are batched: app/4 (checked first) is not merging when app/3 comes
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+        .until(() -> sq.state(first) == State.BATCHED && sq.state(second) == State.BATCHED);
+    assertThat(sq.status(second).getBatch().getDependsOnList()).contains(sq.status(first).getBatch().getBatchId());
+    sq.releaseBuilds();
+    var firstEnd = sq.awaitTerminal(first);
+    var secondEnd = sq.awaitTerminal(second);
+    assertThat(firstEnd.getState()).as(firstEnd.getReason()).isEqualTo(State.LANDED);
+    assertThat(secondEnd.getState()).isEqualTo(State.ERROR);
+    assertThat(secondEnd.getReason()).contains("conflict");
+    assertThat(GitCli.run(sq.repos.origin(), "show", "main:src/app.txt")).startsWith("ONE");
+  }
 }

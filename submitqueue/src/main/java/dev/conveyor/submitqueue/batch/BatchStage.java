@@ -61,13 +61,16 @@ public final class BatchStage extends Stage<RequestSignal> {
     }
     var queue = ctx.queue(r.queue());
     Set<String> paths = new HashSet<>(r.paths());
-    List<String> deps = ConflictAnalysis.dependencies(tx, queue, paths);
+    ConflictAnalysis.Placement place = ConflictAnalysis.place(ConflictAnalysis.active(tx, queue), queue.analyzer(),
+        paths, r.n());
+    List<String> deps = place.follows();
     boolean urgent = r.priority() > 0; // never waits for a batch to fill, nor joins one that waits
     // a request touching what the open batch touches goes alone and leaves that batch open to the requests
     // after it: it is the likeliest to conflict with the batch, and tying independent requests to it would
     // make them wait on (and speculate about) that conflict
-    boolean alone = urgent;
-    if (queue.batchSize() > 1 && !urgent) {
+    // one that goes ahead of batches landed after it goes alone too (joining would move a whole batch ahead)
+    boolean alone = urgent || !place.ahead().isEmpty();
+    if (queue.batchSize() > 1 && !alone) {
       Optional<BatchRecord> open = openBatch(tx, queue);
       alone = open.isPresent() && queue.analyzer() == SubmitQueueConfig.ConflictAnalyzer.PATHS
           && ConflictAnalysis.overlaps(tx, open.get().batchId(), paths);
@@ -97,6 +100,14 @@ public final class BatchStage extends Stage<RequestSignal> {
       }
     }
     Batches.createIfAbsent(tx, batchId, r.queue(), r.n(), List.of(r.requestId()), deps);
+    for (String later : place.ahead()) {
+      // it must not start merging meanwhile: the version bump makes a planner pass that read it lose its CAS
+      if (!Batches.followAlso(tx, later, batchId)) {
+        throw new dev.conveyor.ledger.OptimisticConflictException("batch " + later + " began merging while "
+            + r.requestId() + " was placed ahead of it"); // place again: it now goes behind
+      }
+      ctx.signals().batch(tx, SubmitQueueTopics.SPECULATE, r.queue(), later, "overtaken-by-" + r.requestId());
+    }
     if (queue.batchSize() > 1 && !alone) {
       tx.update("UPDATE sq_batches SET reason = ? WHERE batch_id = ?", Batches.FILLING + ": takes up to "
           + queue.batchSize() + " requests until planned", batchId);

@@ -145,6 +145,19 @@ public final class Batches {
   }
 
   /**
+   * Makes a batch not yet merging follow {@code dependsOn} too (a request landed before its requests came
+   * late), bumping its version; false, changing nothing, once it is merging or ended.
+   */
+  public static boolean followAlso(Tx tx, String batchId, String dependsOn) throws SQLException {
+    if (tx.update("UPDATE sq_batches SET updated_at = ?, version = version + 1 WHERE batch_id = ?"
+        + " AND state IN ('CREATED', 'SPECULATING')", tx.nowMillis(), batchId) != 1) {
+      return false;
+    }
+    tx.update("INSERT INTO sq_batch_deps (batch_id, depends_on) VALUES (?, ?)", batchId, dependsOn);
+    return true;
+  }
+
+  /**
    * Ends {@code b} as SPLIT and carries its requests on in {@code parts}, new batches in order, each
    * depending on what {@code b} depended on and, when {@code chained}, on the part before it (so a later
    * part is built assuming the earlier ones land, as they would have in {@code b}). Batches that depended

@@ -32,6 +32,39 @@ class ConflictAnalysisTest {
   }
 
   @Test
+  void aRequestLandedEarlierButCheckedLaterGoesAheadOfLaterConflictingBatchesAndWhatFollowsThem() {
+    List<ActiveBatch> queue = List.of(
+        new ActiveBatch("b5", Set.of("a.txt"), List.of(), false, 5),
+        new ActiveBatch("b7", Set.of("a.txt", "b.txt"), List.of("b5"), false, 7),
+        new ActiveBatch("b8", Set.of("z.txt", "b.txt"), List.of("b5", "b7"), false, 8),
+        new ActiveBatch("b9", Set.of("q.txt"), List.of(), false, 9));
+    var placed = ConflictAnalysis.place(queue, ConflictAnalyzer.PATHS, Set.of("a.txt"), 6);
+    assertThat(placed.follows()).containsExactly("b5");
+    assertThat(placed.ahead()).containsExactly("b7", "b8"); // b9 touches nothing in common: no order between them
+    // landed before everything it conflicts with: it goes first
+    var first = ConflictAnalysis.place(queue, ConflictAnalyzer.PATHS, Set.of("a.txt"), 4);
+    assertThat(first.follows()).isEmpty();
+    assertThat(first.ahead()).containsExactly("b5", "b7", "b8");
+    // landed after them: the usual place, behind
+    var last = ConflictAnalysis.place(queue, ConflictAnalyzer.PATHS, Set.of("a.txt"), 10);
+    assertThat(last.follows()).containsExactly("b5", "b7");
+    assertThat(last.ahead()).isEmpty();
+  }
+
+  @Test
+  void aMergingBatchIsNeverOvertakenNorIsAnythingItFollows() {
+    List<ActiveBatch> queue = List.of(
+        new ActiveBatch("b5", Set.of("a.txt"), List.of(), false, 5),
+        new ActiveBatch("b7", Set.of("a.txt"), List.of("b5"), true, 7));
+    var placed = ConflictAnalysis.place(queue, ConflictAnalyzer.PATHS, Set.of("a.txt"), 4);
+    assertThat(placed.ahead()).isEmpty(); // b7 merges behind b5: b5 cannot move behind the new one
+    assertThat(placed.follows()).containsExactly("b5", "b7");
+    var serial = ConflictAnalysis.place(List.of(new ActiveBatch("b5", Set.of("x"), List.of(), false, 5)),
+        ConflictAnalyzer.SERIAL, Set.of("y"), 3);
+    assertThat(serial.ahead()).containsExactly("b5");
+  }
+
+  @Test
   void aSerialQueueFollowsEveryActiveBatch() {
     assertThat(ConflictAnalysis.dependencies(active, ConflictAnalyzer.SERIAL, Set.of())).containsExactly("b1", "b2",
         "b3", "b4");
