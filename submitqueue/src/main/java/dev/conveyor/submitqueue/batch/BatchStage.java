@@ -102,7 +102,7 @@ public final class BatchStage extends Stage<RequestSignal> {
     Batches.createIfAbsent(tx, batchId, r.queue(), r.n(), List.of(r.requestId()), deps);
     for (String later : place.ahead()) {
       // it must not start merging meanwhile: the version bump makes a planner pass that read it lose its CAS
-      if (!Batches.followAlso(tx, later, batchId)) {
+      if (!Batches.followAlso(tx, later, batchId, deps)) {
         throw new dev.conveyor.ledger.OptimisticConflictException("batch " + later + " began merging while "
             + r.requestId() + " was placed ahead of it"); // place again: it now goes behind
       }

@@ -145,16 +145,31 @@ public final class Batches {
   }
 
   /**
-   * Makes a batch not yet merging follow {@code dependsOn} too (a request landed before its requests came
-   * late), bumping its version; false, changing nothing, once it is merging or ended.
+   * Makes a batch not yet merging follow {@code dependsOn} too, and what that follows (dependencies stay
+   * closed: a tree that assumes a batch lands holds what it needs), when a request landed before its
+   * requests came late; bumps its version. False, changing nothing, once it is merging or ended.
    */
-  public static boolean followAlso(Tx tx, String batchId, String dependsOn) throws SQLException {
+  public static boolean followAlso(Tx tx, String batchId, String dependsOn, List<String> whatThatFollows)
+      throws SQLException {
     if (tx.update("UPDATE sq_batches SET updated_at = ?, version = version + 1 WHERE batch_id = ?"
         + " AND state IN ('CREATED', 'SPECULATING')", tx.nowMillis(), batchId) != 1) {
       return false;
     }
-    tx.update("INSERT INTO sq_batch_deps (batch_id, depends_on) VALUES (?, ?)", batchId, dependsOn);
+    List<String> has = dependencies(tx, batchId);
+    List<Object[]> rows = new ArrayList<>();
+    for (String d : concat(whatThatFollows, dependsOn)) {
+      if (!has.contains(d) && !d.equals(batchId) && rows.stream().noneMatch(r -> r[1].equals(d))) {
+        rows.add(new Object[] {batchId, d});
+      }
+    }
+    tx.batch("INSERT INTO sq_batch_deps (batch_id, depends_on) VALUES (?, ?)", rows);
     return true;
+  }
+
+  private static List<String> concat(List<String> list, String one) {
+    List<String> out = new ArrayList<>(list);
+    out.add(one);
+    return out;
   }
 
   /**

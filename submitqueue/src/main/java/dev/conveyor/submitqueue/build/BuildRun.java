@@ -283,7 +283,7 @@ final class BuildRun {
             Paths.finishBuild(tx, signal.getPathId(), signal.getJobId(), signal.getPassed() ? PathState.PASSED
                 : PathState.FAILED, signal.getReason(), signal.getConflictStep().isEmpty() ? null : signal.getConflictStep());
             signals.publish(tx, SubmitQueueTopics.BUILDSIGNAL, signal.getQueue(),
-                IntentId.of(signal.getPathId(), "built"), signal);
+                IntentId.of(signal.getPathId() + "@" + signal.getJobId(), "built"), signal); // a path may be rebuilt
           }
           return null;
         });

@@ -24,7 +24,7 @@ public final class BuildSignalStage extends Stage<BuildSignal> {
     // a worker that did not, and wakes the planner either way
     boolean recorded = Paths.finishBuild(tx, s.getPathId(), s.getJobId(), s.getPassed() ? PathState.PASSED
         : PathState.FAILED, s.getReason(), s.getConflictStep().isEmpty() ? null : s.getConflictStep());
-    ctx.signals().batch(tx, SubmitQueueTopics.SPECULATE, s.getQueue(), s.getBatchId(), "build:" + s.getPathId());
+    ctx.signals().batch(tx, SubmitQueueTopics.SPECULATE, s.getQueue(), s.getBatchId(), "build:" + s.getPathId() + "@" + s.getJobId());
     return recorded || Paths.find(tx, s.getPathId()).map(p -> p.state() != PathState.CANCELLED).orElse(false);
   }
 }

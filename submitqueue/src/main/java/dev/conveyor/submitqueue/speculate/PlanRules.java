@@ -168,18 +168,23 @@ public final class PlanRules {
   /**
    * The running builds that urgent candidates left waiting by {@link #choose} take the slots of: for each
    * waiting candidate of priority above 0, most urgent first, the running build of the lowest priority below
-   * its own (the youngest batch among equals), each build taken once. Stopped builds are built again later.
+   * its own (the youngest batch among equals) that is not of a batch it follows ({@code follows}: batch to
+   * what it follows; it needs those to land first), each build taken once. Stopped builds run again later.
    */
-  public static List<Running> preempt(List<Candidate> waiting, List<Running> running) {
+  public static List<Running> preempt(List<Candidate> waiting, List<Running> running,
+      Map<String, List<String>> follows) {
     List<Running> free = new ArrayList<>(running);
     free.sort(Comparator.comparingInt(Running::priority).thenComparing(Comparator.comparingLong(Running::createdN)
         .reversed()));
     List<Running> taken = new ArrayList<>();
     waiting.stream().filter(c -> c.priority() > 0).sorted(Comparator.comparingInt(Candidate::priority).reversed())
         .forEach(c -> {
-          if (!free.isEmpty() && free.get(0).priority() < c.priority()) {
-            taken.add(free.remove(0));
-          }
+          List<String> needed = follows.getOrDefault(c.batchId(), List.of());
+          free.stream().filter(r -> r.priority() < c.priority() && !needed.contains(r.path().batchId())).findFirst()
+              .ifPresent(r -> {
+                free.remove(r);
+                taken.add(r);
+              });
         });
     return taken;
   }

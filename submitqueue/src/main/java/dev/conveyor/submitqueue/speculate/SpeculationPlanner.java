@@ -72,15 +72,22 @@ public final class SpeculationPlanner {
     }
     long free = queue.buildBudget() - Paths.building(tx, queue.name());
     List<Candidate> chosen = PlanRules.choose(candidates, free);
-    if (chosen.size() < candidates.size() && candidates.stream().anyMatch(c -> c.priority() > 0)) {
-      // an urgent request does not wait for running builds of less urgent ones: it takes their slots
+    if (free >= 0 && chosen.size() < candidates.size() && candidates.stream().anyMatch(c -> c.priority() > 0)) {
+      // an urgent request does not wait for running builds of less urgent ones: it takes their slots (never
+      // those of what it follows, which it needs to land first; an over-budget queue just drains)
       List<Candidate> waiting = new ArrayList<>(candidates);
       waiting.removeAll(chosen);
-      List<PlanRules.Running> stopped = PlanRules.preempt(waiting, running(tx, queue));
+      java.util.Map<String, List<String>> follows = new java.util.HashMap<>();
+      for (Candidate c : waiting) {
+        if (c.priority() > 0 && !follows.containsKey(c.batchId())) {
+          follows.put(c.batchId(), Batches.get(tx, c.batchId()).dependsOn());
+        }
+      }
+      List<PlanRules.Running> stopped = PlanRules.preempt(waiting, running(tx, queue), follows);
       for (PlanRules.Running r : stopped) {
         preempt(tx, r.path());
       }
-      chosen = PlanRules.choose(candidates, Math.max(free, 0) + stopped.size());
+      chosen = PlanRules.choose(candidates, free + stopped.size());
     }
     for (Candidate c : chosen) {
       startBuild(tx, queue, c);
@@ -104,7 +111,7 @@ public final class SpeculationPlanner {
     }
     List<PathRecord> paths = new ArrayList<>();
     for (PathRecord p : Paths.forBatch(tx, b.batchId())) {
-      paths.add(reconcileWithJob(tx, queue, p));
+      paths.add(reconcileWithJob(tx, queue, p, deps));
     }
     PlanRules.Decision decision = PlanRules.decide(new PlanRules.BatchView(b.batchId(), b.requestIds(),
         Batches.priority(tx, b.batchId()), b.createdN(), deps, paths), queue.successPrior());
@@ -252,7 +259,8 @@ public final class SpeculationPlanner {
    * out of attempts on infrastructure failures: it is handed to a new job, up to {@value #REBUILDS} times,
    * and only then fails, as "no verdict" (its batch is not bisected: splitting would learn nothing).
    */
-  private PathRecord reconcileWithJob(Tx tx, SubmitQueueConfig queue, PathRecord p) throws SQLException {
+  private PathRecord reconcileWithJob(Tx tx, SubmitQueueConfig queue, PathRecord p, List<PlanRules.Dependency> deps)
+      throws SQLException {
     if (p.state() != PathRecord.PathState.BUILDING || p.jobId() == null) {
       return p;
     }
@@ -263,7 +271,7 @@ public final class SpeculationPlanner {
     int rebuilds = Paths.rebuilds(tx, p.pathId());
     // out of attempts, not ended by a verdict at an earlier one (a verdict from a worker that only signals)
     boolean outOfAttempts = job.state() == JobState.FAILED && job.attempts() >= job.maxAttempts();
-    if (outOfAttempts && rebuilds < REBUILDS) {
+    if (outOfAttempts && rebuilds < REBUILDS && stillWanted(p, deps)) {
       // built anew from the batch as it is now (a dependency may have landed since)
       String jobId = enqueueBuild(tx, queue, p.batchId(), p.assumptions());
       if (!Paths.rebuild(tx, p.pathId(), p.jobId(), jobId)) {
@@ -283,6 +291,18 @@ public final class SpeculationPlanner {
       throw new dev.conveyor.ledger.OptimisticConflictException("path " + p.pathId() + " ended while planning");
     }
     return new PathRecord(p.pathId(), p.batchId(), p.assumptions(), to, p.jobId(), reason);
+  }
+
+  /** Whether the path is still worth a build: its assumptions are about the batch's dependencies, none refuted. */
+  private static boolean stillWanted(PathRecord p, List<PlanRules.Dependency> deps) {
+    java.util.Map<String, Boolean> outcomes = new java.util.HashMap<>();
+    for (PlanRules.Dependency d : deps) {
+      if (d.state() != PlanRules.DependencyState.OPEN) {
+        outcomes.put(d.batchId(), d.state() == PlanRules.DependencyState.LANDED);
+      }
+    }
+    return !p.refutedBy(outcomes) && p.assumptions().keySet().equals(
+        deps.stream().map(PlanRules.Dependency::batchId).collect(java.util.stream.Collectors.toSet()));
   }
 
   private void cancelOthers(Tx tx, List<PathRecord> paths, PathRecord keep, String why) throws SQLException {

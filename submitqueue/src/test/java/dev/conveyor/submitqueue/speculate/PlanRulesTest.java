@@ -158,11 +158,15 @@ class PlanRulesTest {
     Candidate urgent = new Candidate("b9", new TreeMap<>(), 1.0, 10, 9);
     Candidate normal = new Candidate("b8", new TreeMap<>(), 1.0, 0, 8);
     // the youngest of the least urgent goes; a normal candidate takes nothing; an equal priority is not preempted
-    assertThat(PlanRules.preempt(List.of(normal, urgent), List.of(old, hot, young))).containsExactly(young);
+    assertThat(PlanRules.preempt(List.of(normal, urgent), List.of(old, hot, young), Map.of())).containsExactly(young);
     Candidate urgent2 = new Candidate("b10", new TreeMap<>(), 1.0, 10, 10);
-    assertThat(PlanRules.preempt(List.of(urgent, urgent2), List.of(old, hot, young))).containsExactly(young, old);
-    assertThat(PlanRules.preempt(List.of(urgent), List.of(hot))).isEmpty();
-    assertThat(PlanRules.preempt(List.of(normal), List.of(old))).isEmpty();
+    assertThat(PlanRules.preempt(List.of(urgent, urgent2), List.of(old, hot, young), Map.of()))
+        .containsExactly(young, old);
+    assertThat(PlanRules.preempt(List.of(urgent), List.of(hot), Map.of())).isEmpty();
+    assertThat(PlanRules.preempt(List.of(normal), List.of(old), Map.of())).isEmpty();
+    // never the build of a batch the urgent one follows: it needs that batch to land first
+    assertThat(PlanRules.preempt(List.of(urgent), List.of(old, young), Map.of("b9", List.of("b2"))))
+        .containsExactly(old);
   }
 
   @Test
