@@ -101,6 +101,12 @@ public final class MergeQueueNode implements AutoCloseable {
         pipeline.context().ledger(), pipeline.context().queues(), pipeline.context().signals());
   }
 
+  /** What external CI calls (list waiting builds, report checks), or null when no queue has a build command. */
+  public dev.conveyor.submitqueue.gateway.ExternalCiService externalCi() {
+    return pipeline == null ? null : new dev.conveyor.submitqueue.gateway.ExternalCiService(
+        pipeline.context().ledger(), pipeline.context().queues());
+  }
+
   /** The SubmitQueue gateway, or null when no queue has a build command. */
   public GatewayService gateway() {
     return gateway;

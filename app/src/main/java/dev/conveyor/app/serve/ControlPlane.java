@@ -142,7 +142,8 @@ public final class ControlPlane implements AutoCloseable {
         var status = new dev.conveyor.app.web.StatusView(ledger, nodeName,
             () -> queues == null ? java.util.List.of() : java.util.List.copyOf(queues.names()), 1_000);
         web = dev.conveyor.app.web.WebServer.start(new InetSocketAddress(address, c.httpPort()),
-            dev.conveyor.app.web.WebAuth.of(address.isLoopbackAddress(), roles), status, metrics::scrape);
+            dev.conveyor.app.web.WebAuth.of(address.isLoopbackAddress(), roles), status, metrics::scrape,
+            mergeQueue == null ? null : mergeQueue.externalCi());
       }
       io.grpc.protobuf.services.HealthStatusManager health = new io.grpc.protobuf.services.HealthStatusManager();
       NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(address, c.port()))
@@ -153,6 +154,7 @@ public final class ControlPlane implements AutoCloseable {
       if (mergeQueue != null && mergeQueue.gateway() != null) {
         builder.addService(secured(mergeQueue.gateway(), auth));
         builder.addService(secured(mergeQueue.queueControl(), auth));
+        builder.addService(secured(mergeQueue.externalCi(), auth));
       }
       Server server = builder.build().start();
       // the health watch reports SERVING once every service is bound, NOT_SERVING while a loop keeps

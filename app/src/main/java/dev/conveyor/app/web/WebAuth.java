@@ -74,6 +74,31 @@ public final class WebAuth {
   }
 
   /**
+   * For a route that writes, called by programs (CI): with tokens in use, one must come in the
+   * {@code Authorization} header (never a cookie or the query, which a browser could be made to send
+   * from another site) and carry {@code role}, on loopback too; without tokens (auth none, which serves
+   * loopback only) the Host must name a loopback address.
+   */
+  Decision checkWriter(HttpExchange exchange, String role) {
+    if (roles == null) {
+      return loopbackHost(exchange.getRequestHeaders().getFirst("Host")) ? new Allowed()
+          : new Refused(403, "the Host header does not name a loopback address");
+    }
+    String header = exchange.getRequestHeaders().getFirst("Authorization");
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7) || header.substring(7).isBlank()) {
+      return new Refused(401, "send a token with the " + role + " role as 'Authorization: Bearer TOKEN'");
+    }
+    Set<String> held;
+    try {
+      held = roles.rolesOf(header.substring(7).trim());
+    } catch (RuntimeException e) {
+      return new Refused(401, "invalid token: " + e.getMessage());
+    }
+    return BearerAuthInterceptor.grants(held, role) ? new Allowed()
+        : new Refused(403, "the token lacks the role " + role);
+  }
+
+  /**
    * Whether a Host header names this machine by a loopback literal or {@code localhost}: a browser
    * sends the name it resolved, so a foreign name means a foreign page (DNS rebinding). No Host at all
    * (HTTP/1.0, scripts) is not a browser's request. Names are never resolved here.

@@ -16,7 +16,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's HTTP side, read-only: the status page ({@code /}), its snapshot as JSON
+ * The node's HTTP side: read-only but for CI reports ({@code POST /api/ci/builds/{id}}, {@link CiReportRoute}):
+ * the status page ({@code /}), its snapshot as JSON
  * ({@code /api/status}), the same snapshot pushed as server-sent events ({@code /api/events}), build
  * logs ({@code /api/builds/{id}/log}) and Prometheus metrics ({@code /metrics}). Every route passes
  * {@link WebAuth} first (viewer role).
@@ -43,6 +44,12 @@ public final class WebServer implements AutoCloseable {
    */
   public static WebServer start(InetSocketAddress address, WebAuth auth, StatusView status,
       Supplier<String> metrics) throws IOException {
+    return start(address, auth, status, metrics, null);
+  }
+
+  /** With {@code ci} (or null), CI reports are taken at {@code POST /api/ci/builds/{id}} ({@link CiReportRoute}). */
+  public static WebServer start(InetSocketAddress address, WebAuth auth, StatusView status,
+      Supplier<String> metrics, dev.conveyor.submitqueue.gateway.ExternalCiService ci) throws IOException {
     HttpServer http = HttpServer.create(address, 0);
     // server-sent event streams hold a thread each for as long as a page is open
     ExecutorService threads = Executors.newCachedThreadPool(r -> {
@@ -56,6 +63,10 @@ public final class WebServer implements AutoCloseable {
     http.createContext("/api/status", guarded(auth, ex -> send(ex, 200, "application/json", status.json())));
     http.createContext("/api/events", guarded(auth, ex -> web.events(ex, status)));
     http.createContext("/api/builds/", guarded(auth, ex -> buildLog(ex, status)));
+    if (ci != null) {
+      CiReportRoute route = new CiReportRoute(auth, ci);
+      http.createContext(CiReportRoute.PREFIX, exchange -> written(exchange, route));
+    }
     if (metrics != null) {
       http.createContext("/metrics", guarded(auth, ex -> send(ex, 200, "text/plain; version=0.0.4; charset=utf-8",
           metrics.get())));
@@ -106,6 +117,24 @@ public final class WebServer implements AutoCloseable {
         exchange.close();
       }
     };
+  }
+
+  /** The one route that writes: its own checks ({@link CiReportRoute}), the same failure handling as reads. */
+  private static void written(HttpExchange exchange, CiReportRoute route) {
+    try {
+      route.handle(exchange);
+    } catch (IOException e) {
+      log.debug("web client went away: {}", e.getMessage());
+    } catch (RuntimeException e) {
+      log.warn("{} failed: {}", exchange.getRequestURI().getPath(), e.getMessage());
+      try {
+        send(exchange, 503, "text/plain", "unavailable: " + e.getMessage() + "\n");
+      } catch (IOException | RuntimeException ignored) {
+        // the response was already started
+      }
+    } finally {
+      exchange.close();
+    }
   }
 
   private void asset(HttpExchange exchange) throws IOException {
@@ -191,7 +220,7 @@ public final class WebServer implements AutoCloseable {
     }
   }
 
-  private static void send(HttpExchange exchange, int code, String type, String body) throws IOException {
+  static void send(HttpExchange exchange, int code, String type, String body) throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     exchange.getResponseHeaders().set("Content-Type", type);
     if ("HEAD".equals(exchange.getRequestMethod())) {

@@ -43,7 +43,7 @@ public abstract class RetentionContract extends LedgerTestBase {
   private static final Duration LEASE = Duration.ofSeconds(30);
   private static final List<String> TABLES = List.of("jobs", "job_results", "sq_requests", "sq_request_log",
       "sq_batches", "sq_batch_members", "sq_paths", "sq_build_logs", "mq_messages", "effect_claims",
-      "capture_result_chunks", "capture_snapshots", "capture_stats");
+      "capture_result_chunks", "capture_snapshots", "capture_stats", "sq_ci_builds", "sq_ci_checks");
 
   private Maintenance maintenance() {
     MaintenanceSettings s = MaintenanceSettings.defaults();
@@ -102,6 +102,13 @@ public abstract class RetentionContract extends LedgerTestBase {
       tx.update("INSERT INTO sq_build_logs (job_id, seq, chunk, at, start_offset) VALUES (?, ?, ?, ?, ?)",
           buildJob, seq, "line " + seq + "\n", tx.nowMillis(), (seq - 1) * 7L);
     }
+    // the same build as an external CI ran it: decided, its staging ref removed
+    tx.update("INSERT INTO sq_ci_builds (build_id, queue, path_id, staging_ref, sha, checks, state, reason, ref_removed,"
+        + " deadline_at, created_at, updated_at) VALUES (?, 'q', ?, 'refs/conveyor/q/b', ?, 'unit', 'PASSED', '', 1,"
+        + " ?, ?, ?)", buildJob, PathRecord.idOf(batch, Map.of()), "0".repeat(40), tx.nowMillis(), tx.nowMillis(),
+        tx.nowMillis());
+    tx.update("INSERT INTO sq_ci_checks (build_id, check_name, passed, url, reported_by, reported_at)"
+        + " VALUES (?, 'unit', 1, NULL, 'ci', ?)", buildJob, tx.nowMillis());
   }
 
   @Test
@@ -162,6 +169,9 @@ public abstract class RetentionContract extends LedgerTestBase {
     m.runRetention();
     assertThat(count("SELECT COUNT(*) FROM sq_build_logs WHERE job_id = ?", oldBuild)).isZero();
     assertThat(count("SELECT COUNT(*) FROM sq_build_logs WHERE job_id = ?", liveBuild)).isEqualTo(3);
+    assertThat(count("SELECT COUNT(*) FROM sq_ci_builds WHERE build_id = ?", oldBuild)).isZero();
+    assertThat(count("SELECT COUNT(*) FROM sq_ci_checks WHERE build_id = ?", oldBuild)).isZero();
+    assertThat(count("SELECT COUNT(*) FROM sq_ci_builds WHERE build_id = ?", liveBuild)).isEqualTo(1);
 
     clock.advance(Duration.ofDays(16)); // past everything (30d)
     m.lead();
@@ -175,7 +185,7 @@ public abstract class RetentionContract extends LedgerTestBase {
     assertThat(count("SELECT COUNT(*) FROM sq_paths WHERE batch_id = 'q/b2'")).isEqualTo(1);
     assertThat(after).containsEntry("sq_requests", 1L).containsEntry("sq_request_log", 3L)
         .containsEntry("sq_batches", 1L).containsEntry("sq_batch_members", 1L).containsEntry("sq_paths", 1L)
-        .containsEntry("sq_build_logs", 3L)
+        .containsEntry("sq_build_logs", 3L).containsEntry("sq_ci_builds", 1L).containsEntry("sq_ci_checks", 1L)
         .containsEntry("mq_messages", 1L) // the uncommitted one; dead letters (30d) are gone
         .containsEntry("effect_claims", 1L) // the held claim
         .containsEntry("capture_result_chunks", 0L)

@@ -257,6 +257,22 @@ public final class LeasedJobs {
     });
   }
 
+  /**
+   * Parks a held job until {@code until} without counting the attempt: it waits on something outside the
+   * ledger, and {@link #wake} makes it due sooner. False when {@code epoch} no longer holds the job.
+   */
+  public boolean park(Tx tx, String jobId, String epoch, Instant until, String note) throws java.sql.SQLException {
+    JobRows.requireId("job_id", jobId);
+    return JobHandBack.park(tx, jobId, epoch, until, note);
+  }
+
+  /** Makes a parked job due now, in the caller's transaction; false when the job is not queued. */
+  public boolean wake(Tx tx, String jobId) throws java.sql.SQLException {
+    JobRows.requireId("job_id", jobId);
+    tx.afterCommit(ready::signal);
+    return JobHandBack.wake(tx, jobId);
+  }
+
   /** Reclaims up to {@code limit} expired leases; answers how many it reclaimed. */
   public int reapExpired(int limit) {
     return ledger.transact(tx -> {

@@ -21,6 +21,8 @@ public final class BearerAuthInterceptor implements ServerInterceptor {
   public static final String WORKER_ROLE = "reconcile-worker";
   public static final String ADMIN_ROLE = "reconcile-admin";
   public static final String SUBMITQUEUE_ROLE = "submitqueue-user";
+  /** Reports external CI verdicts and lists the builds waiting for them; implies nothing else. */
+  public static final String CI_REPORTER_ROLE = "ci-reporter";
   /** Reads the status page, its JSON, metrics and build logs; granted by itself or implied (below). */
   public static final String VIEWER_ROLE = "conveyor-viewer";
 
@@ -38,7 +40,9 @@ public final class BearerAuthInterceptor implements ServerInterceptor {
       "conveyor.reconcile.ReconcileControl", ADMIN_ROLE,
       "conveyor.submitqueue.Gateway", SUBMITQUEUE_ROLE,
       // pausing or draining a merge queue stops everyone's changes: the node's administrators only
-      "conveyor.submitqueue.QueueControl", ADMIN_ROLE);
+      "conveyor.submitqueue.QueueControl", ADMIN_ROLE,
+      // a CI system's credential reports verdicts of builds it ran, and nothing else
+      "conveyor.submitqueue.ExternalCi", CI_REPORTER_ROLE);
 
   private final TokenRoles validator;
   private final Map<String, String> roleByService;

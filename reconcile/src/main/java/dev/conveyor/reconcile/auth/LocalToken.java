@@ -60,6 +60,7 @@ public final class LocalToken implements TokenRoles {
       throw new TokenValidator.InvalidTokenException("not this server's local token");
     }
     return Set.of(BearerAuthInterceptor.WORKER_ROLE, BearerAuthInterceptor.ADMIN_ROLE,
-        BearerAuthInterceptor.SUBMITQUEUE_ROLE, BearerAuthInterceptor.VIEWER_ROLE);
+        BearerAuthInterceptor.SUBMITQUEUE_ROLE, BearerAuthInterceptor.VIEWER_ROLE,
+        BearerAuthInterceptor.CI_REPORTER_ROLE);
   }
 }

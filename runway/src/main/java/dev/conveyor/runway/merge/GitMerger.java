@@ -264,6 +264,16 @@ public final class GitMerger implements Merger {
     }
   }
 
+  @Override
+  public void stage(QueueConfig queue, ObjectId commit, String ref) throws IOException {
+    StagingRefs.push(cache.repository(queue), queue, commit, ref);
+  }
+
+  @Override
+  public void unstage(QueueConfig queue, String ref, ObjectId commit) throws IOException {
+    StagingRefs.remove(cache.repository(queue), queue, ref, commit);
+  }
+
   private PersonIdent mergeIdentity() {
     return new PersonIdent(identity.getName(), identity.getEmailAddress(), clock.instant(), ZoneOffset.UTC);
   }

@@ -32,6 +32,18 @@ public interface Merger extends AutoCloseable {
    */
   int export(QueueConfig queue, ObjectId commit, Path dir) throws IOException, UnsafeTreeException;
 
+  /**
+   * Points {@code ref} on the queue's remote at {@code commit} (a dry run's new tip), whatever it held
+   * before: the tree an external CI builds. Infrastructure failures are thrown, as for a merge.
+   */
+  void stage(QueueConfig queue, ObjectId commit, String ref) throws IOException;
+
+  /**
+   * Removes {@code ref} from the queue's remote while it still points at {@code commit}: nothing when it is
+   * gone, or when a later build of the same path has staged another commit there since.
+   */
+  void unstage(QueueConfig queue, String ref, ObjectId commit) throws IOException;
+
   @Override
   void close();
 }

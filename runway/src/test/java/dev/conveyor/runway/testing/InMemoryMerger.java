@@ -38,6 +38,7 @@ public final class InMemoryMerger implements Merger {
   private final Map<ObjectId, Change> changes = new HashMap<>();
   private final Map<ObjectId, SortedMap<String, String>> trees = new HashMap<>();
   private int merges;
+  private final Map<String, ObjectId> staged = new TreeMap<>();
 
   /** Sets {@code path} to {@code content} on the queue's target directly (someone pushed). */
   public synchronized void commitToTarget(QueueConfig queue, String path, String content) {
@@ -52,6 +53,21 @@ public final class InMemoryMerger implements Merger {
     ObjectId sha = hash("change\n" + branch + "\n" + new TreeMap<>(edits) + "\n" + new TreeMap<>(base));
     changes.put(sha, new Change(base, new LinkedHashMap<>(edits)));
     return new ChangeUri(QueueConfig.ORIGIN, "refs/heads/" + branch, sha);
+  }
+
+  /** The staging refs pushed and not yet removed, with the commit each points at. */
+  public synchronized Map<String, ObjectId> staged() {
+    return new TreeMap<>(staged);
+  }
+
+  @Override
+  public synchronized void stage(QueueConfig queue, ObjectId commit, String ref) {
+    staged.put(queue.name() + ":" + ref, commit);
+  }
+
+  @Override
+  public synchronized void unstage(QueueConfig queue, String ref, ObjectId commit) {
+    staged.remove(queue.name() + ":" + ref, commit);
   }
 
   /** The target's files now. */

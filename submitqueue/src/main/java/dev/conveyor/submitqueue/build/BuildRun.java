@@ -75,7 +75,10 @@ final class BuildRun {
   private String outcome = "stopped";
   private String queue = "";
 
-  /** How the run ended: passed, failed, conflict (no tree to build), retried, lease-lost, or stopped (interrupted). */
+  /**
+   * How the run ended: passed, failed, conflict (no tree to build), retried, lease-lost, stopped
+   * (interrupted), or waiting (an external build handed to CI, its job parked).
+   */
   String outcome() {
     return outcome;
   }
@@ -106,6 +109,17 @@ final class BuildRun {
       SubmitQueueConfig queue = queues.find(spec.getQueue()).orElse(null);
       if (queue == null) {
         finish(spec, false, "queue '" + spec.getQueue() + "' is not configured on this build worker");
+        return;
+      }
+      if (queue.runner().external()) {
+        ExternalBuild.Step step = new ExternalBuild(ledger, merger, queues, grant).run(spec, queue);
+        if (step instanceof ExternalBuild.Step.Parked) {
+          this.outcome = "waiting";
+        } else if (step instanceof ExternalBuild.Step.Conflict c) {
+          conflict(spec, c.stepId(), c.reason());
+        } else if (step instanceof ExternalBuild.Step.Verdict v) {
+          finish(spec, v.passed(), v.passed() ? "" : "build " + jobId + ": " + v.reason());
+        }
         return;
       }
       MergeRequest tree = MergeRequest.newBuilder().setId(spec.getPathId()).setQueueName(spec.getQueue())

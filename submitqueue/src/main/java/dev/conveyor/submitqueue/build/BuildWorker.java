@@ -5,6 +5,7 @@ import dev.conveyor.ledger.jobs.JobKind;
 import dev.conveyor.ledger.jobs.LeaseRequest;
 import dev.conveyor.ledger.jobs.Outcomes.LeaseGrant;
 import dev.conveyor.runway.merge.Merger;
+import dev.conveyor.submitqueue.ci.StagingSweeper;
 import dev.conveyor.submitqueue.config.SubmitQueues;
 import dev.conveyor.submitqueue.pipeline.Signals;
 import dev.conveyor.supervise.SlotLeases;
@@ -84,6 +85,8 @@ public final class BuildWorker implements AutoCloseable {
   private volatile boolean closed;
   private final java.util.Map<String, LeaseGrant> inFlight = new java.util.concurrent.ConcurrentHashMap<>();
   private final SlotLeases<LeaseGrant> slots;
+  private final StagingSweeper sweeper;
+  private static final Duration SWEEP_EVERY = Duration.ofSeconds(5);
 
   /**
    * Refuses (IllegalArgumentException) queues this machine cannot run as configured, and logs once
@@ -111,6 +114,7 @@ public final class BuildWorker implements AutoCloseable {
     this.queues = queues;
     this.merger = merger;
     this.options = options;
+    this.sweeper = new StagingSweeper(ledger, merger, queues);
     var ready = ledger.jobs().ready(); // a build queued by this process is leased at once, not at the next poll
     this.slots = new SlotLeases<>(options.parallelism(), LeaseRequest.MAX_BATCH, options.idlePoll(),
         new SlotLeases.Wakeup() {
@@ -140,7 +144,21 @@ public final class BuildWorker implements AutoCloseable {
     for (int i = 0; i < options.parallelism(); i++) {
       threads.execute(() -> supervisor.run("build-worker", () -> !closed, this::loop));
     }
+    if (sweeper.needed()) {
+      Thread t = new Thread(() -> supervisor.run("ci-staging-sweeper", () -> !closed, this::sweepLoop),
+          "ci-staging-sweeper");
+      t.setDaemon(true);
+      t.start();
+    }
     return this;
+  }
+
+  /** Removes staging refs of external builds that ended (see {@link StagingSweeper}), every few seconds. */
+  private void sweepLoop() {
+    while (!closed) {
+      sweeper.sweep(100);
+      idle(SWEEP_EVERY.toMillis());
+    }
   }
 
   /** One build slot; {@link SlotLeases} leases for every free slot at once (one transaction for several builds). */

@@ -2,6 +2,7 @@ package dev.conveyor.submitqueue.config;
 
 import dev.conveyor.runway.queue.QueueConfig;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * One merge queue as SubmitQueue runs it: its repository and target (shared with Runway), the build
@@ -11,7 +12,7 @@ import java.time.Duration;
  */
 public record SubmitQueueConfig(QueueConfig git, String buildCommand, Duration buildTimeout, int buildBudget,
     ConflictAnalyzer analyzer, double successPrior, BuildIsolation isolation, int batchSize, Duration batchWait,
-    int buildRetries) {
+    int buildRetries, Runner runner) {
 
   /** The most times a failed build is run again before its failure counts. */
   public static final int MAX_BUILD_RETRIES = 5;
@@ -27,10 +28,59 @@ public record SubmitQueueConfig(QueueConfig git, String buildCommand, Duration b
     SERIAL
   }
 
+  /**
+   * Where a queue's builds run: {@code LOCAL}, a build worker runs {@code build-command} in the tree; or
+   * external, each tree is pushed to a staging ref that the team's CI builds, and the build passes when
+   * every one of {@code requiredChecks} was reported passed (it fails on the first failed check, and when
+   * the build timeout passes first).
+   */
+  public record Runner(boolean external, List<String> requiredChecks) {
+    public static final Runner LOCAL = new Runner(false, List.of());
+    /** The check an external queue requires when it names none. */
+    public static final String DEFAULT_CHECK = "ci";
+    public static final int MAX_CHECKS = 16;
+    private static final java.util.regex.Pattern CHECK = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/-]{0,63}");
+
+    public Runner {
+      requiredChecks = List.copyOf(requiredChecks);
+      if (external && requiredChecks.isEmpty()) {
+        throw new IllegalArgumentException("an external build runner needs at least one required check");
+      }
+      if (requiredChecks.size() > MAX_CHECKS) {
+        throw new IllegalArgumentException("at most " + MAX_CHECKS + " required checks, got " + requiredChecks.size());
+      }
+      for (String c : requiredChecks) {
+        if (!validCheck(c)) {
+          throw new IllegalArgumentException("'" + c + "' is not a check name (letters, digits, '.', '_', '/', '-';"
+              + " at most 64 characters)");
+        }
+      }
+      if (new java.util.HashSet<>(requiredChecks).size() != requiredChecks.size()) {
+        throw new IllegalArgumentException("required checks name one check twice: " + requiredChecks);
+      }
+    }
+
+    /** Builds in the team's CI, which must report each of {@code checks}. */
+    public static Runner external(List<String> checks) {
+      return new Runner(true, checks);
+    }
+
+    /** Whether {@code name} could name a check (bounded, no spaces or control characters). */
+    public static boolean validCheck(String name) {
+      return name != null && CHECK.matcher(name).matches();
+    }
+  }
+
   public SubmitQueueConfig {
-    if (buildCommand == null || buildCommand.isBlank()) {
+    if (runner == null) {
+      throw new IllegalArgumentException("queue '" + git.name() + "': its build runner must be set");
+    }
+    if (runner.external()) {
+      buildCommand = buildCommand == null ? "" : buildCommand;
+      dev.conveyor.runway.merge.StagingRefs.of(git.name(), "build"); // refuses a name no ref could carry
+    } else if (buildCommand == null || buildCommand.isBlank()) {
       throw new IllegalArgumentException("queue '" + git.name() + "' needs a build command (queue."
-          + git.name() + ".build-command)");
+          + git.name() + ".build-command) or build-runner = external");
     }
     if (buildTimeout.isNegative() || buildTimeout.isZero()) {
       throw new IllegalArgumentException("queue '" + git.name() + "': build timeout must be positive");
@@ -56,6 +106,14 @@ public record SubmitQueueConfig(QueueConfig git, String buildCommand, Duration b
       throw new IllegalArgumentException("queue '" + git.name() + "': build retries must be between 0 and "
           + MAX_BUILD_RETRIES + ", got " + buildRetries);
     }
+  }
+
+  /** Built locally by the queue's build command. */
+  public SubmitQueueConfig(QueueConfig git, String buildCommand, Duration buildTimeout, int buildBudget,
+      ConflictAnalyzer analyzer, double successPrior, BuildIsolation isolation, int batchSize, Duration batchWait,
+      int buildRetries) {
+    this(git, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, isolation, batchSize, batchWait,
+        buildRetries, Runner.LOCAL);
   }
 
   /** A failed build counts at once (no retries). */
@@ -85,30 +143,36 @@ public record SubmitQueueConfig(QueueConfig git, String buildCommand, Duration b
   }
 
   public SubmitQueueConfig withAnalyzer(ConflictAnalyzer a) {
-    return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, a, successPrior, isolation, batchSize, batchWait, buildRetries);
+    return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, a, successPrior, isolation, batchSize, batchWait, buildRetries, runner);
   }
 
   public SubmitQueueConfig withBuildTimeout(Duration d) {
-    return new SubmitQueueConfig(git, buildCommand, d, buildBudget, analyzer, successPrior, isolation, batchSize, batchWait, buildRetries);
+    return new SubmitQueueConfig(git, buildCommand, d, buildBudget, analyzer, successPrior, isolation, batchSize, batchWait, buildRetries, runner);
   }
 
   public SubmitQueueConfig withBuildBudget(int n) {
-    return new SubmitQueueConfig(git, buildCommand, buildTimeout, n, analyzer, successPrior, isolation, batchSize, batchWait, buildRetries);
+    return new SubmitQueueConfig(git, buildCommand, buildTimeout, n, analyzer, successPrior, isolation, batchSize, batchWait, buildRetries, runner);
   }
 
   public SubmitQueueConfig withIsolation(BuildIsolation i) {
-    return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, i, batchSize, batchWait, buildRetries);
+    return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, i, batchSize, batchWait, buildRetries, runner);
   }
 
   /** Batches of up to {@code size} requests, waiting up to {@code wait} for a batch to fill on a quiet queue. */
   public SubmitQueueConfig withBatching(int size, Duration wait) {
     return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, isolation, size,
-        wait, buildRetries);
+        wait, buildRetries, runner);
+  }
+
+  /** Builds run by {@code r} (an external CI, or locally). */
+  public SubmitQueueConfig withRunner(Runner r) {
+    return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, isolation,
+        batchSize, batchWait, buildRetries, r);
   }
 
   /** A failed build runs up to {@code retries} more times (in a fresh copy of its tree) before it counts. */
   public SubmitQueueConfig withBuildRetries(int retries) {
     return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, isolation,
-        batchSize, batchWait, retries);
+        batchSize, batchWait, retries, runner);
   }
 }

@@ -21,6 +21,8 @@ import java.util.function.Function;
  *
  * <pre>
  * queue.app.build-command = ./ci/test.sh        # run in each speculative tree (bash -c)
+ * queue.app.build-runner = local               # local (build-command here) or external (the team's CI); default local
+ * queue.app.required-checks = unit,lint         # external: checks CI must report passed; default ci
  * queue.app.build-timeout = 30m                 # s, m or h; default 30m
  * queue.app.build-budget = 4                    # builds at once; default 4
  * queue.app.conflict-analyzer = paths           # paths (changed-file overlap) or serial; default paths
@@ -38,7 +40,7 @@ import java.util.function.Function;
 public final class SubmitQueues {
   /** Per-queue settings read here; {@code build-env.*} stands for every {@code build-env.<KEY>}. */
   public static final Set<String> SETTINGS = Set.of("build-command", "build-timeout", "build-budget",
-      "conflict-analyzer", "success-prior", "batch-size", "batch-wait", "build-retries", "build-sandbox", "build-network", "build-read-only-paths", "build-env.*");
+      "conflict-analyzer", "success-prior", "batch-size", "batch-wait", "build-retries", "build-sandbox", "build-network", "build-read-only-paths", "build-env.*", "build-runner", "required-checks");
   private static final java.util.regex.Pattern FROM_ENV = java.util.regex.Pattern.compile("\\$\\{env:([^}]*)}");
 
   private final RunwayQueues runway;
@@ -77,7 +79,7 @@ public final class SubmitQueues {
     Properties props = RunwayQueues.queueSettings(settings, base);
     RunwayQueues runway = RunwayQueues.parse(props, SETTINGS);
     return new SubmitQueues(runway, runway.all().stream()
-        .filter(q -> props.getProperty(key(q, "build-command")) != null)
+        .filter(q -> props.getProperty(key(q, "build-command")) != null || props.getProperty(key(q, "build-runner")) != null)
         .map(q -> parse(q, props, environment)).toList());
   }
 
@@ -89,13 +91,39 @@ public final class SubmitQueues {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(key(q, "conflict-analyzer") + ": '" + analyzer + "' is not paths or serial");
     }
-    return new SubmitQueueConfig(q, p.getProperty(key(q, "build-command")).trim(),
+    String command = p.getProperty(key(q, "build-command"));
+    return new SubmitQueueConfig(q, command == null ? null : command.trim(),
         duration(key(q, "build-timeout"), p.getProperty(key(q, "build-timeout"), "30m")),
         number(key(q, "build-budget"), p.getProperty(key(q, "build-budget"), "4")), kind,
         prior(key(q, "success-prior"), p.getProperty(key(q, "success-prior"), "0.8")), isolation(q, p, environment),
         number(key(q, "batch-size"), p.getProperty(key(q, "batch-size"), "1")),
         duration(key(q, "batch-wait"), p.getProperty(key(q, "batch-wait"), "0s")),
-        number(key(q, "build-retries"), p.getProperty(key(q, "build-retries"), "0")));
+        number(key(q, "build-retries"), p.getProperty(key(q, "build-retries"), "0")), runner(q, p));
+  }
+
+  private static SubmitQueueConfig.Runner runner(QueueConfig q, Properties p) {
+    String kind = p.getProperty(key(q, "build-runner"), "local").trim().toLowerCase(Locale.ROOT);
+    String checks = p.getProperty(key(q, "required-checks"));
+    if (kind.equals("local")) {
+      if (checks != null) {
+        throw new IllegalArgumentException(key(q, "required-checks") + " applies only with build-runner = external");
+      }
+      return SubmitQueueConfig.Runner.LOCAL;
+    }
+    if (!kind.equals("external")) {
+      throw new IllegalArgumentException(key(q, "build-runner") + ": '" + kind + "' is not local or external");
+    }
+    List<String> names = new java.util.ArrayList<>();
+    for (String c : (checks == null ? SubmitQueueConfig.Runner.DEFAULT_CHECK : checks).split(",")) {
+      if (!c.isBlank()) {
+        names.add(c.trim());
+      }
+    }
+    try {
+      return SubmitQueueConfig.Runner.external(names);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(key(q, "required-checks") + ": " + e.getMessage(), e);
+    }
   }
 
   private static BuildIsolation isolation(QueueConfig q, Properties p, Function<String, String> environment) {

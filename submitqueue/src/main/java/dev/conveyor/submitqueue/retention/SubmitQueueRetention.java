@@ -15,7 +15,8 @@ import java.util.Map;
  *       batch depends on them;
  *   <li>paths: ended, and their batch is terminal or gone;
  *   <li>build logs: the build ended (or its job is gone), no output came for the age, and no path of
- *       a live batch names the build.
+ *       a live batch names the build;
+ *   <li>external builds and their checks: decided, staging ref removed, as old as build logs may be.
  * </ul>
  * Run them in the order {@link #tasks} gives, so one run cascades.
  */
@@ -123,6 +124,30 @@ public final class SubmitQueueRetention {
       @Override
       Map<String, String> tables() {
         return ordered("sq_build_logs", "job_id");
+      }
+    };
+  }
+
+  /**
+   * External builds (with their reported checks) go with their build's output: decided, their staging ref
+   * removed from the remote, untouched for the age, and no path of a live batch names the build.
+   */
+  public static RetentionTask ciBuilds(Duration age) {
+    return new KeyedRetention(age) {
+      @Override
+      public String name() {
+        return "ci-builds";
+      }
+
+      @Override
+      String dueKeys() {
+        return "SELECT c.build_id FROM sq_ci_builds c WHERE c.state <> 'WAITING' AND c.ref_removed = 1"
+            + " AND c.updated_at <= ? AND c.build_id NOT IN (" + JOBS_IN_USE + ")";
+      }
+
+      @Override
+      Map<String, String> tables() {
+        return ordered("sq_ci_checks", "build_id", "sq_ci_builds", "build_id");
       }
     };
   }

@@ -69,6 +69,7 @@ public final class SubmitQueueHarness implements AutoCloseable {
   private final ScheduledExecutorService watchers = Executors.newScheduledThreadPool(1);
   public final GatewayGrpc.GatewayBlockingStub gateway;
   public final dev.conveyor.api.submitqueue.QueueControlGrpc.QueueControlBlockingStub control;
+  public final dev.conveyor.api.submitqueue.ExternalCiGrpc.ExternalCiBlockingStub ci;
 
   public SubmitQueueHarness(Path root, Ledger ledger, StageDecorator decorator, int buildBudget,
       SubmitQueueConfig.ConflictAnalyzer analyzer) {
@@ -127,6 +128,7 @@ public final class SubmitQueueHarness implements AutoCloseable {
           .addService(new GatewayService(ledger, pipeline.admission(), pipeline.cancellation(), watchers))
           .addService(new dev.conveyor.submitqueue.gateway.QueueControlService(ledger, queues,
               pipeline.context().signals()))
+          .addService(new dev.conveyor.submitqueue.gateway.ExternalCiService(ledger, queues))
           .build().start();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -134,6 +136,7 @@ public final class SubmitQueueHarness implements AutoCloseable {
     this.channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
     this.gateway = GatewayGrpc.newBlockingStub(channel);
     this.control = dev.conveyor.api.submitqueue.QueueControlGrpc.newBlockingStub(channel);
+    this.ci = dev.conveyor.api.submitqueue.ExternalCiGrpc.newBlockingStub(channel);
   }
 
   /** Every contract topic with test-sized partitions and quick dead-lettering. */

@@ -1,0 +1,96 @@
+package dev.conveyor.app.web;
+
+import com.sun.net.httpserver.HttpExchange;
+import dev.conveyor.api.ProtoJson;
+import dev.conveyor.api.submitqueue.ReportCheckRequest;
+import dev.conveyor.submitqueue.gateway.ExternalCiService;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * {@code POST /api/ci/builds/{id}}: a CI system reports one check of an external build, with the same
+ * JSON as the gRPC {@code ReportCheck} message ({@code {"check": "unit", "passed": true, "url": "…"}}). The
+ * token must come in the {@code Authorization} header and carry {@code ci-reporter}; the body must be JSON
+ * ({@code Content-Type: application/json}, at most {@value #MAX_BODY} bytes), which a page of another site
+ * cannot send without a preflight this server never grants. Answers the build as JSON, or the refusal's
+ * status with a one-line reason.
+ */
+final class CiReportRoute {
+  static final String PREFIX = "/api/ci/builds/";
+  static final int MAX_BODY = 16 * 1024;
+
+  private final WebAuth auth;
+  private final ExternalCiService ci;
+
+  CiReportRoute(WebAuth auth, ExternalCiService ci) {
+    this.auth = auth;
+    this.ci = ci;
+  }
+
+  void handle(HttpExchange exchange) throws IOException {
+    if (!"POST".equals(exchange.getRequestMethod())) {
+      exchange.getResponseHeaders().set("Allow", "POST");
+      WebServer.send(exchange, 405, "text/plain", "report a check with POST " + PREFIX + "BUILD_ID\n");
+      return;
+    }
+    if (auth.checkWriter(exchange, dev.conveyor.reconcile.auth.BearerAuthInterceptor.CI_REPORTER_ROLE)
+        instanceof WebAuth.Refused refused) {
+      if (refused.status() == 401) {
+        exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"conveyor\"");
+      }
+      WebServer.send(exchange, refused.status(), "text/plain", refused.reason() + "\n");
+      return;
+    }
+    String type = exchange.getRequestHeaders().getFirst("Content-Type");
+    if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+      WebServer.send(exchange, 415, "text/plain", "send the report as JSON (Content-Type: application/json)\n");
+      return;
+    }
+    String id = exchange.getRequestURI().getPath().substring(PREFIX.length());
+    if (id.isEmpty() || id.length() > 512 || !id.chars().allMatch(c -> c > 0x20 && c < 0x7f && c != '/')) {
+      WebServer.send(exchange, 400, "text/plain", "build id: 1 to 512 printable ASCII characters, no '/'\n");
+      return;
+    }
+    byte[] body;
+    try (InputStream in = exchange.getRequestBody()) {
+      body = in.readNBytes(MAX_BODY + 1);
+    }
+    if (body.length > MAX_BODY) {
+      WebServer.send(exchange, 413, "text/plain", "the report is larger than " + MAX_BODY + " bytes\n");
+      return;
+    }
+    ReportCheckRequest request;
+    try {
+      request = ProtoJson.fromJson(new String(body, StandardCharsets.UTF_8), ReportCheckRequest.getDefaultInstance());
+    } catch (ProtoJson.PayloadException e) {
+      WebServer.send(exchange, 400, "text/plain", "not a report: " + e.getMessage()
+          + " (expected {\"check\": NAME, \"passed\": true|false, \"url\": URL})\n");
+      return;
+    }
+    if (!request.getBuildId().isEmpty() && !request.getBuildId().equals(id)) {
+      WebServer.send(exchange, 400, "text/plain", "build_id: the body names " + request.getBuildId()
+          + ", the path " + id + "\n");
+      return;
+    }
+    try {
+      var build = ci.report(request.toBuilder().setBuildId(id).build());
+      WebServer.send(exchange, 200, "application/json", ProtoJson.toJson(build));
+    } catch (StatusRuntimeException e) {
+      WebServer.send(exchange, httpStatus(e.getStatus().getCode()), "text/plain",
+          e.getStatus().getCode() + ": " + e.getStatus().getDescription() + "\n");
+    }
+  }
+
+  private static int httpStatus(Status.Code code) {
+    return switch (code) {
+      case INVALID_ARGUMENT -> 400;
+      case NOT_FOUND -> 404;
+      case FAILED_PRECONDITION, ALREADY_EXISTS -> 409;
+      case UNAVAILABLE -> 503;
+      default -> 500;
+    };
+  }
+}
