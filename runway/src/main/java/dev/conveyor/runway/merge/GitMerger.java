@@ -117,7 +117,7 @@ public final class GitMerger implements Merger {
       String busy;
       IOException failure = null;
       try {
-        PushStatus status = pusher.push(repo, queue.origin(), queue.targetRef(), tip, newTip);
+        PushStatus status = pusher.push(repo, queue.origin(), queue.auth(), queue.targetRef(), tip, newTip);
         if (!(status instanceof PushStatus.Refused refused) || !GitFailures.isTransientRefusal(refused.detail())) {
           return status;
         }

@@ -121,7 +121,7 @@ public final class RepositoryCache implements AutoCloseable {
         wanted.add(queue.targetRef());
       }
       e.getValue().forEach(c -> wanted.add(c.ref()));
-      Map<String, ObjectId> advertised = fetchPatiently(repo, alias, queue.remotes().get(alias), wanted,
+      Map<String, ObjectId> advertised = fetchPatiently(repo, alias, queue.remotes().get(alias), queue.authFor(alias), wanted,
           e.getValue().size() == 1 ? "change " + e.getValue().get(0)
               : e.getValue().isEmpty() ? "target branch '" + queue.branch() + "'"
               : "one of the changes " + e.getValue());
@@ -180,7 +180,7 @@ public final class RepositoryCache implements AutoCloseable {
 
   /** Re-reads the target's tip after a push lost the race. */
   public ObjectId fetchTarget(Repository repo, QueueConfig queue) throws IOException, MergeRejection {
-    ObjectId tip = fetchPatiently(repo, QueueConfig.ORIGIN, queue.origin(), List.of(queue.targetRef()),
+    ObjectId tip = fetchPatiently(repo, QueueConfig.ORIGIN, queue.origin(), queue.auth(), List.of(queue.targetRef()),
         "target branch '" + queue.branch() + "'").get(queue.targetRef());
     if (tip == null) {
       throw new MergeRejection(null, "target branch '" + queue.branch() + "' was deleted from " + queue.origin());
@@ -192,7 +192,8 @@ public final class RepositoryCache implements AutoCloseable {
    * Fetches the wanted refs that exist, checking every object received; returns the advertised id
    * of each wanted ref found. A malformed object is refused, naming {@code fetching}.
    */
-  private static Map<String, ObjectId> fetchRefs(Repository repo, String alias, String url, List<String> wanted,
+  private static Map<String, ObjectId> fetchRefs(Repository repo, String alias, String url,
+      dev.conveyor.runway.queue.RemoteAuth auth, List<String> wanted,
       String fetching) throws IOException, MergeRejection {
     URIish uri;
     try {
@@ -200,7 +201,7 @@ public final class RepositoryCache implements AutoCloseable {
     } catch (URISyntaxException e) {
       throw new IOException("remote '" + alias + "' has an invalid URL '" + url + "': " + e.getMessage(), e);
     }
-    try (Transport transport = Transport.open(repo, uri)) {
+    try (Transport transport = RemoteTransports.open(repo, uri, auth)) {
       if (!uri.isRemote() && GIT_UPLOAD_PACK) {
         // a repository on this machine: any command but JGit's own name makes JGit fork it (never sent to a host)
         transport.setOptionUploadPack("git upload-pack --strict");
@@ -236,11 +237,12 @@ public final class RepositoryCache implements AutoCloseable {
    * {@link #fetchRefs}, run again with backoff after a transient failure (a loose-object rename race,
    * a lock held by another writer, a dropped connection), a bounded number of times.
    */
-  private static Map<String, ObjectId> fetchPatiently(Repository repo, String alias, String url, List<String> wanted,
+  private static Map<String, ObjectId> fetchPatiently(Repository repo, String alias, String url,
+      dev.conveyor.runway.queue.RemoteAuth auth, List<String> wanted,
       String fetching) throws IOException, MergeRejection {
     for (int round = 1; ; round++) {
       try {
-        return fetchRefs(repo, alias, url, wanted, fetching);
+        return fetchRefs(repo, alias, url, auth, wanted, fetching);
       } catch (IOException | org.eclipse.jgit.api.errors.JGitInternalException e) {
         if (!GitFailures.isTransient(e) || round >= FETCH_TRIES) {
           throw e;

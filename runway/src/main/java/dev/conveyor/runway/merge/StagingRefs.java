@@ -51,7 +51,7 @@ public final class StagingRefs {
     } catch (URISyntaxException e) {
       throw new IOException("invalid remote URL '" + queue.origin() + "': " + e.getMessage(), e);
     }
-    try (Transport transport = Transport.open(repo, uri)) {
+    try (Transport transport = RemoteTransports.open(repo, uri, queue.auth())) {
       transport.push(NullProgressMonitor.INSTANCE, List.of(update));
       switch (update.getStatus()) {
         case OK, UP_TO_DATE, NON_EXISTING, REJECTED_REMOTE_CHANGED -> { }

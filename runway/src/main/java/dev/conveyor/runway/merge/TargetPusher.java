@@ -24,15 +24,15 @@ final class TargetPusher {
     record Refused(String detail) implements PushStatus {}
   }
 
-  PushStatus push(Repository repo, String url, String targetRef, ObjectId expectedTip, ObjectId newTip)
-      throws IOException {
+  PushStatus push(Repository repo, String url, dev.conveyor.runway.queue.RemoteAuth auth, String targetRef,
+      ObjectId expectedTip, ObjectId newTip) throws IOException {
     URIish uri;
     try {
       uri = new URIish(url);
     } catch (URISyntaxException e) {
       throw new IOException("invalid remote URL '" + url + "': " + e.getMessage(), e);
     }
-    try (Transport transport = Transport.open(repo, uri)) {
+    try (Transport transport = RemoteTransports.open(repo, uri, auth)) {
       RemoteRefUpdate update = new RemoteRefUpdate(repo, null, newTip, targetRef, false, null, expectedTip);
       transport.push(NullProgressMonitor.INSTANCE, List.of(update));
       String detail = update.getMessage() == null ? "" : ": " + update.getMessage();

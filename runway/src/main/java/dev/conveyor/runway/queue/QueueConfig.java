@@ -11,7 +11,7 @@ import org.eclipse.jgit.lib.Repository;
  * step means, and how many times a push is tried when the target moved underneath it.
  */
 public record QueueConfig(String name, Map<String, String> remotes, String branch, Strategy defaultStrategy,
-    int pushAttempts) {
+    int pushAttempts, RemoteAuth auth) {
   public static final String ORIGIN = "origin";
   public static final int DEFAULT_PUSH_ATTEMPTS = 3;
 
@@ -30,23 +30,45 @@ public record QueueConfig(String name, Map<String, String> remotes, String branc
       throw new IllegalArgumentException("queue '" + name + "': its default strategy must be one of REBASE,"
           + " SQUASH_REBASE, MERGE or PROMOTE");
     }
+    if (auth == null) {
+      throw new IllegalArgumentException("queue '" + name + "': remote auth must be set (RemoteAuth.NONE for none)");
+    }
+    if (auth instanceof RemoteAuth.Bearer && !remotes.get(ORIGIN).matches("(?i)https?://.*")) {
+      throw new IllegalArgumentException("queue." + name + ".remote-auth = bearer needs an http(s) remote, not "
+          + remotes.get(ORIGIN));
+    }
+    if (auth instanceof RemoteAuth.Ssh && !(remotes.get(ORIGIN).startsWith("ssh://")
+        || remotes.get(ORIGIN).matches("[^/]+@[^/]+:.*"))) {
+      throw new IllegalArgumentException("queue." + name + ".remote-auth = ssh needs an ssh remote (ssh://user@host/path"
+          + " or user@host:path), not " + remotes.get(ORIGIN));
+    }
     if (pushAttempts < 1) {
       throw new IllegalArgumentException("queue '" + name + "': push attempts must be at least 1");
     }
   }
 
   public static QueueConfig of(String name, String remote, String branch, Strategy defaultStrategy) {
-    return new QueueConfig(name, Map.of(ORIGIN, remote), branch, defaultStrategy, DEFAULT_PUSH_ATTEMPTS);
+    return new QueueConfig(name, Map.of(ORIGIN, remote), branch, defaultStrategy, DEFAULT_PUSH_ATTEMPTS, RemoteAuth.NONE);
   }
 
   public QueueConfig withRemote(String alias, String url) {
     Map<String, String> all = new TreeMap<>(remotes);
     all.put(alias, url);
-    return new QueueConfig(name, all, branch, defaultStrategy, pushAttempts);
+    return new QueueConfig(name, all, branch, defaultStrategy, pushAttempts, auth);
   }
 
   public QueueConfig withPushAttempts(int n) {
-    return new QueueConfig(name, remotes, branch, defaultStrategy, n);
+    return new QueueConfig(name, remotes, branch, defaultStrategy, n, auth);
+  }
+
+  /** Signs in to the origin with {@code a}. */
+  public QueueConfig withAuth(RemoteAuth a) {
+    return new QueueConfig(name, remotes, branch, defaultStrategy, pushAttempts, a);
+  }
+
+  /** How to sign in to the remote {@code alias}: the configured auth for the origin, none for others. */
+  public RemoteAuth authFor(String alias) {
+    return ORIGIN.equals(alias) ? auth : RemoteAuth.NONE;
   }
 
   public String origin() {

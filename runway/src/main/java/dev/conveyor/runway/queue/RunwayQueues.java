@@ -24,6 +24,7 @@ import java.util.regex.Pattern;
  * queue.app.strategy = REBASE
  * queue.app.push-attempts = 3
  * queue.app.remotes.fork = https://git.example.com/fork/app.git
+ * queue.app.remote-auth = bearer      # and the other remote-* keys: see {@link RemoteAuth}
  * </pre>
  */
 public final class RunwayQueues {
@@ -106,6 +107,15 @@ public final class RunwayQueues {
   }
 
   public static RunwayQueues parse(Properties props, java.util.Set<String> otherSettings) {
+    return parse(props, otherSettings, System::getenv);
+  }
+
+  /** As {@link #parse(Properties, java.util.Set)}, with {@code *-env} secrets looked up in {@code environment}. */
+  public static RunwayQueues parse(Properties props, java.util.Set<String> otherSettings,
+      java.util.function.Function<String, String> environment) {
+    java.util.Set<String> known = new java.util.HashSet<>(otherSettings);
+    known.addAll(RemoteAuth.SETTINGS);
+    otherSettings = known;
     record Draft(Map<String, String> remotes, Map<String, String> settings) {}
     Map<String, Draft> drafts = new TreeMap<>();
     for (String key : props.stringPropertyNames()) {
@@ -135,7 +145,8 @@ public final class RunwayQueues {
       Map<String, String> s = e.getValue().settings();
       return new QueueConfig(e.getKey(), e.getValue().remotes(), s.getOrDefault("branch", "main"),
           strategy(e.getKey(), s.getOrDefault("strategy", "REBASE")),
-          pushAttempts(e.getKey(), s.getOrDefault("push-attempts", String.valueOf(QueueConfig.DEFAULT_PUSH_ATTEMPTS))));
+          pushAttempts(e.getKey(), s.getOrDefault("push-attempts", String.valueOf(QueueConfig.DEFAULT_PUSH_ATTEMPTS))),
+          RemoteAuth.parse(e.getKey(), props, environment));
     }).toList());
   }
 

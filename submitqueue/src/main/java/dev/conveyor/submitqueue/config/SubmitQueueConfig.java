@@ -164,6 +164,12 @@ public record SubmitQueueConfig(QueueConfig git, String buildCommand, Duration b
         wait, buildRetries, runner);
   }
 
+  /** The same queue on another remote or with other remote settings ({@code g} keeps the name). */
+  public SubmitQueueConfig withGit(QueueConfig g) {
+    return new SubmitQueueConfig(g, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, isolation,
+        batchSize, batchWait, buildRetries, runner);
+  }
+
   /** Builds run by {@code r} (an external CI, or locally). */
   public SubmitQueueConfig withRunner(Runner r) {
     return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, isolation,

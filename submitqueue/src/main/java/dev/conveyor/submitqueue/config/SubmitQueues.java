@@ -77,7 +77,7 @@ public final class SubmitQueues {
   /** As {@link #parse(Properties, Path)}, with {@code ${env:NAME}} values looked up in {@code environment}. */
   public static SubmitQueues parse(Properties settings, Path base, Function<String, String> environment) {
     Properties props = RunwayQueues.queueSettings(settings, base);
-    RunwayQueues runway = RunwayQueues.parse(props, SETTINGS);
+    RunwayQueues runway = RunwayQueues.parse(props, SETTINGS, environment);
     return new SubmitQueues(runway, runway.all().stream()
         .filter(q -> props.getProperty(key(q, "build-command")) != null || props.getProperty(key(q, "build-runner")) != null)
         .map(q -> parse(q, props, environment)).toList());
