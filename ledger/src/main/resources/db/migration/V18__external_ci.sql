@@ -8,7 +8,7 @@ CREATE TABLE sq_ci_builds (
   staging_ref  VARCHAR(600) NOT NULL,
   sha          VARCHAR(64)  NOT NULL,
   checks       TEXT         NOT NULL,              -- required check names, comma separated
-  state        VARCHAR(16)  NOT NULL,              -- WAITING, PASSED, FAILED, TIMED_OUT, ENDED
+  state        VARCHAR(16)  NOT NULL,              -- STAGING, WAITING, PASSED, FAILED, TIMED_OUT, ENDED
   reason       TEXT,
   ref_removed  INTEGER      NOT NULL DEFAULT 0,    -- 1 once the staging ref is gone from the remote
   deadline_at  BIGINT       NOT NULL,

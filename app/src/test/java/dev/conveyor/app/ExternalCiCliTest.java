@@ -74,6 +74,16 @@ class ExternalCiCliTest {
           .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString(unitPassed)).build(),
           HttpResponse.BodyHandlers.ofString());
       assertThat(form.statusCode()).isEqualTo(415);
+      for (String notAReport : new String[] {"{}", "{\"check\": \"unit\", \"pass\": true}", "[1]", "{\"check\": "}) {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(report).header("Authorization", "Bearer " + token)
+            .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(notAReport)).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(notAReport + ": " + r.body()).isEqualTo(400);
+      }
+      HttpResponse<String> huge = http.send(HttpRequest.newBuilder(report).header("Authorization", "Bearer " + token)
+          .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+              "{\"check\": \"" + "u".repeat(20_000) + "\"}")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(huge.statusCode()).isEqualTo(413);
       HttpResponse<String> badCheck = http.send(HttpRequest.newBuilder(report).header("Authorization", "Bearer " + token)
           .header("Content-Type", "application/json")
           .POST(HttpRequest.BodyPublishers.ofString("{\"check\": \"deploy\", \"passed\": true}")).build(),

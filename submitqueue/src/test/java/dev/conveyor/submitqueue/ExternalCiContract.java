@@ -79,7 +79,7 @@ public abstract class ExternalCiContract extends LedgerTestBase {
     String id = land("feature", "feature.txt", "new feature\n");
     CiBuild build = pending();
     assertThat(build.getQueue()).isEqualTo("app");
-    assertThat(build.getRef()).startsWith("refs/conveyor/app/");
+    assertThat(build.getRef()).startsWith("refs/conveyor/app/").endsWith("/" + build.getBuildId());
     assertThat(build.getRemote()).isEqualTo(sq.repos.originUrl());
     assertThat(build.getChecksList()).extracting(c -> c.getName() + "=" + c.getState())
         .containsExactly("unit=PENDING", "lint=PENDING");
@@ -99,6 +99,28 @@ public abstract class ExternalCiContract extends LedgerTestBase {
     assertThat(merged("feature.txt")).isTrue();
     Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> originRefs().isBlank());
     assertThat(sq.ci.listPending(ListPendingRequest.getDefaultInstance()).getBuildsList()).isEmpty();
+  }
+
+  @Test
+  void checksReportedAtTheSameMomentBothCount() throws Exception {
+    String id = land("together", "together.txt", "t\n");
+    CiBuild build = pending();
+    java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+    java.util.concurrent.ExecutorService two = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      var unit = two.submit(() -> {
+        start.await();
+        return report(build.getBuildId(), "unit", true, "");
+      });
+      var lint = two.submit(() -> {
+        start.await();
+        return report(build.getBuildId(), "lint", true, "");
+      });
+      assertThat(List.of(unit.get().getState(), lint.get().getState())).contains("PASSED");
+    } finally {
+      two.shutdownNow();
+    }
+    assertThat(sq.awaitTerminal(id).getState()).isEqualTo(State.LANDED);
   }
 
   @Test
@@ -148,6 +170,14 @@ public abstract class ExternalCiContract extends LedgerTestBase {
         Status.Code.INVALID_ARGUMENT, "INVALID_ARGUMENT", "url: longer than 2048");
     assertRefused(() -> report("no-such-build", "unit", true, ""), Status.Code.NOT_FOUND, "BUILD_NOT_FOUND",
         "no external build 'no-such-build'");
+    assertRefused(() -> sq.ci.reportCheck(ReportCheckRequest.newBuilder().setBuildId(build.getBuildId())
+        .setCheck("unit").build()), Status.Code.INVALID_ARGUMENT, "INVALID_ARGUMENT", "passed:");
+    assertRefused(() -> sq.ci.reportCheck(ReportCheckRequest.newBuilder().setBuildId(build.getBuildId())
+        .setCheck("unit").setPassed(true).setSha("0".repeat(40)).build()), Status.Code.INVALID_ARGUMENT,
+        "INVALID_ARGUMENT", "sha: build " + build.getBuildId() + " is commit " + build.getSha());
+    assertRefused(() -> sq.ci.reportCheck(ReportCheckRequest.newBuilder().setBuildId(build.getBuildId())
+        .setCheck("unit").setPassed(true).setReportedBy("r".repeat(300)).build()), Status.Code.INVALID_ARGUMENT,
+        "INVALID_ARGUMENT", "reported_by");
     report(build.getBuildId(), "unit", true, "");
     assertRefused(() -> report(build.getBuildId(), "unit", false, ""), Status.Code.FAILED_PRECONDITION,
         "ALREADY_TERMINAL", "already reported passed");

@@ -80,6 +80,9 @@ public final class CiCommand implements Runnable {
     @Option(names = "--url", description = "Where the CI run can be read (http or https); shown with a failure.")
     String url;
 
+    @Option(names = "--sha", description = "The commit CI built; a report for another commit than the build's is refused.")
+    String sha;
+
     @Option(names = "--reported-by", defaultValue = "ci", description = "The reporting CI's name (default: ${DEFAULT-VALUE}).")
     String reportedBy;
 
@@ -87,7 +90,7 @@ public final class CiCommand implements Runnable {
     public Integer call() {
       CiBuild build = ci(server, c -> c.reportCheck(ReportCheckRequest.newBuilder().setBuildId(buildId)
           .setCheck(check == null ? "" : check).setPassed(verdict.passed).setUrl(url == null ? "" : url)
-          .setReportedBy(reportedBy).build()));
+          .setReportedBy(reportedBy).setSha(sha == null ? "" : sha).build()));
       System.out.println("build " + build.getBuildId() + ": " + build.getState()
           + (build.getReason().isEmpty() ? "" : " (" + build.getReason() + ")"));
       printChecks(build, System.out);

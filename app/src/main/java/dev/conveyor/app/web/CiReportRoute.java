@@ -63,11 +63,13 @@ final class CiReportRoute {
       return;
     }
     ReportCheckRequest request;
-    try {
-      request = ProtoJson.fromJson(new String(body, StandardCharsets.UTF_8), ReportCheckRequest.getDefaultInstance());
-    } catch (ProtoJson.PayloadException e) {
-      WebServer.send(exchange, 400, "text/plain", "not a report: " + e.getMessage()
-          + " (expected {\"check\": NAME, \"passed\": true|false, \"url\": URL})\n");
+    try { // strict: a misspelt field is refused, never read as a missing (false) verdict
+      ReportCheckRequest.Builder b = ReportCheckRequest.newBuilder();
+      com.google.protobuf.util.JsonFormat.parser().merge(new String(body, StandardCharsets.UTF_8), b);
+      request = b.build();
+    } catch (com.google.protobuf.InvalidProtocolBufferException | RuntimeException e) {
+      WebServer.send(exchange, 400, "text/plain", "not a report: " + oneLine(e.getMessage())
+          + " (expected {\"check\": NAME, \"passed\": true|false, \"url\": URL, \"sha\": SHA})\n");
       return;
     }
     if (!request.getBuildId().isEmpty() && !request.getBuildId().equals(id)) {
@@ -82,6 +84,11 @@ final class CiReportRoute {
       WebServer.send(exchange, httpStatus(e.getStatus().getCode()), "text/plain",
           e.getStatus().getCode() + ": " + e.getStatus().getDescription() + "\n");
     }
+  }
+
+  private static String oneLine(String s) {
+    String v = s == null ? "unreadable JSON" : s.replaceAll("[\\r\\n\\t]+", " ");
+    return v.length() > 300 ? v.substring(0, 300) + "…" : v;
   }
 
   private static int httpStatus(Status.Code code) {

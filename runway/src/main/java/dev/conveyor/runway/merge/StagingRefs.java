@@ -21,9 +21,18 @@ public final class StagingRefs {
 
   private StagingRefs() {}
 
-  /** The staging ref of one build: {@code refs/conveyor/<queue>/<build>}, refused when git would refuse it. */
-  public static String of(String queue, String build) {
-    String ref = PREFIX + queue + "/" + build.replace('#', '-');
+  /**
+   * The staging ref of build {@code build} of speculative path {@code path}:
+   * {@code refs/conveyor/<queue>/<path>/<build>} (one ref per build: a path built again by a new build
+   * never shares, moves or loses another build's ref); refused when git would refuse the name.
+   */
+  public static String of(String queue, String path, String build) {
+    return of(queue, path.replace('#', '-') + "/" + build);
+  }
+
+  /** {@code refs/conveyor/<queue>/<name>}, refused when git would refuse it. */
+  public static String of(String queue, String name) {
+    String ref = PREFIX + queue + "/" + name.replace('#', '-');
     if (!Repository.isValidRefName(ref)) {
       throw new IllegalArgumentException("'" + ref + "' is not a valid git ref name (queue '" + queue + "')");
     }

@@ -111,8 +111,8 @@ final class BuildRun {
         finish(spec, false, "queue '" + spec.getQueue() + "' is not configured on this build worker");
         return;
       }
-      if (queue.runner().external()) {
-        ExternalBuild.Step step = new ExternalBuild(ledger, merger, queues, grant).run(spec, queue);
+      if (spec.getExternal()) { // the job decides, not this worker's configuration
+        ExternalBuild.Step step = new ExternalBuild(ledger, merger, queues, grant, lease).run(spec, queue);
         if (step instanceof ExternalBuild.Step.Parked) {
           this.outcome = "waiting";
         } else if (step instanceof ExternalBuild.Step.Conflict c) {
@@ -120,6 +120,11 @@ final class BuildRun {
         } else if (step instanceof ExternalBuild.Step.Verdict v) {
           finish(spec, v.passed(), v.passed() ? "" : "build " + jobId + ": " + v.reason());
         }
+        return;
+      }
+      if (spec.getCommand().isBlank()) {
+        finish(spec, false, "build " + jobId + ": no build command (queue '" + spec.getQueue()
+            + "' was planned without one); nothing was built");
         return;
       }
       MergeRequest tree = MergeRequest.newBuilder().setId(spec.getPathId()).setQueueName(spec.getQueue())

@@ -12,11 +12,13 @@ import dev.conveyor.runway.merge.StagingRefs;
 import dev.conveyor.submitqueue.ci.CiBuild;
 import dev.conveyor.submitqueue.ci.CiBuild.State;
 import dev.conveyor.submitqueue.ci.CiBuilds;
+import dev.conveyor.submitqueue.ci.CiReports;
 import dev.conveyor.submitqueue.config.SubmitQueueConfig;
 import dev.conveyor.submitqueue.config.SubmitQueues;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import org.eclipse.jgit.lib.ObjectId;
 import org.slf4j.Logger;
@@ -48,45 +50,62 @@ final class ExternalBuild {
   private final Merger merger;
   private final SubmitQueues queues;
   private final LeaseGrant grant;
+  private final java.time.Duration lease;
 
-  ExternalBuild(Ledger ledger, Merger merger, SubmitQueues queues, LeaseGrant grant) {
+  ExternalBuild(Ledger ledger, Merger merger, SubmitQueues queues, LeaseGrant grant, java.time.Duration lease) {
     this.ledger = ledger;
     this.merger = merger;
     this.queues = queues;
     this.grant = grant;
+    this.lease = lease;
   }
 
   Step run(BuildSpec spec, SubmitQueueConfig queue) throws IOException, dev.conveyor.runway.merge.MergeRejection {
     String jobId = grant.job().id();
+    List<String> checks = spec.getRequiredChecksList().isEmpty() ? queue.runner().requiredChecks()
+        : spec.getRequiredChecksList();
     Optional<CiBuild> known = ledger.read(tx -> CiBuilds.find(tx, jobId));
-    if (known.isEmpty()) {
-      return stage(spec, queue);
+    if (known.isEmpty() || known.get().state() == State.STAGING) {
+      return stage(spec, queue, checks);
     }
-    CiBuild build = known.get();
-    if (build.state() == State.WAITING) {
-      Instant now = ledger.read(tx -> tx.now());
-      if (now.isBefore(build.deadline())) {
-        park(build.deadline(), queue);
-        return new Step.Parked();
+    // one transaction with the build's row locked: a report committing now is either seen here or sees this
+    record Settled(CiBuild build, boolean parked) {}
+    Settled settled = ledger.transact(tx -> {
+      CiBuilds.lock(tx, jobId);
+      CiBuild build = CiReports.settle(tx, ledger.jobs(), CiBuilds.find(tx, jobId).orElseThrow());
+      if (build.state() != State.WAITING) {
+        return new Settled(build, false);
+      }
+      if (tx.now().isBefore(build.deadline())) { // leased before its deadline (a worker restarted): wait on
+        if (!ledger.jobs().park(tx, jobId, grant.epoch(), build.deadline(), waitingNote(checks))) {
+          throw new JobErrors.LeaseLostException(jobId, "the lease ended while parking the build");
+        }
+        return new Settled(build, true);
       }
       String reason = "timed out after " + queue.buildTimeout() + " waiting for CI: " + describe(build);
-      boolean timedOut = ledger.transact(tx -> CiBuilds.decide(tx, jobId, State.TIMED_OUT, reason));
-      build = timedOut ? build : ledger.read(tx -> CiBuilds.find(tx, jobId)).orElseThrow(); // a report came first
-      if (timedOut) {
-        removeRef(queue, build);
-        return new Step.Verdict(false, reason);
-      }
+      CiBuilds.decide(tx, jobId, State.TIMED_OUT, reason);
+      return new Settled(CiBuilds.find(tx, jobId).orElseThrow(), false);
+    });
+    if (settled.parked()) {
+      return new Step.Parked();
     }
+    CiBuild build = settled.build();
     removeRef(queue, build);
     return switch (build.state()) {
       case PASSED -> new Step.Verdict(true, "");
       case FAILED, TIMED_OUT -> new Step.Verdict(false, build.reason());
-      case ENDED, WAITING -> new Step.Verdict(false, "the external build ended without a verdict"
+      case ENDED, WAITING, STAGING -> new Step.Verdict(false, "the external build ended without a verdict"
           + (build.reason() == null ? "" : ": " + build.reason()));
     };
   }
 
-  private Step stage(BuildSpec spec, SubmitQueueConfig queue) throws IOException, dev.conveyor.runway.merge.MergeRejection {
+  /**
+   * Records the build (STAGING, with its commit) before pushing, so no staging ref ever exists that no row
+   * names (the sweeper removes it if the job ends first); then pushes, and parks the job WAITING.
+   */
+  private Step stage(BuildSpec spec, SubmitQueueConfig queue, List<String> checks)
+      throws IOException, dev.conveyor.runway.merge.MergeRejection {
+    String jobId = grant.job().id();
     MergeRequest tree = MergeRequest.newBuilder().setId(spec.getPathId()).setQueueName(spec.getQueue())
         .addAllSteps(spec.getStepsList()).build();
     MergeOutcome outcome = merger.merge(MergePlans.plan(tree, queues.runway(), true));
@@ -94,32 +113,30 @@ final class ExternalBuild {
       return new Step.Conflict(failed.stepId(), failed.reason());
     }
     ObjectId tip = ((MergeOutcome.Succeeded) outcome).newTip();
-    String ref = StagingRefs.of(queue.name(), spec.getPathId());
+    String ref = StagingRefs.of(queue.name(), spec.getPathId(), jobId);
+    ledger.transact(tx -> {
+      ledger.jobs().requireHeld(tx, jobId, grant.epoch());
+      CiBuilds.staging(tx, jobId, queue.name(), spec.getPathId(), ref, tip.name(), checks,
+          tx.now().plus(queue.buildTimeout()));
+      return null;
+    });
+    ledger.jobs().renew(jobId, grant.epoch(), lease); // a long merge must not let the lease lapse mid-push
     merger.stage(queue.git(), tip, ref);
     Instant deadline = ledger.transact(tx -> {
       Instant until = tx.now().plus(queue.buildTimeout());
-      CiBuilds.insertWaiting(tx, grant.job().id(), queue.name(), spec.getPathId(), ref, tip.name(),
-          queue.runner().requiredChecks(), until);
-      if (!ledger.jobs().park(tx, grant.job().id(), grant.epoch(), until, waitingNote(queue))) {
-        throw new JobErrors.LeaseLostException(grant.job().id(), "the lease ended before the build was staged");
+      if (!CiBuilds.waiting(tx, jobId, until)
+          || !ledger.jobs().park(tx, jobId, grant.epoch(), until, waitingNote(checks))) {
+        throw new JobErrors.LeaseLostException(jobId, "the lease ended before the build was staged");
       }
       return until;
     });
-    log.info("queue {}: build {} staged at {} ({}), waiting for {} until {}", queue.name(), grant.job().id(), ref,
-        tip.abbreviate(12).name(), queue.runner().requiredChecks(), deadline);
+    log.info("queue {}: build {} staged at {} ({}), waiting for {} until {}", queue.name(), jobId, ref,
+        tip.abbreviate(12).name(), checks, deadline);
     return new Step.Parked();
   }
 
-  private void park(Instant until, SubmitQueueConfig queue) {
-    boolean parked = ledger.transact(tx -> ledger.jobs().park(tx, grant.job().id(), grant.epoch(), until,
-        waitingNote(queue)));
-    if (!parked) {
-      throw new JobErrors.LeaseLostException(grant.job().id(), "the lease ended while parking the build");
-    }
-  }
-
-  private static String waitingNote(SubmitQueueConfig queue) {
-    return "waiting for CI checks " + queue.runner().requiredChecks();
+  private static String waitingNote(List<String> checks) {
+    return "waiting for CI checks " + checks;
   }
 
   /** Removes the staging ref; a failure leaves it to the sweeper ({@link dev.conveyor.submitqueue.ci.StagingSweeper}). */

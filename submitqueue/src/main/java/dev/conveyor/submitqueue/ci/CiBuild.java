@@ -12,6 +12,8 @@ public record CiBuild(String buildId, String queue, String pathId, String stagin
     List<CheckReport> reports) {
 
   public enum State {
+    /** Recorded before its staging ref is pushed (a ref never exists without a row naming it). */
+    STAGING,
     /** Pushed to its staging ref; CI has not decided yet. */
     WAITING,
     PASSED,
@@ -22,7 +24,7 @@ public record CiBuild(String buildId, String queue, String pathId, String stagin
     ENDED;
 
     public boolean decided() {
-      return this != WAITING;
+      return this != WAITING && this != STAGING;
     }
   }
 

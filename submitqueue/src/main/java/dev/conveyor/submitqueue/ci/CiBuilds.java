@@ -23,13 +23,36 @@ public final class CiBuilds {
 
   private CiBuilds() {}
 
-  /** Records a build just pushed to its staging ref, waiting until {@code deadline}. */
-  public static void insertWaiting(Tx tx, String buildId, String queue, String pathId, String ref, String sha,
+  /**
+   * Records a build about to be pushed to its staging ref (STAGING, commit {@code sha}); a build staged
+   * before by an earlier lease of the same job gets the new commit.
+   */
+  public static void staging(Tx tx, String buildId, String queue, String pathId, String ref, String sha,
       List<String> checks, Instant deadline) throws SQLException {
     long now = tx.nowMillis();
+    if (tx.update("UPDATE sq_ci_builds SET sha = ?, staging_ref = ?, checks = ?, deadline_at = ?, updated_at = ?"
+        + " WHERE build_id = ? AND state = 'STAGING'", sha, ref, String.join(",", checks), deadline.toEpochMilli(),
+        now, buildId) == 1) {
+      return;
+    }
     tx.update("INSERT INTO sq_ci_builds (build_id, queue, path_id, staging_ref, sha, checks, state, reason,"
-        + " ref_removed, deadline_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'WAITING', NULL, 0, ?, ?, ?)",
+        + " ref_removed, deadline_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'STAGING', NULL, 0, ?, ?, ?)",
         buildId, queue, pathId, ref, sha, String.join(",", checks), deadline.toEpochMilli(), now, now);
+  }
+
+  /** The staging ref is pushed: the build waits for CI until {@code deadline}. */
+  public static boolean waiting(Tx tx, String buildId, Instant deadline) throws SQLException {
+    return tx.update("UPDATE sq_ci_builds SET state = 'WAITING', deadline_at = ?, updated_at = ? WHERE build_id = ?"
+        + " AND state = 'STAGING'", deadline.toEpochMilli(), tx.nowMillis(), buildId) == 1;
+  }
+
+  /**
+   * Locks the build's row for the rest of the transaction (a no-op update: PostgreSQL holds the row lock,
+   * SQLite one writer), so reports, the deadline and the sweeper decide one after another, each reading
+   * what the one before committed; false when there is no such build.
+   */
+  public static boolean lock(Tx tx, String buildId) throws SQLException {
+    return tx.update("UPDATE sq_ci_builds SET updated_at = updated_at WHERE build_id = ?", buildId) == 1;
   }
 
   public static Optional<CiBuild> find(Tx tx, String buildId) throws SQLException {
@@ -62,10 +85,15 @@ public final class CiBuilds {
         + " VALUES (?, ?, ?, ?, ?, ?)", buildId, check, passed ? 1 : 0, url, by, tx.nowMillis());
   }
 
-  /** Moves a WAITING build to {@code to}; false when it was no longer waiting. */
+  /** Moves a WAITING (or, for ENDED, a STAGING) build to {@code to}; false when it was decided already. */
   public static boolean decide(Tx tx, String buildId, State to, String reason) throws SQLException {
     return tx.update("UPDATE sq_ci_builds SET state = ?, reason = ?, updated_at = ? WHERE build_id = ?"
-        + " AND state = 'WAITING'", to.name(), reason, tx.nowMillis(), buildId) == 1;
+        + " AND state IN ('WAITING', 'STAGING')", to.name(), reason, tx.nowMillis(), buildId) == 1;
+  }
+
+  /** Puts a build whose ref could not be removed at the back of the sweeper's line. */
+  static void later(Tx tx, String buildId) throws SQLException {
+    tx.update("UPDATE sq_ci_builds SET updated_at = ? WHERE build_id = ?", tx.nowMillis(), buildId);
   }
 
   /** Notes that the build's staging ref is gone from the remote. */
@@ -73,9 +101,9 @@ public final class CiBuilds {
     tx.update("UPDATE sq_ci_builds SET ref_removed = 1, updated_at = ? WHERE build_id = ?", tx.nowMillis(), buildId);
   }
 
-  /** Waiting builds whose BUILD job ended without a verdict (cancelled, preempted, gone). */
+  /** Staging or waiting builds whose BUILD job ended without a verdict (cancelled, preempted, gone). */
   static List<String> orphaned(Tx tx, int limit) throws SQLException {
-    return tx.query("SELECT c.build_id FROM sq_ci_builds c WHERE c.state = 'WAITING' AND NOT EXISTS"
+    return tx.query("SELECT c.build_id FROM sq_ci_builds c WHERE c.state IN ('WAITING', 'STAGING') AND NOT EXISTS"
         + " (SELECT 1 FROM jobs j WHERE j.id = c.build_id AND j.state NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED'))"
         + " ORDER BY c.created_at LIMIT ?", rs -> rs.getString(1), limit);
   }
@@ -87,7 +115,8 @@ public final class CiBuilds {
     }
     List<Object> args = new ArrayList<>(queues);
     args.add(limit);
-    return tx.query("SELECT " + COLUMNS + " FROM sq_ci_builds WHERE state <> 'WAITING' AND ref_removed = 0"
+    return tx.query("SELECT " + COLUMNS + " FROM sq_ci_builds WHERE state NOT IN ('WAITING', 'STAGING')"
+        + " AND ref_removed = 0"
         + " AND queue IN (" + String.join(", ", java.util.Collections.nCopies(queues.size(), "?")) + ")"
         + " ORDER BY updated_at LIMIT ?", CiBuilds::row, args.toArray());
   }

@@ -24,45 +24,79 @@ public final class CiReports {
 
   private CiReports() {}
 
-  /** A report as it arrived; {@code check} may be empty when the build requires exactly one check. */
-  public record Report(String buildId, String check, boolean passed, String url, String reportedBy) {}
+  /**
+   * A report as it arrived; {@code check} may be empty when the build requires exactly one check, {@code passed}
+   * must be given, {@code sha} may be empty (else it must be the build's commit).
+   */
+  public record Report(String buildId, String check, Boolean passed, String url, String reportedBy, String sha) {}
+
+  public static final int MAX_REPORTED_BY = 256;
 
   public static CiBuild report(Tx tx, LeasedJobs jobs, Report r) throws SQLException {
     String buildId = Bounds.id("build_id", r.buildId());
-    String by = r.reportedBy() == null || r.reportedBy().isEmpty() ? "ci" : Bounds.id("reported_by", r.reportedBy());
+    if (r.passed() == null) {
+      throw new RequestRefused(Kind.INVALID_ARGUMENT, "passed: say whether the check passed (true) or failed (false)");
+    }
+    boolean passed = r.passed();
+    String by = r.reportedBy() == null || r.reportedBy().isEmpty() ? "ci"
+        : Bounds.required("reported_by", r.reportedBy(), MAX_REPORTED_BY);
     String url = url(r.url());
-    CiBuild build = CiBuilds.find(tx, buildId).orElseThrow(() -> new RequestRefused(Kind.BUILD_NOT_FOUND,
-        "no external build '" + buildId + "' (list waiting builds with 'conveyor ci pending')"));
+    // reports of one build are decided one after another: two checks reported at once both count
+    if (!CiBuilds.lock(tx, buildId)) {
+      throw new RequestRefused(Kind.BUILD_NOT_FOUND, "no external build '" + buildId
+          + "' (list waiting builds with 'conveyor ci pending')");
+    }
+    CiBuild build = CiBuilds.find(tx, buildId).orElseThrow();
+    if (build.state() == State.STAGING) {
+      throw new RequestRefused(Kind.ALREADY_TERMINAL, "build " + buildId + " is still being staged; report once"
+          + " 'conveyor ci pending' lists it");
+    }
+    if (r.sha() != null && !r.sha().isEmpty() && !r.sha().equalsIgnoreCase(build.sha())) {
+      throw new RequestRefused(Kind.INVALID_ARGUMENT, "sha: build " + buildId + " is commit " + build.sha()
+          + ", not " + Bounds.optional("sha", r.sha(), 64) + "; report the verdict of the build's own commit");
+    }
     String check = check(build, r.check());
     for (CheckReport prior : build.reports()) {
       if (prior.check().equals(check)) {
-        if (prior.passed() == r.passed()) {
-          return build; // a redelivered report
+        if (prior.passed() != passed) {
+          throw new RequestRefused(Kind.ALREADY_TERMINAL, "check '" + check + "' of build " + buildId
+              + " was already reported " + (prior.passed() ? "passed" : "failed") + " by " + prior.reportedBy()
+              + "; a check is reported once");
         }
-        throw new RequestRefused(Kind.ALREADY_TERMINAL, "check '" + check + "' of build " + buildId
-            + " was already reported " + (prior.passed() ? "passed" : "failed") + " by " + prior.reportedBy()
-            + "; a check is reported once");
+        return settle(tx, jobs, build); // a redelivered report: answered as before, and the verdict made good
       }
     }
     if (build.state().decided()) {
       throw new RequestRefused(Kind.ALREADY_TERMINAL, "build " + buildId + " is already " + build.state()
-          + (build.reason() == null ? "" : " (" + build.reason() + ")") + "; nothing waits for its checks");
+          + (build.reason() == null || build.reason().isEmpty() ? "" : " (" + build.reason() + ")")
+          + "; nothing waits for its checks");
     }
-    CiBuilds.insertReport(tx, buildId, check, r.passed(), url, by);
+    CiBuilds.insertReport(tx, buildId, check, passed, url, by);
     List<CheckReport> reports = new ArrayList<>(build.reports());
-    reports.add(new CheckReport(check, r.passed(), url, by, tx.now()));
-    CiBuild now = new CiBuild(build.buildId(), build.queue(), build.pathId(), build.stagingRef(), build.sha(),
-        build.requiredChecks(), build.state(), build.reason(), build.refRemoved(), build.deadline(), build.createdAt(),
-        reports);
-    State verdict = now.verdict();
-    if (verdict == State.WAITING) {
-      return now;
+    reports.add(new CheckReport(check, passed, url, by, tx.now()));
+    return settle(tx, jobs, with(build, build.state(), build.reason(), reports));
+  }
+
+  /**
+   * Decides a WAITING build whose reports are conclusive (PASSED or FAILED) and wakes its job; answers the
+   * build as it now stands. Call with the build's row locked.
+   */
+  public static CiBuild settle(Tx tx, LeasedJobs jobs, CiBuild build) throws SQLException {
+    State verdict = build.verdict();
+    if (build.state() != State.WAITING || verdict == State.WAITING) {
+      return build;
     }
-    String reason = verdict == State.FAILED ? now.failureReason() : "";
-    CiBuilds.decide(tx, buildId, verdict, reason);
-    jobs.wake(tx, buildId);
-    return new CiBuild(now.buildId(), now.queue(), now.pathId(), now.stagingRef(), now.sha(), now.requiredChecks(),
-        verdict, reason, now.refRemoved(), now.deadline(), now.createdAt(), reports);
+    String reason = verdict == State.FAILED ? build.failureReason() : "";
+    if (!CiBuilds.decide(tx, build.buildId(), verdict, reason)) {
+      return CiBuilds.find(tx, build.buildId()).orElseThrow();
+    }
+    jobs.wake(tx, build.buildId());
+    return with(build, verdict, reason, build.reports());
+  }
+
+  private static CiBuild with(CiBuild b, State state, String reason, List<CheckReport> reports) {
+    return new CiBuild(b.buildId(), b.queue(), b.pathId(), b.stagingRef(), b.sha(), b.requiredChecks(), state, reason,
+        b.refRemoved(), b.deadline(), b.createdAt(), reports);
   }
 
   private static String check(CiBuild build, String given) {

@@ -57,6 +57,14 @@ public final class StagingSweeper {
       } catch (IOException | RuntimeException e) {
         log.warn("cannot remove staging ref {} of build {} yet: {}", build.stagingRef(), build.buildId(),
             e.getMessage());
+        try { // to the back of the line: refs that keep failing never starve the others
+          ledger.transact(tx -> {
+            CiBuilds.later(tx, build.buildId());
+            return null;
+          });
+        } catch (RuntimeException ignored) {
+          // the ledger is down too; the next pass tries again
+        }
       }
     }
     return removed;

@@ -113,6 +113,19 @@ public final class SubmitQueues {
     if (!kind.equals("external")) {
       throw new IllegalArgumentException(key(q, "build-runner") + ": '" + kind + "' is not local or external");
     }
+    for (String local : List.of("build-command", "build-sandbox", "build-network", "build-read-only-paths",
+        "build-retries")) {
+      if (p.getProperty(key(q, local)) != null) {
+        throw new IllegalArgumentException(key(q, local) + " applies only with build-runner = local (the team's CI"
+            + " builds queue '" + q.name() + "')");
+      }
+    }
+    for (String name : p.stringPropertyNames()) {
+      if (name.startsWith(key(q, "build-env."))) {
+        throw new IllegalArgumentException(name + " applies only with build-runner = local (the team's CI builds"
+            + " queue '" + q.name() + "')");
+      }
+    }
     List<String> names = new java.util.ArrayList<>();
     for (String c : (checks == null ? SubmitQueueConfig.Runner.DEFAULT_CHECK : checks).split(",")) {
       if (!c.isBlank()) {

@@ -50,7 +50,8 @@ public final class ExternalCiService extends ExternalCiGrpc.ExternalCiImplBase {
   public CiBuild report(ReportCheckRequest request) {
     try {
       var build = ledger.transact(tx -> CiReports.report(tx, ledger.jobs(), new CiReports.Report(
-          request.getBuildId(), request.getCheck(), request.getPassed(), request.getUrl(), request.getReportedBy())));
+          request.getBuildId(), request.getCheck(), request.hasPassed() ? request.getPassed() : null, request.getUrl(),
+          request.getReportedBy(), request.getSha())));
       log.info("external build {}: check {} reported {} ({})", build.buildId(),
           request.getCheck().isEmpty() ? build.requiredChecks().get(0) : request.getCheck(),
           request.getPassed() ? "passed" : "failed", build.state());
@@ -119,8 +120,21 @@ public final class ExternalCiService extends ExternalCiGrpc.ExternalCiImplBase {
     return out.build();
   }
 
-  /** A remote URL without any user or password it carries: what CI is told is never a secret. */
+  /**
+   * A remote URL without a password or query it may carry (what CI is told is never a secret); a URL that
+   * does not parse is not shown at all.
+   */
   static String withoutUserInfo(String url) {
-    return url.replaceFirst("^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@", "$1");
+    if (!url.contains("://")) {
+      return url; // a path, or user@host:path (no password can be written there)
+    }
+    try {
+      java.net.URI u = new java.net.URI(url);
+      String user = u.getScheme().startsWith("ssh") && u.getUserInfo() != null && !u.getUserInfo().contains(":")
+          ? u.getUserInfo() : null; // ssh://git@host names an account, not a secret
+      return new java.net.URI(u.getScheme(), user, u.getHost(), u.getPort(), u.getPath(), null, null).toString();
+    } catch (java.net.URISyntaxException | RuntimeException e) {
+      return "";
+    }
   }
 }

@@ -141,7 +141,7 @@ public final class SubmitQueueRetention {
 
       @Override
       String dueKeys() {
-        return "SELECT c.build_id FROM sq_ci_builds c WHERE c.state <> 'WAITING' AND c.ref_removed = 1"
+        return "SELECT c.build_id FROM sq_ci_builds c WHERE c.state NOT IN ('WAITING', 'STAGING') AND c.ref_removed = 1"
             + " AND c.updated_at <= ? AND c.build_id NOT IN (" + JOBS_IN_USE + ")";
       }
 

@@ -342,7 +342,8 @@ public final class SpeculationPlanner {
     BatchRecord batch = Batches.get(tx, batchId);
     BuildSpec.Builder spec = BuildSpec.newBuilder().setQueue(queue.name()).setBatchId(batchId)
         .setPathId(PathRecord.idOf(batchId, assumptions)).setCommand(queue.buildCommand())
-        .setTimeoutMs(queue.buildTimeout().toMillis());
+        .setTimeoutMs(queue.buildTimeout().toMillis()).setExternal(queue.runner().external())
+        .addAllRequiredChecks(queue.runner().requiredChecks());
     for (String dep : batch.dependsOn()) {
       BatchRecord d = Batches.get(tx, dep);
       if (Boolean.TRUE.equals(assumptions.get(dep)) && d.state() != State.SUCCEEDED) {

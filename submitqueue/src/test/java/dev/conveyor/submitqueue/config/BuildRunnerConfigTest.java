@@ -43,6 +43,10 @@ class BuildRunnerConfigTest {
         .hasMessageContaining("queue.app.build-runner: 'jenkins' is not local or external");
     assertThatThrownBy(() -> parse("queue.app.build-command", "make", "queue.app.required-checks", "unit"))
         .hasMessageContaining("queue.app.required-checks applies only with build-runner = external");
+    assertThatThrownBy(() -> parse("queue.app.build-runner", "external", "queue.app.build-command", "make"))
+        .hasMessageContaining("queue.app.build-command applies only with build-runner = local");
+    assertThatThrownBy(() -> parse("queue.app.build-runner", "external", "queue.app.build-env.X", "1"))
+        .hasMessageContaining("queue.app.build-env.X applies only with build-runner = local");
     assertThatThrownBy(() -> parse("queue.app.build-runner", "external", "queue.app.required-checks", "unit test"))
         .hasMessageContaining("queue.app.required-checks: 'unit test' is not a check name");
     assertThatThrownBy(() -> parse("queue.app.build-runner", "external", "queue.app.required-checks", "a,a"))
