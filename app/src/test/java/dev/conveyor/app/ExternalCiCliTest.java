@@ -37,9 +37,16 @@ class ExternalCiCliTest {
     String change = repos.commit("feature", "main", "feature", files("feature.txt", "f\n"));
     Path data = dir.resolve("data");
     Files.createDirectories(data);
+    int deadPort;
+    try (var probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      deadPort = probe.getLocalPort(); // the webhook's receiver is down for the whole test
+    }
+    Path secret = Files.writeString(dir.resolve("hook-secret"), "s3cret\n");
     Files.writeString(data.resolve("queues.properties"), "queue.app.remote = " + repos.originUrl() + "\n"
         + "queue.app.build-runner = external\n"
-        + "queue.app.required-checks = unit,lint\n");
+        + "queue.app.required-checks = unit,lint\n"
+        + "queue.app.webhook-url = http://127.0.0.1:" + deadPort + "/hook\n"
+        + "queue.app.webhook-secret-file = " + secret + "\n");
     var config = new ControlPlane.Config("sqlite:" + data.resolve("conveyor.db"), data, "127.0.0.1", 0,
         ControlPlane.AuthMode.LOCAL, null, "conveyor", false, 1, new CapturePlanner.Limits(2, 1L << 30),
         SubmitQueues.load(data.resolve("queues.properties")), 1, 0);
@@ -106,6 +113,12 @@ class ExternalCiCliTest {
       assertThat(GitCli.run(repos.origin(), "ls-tree", "--name-only", "main")).contains("feature.txt");
       Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> GitCli.run(repos.origin(), "for-each-ref",
           "refs/conveyor/").isBlank());
+
+      Run hooks = Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> run("queue", "webhooks", "--ledger",
+          "sqlite:" + data.resolve("conveyor.db")), r -> r.out().contains("unreachable"));
+      assertThat(hooks.exit()).as(hooks.err()).isZero();
+      assertThat(hooks.out()).contains("waiting to be delivered", "http://127.0.0.1:" + deadPort + "/hook",
+          "refused by the receiver (dead letters)").doesNotContain("s3cret");
 
       Run unknown = run("ci", "report", "nope", "--server", server, "--token-file", tokenFile, "--passed");
       assertThat(unknown.exit()).isEqualTo(1);

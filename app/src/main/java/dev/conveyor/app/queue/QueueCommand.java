@@ -23,7 +23,7 @@ import picocli.CommandLine.Parameters;
         dev.conveyor.app.mergequeue.QueueStateCommands.Drain.class,
         dev.conveyor.app.mergequeue.QueueStateCommands.Resume.class,
         dev.conveyor.app.mergequeue.QueueStateCommands.Show.class, QueueCommand.TopicsCmd.class,
-        QueueCommand.LagCmd.class, DlqCommand.class, QueueCommand.InspectCmd.class})
+        QueueCommand.LagCmd.class, DlqCommand.class, QueueCommand.InspectCmd.class, WebhooksCommand.class})
 public final class QueueCommand implements Runnable {
 
   @Override

@@ -225,6 +225,27 @@ public final class GitMerger implements Merger {
     }
   }
 
+  @Override
+  public List<Integer> commitsAhead(QueueConfig queue, List<dev.conveyor.runway.change.ChangeUri> changes)
+      throws IOException, MergeRejection {
+    Repository repo = cache.repository(queue);
+    try (RevWalk walk = new RevWalk(repo)) {
+      RepositoryCache.Fetched fetched = fetch(repo, walk, queue, changes);
+      List<Integer> counts = new ArrayList<>();
+      for (var change : changes) {
+        walk.reset();
+        walk.markStart(walk.parseCommit(fetched.heads().get(change)));
+        walk.markUninteresting(walk.parseCommit(fetched.tip()));
+        int n = 0;
+        for (var ignored : walk) {
+          n++;
+        }
+        counts.add(n);
+      }
+      return counts;
+    }
+  }
+
   FetchGroup fetchGroupOf(QueueConfig queue) {
     return fetchGroups.computeIfAbsent(queue.name(), q -> new FetchGroup());
   }

@@ -26,6 +26,9 @@ public interface Merger extends AutoCloseable {
   /** The paths the changes touch relative to where each branched off the target. */
   Set<String> changedPaths(QueueConfig queue, List<ChangeUri> changes) throws IOException, MergeRejection;
 
+  /** For each change, how many of its commits the target does not have yet (fetching like a dry run). */
+  List<Integer> commitsAhead(QueueConfig queue, List<ChangeUri> changes) throws IOException, MergeRejection;
+
   /**
    * Writes the files of {@code commit} (a dry run's new tip) into {@code dir}, which must not exist yet;
    * answers the file count. Refuses a tree with entries that could escape or alias.

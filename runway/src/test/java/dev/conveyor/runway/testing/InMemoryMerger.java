@@ -55,6 +55,12 @@ public final class InMemoryMerger implements Merger {
     return new ChangeUri(QueueConfig.ORIGIN, "refs/heads/" + branch, sha);
   }
 
+  /** Every in-memory change is one commit. */
+  @Override
+  public List<Integer> commitsAhead(QueueConfig queue, List<ChangeUri> changes) {
+    return changes.stream().map(c -> 1).toList();
+  }
+
   /** The staging refs pushed and not yet removed, with the commit each points at. */
   public synchronized Map<String, ObjectId> staged() {
     return new TreeMap<>(staged);

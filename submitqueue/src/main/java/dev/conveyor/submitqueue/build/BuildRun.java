@@ -112,7 +112,8 @@ final class BuildRun {
         return;
       }
       if (spec.getExternal()) { // the job decides, not this worker's configuration
-        ExternalBuild.Step step = new ExternalBuild(ledger, merger, queues, grant, lease).run(spec, queue);
+        ExternalBuild.Step step = new ExternalBuild(ledger, merger, queues, grant, lease,
+            new dev.conveyor.submitqueue.notify.Notifications(queues, signals)).run(spec, queue);
         if (step instanceof ExternalBuild.Step.Parked) {
           this.outcome = "waiting";
         } else if (step instanceof ExternalBuild.Step.Conflict c) {

@@ -51,8 +51,11 @@ final class ExternalBuild {
   private final SubmitQueues queues;
   private final LeaseGrant grant;
   private final java.time.Duration lease;
+  private final dev.conveyor.submitqueue.notify.Notifications notifications;
 
-  ExternalBuild(Ledger ledger, Merger merger, SubmitQueues queues, LeaseGrant grant, java.time.Duration lease) {
+  ExternalBuild(Ledger ledger, Merger merger, SubmitQueues queues, LeaseGrant grant, java.time.Duration lease,
+      dev.conveyor.submitqueue.notify.Notifications notifications) {
+    this.notifications = notifications;
     this.ledger = ledger;
     this.merger = merger;
     this.queues = queues;
@@ -128,6 +131,8 @@ final class ExternalBuild {
           || !ledger.jobs().park(tx, jobId, grant.epoch(), until, waitingNote(checks))) {
         throw new JobErrors.LeaseLostException(jobId, "the lease ended before the build was staged");
       }
+      notifications.buildWanted(tx, queue.name(), jobId, ref, tip.name(), checks,
+          dev.conveyor.submitqueue.ci.CiBuilds.remoteShown(queue.git().origin()));
       return until;
     });
     log.info("queue {}: build {} staged at {} ({}), waiting for {} until {}", queue.name(), jobId, ref,

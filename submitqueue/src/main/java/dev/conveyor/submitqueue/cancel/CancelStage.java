@@ -34,12 +34,12 @@ public final class CancelStage extends Stage<RequestSignal> {
       return false;
     }
     if (r.batchId() == null) {
-      Requests.transition(tx, r, State.CANCELLED, r.reason());
+      ctx.end(tx, r, State.CANCELLED, r.reason());
       return true;
     }
     BatchRecord b = Batches.get(tx, r.batchId());
     if (b.state() == BatchInfo.State.SPLIT) {
-      Requests.transition(tx, r, State.CANCELLED, r.reason()); // the batch went on without this request
+      ctx.end(tx, r, State.CANCELLED, r.reason()); // the batch went on without this request
       return true;
     }
     if (b.state() == BatchInfo.State.CANCELLING) {
@@ -55,7 +55,7 @@ public final class CancelStage extends Stage<RequestSignal> {
         // the batch's other requests did nothing wrong: they go on in a batch of their own
         List<String> rest = Batches.split(tx, b, List.of(staying), false, "request " + r.requestId()
             + " was cancelled; the batch's other requests go on in " + b.batchId() + ".1");
-        Requests.transition(tx, r, State.CANCELLED, r.reason());
+        ctx.end(tx, r, State.CANCELLED, r.reason());
         ctx.signals().batch(tx, SubmitQueueTopics.SPECULATE, b.queue(), rest.get(0), "rest-after-cancel");
         return true;
       }

@@ -31,13 +31,13 @@ public final class CheckSignalStage extends Stage<MergeResult> {
       return false;
     }
     if (result.getOutcome() != Outcome.SUCCEEDED) {
-      Requests.transition(tx, r, State.ERROR, reasonOf(result));
+      ctx.end(tx, r, State.ERROR, reasonOf(result));
       return true;
     }
     boolean present = result.getStepsCount() > 0
         && result.getStepsList().stream().allMatch(s -> s.getReason().equals("already present"));
     if (present) {
-      Requests.transition(tx, r, State.ERROR, "stale: the change is already in "
+      ctx.end(tx, r, State.ERROR, "stale: the change is already in "
           + ctx.queue(r.queue()).git().branch());
       return true;
     }

@@ -137,4 +137,22 @@ public final class CiBuilds {
         Arrays.asList(rs.getString(6).split(",")), State.valueOf(rs.getString(7)), rs.getString(8),
         rs.getInt(9) == 1, Instant.ofEpochMilli(rs.getLong(10)), Instant.ofEpochMilli(rs.getLong(11)), List.of());
   }
+
+  /**
+   * A remote URL without a password or query it may carry (what CI is told is never a secret); a URL that
+   * does not parse is not shown at all.
+   */
+  public static String remoteShown(String url) {
+    if (!url.contains("://")) {
+      return url; // a path, or user@host:path (no password can be written there)
+    }
+    try {
+      java.net.URI u = new java.net.URI(url);
+      String user = u.getScheme().startsWith("ssh") && u.getUserInfo() != null && !u.getUserInfo().contains(":")
+          ? u.getUserInfo() : null; // ssh://git@host names an account, not a secret
+      return new java.net.URI(u.getScheme(), user, u.getHost(), u.getPort(), u.getPath(), null, null).toString();
+    } catch (java.net.URISyntaxException | RuntimeException e) {
+      return "";
+    }
+  }
 }

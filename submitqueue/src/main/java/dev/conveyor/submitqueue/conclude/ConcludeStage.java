@@ -48,7 +48,7 @@ public final class ConcludeStage extends Stage<BatchSignal> {
     for (String requestId : b.requestIds()) {
       RequestRecord r = Requests.get(tx, requestId);
       if (!r.terminal()) {
-        Requests.transition(tx, r, to, to == State.LANDED ? null : b.reason());
+        ctx.end(tx, r, to, to == State.LANDED ? null : b.reason());
       }
     }
     for (String dependent : Batches.dependents(tx, b.batchId())) {

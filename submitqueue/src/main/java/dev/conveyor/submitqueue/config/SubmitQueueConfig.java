@@ -12,7 +12,15 @@ import java.util.List;
  */
 public record SubmitQueueConfig(QueueConfig git, String buildCommand, Duration buildTimeout, int buildBudget,
     ConflictAnalyzer analyzer, double successPrior, BuildIsolation isolation, int batchSize, Duration batchWait,
-    int buildRetries, Runner runner) {
+    int buildRetries, Runner runner, Verify verify) {
+
+  /**
+   * Which commits a queue's builds verify: {@code TIP}, the tree after the whole change (each commit of a
+   * multi-commit REBASE or PROMOTE change lands unbuilt but the last); {@code EACH_COMMIT}, every commit that
+   * appears on the target's first-parent line must have been built — a change that would put several there
+   * is refused with the way to land it as one commit.
+   */
+  public enum Verify { TIP, EACH_COMMIT }
 
   /** The most times a failed build is run again before its failure counts. */
   public static final int MAX_BUILD_RETRIES = 5;
@@ -72,6 +80,9 @@ public record SubmitQueueConfig(QueueConfig git, String buildCommand, Duration b
   }
 
   public SubmitQueueConfig {
+    if (verify == null) {
+      verify = Verify.TIP;
+    }
     if (runner == null) {
       throw new IllegalArgumentException("queue '" + git.name() + "': its build runner must be set");
     }
@@ -113,7 +124,7 @@ public record SubmitQueueConfig(QueueConfig git, String buildCommand, Duration b
       ConflictAnalyzer analyzer, double successPrior, BuildIsolation isolation, int batchSize, Duration batchWait,
       int buildRetries) {
     this(git, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, isolation, batchSize, batchWait,
-        buildRetries, Runner.LOCAL);
+        buildRetries, Runner.LOCAL, Verify.TIP);
   }
 
   /** A failed build counts at once (no retries). */
@@ -143,42 +154,48 @@ public record SubmitQueueConfig(QueueConfig git, String buildCommand, Duration b
   }
 
   public SubmitQueueConfig withAnalyzer(ConflictAnalyzer a) {
-    return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, a, successPrior, isolation, batchSize, batchWait, buildRetries, runner);
+    return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, a, successPrior, isolation, batchSize, batchWait, buildRetries, runner, verify);
   }
 
   public SubmitQueueConfig withBuildTimeout(Duration d) {
-    return new SubmitQueueConfig(git, buildCommand, d, buildBudget, analyzer, successPrior, isolation, batchSize, batchWait, buildRetries, runner);
+    return new SubmitQueueConfig(git, buildCommand, d, buildBudget, analyzer, successPrior, isolation, batchSize, batchWait, buildRetries, runner, verify);
   }
 
   public SubmitQueueConfig withBuildBudget(int n) {
-    return new SubmitQueueConfig(git, buildCommand, buildTimeout, n, analyzer, successPrior, isolation, batchSize, batchWait, buildRetries, runner);
+    return new SubmitQueueConfig(git, buildCommand, buildTimeout, n, analyzer, successPrior, isolation, batchSize, batchWait, buildRetries, runner, verify);
   }
 
   public SubmitQueueConfig withIsolation(BuildIsolation i) {
-    return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, i, batchSize, batchWait, buildRetries, runner);
+    return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, i, batchSize, batchWait, buildRetries, runner, verify);
   }
 
   /** Batches of up to {@code size} requests, waiting up to {@code wait} for a batch to fill on a quiet queue. */
   public SubmitQueueConfig withBatching(int size, Duration wait) {
     return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, isolation, size,
-        wait, buildRetries, runner);
+        wait, buildRetries, runner, verify);
   }
 
   /** The same queue on another remote or with other remote settings ({@code g} keeps the name). */
   public SubmitQueueConfig withGit(QueueConfig g) {
     return new SubmitQueueConfig(g, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, isolation,
-        batchSize, batchWait, buildRetries, runner);
+        batchSize, batchWait, buildRetries, runner, verify);
+  }
+
+  /** Verifies {@code v}: the tip of each change, or each commit that lands. */
+  public SubmitQueueConfig withVerify(Verify v) {
+    return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, isolation,
+        batchSize, batchWait, buildRetries, runner, v);
   }
 
   /** Builds run by {@code r} (an external CI, or locally). */
   public SubmitQueueConfig withRunner(Runner r) {
     return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, isolation,
-        batchSize, batchWait, buildRetries, r);
+        batchSize, batchWait, buildRetries, r, verify);
   }
 
   /** A failed build runs up to {@code retries} more times (in a fresh copy of its tree) before it counts. */
   public SubmitQueueConfig withBuildRetries(int retries) {
     return new SubmitQueueConfig(git, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, isolation,
-        batchSize, batchWait, retries, runner);
+        batchSize, batchWait, retries, runner, verify);
   }
 }

@@ -21,6 +21,7 @@ import java.util.function.Function;
  *
  * <pre>
  * queue.app.build-command = ./ci/test.sh        # run in each speculative tree (bash -c)
+ * queue.app.verify = tip                       # tip, or each-commit (refuse changes that land several commits)
  * queue.app.build-runner = local               # local (build-command here) or external (the team's CI); default local
  * queue.app.required-checks = unit,lint         # external: checks CI must report passed; default ci
  * queue.app.build-timeout = 30m                 # s, m or h; default 30m
@@ -35,18 +36,28 @@ import java.util.function.Function;
  * queue.app.build-read-only-paths = /opt/jdk    # more host paths builds may read (comma separated)
  * queue.app.build-env.GRADLE_OPTS = -Xmx2g      # the build's environment, beside PATH, HOME and LANG
  * queue.app.build-env.NPM_TOKEN = ${env:NPM_TOKEN}  # from the server's environment: a secret, masked in logs
+ * queue.app.webhook-url = https://ci.example/hooks   # events POSTed, signed (see notify.Webhook)
  * </pre>
  */
 public final class SubmitQueues {
   /** Per-queue settings read here; {@code build-env.*} stands for every {@code build-env.<KEY>}. */
   public static final Set<String> SETTINGS = Set.of("build-command", "build-timeout", "build-budget",
-      "conflict-analyzer", "success-prior", "batch-size", "batch-wait", "build-retries", "build-sandbox", "build-network", "build-read-only-paths", "build-env.*", "build-runner", "required-checks");
+      "conflict-analyzer", "success-prior", "batch-size", "batch-wait", "build-retries", "build-sandbox", "build-network", "build-read-only-paths", "build-env.*", "build-runner", "required-checks", "webhook-url", "webhook-secret-file",
+      "webhook-secret-env", "verify");
   private static final java.util.regex.Pattern FROM_ENV = java.util.regex.Pattern.compile("\\$\\{env:([^}]*)}");
 
   private final RunwayQueues runway;
   private final Map<String, SubmitQueueConfig> byName;
+  private final Map<String, dev.conveyor.submitqueue.notify.Webhook> webhooks;
 
   public SubmitQueues(RunwayQueues runway, Collection<SubmitQueueConfig> queues) {
+    this(runway, queues, Map.of());
+  }
+
+  /** With {@code webhooks} by queue name (queues without one are left out). */
+  public SubmitQueues(RunwayQueues runway, Collection<SubmitQueueConfig> queues,
+      Map<String, dev.conveyor.submitqueue.notify.Webhook> webhooks) {
+    this.webhooks = Map.copyOf(webhooks);
     this.runway = runway;
     Map<String, SubmitQueueConfig> map = new TreeMap<>();
     queues.forEach(q -> map.put(q.name(), q));
@@ -78,9 +89,17 @@ public final class SubmitQueues {
   public static SubmitQueues parse(Properties settings, Path base, Function<String, String> environment) {
     Properties props = RunwayQueues.queueSettings(settings, base);
     RunwayQueues runway = RunwayQueues.parse(props, SETTINGS, environment);
-    return new SubmitQueues(runway, runway.all().stream()
+    List<SubmitQueueConfig> queues = runway.all().stream()
         .filter(q -> props.getProperty(key(q, "build-command")) != null || props.getProperty(key(q, "build-runner")) != null)
-        .map(q -> parse(q, props, environment)).toList());
+        .map(q -> parse(q, props, environment)).toList();
+    Map<String, dev.conveyor.submitqueue.notify.Webhook> hooks = new TreeMap<>();
+    for (QueueConfig q : runway.all()) {
+      var hook = dev.conveyor.submitqueue.notify.Webhook.parse(q.name(), props, environment);
+      if (hook != null) {
+        hooks.put(q.name(), hook);
+      }
+    }
+    return new SubmitQueues(runway, queues, hooks);
   }
 
   private static SubmitQueueConfig parse(QueueConfig q, Properties p, Function<String, String> environment) {
@@ -98,7 +117,16 @@ public final class SubmitQueues {
         prior(key(q, "success-prior"), p.getProperty(key(q, "success-prior"), "0.8")), isolation(q, p, environment),
         number(key(q, "batch-size"), p.getProperty(key(q, "batch-size"), "1")),
         duration(key(q, "batch-wait"), p.getProperty(key(q, "batch-wait"), "0s")),
-        number(key(q, "build-retries"), p.getProperty(key(q, "build-retries"), "0")), runner(q, p));
+        number(key(q, "build-retries"), p.getProperty(key(q, "build-retries"), "0")), runner(q, p), verify(q, p));
+  }
+
+  private static SubmitQueueConfig.Verify verify(QueueConfig q, Properties p) {
+    String v = p.getProperty(key(q, "verify"), "tip").trim().toLowerCase(Locale.ROOT);
+    return switch (v) {
+      case "tip" -> SubmitQueueConfig.Verify.TIP;
+      case "each-commit" -> SubmitQueueConfig.Verify.EACH_COMMIT;
+      default -> throw new IllegalArgumentException(key(q, "verify") + ": '" + v + "' is not tip or each-commit");
+    };
   }
 
   private static SubmitQueueConfig.Runner runner(QueueConfig q, Properties p) {
@@ -234,6 +262,18 @@ public final class SubmitQueues {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(key + ": '" + value + "' is not a number");
     }
+  }
+
+  /** The queue's webhook, if it has one. */
+  public Optional<dev.conveyor.submitqueue.notify.Webhook> webhook(String queue) {
+    return Optional.ofNullable(webhooks.get(queue));
+  }
+
+  /** A copy with {@code hook} as {@code queue}'s webhook. */
+  public SubmitQueues withWebhook(String queue, dev.conveyor.submitqueue.notify.Webhook hook) {
+    Map<String, dev.conveyor.submitqueue.notify.Webhook> all = new TreeMap<>(webhooks);
+    all.put(queue, hook);
+    return new SubmitQueues(runway, byName.values(), all);
   }
 
   public Optional<SubmitQueueConfig> find(String name) {

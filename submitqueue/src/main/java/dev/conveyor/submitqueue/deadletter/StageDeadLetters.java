@@ -39,7 +39,7 @@ public final class StageDeadLetters {
       if (batch != null && batch.state() != dev.conveyor.api.submitqueue.BatchInfo.State.SPLIT) {
         failBatch(tx, ctx, r.batchId(), letter);
       } else { // not batched, or its batch went on without it (a cancel): it ends alone
-        Requests.transition(tx, r, State.ERROR, reason(letter));
+        ctx.end(tx, r, State.ERROR, reason(letter));
       }
     };
   }

@@ -106,7 +106,7 @@ public final class ExternalCiService extends ExternalCiGrpc.ExternalCiImplBase {
         .setRef(b.stagingRef()).setSha(b.sha()).setState(b.state().name())
         .setReason(b.reason() == null ? "" : b.reason()).setCreatedAtMs(b.createdAt().toEpochMilli())
         .setDeadlineMs(b.deadline().toEpochMilli())
-        .setRemote(queues.find(b.queue()).map(q -> withoutUserInfo(q.git().origin())).orElse(""));
+        .setRemote(queues.find(b.queue()).map(q -> CiBuilds.remoteShown(q.git().origin())).orElse(""));
     for (String check : b.requiredChecks()) {
       CiCheck.Builder c = CiCheck.newBuilder().setName(check).setState("PENDING");
       for (var r : b.reports()) {
@@ -120,21 +120,4 @@ public final class ExternalCiService extends ExternalCiGrpc.ExternalCiImplBase {
     return out.build();
   }
 
-  /**
-   * A remote URL without a password or query it may carry (what CI is told is never a secret); a URL that
-   * does not parse is not shown at all.
-   */
-  static String withoutUserInfo(String url) {
-    if (!url.contains("://")) {
-      return url; // a path, or user@host:path (no password can be written there)
-    }
-    try {
-      java.net.URI u = new java.net.URI(url);
-      String user = u.getScheme().startsWith("ssh") && u.getUserInfo() != null && !u.getUserInfo().contains(":")
-          ? u.getUserInfo() : null; // ssh://git@host names an account, not a secret
-      return new java.net.URI(u.getScheme(), user, u.getHost(), u.getPort(), u.getPath(), null, null).toString();
-    } catch (java.net.URISyntaxException | RuntimeException e) {
-      return "";
-    }
-  }
 }

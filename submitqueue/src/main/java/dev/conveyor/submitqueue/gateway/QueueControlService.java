@@ -54,6 +54,9 @@ public final class QueueControlService extends QueueControlGrpc.QueueControlImpl
       String by = Bounds.id("changed_by", request.getChangedBy());
       QueueStateInfo info = ledger.transact(tx -> {
         QueueStates.set(tx, queue, request.getState(), reason, by);
+        new dev.conveyor.submitqueue.notify.Notifications(queues, signals).queueState(tx, queue,
+            request.getState() == QueueState.QUEUE_PAUSED ? "paused"
+                : request.getState() == QueueState.QUEUE_DRAINING ? "draining" : "resumed", reason, by);
         List<String> active = Batches.active(tx, queue);
         if (!active.isEmpty()) { // plan again: a resumed queue builds and merges what waited
           signals.batch(tx, SubmitQueueTopics.SPECULATE, queue, active.get(0), "queue-state-" + tx.nowMillis());

@@ -104,6 +104,12 @@ public final class SubmitQueuePipeline implements AutoCloseable {
         StageDeadLetters.mergeResults(ctx));
     p.stage(streams, options, decorator, SubmitQueueTopics.CONCLUDE, "conclude", new ConcludeStage(ctx),
         StageDeadLetters.batchScoped(ctx, "batch_id"));
+    if (queues.all().stream().anyMatch(q -> queues.webhook(q.name()).isPresent())) {
+      // delivery only: an event that cannot be delivered stays in the dead-letter topic for inspection
+      p.consumers.add(streams.consume(dev.conveyor.submitqueue.notify.Notifications.TOPIC,
+          withGroup(options, "submitqueue-webhook"), outcomes.counting("webhook",
+              new dev.conveyor.submitqueue.notify.WebhookDelivery(queues))));
+    }
     sweeper.scheduleWithFixedDelay(streams.supervisor().periodic("submitqueue-sweep", p::sweep),
         SWEEP_INTERVAL.toMillis(), SWEEP_INTERVAL.toMillis(),
         TimeUnit.MILLISECONDS);

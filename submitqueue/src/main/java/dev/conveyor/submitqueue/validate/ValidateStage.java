@@ -55,6 +55,11 @@ public final class ValidateStage implements MessageHandler {
         uris.add(ChangeUri.parse(uri));
       }
       paths = ctx.merger().changedPaths(queue.git(), uris);
+      String unverified = queue.verify() == SubmitQueueConfig.Verify.EACH_COMMIT
+          ? unverifiedCommits(queue, r, ctx.merger().commitsAhead(queue.git(), uris)) : null;
+      if (unverified != null) {
+        return Outcome.ack(tx -> fail(tx, r.requestId(), unverified));
+      }
     } catch (InvalidChangeUriException | MergeRejection e) {
       String reason = e instanceof MergeRejection m ? m.describe() : e.getMessage();
       return Outcome.ack(tx -> fail(tx, r.requestId(), reason));
@@ -83,10 +88,29 @@ public final class ValidateStage implements MessageHandler {
     });
   }
 
-  private static void fail(dev.conveyor.ledger.Tx tx, String requestId, String reason) throws java.sql.SQLException {
+  /**
+   * With {@code verify = each-commit}: why the change would put commits on the target's first-parent line that
+   * no build verifies (REBASE and PROMOTE land every commit, MERGE and SQUASH_REBASE one per change URI), or
+   * null when it lands one.
+   */
+  static String unverifiedCommits(SubmitQueueConfig queue, RequestRecord r, List<Integer> commitsAhead) {
+    dev.conveyor.api.base.Strategy strategy = queue.git().resolve(r.strategy());
+    int landed = switch (strategy) {
+      case REBASE, PROMOTE -> commitsAhead.stream().mapToInt(Integer::intValue).sum();
+      default -> (int) commitsAhead.stream().filter(n -> n > 0).count();
+    };
+    if (landed <= 1) {
+      return null;
+    }
+    return "verify = each-commit: this change would put " + landed + " commits on " + queue.git().branch()
+        + " (strategy " + strategy + ") and only the last one is built; land it as one commit (one change URI"
+        + " with --strategy SQUASH_REBASE)";
+  }
+
+  private void fail(dev.conveyor.ledger.Tx tx, String requestId, String reason) throws java.sql.SQLException {
     RequestRecord now = Requests.get(tx, requestId);
     if (now.state() == State.STARTED) {
-      Requests.transition(tx, now, State.ERROR, "invalid change: " + reason);
+      ctx.end(tx, now, State.ERROR, "invalid change: " + reason);
     }
   }
 }

@@ -38,6 +38,27 @@ class BuildRunnerConfigTest {
   }
 
   @Test
+  void verifyIsTipByDefaultOrEachCommit() {
+    assertThat(parse("queue.app.build-command", "make").find("app").orElseThrow().verify())
+        .isEqualTo(SubmitQueueConfig.Verify.TIP);
+    assertThat(parse("queue.app.build-command", "make", "queue.app.verify", "each-commit").find("app").orElseThrow()
+        .verify()).isEqualTo(SubmitQueueConfig.Verify.EACH_COMMIT);
+    assertThatThrownBy(() -> parse("queue.app.build-command", "make", "queue.app.verify", "all"))
+        .hasMessageContaining("queue.app.verify: 'all' is not tip or each-commit");
+  }
+
+  @Test
+  void aWebhookNeedsAnHttpUrlAndASecret() {
+    assertThat(parse("queue.app.build-command", "make").webhook("app")).isEmpty();
+    assertThatThrownBy(() -> parse("queue.app.build-command", "make", "queue.app.webhook-url", "https://h/x"))
+        .hasMessageContaining("webhook-secret-file or queue.app.webhook-secret-env: set exactly one");
+    assertThatThrownBy(() -> parse("queue.app.build-command", "make", "queue.app.webhook-url", "file:///etc/passwd",
+        "queue.app.webhook-secret-env", "S")).hasMessageContaining("queue.app.webhook-url: an http or https URL");
+    assertThatThrownBy(() -> parse("queue.app.build-command", "make", "queue.app.webhook-url", "https://h/x",
+        "queue.app.webhook-secret-env", "UNSET")).hasMessageContaining("UNSET is not set");
+  }
+
+  @Test
   void badValuesAreRefusedNamingTheKey() {
     assertThatThrownBy(() -> parse("queue.app.build-runner", "jenkins"))
         .hasMessageContaining("queue.app.build-runner: 'jenkins' is not local or external");

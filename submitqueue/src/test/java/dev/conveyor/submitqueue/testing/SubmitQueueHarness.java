@@ -86,6 +86,14 @@ public final class SubmitQueueHarness implements AutoCloseable {
   public SubmitQueueHarness(Path root, Ledger ledger, StageDecorator decorator, int buildBudget,
       SubmitQueueConfig.ConflictAnalyzer analyzer, int buildParallelism,
       java.util.function.UnaryOperator<SubmitQueueConfig> tune) {
+    this(root, ledger, decorator, buildBudget, analyzer, buildParallelism, tune,
+        java.util.function.UnaryOperator.identity());
+  }
+
+  /** {@code tuneQueues}: changes the queues as a whole (a webhook, for one). */
+  public SubmitQueueHarness(Path root, Ledger ledger, StageDecorator decorator, int buildBudget,
+      SubmitQueueConfig.ConflictAnalyzer analyzer, int buildParallelism,
+      java.util.function.UnaryOperator<SubmitQueueConfig> tune, java.util.function.UnaryOperator<SubmitQueues> tuneQueues) {
     this.root = root;
     this.ledger = ledger;
     this.repos = GitRepos.create(root.resolve("repos"), Map.of(
@@ -111,7 +119,7 @@ public final class SubmitQueueHarness implements AutoCloseable {
         "sh " + gate, buildBudget).withAnalyzer(analyzer).withBuildTimeout(Duration.ofSeconds(60))
         .withIsolation(new BuildIsolation(BuildIsolation.Sandbox.AUTO, false, java.util.List.of(gates), Map.of(),
             java.util.Set.of()));
-    this.queues = SubmitQueues.of(tune.apply(app));
+    this.queues = tuneQueues.apply(SubmitQueues.of(tune.apply(app)));
     this.streams = new Streams(ledger, registry());
     this.merger = new GitMerger(new RepositoryCache(root.resolve("runway-cache")), ledger.clock());
     ConsumerOptions options = ConsumerOptions.defaults("x", "node-1").withPollInterval(Duration.ofMillis(20))
