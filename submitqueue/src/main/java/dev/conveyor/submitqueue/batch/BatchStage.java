@@ -72,7 +72,7 @@ public final class BatchStage extends Stage<RequestSignal> {
     boolean alone = urgent || !place.ahead().isEmpty();
     if (queue.batchSize() > 1 && !alone) {
       Optional<BatchRecord> open = openBatch(tx, queue);
-      alone = open.isPresent() && queue.analyzer() == SubmitQueueConfig.ConflictAnalyzer.PATHS
+      alone = open.isPresent() && queue.analyzer() != SubmitQueueConfig.ConflictAnalyzer.SERIAL
           && ConflictAnalysis.overlaps(tx, open.get().batchId(), paths);
       if (open.isPresent() && !alone && mayJoin(tx, open.get(), deps)
           && Batches.addMember(tx, open.get(), r.requestId(), deps)) {

@@ -33,7 +33,9 @@ public record SubmitQueueConfig(QueueConfig git, String buildCommand, Duration b
     /** Batches conflict when their changes touch a common path. */
     PATHS,
     /** Every batch depends on every active batch before it: a strictly serial queue. */
-    SERIAL
+    SERIAL,
+    /** Batches conflict when their changes' affected build targets meet ({@link TargetsCommand}). */
+    TARGETS
   }
 
   /**
@@ -178,6 +180,12 @@ public record SubmitQueueConfig(QueueConfig git, String buildCommand, Duration b
   /** The same queue on another remote or with other remote settings ({@code g} keeps the name). */
   public SubmitQueueConfig withGit(QueueConfig g) {
     return new SubmitQueueConfig(g, buildCommand, buildTimeout, buildBudget, analyzer, successPrior, isolation,
+        batchSize, batchWait, buildRetries, runner, verify);
+  }
+
+  /** Builds with {@code command}. */
+  public SubmitQueueConfig withBuildCommand(String command) {
+    return new SubmitQueueConfig(git, command, buildTimeout, buildBudget, analyzer, successPrior, isolation,
         batchSize, batchWait, buildRetries, runner, verify);
   }
 

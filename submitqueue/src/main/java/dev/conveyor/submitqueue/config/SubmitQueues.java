@@ -26,7 +26,8 @@ import java.util.function.Function;
  * queue.app.required-checks = unit,lint         # external: checks CI must report passed; default ci
  * queue.app.build-timeout = 30m                 # s, m or h; default 30m
  * queue.app.build-budget = 4                    # builds at once; default 4
- * queue.app.conflict-analyzer = paths           # paths (changed-file overlap) or serial; default paths
+ * queue.app.conflict-analyzer = paths           # paths (changed-file overlap), serial or targets; default paths
+ * queue.app.targets-command = ./affected.sh     # targets: prints the change's affected targets (see TargetsCommand)
  * queue.app.success-prior = 0.8                 # prior that a change passes and merges; default 0.8
  * queue.app.batch-size = 5                      # requests built and merged together; default 1 (no batching)
  * queue.app.batch-wait = 10s                    # how long a batch waits to fill on a quiet queue; default 0s
@@ -43,12 +44,13 @@ public final class SubmitQueues {
   /** Per-queue settings read here; {@code build-env.*} stands for every {@code build-env.<KEY>}. */
   public static final Set<String> SETTINGS = Set.of("build-command", "build-timeout", "build-budget",
       "conflict-analyzer", "success-prior", "batch-size", "batch-wait", "build-retries", "build-sandbox", "build-network", "build-read-only-paths", "build-env.*", "build-runner", "required-checks", "webhook-url", "webhook-secret-file",
-      "webhook-secret-env", "verify");
+      "webhook-secret-env", "verify", "targets-command", "targets-timeout");
   private static final java.util.regex.Pattern FROM_ENV = java.util.regex.Pattern.compile("\\$\\{env:([^}]*)}");
 
   private final RunwayQueues runway;
   private final Map<String, SubmitQueueConfig> byName;
   private final Map<String, dev.conveyor.submitqueue.notify.Webhook> webhooks;
+  private final Map<String, TargetsCommand> targets = new java.util.concurrent.ConcurrentHashMap<>();
 
   public SubmitQueues(RunwayQueues runway, Collection<SubmitQueueConfig> queues) {
     this(runway, queues, Map.of());
@@ -92,6 +94,19 @@ public final class SubmitQueues {
     List<SubmitQueueConfig> queues = runway.all().stream()
         .filter(q -> props.getProperty(key(q, "build-command")) != null || props.getProperty(key(q, "build-runner")) != null)
         .map(q -> parse(q, props, environment)).toList();
+    Map<String, TargetsCommand> targets = new TreeMap<>();
+    for (SubmitQueueConfig q : queues) {
+      String command = props.getProperty(key(q.git(), "targets-command"));
+      if ((q.analyzer() == SubmitQueueConfig.ConflictAnalyzer.TARGETS) != (command != null)) {
+        throw new IllegalArgumentException(command == null
+            ? key(q.git(), "conflict-analyzer") + " = targets needs " + key(q.git(), "targets-command")
+            : key(q.git(), "targets-command") + " applies only with conflict-analyzer = targets");
+      }
+      if (command != null) {
+        targets.put(q.name(), new TargetsCommand(command.trim(), duration(key(q.git(), "targets-timeout"),
+            props.getProperty(key(q.git(), "targets-timeout"), "5m"))));
+      }
+    }
     Map<String, dev.conveyor.submitqueue.notify.Webhook> hooks = new TreeMap<>();
     for (QueueConfig q : runway.all()) {
       var hook = dev.conveyor.submitqueue.notify.Webhook.parse(q.name(), props, environment);
@@ -99,7 +114,9 @@ public final class SubmitQueues {
         hooks.put(q.name(), hook);
       }
     }
-    return new SubmitQueues(runway, queues, hooks);
+    SubmitQueues parsed = new SubmitQueues(runway, queues, hooks);
+    parsed.targets.putAll(targets);
+    return parsed;
   }
 
   private static SubmitQueueConfig parse(QueueConfig q, Properties p, Function<String, String> environment) {
@@ -108,7 +125,8 @@ public final class SubmitQueues {
     try {
       kind = SubmitQueueConfig.ConflictAnalyzer.valueOf(analyzer.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(key(q, "conflict-analyzer") + ": '" + analyzer + "' is not paths or serial");
+      throw new IllegalArgumentException(key(q, "conflict-analyzer") + ": '" + analyzer
+          + "' is not paths, serial or targets");
     }
     String command = p.getProperty(key(q, "build-command"));
     return new SubmitQueueConfig(q, command == null ? null : command.trim(),
@@ -269,11 +287,26 @@ public final class SubmitQueues {
     return Optional.ofNullable(webhooks.get(queue));
   }
 
+  /** How the queue finds a change's affected targets ({@code conflict-analyzer = targets}). */
+  public Optional<TargetsCommand> targets(String queue) {
+    return Optional.ofNullable(targets.get(queue));
+  }
+
+  /** A copy with {@code command} finding {@code queue}'s affected targets. */
+  public SubmitQueues withTargets(String queue, TargetsCommand command) {
+    SubmitQueues copy = new SubmitQueues(runway, byName.values(), webhooks);
+    copy.targets.putAll(targets);
+    copy.targets.put(queue, command);
+    return copy;
+  }
+
   /** A copy with {@code hook} as {@code queue}'s webhook. */
   public SubmitQueues withWebhook(String queue, dev.conveyor.submitqueue.notify.Webhook hook) {
     Map<String, dev.conveyor.submitqueue.notify.Webhook> all = new TreeMap<>(webhooks);
     all.put(queue, hook);
-    return new SubmitQueues(runway, byName.values(), all);
+    SubmitQueues copy = new SubmitQueues(runway, byName.values(), all);
+    copy.targets.putAll(targets);
+    return copy;
   }
 
   public Optional<SubmitQueueConfig> find(String name) {

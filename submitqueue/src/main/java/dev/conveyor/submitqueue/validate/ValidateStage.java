@@ -19,6 +19,7 @@ import dev.conveyor.submitqueue.pipeline.StageContext;
 import dev.conveyor.submitqueue.request.RequestRecord;
 import dev.conveyor.submitqueue.request.Requests;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -31,8 +32,17 @@ import java.util.Set;
 public final class ValidateStage implements MessageHandler {
   private final StageContext ctx;
 
+  private AffectedTargets targets;
+
   public ValidateStage(StageContext ctx) {
     this.ctx = ctx;
+  }
+
+  private synchronized AffectedTargets targets() throws IOException {
+    if (targets == null) {
+      targets = new AffectedTargets(ctx.merger(), Files.createTempDirectory("conveyor-targets"));
+    }
+    return targets;
   }
 
   @Override
@@ -55,6 +65,18 @@ public final class ValidateStage implements MessageHandler {
         uris.add(ChangeUri.parse(uri));
       }
       paths = ctx.merger().changedPaths(queue.git(), uris);
+      var targetsCommand = ctx.queues().targets(queue.name());
+      if (targetsCommand.isPresent()) { // conflict analysis compares the change's affected targets instead
+        try {
+          paths = targets().of(queue, targetsCommand.get(), uris.get(uris.size() - 1), paths);
+        } catch (AffectedTargets.Failed e) {
+          String reason = "cannot tell the change's affected targets: " + e.getMessage();
+          return Outcome.ack(tx -> fail(tx, r.requestId(), reason));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return Outcome.unavailable("interrupted while finding affected targets");
+        }
+      }
       String unverified = queue.verify() == SubmitQueueConfig.Verify.EACH_COMMIT
           ? unverifiedCommits(queue, r, ctx.merger().commitsAhead(queue.git(), uris)) : null;
       if (unverified != null) {
@@ -76,12 +98,13 @@ public final class ValidateStage implements MessageHandler {
     MergeRequest check = MergeRequest.newBuilder().setId(r.requestId()).setQueueName(r.queue())
         .addSteps(MergeStep.newBuilder().setStepId(r.requestId()).setChange(r.change()).setStrategy(r.strategy()))
         .build();
+    Set<String> analyzed = paths;
     return Outcome.ack(tx -> {
       RequestRecord now = Requests.get(tx, r.requestId());
       if (now.state() != State.STARTED) {
         return;
       }
-      Requests.setPaths(tx, r.requestId(), paths);
+      Requests.setPaths(tx, r.requestId(), analyzed);
       // keyed by the request: checks of different requests run side by side (their results come back keyed by queue)
       ctx.signals().publish(tx, RunwayTopics.CHECK, r.requestId(), IntentId.of(r.requestId(), RunwayTopics.CHECK.value()),
           check);

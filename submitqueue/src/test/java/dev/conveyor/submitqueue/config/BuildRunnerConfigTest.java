@@ -48,6 +48,18 @@ class BuildRunnerConfigTest {
   }
 
   @Test
+  void theTargetsAnalyzerNeedsItsCommand() {
+    SubmitQueues q = parse("queue.app.build-command", "make", "queue.app.conflict-analyzer", "targets",
+        "queue.app.targets-command", "./affected.sh");
+    assertThat(q.find("app").orElseThrow().analyzer()).isEqualTo(SubmitQueueConfig.ConflictAnalyzer.TARGETS);
+    assertThat(q.targets("app").orElseThrow()).isEqualTo(new TargetsCommand("./affected.sh", java.time.Duration.ofMinutes(5)));
+    assertThatThrownBy(() -> parse("queue.app.build-command", "make", "queue.app.conflict-analyzer", "targets"))
+        .hasMessageContaining("conflict-analyzer = targets needs queue.app.targets-command");
+    assertThatThrownBy(() -> parse("queue.app.build-command", "make", "queue.app.targets-command", "x"))
+        .hasMessageContaining("applies only with conflict-analyzer = targets");
+  }
+
+  @Test
   void aWebhookNeedsAnHttpUrlAndASecret() {
     assertThat(parse("queue.app.build-command", "make").webhook("app")).isEmpty();
     assertThatThrownBy(() -> parse("queue.app.build-command", "make", "queue.app.webhook-url", "https://h/x"))

@@ -1,0 +1,101 @@
+package dev.conveyor.submitqueue;
+
+import static dev.conveyor.runway.testing.GitRepos.changeUri;
+import static dev.conveyor.runway.testing.GitRepos.files;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.conveyor.api.submitqueue.RequestInfo;
+import dev.conveyor.api.submitqueue.RequestInfo.State;
+import dev.conveyor.ledger.testing.LedgerTestBase;
+import dev.conveyor.runway.testing.GitCli;
+import dev.conveyor.submitqueue.config.SubmitQueueConfig;
+import dev.conveyor.submitqueue.config.TargetsCommand;
+import dev.conveyor.submitqueue.pipeline.StageDecorator;
+import dev.conveyor.submitqueue.testing.SubmitQueueHarness;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two changes that touch different files but break the build together: one deletes src/lib.txt, the other
+ * adds a file that needs it. The build (a script in a directory builds may read) fails when uses-lib.txt is
+ * there without src/lib.txt. Under {@code paths} they are independent, each is built on a main without the
+ * other, both land, and main is red; under {@code targets}, with a targets-command that knows the dependency,
+ * the second is built on the first and refused, and main stays green.
+ */
+class TargetsAnalyzerTest extends LedgerTestBase {
+  /** Each changed path is its own target; src/lib.txt and uses-lib.txt are also the target //lib. */
+  private static final String TARGETS = "sed 's|^|//|' \"$CONVEYOR_CHANGED_PATHS\"; "
+      + "grep -qxE 'src/lib.txt|uses-lib.txt' \"$CONVEYOR_CHANGED_PATHS\" && echo //lib; true";
+  @TempDir Path tmp;
+
+  @Override
+  protected String ledgerUrl() {
+    return "sqlite:" + tmp.resolve("ledger.db");
+  }
+
+  private SubmitQueueHarness harness(SubmitQueueConfig.ConflictAnalyzer analyzer) throws Exception {
+    Path gates = Files.createDirectories(tmp.resolve("sq").resolve("gates"));
+    Path build = Files.writeString(gates.resolve("cross.sh"), "if [ -e uses-lib.txt ] && [ ! -e src/lib.txt ]; then"
+        + " echo 'uses-lib.txt needs src/lib.txt' >&2; exit 5; fi\n");
+    return new SubmitQueueHarness(tmp.resolve("sq"), ledger, StageDecorator.NONE, 4, analyzer, 2,
+        q -> q.withBuildCommand("sh " + build),
+        queues -> analyzer == SubmitQueueConfig.ConflictAnalyzer.TARGETS
+            ? queues.withTargets("app", new TargetsCommand(TARGETS, Duration.ofMinutes(1))) : queues);
+  }
+
+  @Test
+  void aTargetsCommandThatFailsOrPrintsNonsenseEndsTheChangeSayingSo() throws Exception {
+    Path gates = Files.createDirectories(tmp.resolve("sq").resolve("gates"));
+    try (SubmitQueueHarness sq = new SubmitQueueHarness(tmp.resolve("sq"), ledger, StageDecorator.NONE, 4,
+        SubmitQueueConfig.ConflictAnalyzer.TARGETS, 2, q -> q, queues -> queues.withTargets("app",
+            new TargetsCommand("if [ -e nonsense.txt ]; then echo 'two words'; else exit 3; fi", Duration.ofMinutes(1))))) {
+      String failing = sq.land(changeUri("f", sq.repos.commit("f", "main", "f", files("f.txt", "f\n"))));
+      RequestInfo end = sq.awaitTerminal(failing);
+      assertThat(end.getState()).isEqualTo(State.ERROR);
+      assertThat(end.getReason()).contains("cannot tell the change's affected targets: targets-command exited 3");
+      String nonsense = sq.land(changeUri("n", sq.repos.commit("n", "main", "n", files("nonsense.txt", "n\n"))));
+      assertThat(sq.awaitTerminal(nonsense).getReason()).contains("printed a line that is not a target");
+      assertThat(sq.buildsMade()).isZero();
+    }
+  }
+
+  private RequestInfo[] landBoth(SubmitQueueHarness sq) {
+    Map<String, String> delete = new HashMap<>();
+    delete.put("src/lib.txt", null);
+    String a = sq.land(changeUri("drop-lib", sq.repos.commit("drop-lib", "main", "drop lib", delete)));
+    String b = sq.land(changeUri("use-lib", sq.repos.commit("use-lib", "main", "use lib",
+        files("uses-lib.txt", "needs src/lib.txt\n"))));
+    return new RequestInfo[] {sq.awaitTerminal(a), sq.awaitTerminal(b)};
+  }
+
+  private static boolean mainIsRed(SubmitQueueHarness sq) {
+    String files = GitCli.run(sq.repos.origin(), "ls-tree", "-r", "--name-only", "main");
+    return files.contains("uses-lib.txt") && !files.contains("src/lib.txt");
+  }
+
+  @Test
+  void underPathsBothLandAndMainTurnsRed() throws Exception {
+    try (SubmitQueueHarness sq = harness(SubmitQueueConfig.ConflictAnalyzer.PATHS)) {
+      RequestInfo[] end = landBoth(sq);
+      assertThat(end).extracting(RequestInfo::getState).containsExactly(State.LANDED, State.LANDED);
+      assertThat(mainIsRed(sq)).as("the risk the paths analyzer carries").isTrue();
+    }
+  }
+
+  @Test
+  void underTargetsTheSecondIsBuiltOnTheFirstAndMainStaysGreen() throws Exception {
+    try (SubmitQueueHarness sq = harness(SubmitQueueConfig.ConflictAnalyzer.TARGETS)) {
+      RequestInfo[] end = landBoth(sq);
+      assertThat(end[0].getState()).isEqualTo(State.LANDED);
+      assertThat(end[1].getState()).isEqualTo(State.ERROR);
+      assertThat(end[1].getReason()).contains("exited 5");
+      assertThat(mainIsRed(sq)).isFalse();
+      assertThat(sq.status(end[1].getRequestId()).getRequest().toString()).isNotEmpty();
+    }
+  }
+}
