@@ -54,8 +54,8 @@ class ExternalCiRemoteAuthTest extends LedgerTestBase {
     try (SshGitServer sshd = SshGitServer.start(tmp.resolve("sshd"))) {
       Path origin = tmp.resolve("sq").resolve("repos").resolve("origin.git");
       Path knownHosts = sshd.knownHosts();
-      landThroughExternalCi(git -> QueueConfig.of("app", sshd.url(origin), "main", git.defaultStrategy())
-          .withAuth(new RemoteAuth.Ssh(sshd.clientKey(), knownHosts)));
+      landThroughExternalCi(git -> QueueConfig.of("app", sshd.url(origin), "main", git.defaultStrategy(),
+          new RemoteAuth.Ssh(sshd.clientKey(), knownHosts)));
     }
   }
 

@@ -37,7 +37,7 @@ public abstract class WebhookContract extends LedgerTestBase {
   private static final String SECRET = "hook-s3cret";
   @TempDir Path tmp;
 
-  record Received(String event, String delivery, String signature, byte[] body) {}
+  record Received(String event, String delivery, String signature, String timestamp, byte[] body) {}
 
   @Test
   void aReceiverThatWasDownGetsEveryEventAfterwardsSignedAndInOrder() throws Exception {
@@ -68,7 +68,8 @@ public abstract class WebhookContract extends LedgerTestBase {
         byte[] body = exchange.getRequestBody().readAllBytes();
         received.add(new Received(exchange.getRequestHeaders().getFirst("X-Conveyor-Event"),
             exchange.getRequestHeaders().getFirst("X-Conveyor-Delivery"),
-            exchange.getRequestHeaders().getFirst("X-Conveyor-Signature-256"), body));
+            exchange.getRequestHeaders().getFirst("X-Conveyor-Signature-256"),
+            exchange.getRequestHeaders().getFirst("X-Conveyor-Timestamp"), body));
         exchange.sendResponseHeaders(204, -1);
         exchange.close();
       });
@@ -82,7 +83,10 @@ public abstract class WebhookContract extends LedgerTestBase {
         assertThat(received).extracting(Received::event).containsExactly("build.wanted", "request.landed",
             "queue.paused", "request.cancelled");
         for (Received r : received) {
-          assertThat(r.signature()).isEqualTo("sha256=" + WebhookDelivery.sign(SECRET, r.body()));
+          assertThat(r.signature()).isEqualTo("sha256=" + WebhookDelivery.sign(SECRET,
+              WebhookDelivery.signed(r.timestamp(), r.body())));
+          assertThat(Long.parseLong(r.timestamp())).isCloseTo(System.currentTimeMillis() / 1000,
+              org.assertj.core.data.Offset.offset(120L));
           assertThat(new String(r.body(), java.nio.charset.StandardCharsets.UTF_8)).contains("\"queue\":\"app\"",
               "\"id\":\"" + r.delivery() + "\"");
         }

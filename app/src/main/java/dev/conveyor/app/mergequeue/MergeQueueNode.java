@@ -71,6 +71,12 @@ public final class MergeQueueNode implements AutoCloseable {
     if (buildParallelism > 0) {
       runners.check(queues); // before anything starts: a queue this node cannot build as configured stops it
     }
+    for (var q : queues.all()) { // targets-command runs each change's code during validation, on this node
+      if (queues.targets(q.name()).isPresent() && BuildRunners.bubblewrapUnavailable().isPresent()) {
+        throw new IllegalArgumentException("queue." + q.name() + ".conflict-analyzer = targets runs each change's"
+            + " targets-command in bubblewrap, but " + BuildRunners.bubblewrapUnavailable().get());
+      }
+    }
     Streams streams = new Streams(ledger, Topics.registry(), supervisor);
     Merger merger = new GitMerger(new RepositoryCache(dataDir.resolve("runway-cache")), Clock.systemUTC(),
         observers.merges());

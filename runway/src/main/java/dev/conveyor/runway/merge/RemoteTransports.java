@@ -30,6 +30,10 @@ final class RemoteTransports {
   private RemoteTransports() {}
 
   static Transport open(Repository repo, URIish uri, RemoteAuth auth) throws IOException {
+    if (auth instanceof RemoteAuth.Basic || auth instanceof RemoteAuth.Bearer) {
+      // JGit re-sends added headers and offers credentials to wherever a redirect points: never follow one
+      repo.getConfig().setString("http", null, "followRedirects", "false");
+    }
     Transport transport = Transport.open(repo, uri);
     try {
       configure(transport, uri, auth);
@@ -48,6 +52,9 @@ final class RemoteTransports {
         throw new IOException("bearer auth needs an http(s) remote, not " + uri.getScheme());
       }
       http.setAdditionalHeaders(Map.of("Authorization", "Bearer " + bearer.token().read()));
+    } else if (transport instanceof SshTransport && !(auth instanceof RemoteAuth.Ssh)) {
+      throw new IOException("the ssh remote " + uri + " needs remote-auth = ssh (a key and known hosts); the server"
+          + " user's ~/.ssh is never used");
     } else if (auth instanceof RemoteAuth.Ssh ssh) {
       if (!(transport instanceof SshTransport sshTransport)) {
         throw new IOException("ssh auth needs an ssh remote, not " + uri);

@@ -33,9 +33,20 @@ public record QueueConfig(String name, Map<String, String> remotes, String branc
     if (auth == null) {
       throw new IllegalArgumentException("queue '" + name + "': remote auth must be set (RemoteAuth.NONE for none)");
     }
-    if (auth instanceof RemoteAuth.Bearer && !remotes.get(ORIGIN).matches("(?i)https?://.*")) {
-      throw new IllegalArgumentException("queue." + name + ".remote-auth = bearer needs an http(s) remote, not "
-          + remotes.get(ORIGIN));
+    boolean secretOverHttp = auth instanceof RemoteAuth.Bearer || auth instanceof RemoteAuth.Basic;
+    if (secretOverHttp && !(remotes.get(ORIGIN).matches("(?i)https://.*")
+        || remotes.get(ORIGIN).matches("(?i)http://(127\\.0\\.0\\.1|localhost|\\[::1\\])([:/].*)?"))) {
+      throw new IllegalArgumentException("queue." + name + ".remote-auth = " + (auth instanceof RemoteAuth.Bearer
+          ? "bearer" : "basic") + " needs an https remote (plain http only on loopback), not " + remotes.get(ORIGIN));
+    }
+    for (var r : remotes.entrySet()) {
+      boolean ssh = r.getValue().startsWith("ssh://") || r.getValue().matches("[^/]+@[^/]+:.*");
+      if (ssh && !(ORIGIN.equals(r.getKey()) && auth instanceof RemoteAuth.Ssh)) {
+        throw new IllegalArgumentException("queue." + name + (ORIGIN.equals(r.getKey()) ? ".remote" : ".remotes."
+            + r.getKey()) + " is an ssh remote: " + (ORIGIN.equals(r.getKey())
+            ? "set remote-auth = ssh with remote-ssh-key and remote-known-hosts"
+            : "only the origin may be reached over ssh") + " (the server user's ~/.ssh is never used)");
+      }
     }
     if (auth instanceof RemoteAuth.Ssh && !(remotes.get(ORIGIN).startsWith("ssh://")
         || remotes.get(ORIGIN).matches("[^/]+@[^/]+:.*"))) {
@@ -49,6 +60,11 @@ public record QueueConfig(String name, Map<String, String> remotes, String branc
 
   public static QueueConfig of(String name, String remote, String branch, Strategy defaultStrategy) {
     return new QueueConfig(name, Map.of(ORIGIN, remote), branch, defaultStrategy, DEFAULT_PUSH_ATTEMPTS, RemoteAuth.NONE);
+  }
+
+  /** With {@code auth} for the origin (an ssh remote cannot exist without its key and known hosts). */
+  public static QueueConfig of(String name, String remote, String branch, Strategy defaultStrategy, RemoteAuth auth) {
+    return new QueueConfig(name, Map.of(ORIGIN, remote), branch, defaultStrategy, DEFAULT_PUSH_ATTEMPTS, auth);
   }
 
   public QueueConfig withRemote(String alias, String url) {

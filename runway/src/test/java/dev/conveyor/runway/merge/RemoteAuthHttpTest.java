@@ -93,6 +93,19 @@ class RemoteAuthHttpTest {
   }
 
   @Test
+  void aRedirectIsNeverFollowedSoTheTokenNeverReachesAnotherHost() throws Exception {
+    server.requireBearer("t0ken");
+    try (GitHttpServer elsewhere = GitHttpServer.start(tmp.resolve("repos"))) {
+      elsewhere.requireBearer("t0ken");
+      server.redirectTo(elsewhere.url("").replaceAll("/git/$", "").replace("127.0.0.1", "localhost"));
+      Path tokenFile = Files.writeString(tmp.resolve("token"), "t0ken");
+      QueueConfig queue = queue(new RemoteAuth.Bearer(RemoteAuth.Secret.ofFile(tokenFile)));
+      assertThatThrownBy(() -> merge(queue, "r", "r.txt")).isInstanceOf(java.io.IOException.class);
+      assertThat(elsewhere.withCredentials.get()).as("requests carrying the token at the other host").isZero();
+    }
+  }
+
+  @Test
   void basicAuthWithAPasswordFromTheEnvironment() throws Exception {
     server.requireBasic("x-access-token", "pa55");
     QueueConfig queue = queue(new RemoteAuth.Basic("x-access-token", RemoteAuth.Secret.ofEnv("GIT_PASSWORD", "pa55")));

@@ -58,8 +58,8 @@ class RemoteAuthSshTest {
 
   @Test
   void aKeyAndKnownHostsFetchPushAndStage() throws Exception {
-    QueueConfig queue = QueueConfig.of("app", sshd.url(repos.origin()), "main", Strategy.REBASE)
-        .withAuth(new RemoteAuth.Ssh(sshd.clientKey(), sshd.knownHosts()));
+    QueueConfig queue = QueueConfig.of("app", sshd.url(repos.origin()), "main", Strategy.REBASE,
+        new RemoteAuth.Ssh(sshd.clientKey(), sshd.knownHosts()));
     assertThat(merge(queue, "a", "a.txt")).isInstanceOf(MergeOutcome.Succeeded.class);
     assertThat(GitCli.run(repos.origin(), "ls-tree", "--name-only", "main")).contains("a.txt");
     ObjectId tip = ObjectId.fromString(repos.tip("main"));
@@ -71,8 +71,8 @@ class RemoteAuthSshTest {
 
   @Test
   void aHostKeyTheKnownHostsFileDoesNotListIsRefusedAndNothingIsPushed() throws Exception {
-    QueueConfig queue = QueueConfig.of("app", sshd.url(repos.origin()), "main", Strategy.REBASE)
-        .withAuth(new RemoteAuth.Ssh(sshd.clientKey(), sshd.wrongKnownHosts()));
+    QueueConfig queue = QueueConfig.of("app", sshd.url(repos.origin()), "main", Strategy.REBASE,
+        new RemoteAuth.Ssh(sshd.clientKey(), sshd.wrongKnownHosts()));
     String before = repos.tip("main");
     assertThatThrownBy(() -> merge(queue, "b", "b.txt")).isInstanceOf(java.io.IOException.class);
     assertThat(repos.tip("main")).isEqualTo(before);

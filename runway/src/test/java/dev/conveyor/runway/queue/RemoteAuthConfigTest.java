@@ -58,7 +58,14 @@ class RemoteAuthConfigTest {
         + "queue.a.remote-token-file = " + dir.resolve("missing") + "\n"))
         .hasMessageContaining("queue.a.remote-token-file: ").hasMessageContaining("does not exist");
     assertThatThrownBy(() -> parse(Map.of("T", "x"), "queue.a.remote = /srv/a.git\nqueue.a.remote-auth = bearer\n"
-        + "queue.a.remote-token-env = T\n")).hasMessageContaining("bearer needs an http(s) remote");
+        + "queue.a.remote-token-env = T\n")).hasMessageContaining("bearer needs an https remote");
+    assertThatThrownBy(() -> parse(Map.of("T", "x"), "queue.a.remote = http://git.example/a.git\n"
+        + "queue.a.remote-auth = bearer\nqueue.a.remote-token-env = T\n"))
+        .hasMessageContaining("needs an https remote (plain http only on loopback)");
+    assertThatThrownBy(() -> parse(Map.of(), "queue.a.remote = git@h:a.git\n"))
+        .hasMessageContaining("queue.a.remote is an ssh remote: set remote-auth = ssh");
+    assertThatThrownBy(() -> parse(Map.of(), "queue.a.remote = /srv/a.git\nqueue.a.remotes.fork = ssh://git@h/f.git\n"))
+        .hasMessageContaining("queue.a.remotes.fork is an ssh remote: only the origin may be reached over ssh");
     assertThatThrownBy(() -> parse(Map.of(), "queue.a.remote = https://h/a.git\nqueue.a.remote-ssh-key = /k\n"))
         .hasMessageContaining("queue.a.remote-ssh-key does not apply with remote-auth = none");
     assertThatThrownBy(() -> parse(Map.of(), "queue.a.remote = ssh://git@h/a.git\nqueue.a.remote-auth = ssh\n"

@@ -42,8 +42,11 @@ class RunwayQueuesTest {
       throws Exception {
     java.nio.file.Path file = dir.resolve("conf/queues.properties");
     java.nio.file.Files.createDirectories(file.getParent());
+    java.nio.file.Path key = java.nio.file.Files.writeString(dir.resolve("key"), "k");
+    java.nio.file.Path hosts = java.nio.file.Files.writeString(dir.resolve("known_hosts"), "h");
     java.nio.file.Files.writeString(file, "queue.a.remote = ../repos/a.git\nqueue.b.remote = https://git.example/b.git\n"
-        + "queue.c.remote = git@example.com:c.git\nqueue.c.remotes.fork = forks/c.git\n");
+        + "queue.c.remote = git@example.com:c.git\nqueue.c.remotes.fork = forks/c.git\n"
+        + "queue.c.remote-auth = ssh\nqueue.c.remote-ssh-key = " + key + "\nqueue.c.remote-known-hosts = " + hosts + "\n");
     RunwayQueues queues = RunwayQueues.load(file);
     assertThat(queues.find("a").orElseThrow().origin()).isEqualTo(dir.resolve("repos/a.git").toString());
     assertThat(queues.find("b").orElseThrow().origin()).isEqualTo("https://git.example/b.git");

@@ -26,6 +26,9 @@ public final class GitHttpServer implements AutoCloseable {
   private volatile String basic;
   /** Requests refused for want of the right credentials. */
   public final AtomicInteger refused = new AtomicInteger();
+  /** Requests that arrived carrying an Authorization header. */
+  public final AtomicInteger withCredentials = new AtomicInteger();
+  private volatile String redirectTo;
 
   private GitHttpServer(HttpServer http) {
     this.http = http;
@@ -60,6 +63,11 @@ public final class GitHttpServer implements AutoCloseable {
         .getBytes(StandardCharsets.UTF_8));
   }
 
+  /** Answers every request from now on with a redirect to {@code base} + the same path (null: serve). */
+  public void redirectTo(String base) {
+    this.redirectTo = base;
+  }
+
   private boolean allowed(HttpExchange exchange) {
     String header = exchange.getRequestHeaders().getFirst("Authorization");
     if (header == null) {
@@ -70,6 +78,16 @@ public final class GitHttpServer implements AutoCloseable {
 
   private void serve(HttpExchange exchange, Path root) throws IOException {
     try (exchange) {
+      if (exchange.getRequestHeaders().getFirst("Authorization") != null) {
+        withCredentials.incrementAndGet();
+      }
+      if (redirectTo != null) {
+        String query = exchange.getRequestURI().getRawQuery();
+        exchange.getResponseHeaders().set("Location", redirectTo + exchange.getRequestURI().getPath()
+            + (query == null ? "" : "?" + query));
+        exchange.sendResponseHeaders(301, -1);
+        return;
+      }
       if (!allowed(exchange)) {
         refused.incrementAndGet();
         exchange.getResponseHeaders().set("WWW-Authenticate", "Basic realm=\"git\"");

@@ -85,6 +85,10 @@ public record SubmitQueueConfig(QueueConfig git, String buildCommand, Duration b
     if (verify == null) {
       verify = Verify.TIP;
     }
+    if (verify == Verify.EACH_COMMIT && batchSize > 1) {
+      throw new IllegalArgumentException("queue '" + git.name() + "': verify = each-commit needs batch-size 1 (a batch"
+          + " lands each member's commit after one build of them all)");
+    }
     if (runner == null) {
       throw new IllegalArgumentException("queue '" + git.name() + "': its build runner must be set");
     }

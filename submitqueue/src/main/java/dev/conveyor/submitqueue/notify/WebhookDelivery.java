@@ -60,10 +60,12 @@ public final class WebhookDelivery implements MessageHandler {
     } catch (IOException e) {
       return Outcome.unavailable("webhook secret of queue " + event.getQueue() + ": " + e.getMessage());
     }
+    String sent = String.valueOf(System.currentTimeMillis() / 1000);
     HttpRequest request = HttpRequest.newBuilder(webhook.url()).timeout(TIMEOUT)
         .header("Content-Type", "application/json").header("User-Agent", "conveyor-webhook")
         .header("X-Conveyor-Event", event.getEvent()).header("X-Conveyor-Delivery", event.getId())
-        .header("X-Conveyor-Signature-256", "sha256=" + sign(secret, body))
+        .header("X-Conveyor-Timestamp", sent)
+        .header("X-Conveyor-Signature-256", "sha256=" + sign(secret, signed(sent, body)))
         .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
     HttpResponse<Void> response;
     try {
@@ -79,6 +81,18 @@ public final class WebhookDelivery implements MessageHandler {
       return Outcome.unavailable("webhook " + webhook.shown() + " answered " + code);
     }
     return Outcome.nack("webhook " + webhook.shown() + " refused event " + event.getEvent() + " with " + code);
+  }
+
+  /**
+   * What is signed: the send time (seconds, {@code X-Conveyor-Timestamp}), a dot, then the body — so a receiver
+   * that checks the time is recent cannot be fed an old delivery again.
+   */
+  public static byte[] signed(String timestamp, byte[] body) {
+    byte[] prefix = (timestamp + ".").getBytes(StandardCharsets.UTF_8);
+    byte[] all = new byte[prefix.length + body.length];
+    System.arraycopy(prefix, 0, all, 0, prefix.length);
+    System.arraycopy(body, 0, all, prefix.length, body.length);
+    return all;
   }
 
   /** HMAC-SHA256 of {@code body} with {@code secret}, as hex: what a receiver recomputes to trust a delivery. */

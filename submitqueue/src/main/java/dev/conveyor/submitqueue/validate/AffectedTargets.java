@@ -6,7 +6,13 @@ import dev.conveyor.runway.merge.UnsafeTreeException;
 import dev.conveyor.submitqueue.build.BuildRunners;
 import dev.conveyor.submitqueue.config.SubmitQueueConfig;
 import dev.conveyor.submitqueue.config.TargetsCommand;
+import dev.conveyor.submitqueue.build.BuildRunner;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.LinkOption;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -49,6 +55,11 @@ final class AffectedTargets {
 
   Set<String> of(SubmitQueueConfig queue, TargetsCommand command, ChangeUri head, Collection<String> changedPaths)
       throws IOException, Failed, InterruptedException {
+    BuildRunner runner = BuildRunners.detect(root).forQueue(queue);
+    if (!runner.sandboxed()) { // the command comes with the change: it never runs beside the ledger and secrets
+      throw new Failed("targets-command runs the change's code and needs bubblewrap, which is not usable here: "
+          + BuildRunners.bubblewrapUnavailable().orElse("install Debian's bubblewrap"));
+    }
     Files.createDirectories(root);
     Path work = Files.createTempDirectory(root, "targets");
     Path tree = work.resolve("tree");
@@ -59,28 +70,42 @@ final class AffectedTargets {
       } catch (UnsafeTreeException e) {
         throw new Failed("refused to write out the change's tree: " + e.getMessage());
       }
-      Files.writeString(tree.resolve(CHANGED_PATHS), String.join("\n", changedPaths) + "\n", StandardCharsets.UTF_8);
+      // CREATE_NEW never follows a link the change committed under this name (nor overwrites its file)
+      try (var out = Files.newOutputStream(tree.resolve(CHANGED_PATHS), StandardOpenOption.CREATE_NEW,
+          StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+        out.write((String.join("\n", changedPaths) + "\n").getBytes(StandardCharsets.UTF_8));
+      } catch (FileAlreadyExistsException e) {
+        throw new Failed("the change's tree has an entry named " + CHANGED_PATHS + ", which targets analysis writes");
+      }
       Files.createDirectory(scratch);
-      Process p = BuildRunners.detect(root).forQueue(queue).start("export CONVEYOR_CHANGED_PATHS=" + CHANGED_PATHS
-          + "\nexport CONVEYOR_HEAD_SHA=" + head.sha().name() + "\n" + command.command(), tree, scratch);
-      byte[] out;
-      try (InputStream in = p.getInputStream()) {
-        out = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, MAX_OUTPUT + 1));
+      Process p = runner.start("export CONVEYOR_CHANGED_PATHS=" + CHANGED_PATHS + "\nexport CONVEYOR_HEAD_SHA="
+          + head.sha().name() + "\n" + command.command(), tree, scratch);
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      AtomicBoolean overflow = new AtomicBoolean();
+      Thread reader = new Thread(() -> drain(p.getInputStream(), out, overflow), "targets-output");
+      reader.setDaemon(true);
+      reader.start();
+      try {
         if (!p.waitFor(command.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
           throw new Failed("targets-command timed out after " + command.timeout());
         }
+        reader.join(5_000);
       } finally {
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
       }
+      if (overflow.get()) {
+        throw new Failed("targets-command printed more than " + TargetsCommand.MAX_TARGETS + " targets' worth");
+      }
       if (p.exitValue() != 0) {
         throw new Failed("targets-command exited " + p.exitValue());
       }
-      if (out.length > MAX_OUTPUT) {
-        throw new Failed("targets-command printed more than " + TargetsCommand.MAX_TARGETS + " targets' worth");
-      }
       Set<String> targets = new TreeSet<>();
-      for (String line : new String(out, StandardCharsets.UTF_8).split("\n")) {
+      byte[] printed;
+      synchronized (out) {
+        printed = out.toByteArray();
+      }
+      for (String line : new String(printed, StandardCharsets.UTF_8).split("\n")) {
         String t = line.strip();
         if (t.isEmpty()) {
           continue;
@@ -98,6 +123,25 @@ final class AffectedTargets {
       return targets;
     } finally {
       deleteQuietly(work);
+    }
+  }
+
+  /** Reads the command's output up to the cap; past it, reads on (so the command never blocks) and keeps nothing. */
+  private static void drain(InputStream in, ByteArrayOutputStream out, AtomicBoolean overflow) {
+    byte[] buf = new byte[8192];
+    try (in) {
+      for (int n; (n = in.read(buf)) > 0; ) {
+        synchronized (out) {
+          if (out.size() + n > MAX_OUTPUT) {
+            overflow.set(true);
+            out.reset();
+          } else if (!overflow.get()) {
+            out.write(buf, 0, n);
+          }
+        }
+      }
+    } catch (IOException e) {
+      // the process was killed
     }
   }
 

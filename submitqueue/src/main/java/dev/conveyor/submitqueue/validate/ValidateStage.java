@@ -68,7 +68,12 @@ public final class ValidateStage implements MessageHandler {
       var targetsCommand = ctx.queues().targets(queue.name());
       if (targetsCommand.isPresent()) { // conflict analysis compares the change's affected targets instead
         try {
-          paths = targets().of(queue, targetsCommand.get(), uris.get(uris.size() - 1), paths);
+          // the run may outlast the topic's visibility timeout: keep the message ours meanwhile
+          delivery.extendVisibility(targetsCommand.get().timeout().plusSeconds(30));
+          // the union: changes editing one file still conflict whatever their targets say
+          Set<String> analyzed = new java.util.TreeSet<>(paths);
+          analyzed.addAll(targets().of(queue, targetsCommand.get(), uris.get(uris.size() - 1), paths));
+          paths = analyzed;
         } catch (AffectedTargets.Failed e) {
           String reason = "cannot tell the change's affected targets: " + e.getMessage();
           return Outcome.ack(tx -> fail(tx, r.requestId(), reason));
