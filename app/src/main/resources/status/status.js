@@ -16,10 +16,45 @@ function queues(list) {
       <h3>${esc(q.name)}</h3>
       <div class="chips">${Object.entries(q.counts).map(([s, n]) => `<span>${state(s)} ${n}</span>`).join("")
         || '<span class="muted">no requests yet</span>'}</div>
+      ${health(q.mainHealth)}
+      ${analytics(q.analytics)}
       ${requests(q.requests)}${more(q.omittedRequests, "requests")}
       ${graph(q.batches)}
       ${batches(q.batches)}${more(q.omittedBatches, "batches")}
     </div>`).join("");
+}
+
+const dur = (ms) => (ms == null ? "–" : ms < 60000 ? (ms / 1000).toFixed(1) + " s" : (ms / 60000).toFixed(1) + " min");
+
+// What post-merge verification last found on the target branch.
+function health(h) {
+  if (!h) return "";
+  const short = (sha) => esc((sha || "").slice(0, 12));
+  const text = h.state === "UNVERIFIED" ? "not verified after merge (no post-merge-command, or nothing landed yet)"
+    : `${h.state} at <code>${short(h.sha)}</code> (batch ${esc(h.batch)}, ${time(h.checkedAt)})`
+      + (h.state === "RED" ? ` <span class="reason">${esc(h.reason)}</span>` : "")
+      + (h.lastGreen ? ` · last green <code>${short(h.lastGreen)}</code>` : "");
+  return `<div class="main-health" data-health="${esc(h.state)}">main: ${text}</div>`;
+}
+
+// The last day of one queue: figures, failures by kind, and landed per hour as bars (oldest hour first).
+function analytics(a) {
+  if (!a) return "";
+  const peak = Math.max(1, ...a.landedPerHour);
+  const bars = a.landedPerHour.map((n, i) => `<rect x="${i * 10}" y="${40 - (40 * n) / peak}" width="8"
+    height="${(40 * n) / peak}" data-landed="${n}"><title>${n} landed, ${23 - i} h ago</title></rect>`).join("");
+  const kinds = Object.entries(a.failures).map(([k, n]) => `<span class="chip" data-kind="${esc(k)}">${esc(k)} ${n}</span>`)
+    .join("") || '<span class="muted">none</span>';
+  return `<div class="analytics" data-analytics>
+    <span>last ${a.windowHours} h:</span>
+    <span>landed <b data-metric="landed">${a.landed}</b></span>
+    <span>failed <b data-metric="failed">${a.failed}</b></span>
+    <span>time in queue p50 <b data-metric="p50">${dur(a.timeInQueueMs.p50)}</b> p90 <b data-metric="p90">${dur(a.timeInQueueMs.p90)}</b></span>
+    <span>builds per landed <b data-metric="builds-per-landed">${a.buildsPerLanded ?? "–"}</b></span>
+    <span>failures ${kinds}</span>
+    <svg class="landed-per-hour" width="240" height="40" viewBox="0 0 240 40" role="img"
+      aria-label="landed per hour, last 24 hours">${bars}</svg>
+  </div>`;
 }
 
 function requests(list) {

@@ -26,3 +26,17 @@ CREATE TABLE sq_ci_checks (
   reported_at  BIGINT       NOT NULL,
   PRIMARY KEY (build_id, check_name)
 );
+
+-- Post-merge verification (issue 18): each commit a batch put on the target, checked by the queue's
+-- post-merge-command. The newest check of each state per queue is kept (the current health and the last
+-- green commit); older ones go with build logs (retention "main-checks").
+CREATE TABLE sq_main_checks (
+  check_id     VARCHAR(64)  NOT NULL PRIMARY KEY,  -- the verifying BUILD job's id
+  queue        VARCHAR(200) NOT NULL,
+  sha          VARCHAR(64)  NOT NULL,
+  batch_id     VARCHAR(256) NOT NULL,
+  state        VARCHAR(16)  NOT NULL,              -- GREEN or RED
+  reason       TEXT,
+  checked_at   BIGINT       NOT NULL
+);
+CREATE INDEX sq_main_checks_queue ON sq_main_checks (queue, checked_at);

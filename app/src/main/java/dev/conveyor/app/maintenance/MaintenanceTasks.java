@@ -29,6 +29,7 @@ public final class MaintenanceTasks {
     ages.paths().ifPresent(a -> tasks.add(SubmitQueueRetention.paths(a)));
     ages.buildLogs().ifPresent(a -> tasks.add(SubmitQueueRetention.buildLogs(a)));
     ages.buildLogs().ifPresent(a -> tasks.add(SubmitQueueRetention.ciBuilds(a)));
+    ages.buildLogs().ifPresent(a -> tasks.add(SubmitQueueRetention.mainChecks(a)));
     ages.jobs().ifPresent(a -> tasks.add(new JobRetention(a, List.of(SubmitQueueRetention.JOBS_IN_USE))));
     ages.resultChunks().ifPresent(a -> tasks.add(new OrphanChunks(a)));
     ages.messages().ifPresent(a -> tasks.add(new RetentionGc(ledger, Topics.registry(a), a)));

@@ -99,6 +99,17 @@ final class SubmitQueueStatus {
         }
       }
     }
+    q.set("analytics", QueueAnalytics.read(tx, queue));
+    ObjectNode health = q.putObject("mainHealth");
+    var latest = dev.conveyor.submitqueue.health.MainChecks.latest(tx, queue, false);
+    health.put("state", latest.map(c -> c.green() ? "GREEN" : "RED").orElse("UNVERIFIED"));
+    latest.ifPresent(c -> {
+      health.put("sha", c.sha());
+      health.put("batch", c.batchId());
+      health.put("reason", limits.cut(c.reason()));
+      health.put("checkedAt", c.checkedAt());
+    });
+    dev.conveyor.submitqueue.health.MainChecks.latest(tx, queue, true).ifPresent(c -> health.put("lastGreen", c.sha()));
     q.set("batches", batches(tx, queue));
     q.put("omittedBatches", tx.queryLong("SELECT COUNT(*) FROM sq_batches WHERE queue = ?", queue)
         - q.get("batches").size());

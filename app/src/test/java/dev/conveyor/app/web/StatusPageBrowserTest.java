@@ -86,7 +86,8 @@ class StatusPageBrowserTest {
     Files.createDirectories(data);
     Path queues = data.resolve("queues.properties");
     Files.writeString(queues, "queue.app.remote = " + repos.originUrl() + "\n"
-        + "queue.app.build-command = test ! -e BROKEN\n");
+        + "queue.app.build-command = test ! -e BROKEN\n"
+        + "queue.app.post-merge-command = test -e docs.txt\n");
     Path table = dir.resolve("orders");
     SampleTable.write(table, 3, 500);
     plane = ControlPlane.start(new ControlPlane.Config("sqlite:" + data.resolve("conveyor.db"), data, "127.0.0.1", 0,
@@ -140,6 +141,19 @@ class StatusPageBrowserTest {
     assertThat(count(wait, "svg.graph g.node"))
         .isGreaterThanOrEqualTo(2);
     assertThat(text(wait, "tr.topic[data-topic='submitqueue.start']")).contains("submitqueue-start");
+    // the queue's last day: one landed, one failed as a build failure, time in queue, a bar for this hour
+    String analytics = ".queue[data-queue='app'] .analytics";
+    assertThat(text(wait, analytics + " [data-metric='landed']")).isEqualTo("1");
+    assertThat(text(wait, analytics + " [data-metric='failed']")).isEqualTo("1");
+    assertThat(text(wait, analytics + " [data-metric='p50']")).matches("[0-9.]+ (s|min)");
+    assertThat(text(wait, analytics + " [data-metric='builds-per-landed']")).matches("[0-9.]+");
+    assertThat(text(wait, analytics + " [data-kind='build']")).contains("build 1");
+    assertThat(count(wait, analytics + " svg.landed-per-hour rect")).isEqualTo(24);
+    assertThat(attribute(wait, analytics + " svg.landed-per-hour rect:last-child", "data-landed")).isEqualTo("1");
+    // post-merge verification checked the landed commit: main is green there
+    String health = ".queue[data-queue='app'] .main-health";
+    wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector(health + "[data-health='GREEN']")));
+    assertThat(text(wait, health)).contains("GREEN at", repos.tip("main").substring(0, 12));
 
     Path shots = Path.of("target", "status-page");
     Files.createDirectories(shots);

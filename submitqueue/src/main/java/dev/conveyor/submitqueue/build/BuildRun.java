@@ -16,6 +16,7 @@ import dev.conveyor.runway.merge.MergeOutcome;
 import dev.conveyor.runway.merge.MergePlans;
 import dev.conveyor.runway.merge.MergeRejection;
 import dev.conveyor.runway.merge.UnsafeTreeException;
+import dev.conveyor.submitqueue.health.MainChecks;
 import dev.conveyor.submitqueue.speculate.PathRecord.PathState;
 import dev.conveyor.submitqueue.speculate.Paths;
 import dev.conveyor.submitqueue.config.SubmitQueueConfig;
@@ -128,12 +129,19 @@ final class BuildRun {
             + "' was planned without one); nothing was built");
         return;
       }
-      MergeRequest tree = MergeRequest.newBuilder().setId(spec.getPathId()).setQueueName(spec.getQueue())
-          .addAllSteps(spec.getStepsList()).build();
-      MergeOutcome outcome = merger.merge(MergePlans.plan(tree, queues.runway(), true));
-      if (outcome instanceof MergeOutcome.Failed failed) {
-        conflict(spec, failed.stepId(), failed.reason());
-        return;
+      org.eclipse.jgit.lib.ObjectId treeCommit;
+      if (!spec.getVerifySha().isEmpty()) { // post-merge verification of a commit the target already has
+        merger.changedPaths(queue.git(), List.of()); // fetches the target, which holds it (targets only advance)
+        treeCommit = org.eclipse.jgit.lib.ObjectId.fromString(spec.getVerifySha());
+      } else {
+        MergeRequest tree = MergeRequest.newBuilder().setId(spec.getPathId()).setQueueName(spec.getQueue())
+            .addAllSteps(spec.getStepsList()).build();
+        MergeOutcome outcome = merger.merge(MergePlans.plan(tree, queues.runway(), true));
+        if (outcome instanceof MergeOutcome.Failed failed) {
+          conflict(spec, failed.stepId(), failed.reason());
+          return;
+        }
+        treeCommit = ((MergeOutcome.Succeeded) outcome).newTip();
       }
       BuildOutput output = new BuildOutput(queue.isolation().secretValues(), logLimits);
       List<String> failures = new java.util.ArrayList<>();
@@ -141,7 +149,7 @@ final class BuildRun {
         deleteQuietly(dir); // left by a process killed mid-build, or by the attempt before
         deleteQuietly(scratch);
         try {
-          merger.export(queue.git(), ((MergeOutcome.Succeeded) outcome).newTip(), dir);
+          merger.export(queue.git(), treeCommit, dir);
         } catch (UnsafeTreeException e) {
           finish(spec, false, "refused to write out the speculative tree: " + e.getMessage());
           return;
@@ -278,12 +286,51 @@ final class BuildRun {
 
   private void finish(BuildSpec spec, boolean passed, String reason, String conflictStep) {
     outcome = passed ? "passed" : conflictStep != null ? "conflict" : "failed";
+    if (!spec.getVerifySha().isEmpty()) {
+      verified(spec, passed, reason);
+      return;
+    }
     BuildSignal signal = BuildSignal.newBuilder().setBatchId(spec.getBatchId()).setQueue(spec.getQueue())
         .setPathId(spec.getPathId()).setJobId(grant.job().id()).setPassed(passed).setReason(reason)
         .setConflictStep(conflictStep == null ? "" : conflictStep).build();
     complete(passed ? new Completion.Succeeded(null) : new Completion.Failed(reason, Completion.Disposition.TERMINAL),
         signal);
   }
+
+  /**
+   * A post-merge verification's verdict: the job's completion and the target's health commit together (a
+   * red commit pauses the queue, {@link MainChecks#record}); a green one then moves the remote's
+   * {@code refs/conveyor/<queue>/last-green} to it (best effort: the ledger holds the truth).
+   */
+  private void verified(BuildSpec spec, boolean passed, String reason) {
+    String jobId = grant.job().id();
+    String why = passed ? "" : reason.startsWith("build " + jobId + ": ") ? reason.substring(jobId.length() + 8) : reason;
+    pending = tx -> {
+      String paused = MainChecks.record(tx, new dev.conveyor.submitqueue.notify.Notifications(queues, signals), jobId,
+          spec.getQueue(), spec.getVerifySha(), spec.getBatchId(), passed, "post-merge-command: " + why);
+      if (paused != null) {
+        tx.afterCommit(() -> log.warn("queue {} paused: {}", spec.getQueue(), paused));
+      }
+    };
+    complete(passed ? new Completion.Succeeded(null) : new Completion.Failed(reason, Completion.Disposition.TERMINAL),
+        null);
+    var queue = queues.find(spec.getQueue());
+    if (passed && queue.isPresent()) {
+      try {
+        merger.stage(queue.get().git(), org.eclipse.jgit.lib.ObjectId.fromString(spec.getVerifySha()),
+            dev.conveyor.runway.merge.StagingRefs.of(spec.getQueue(), "last-green"));
+      } catch (IOException | RuntimeException e) {
+        log.warn("queue {}: could not move last-green to {}: {}", spec.getQueue(), spec.getVerifySha(), e.getMessage());
+      }
+    }
+  }
+
+  /** Work a verification adds to its completion's transaction. */
+  private interface TxWork {
+    void run(dev.conveyor.ledger.Tx tx) throws java.sql.SQLException;
+  }
+
+  private TxWork pending;
 
   /**
    * Completes the job, and publishes its BuildSignal in the same transaction. A ledger outage longer
@@ -297,6 +344,9 @@ final class BuildRun {
       try {
         ledger.transactGrouped(tx -> { // builds finishing together share one commit
           ledger.jobs().complete(tx, grant.job().id(), grant.epoch(), completion);
+          if (pending != null) {
+            pending.run(tx);
+          }
           if (signal != null) {
             // the verdict reaches its path with the job's end: a planner that sees the job ended never
             // mistakes a verdict not yet delivered for a job that ran out of attempts

@@ -38,19 +38,21 @@ import java.util.function.Function;
  * queue.app.build-env.GRADLE_OPTS = -Xmx2g      # the build's environment, beside PATH, HOME and LANG
  * queue.app.build-env.NPM_TOKEN = ${env:NPM_TOKEN}  # from the server's environment: a secret, masked in logs
  * queue.app.webhook-url = https://ci.example/hooks   # events POSTed, signed (see notify.Webhook)
+ * queue.app.post-merge-command = ./ci/smoke.sh  # run on every commit that lands; a failure pauses the queue
  * </pre>
  */
 public final class SubmitQueues {
   /** Per-queue settings read here; {@code build-env.*} stands for every {@code build-env.<KEY>}. */
   public static final Set<String> SETTINGS = Set.of("build-command", "build-timeout", "build-budget",
       "conflict-analyzer", "success-prior", "batch-size", "batch-wait", "build-retries", "build-sandbox", "build-network", "build-read-only-paths", "build-env.*", "build-runner", "required-checks", "webhook-url", "webhook-secret-file",
-      "webhook-secret-env", "verify", "targets-command", "targets-timeout");
+      "webhook-secret-env", "verify", "targets-command", "targets-timeout", "post-merge-command");
   private static final java.util.regex.Pattern FROM_ENV = java.util.regex.Pattern.compile("\\$\\{env:([^}]*)}");
 
   private final RunwayQueues runway;
   private final Map<String, SubmitQueueConfig> byName;
   private final Map<String, dev.conveyor.submitqueue.notify.Webhook> webhooks;
   private final Map<String, TargetsCommand> targets = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, String> postMerge = new java.util.concurrent.ConcurrentHashMap<>();
 
   public SubmitQueues(RunwayQueues runway, Collection<SubmitQueueConfig> queues) {
     this(runway, queues, Map.of());
@@ -116,6 +118,12 @@ public final class SubmitQueues {
     }
     SubmitQueues parsed = new SubmitQueues(runway, queues, hooks);
     parsed.targets.putAll(targets);
+    for (SubmitQueueConfig q : queues) {
+      String command = props.getProperty(key(q.git(), "post-merge-command"));
+      if (command != null && !command.isBlank()) {
+        parsed.postMerge.put(q.name(), command.trim());
+      }
+    }
     return parsed;
   }
 
@@ -287,6 +295,20 @@ public final class SubmitQueues {
     return Optional.ofNullable(webhooks.get(queue));
   }
 
+  /** The command run on every commit a batch puts on the queue's target ({@code post-merge-command}). */
+  public Optional<String> postMerge(String queue) {
+    return Optional.ofNullable(postMerge.get(queue));
+  }
+
+  /** A copy with {@code command} verifying every commit that lands on {@code queue}'s target. */
+  public SubmitQueues withPostMerge(String queue, String command) {
+    SubmitQueues copy = new SubmitQueues(runway, byName.values(), webhooks);
+    copy.targets.putAll(targets);
+    copy.postMerge.putAll(postMerge);
+    copy.postMerge.put(queue, command);
+    return copy;
+  }
+
   /** How the queue finds a change's affected targets ({@code conflict-analyzer = targets}). */
   public Optional<TargetsCommand> targets(String queue) {
     return Optional.ofNullable(targets.get(queue));
@@ -296,6 +318,7 @@ public final class SubmitQueues {
   public SubmitQueues withTargets(String queue, TargetsCommand command) {
     SubmitQueues copy = new SubmitQueues(runway, byName.values(), webhooks);
     copy.targets.putAll(targets);
+    copy.postMerge.putAll(postMerge);
     copy.targets.put(queue, command);
     return copy;
   }
@@ -306,6 +329,7 @@ public final class SubmitQueues {
     all.put(queue, hook);
     SubmitQueues copy = new SubmitQueues(runway, byName.values(), all);
     copy.targets.putAll(targets);
+    copy.postMerge.putAll(postMerge);
     return copy;
   }
 

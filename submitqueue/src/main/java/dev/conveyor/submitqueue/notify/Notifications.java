@@ -48,6 +48,12 @@ public final class Notifications {
         .setBuildId(buildId).setRef(ref).setSha(sha).addAllRequiredChecks(checks).setRemote(remote));
   }
 
+  /** Post-merge verification found the target red at {@code sha} (the queue is paused with it). */
+  public void mainRed(Tx tx, String queue, String sha, String checkId, String reason) throws SQLException {
+    publish(tx, queue, IntentId.of(checkId, "webhook:main.red"), WebhookEvent.newBuilder().setEvent("main.red")
+        .setSha(sha).setReason(reason == null ? "" : reason));
+  }
+
   /** The queue was paused, set draining or resumed ({@code state}: paused, draining, resumed). */
   public void queueState(Tx tx, String queue, String state, String reason, String by) throws SQLException {
     publish(tx, queue, IntentId.of(queue, "webhook:queue." + state + "@" + tx.nowMillis()), WebhookEvent.newBuilder()

@@ -152,6 +152,30 @@ public final class SubmitQueueRetention {
     };
   }
 
+  /**
+   * Post-merge checks of the target: all but the newest of each state per queue (the current health and the
+   * last green commit stay), once as old as build logs may be.
+   */
+  public static RetentionTask mainChecks(Duration age) {
+    return new KeyedRetention(age) {
+      @Override
+      public String name() {
+        return "main-checks";
+      }
+
+      @Override
+      String dueKeys() {
+        return "SELECT c.check_id FROM sq_main_checks c WHERE c.checked_at <= ? AND EXISTS (SELECT 1 FROM"
+            + " sq_main_checks n WHERE n.queue = c.queue AND n.state = c.state AND n.checked_at > c.checked_at)";
+      }
+
+      @Override
+      Map<String, String> tables() {
+        return ordered("sq_main_checks", "check_id");
+      }
+    };
+  }
+
   /** The four in cascade order: requests, batches, paths, build logs. */
   public static java.util.List<RetentionTask> tasks(Duration requests, Duration batches, Duration paths,
       Duration buildLogs) {
