@@ -40,3 +40,11 @@ CREATE TABLE sq_main_checks (
   checked_at   BIGINT       NOT NULL
 );
 CREATE INDEX sq_main_checks_queue ON sq_main_checks (queue, checked_at);
+
+-- Re-verify on a new base (issue 18): landings are counted per queue, each path remembers how many had
+-- landed when it was made, so a change that failed on a main missing a change it needs is built once more
+-- on the new main before it fails (no clock involved). A batch is re-verified at most once.
+ALTER TABLE sq_queue_counters ADD COLUMN landed BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE sq_batches ADD COLUMN landed_seq BIGINT;
+ALTER TABLE sq_batches ADD COLUMN reverified INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sq_paths ADD COLUMN base_landed BIGINT NOT NULL DEFAULT 0;

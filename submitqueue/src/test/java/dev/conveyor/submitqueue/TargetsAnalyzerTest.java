@@ -73,6 +73,31 @@ class TargetsAnalyzerTest extends LedgerTestBase {
     return new RequestInfo[] {sq.awaitTerminal(a), sq.awaitTerminal(b)};
   }
 
+  /**
+   * The re-verify rule: one change adds src/lib2.txt, the next starts needing it (no path in common). The
+   * second is built on a main without the first and fails; it is built once more on the new main before it
+   * would fail, and lands.
+   */
+  @Test
+  void underPathsAChangeBuiltBeforeTheChangeItNeedsLandedIsBuiltAgainOnTheNewMain() throws Exception {
+    Path gates = Files.createDirectories(tmp.resolve("sq").resolve("gates"));
+    Path build = Files.writeString(gates.resolve("needs.sh"), "if [ -e uses-lib2.txt ] && [ ! -e src/lib2.txt ]; then"
+        + " echo 'uses-lib2.txt needs src/lib2.txt' >&2; exit 6; fi\n");
+    try (SubmitQueueHarness sq = new SubmitQueueHarness(tmp.resolve("sq"), ledger, StageDecorator.NONE, 4,
+        SubmitQueueConfig.ConflictAnalyzer.PATHS, 2, q -> q.withBuildCommand("sh " + build))) {
+      String a = sq.land(changeUri("add-lib2", sq.repos.commit("add-lib2", "main", "add lib2",
+          files("src/lib2.txt", "lib2\n"))));
+      String b = sq.land(changeUri("use-lib2", sq.repos.commit("use-lib2", "main", "use lib2",
+          files("uses-lib2.txt", "needs src/lib2.txt\n"))));
+      assertThat(sq.awaitTerminal(a).getState()).isEqualTo(State.LANDED);
+      RequestInfo second = sq.awaitTerminal(b);
+      assertThat(second.getState()).as(second.getReason()).isEqualTo(State.LANDED);
+      assertThat(GitCli.run(sq.repos.origin(), "ls-tree", "-r", "--name-only", "main")).contains("src/lib2.txt",
+          "uses-lib2.txt");
+      assertThat(sq.buildsMade()).as("the first, the second on the old main, the second again").isEqualTo(3);
+    }
+  }
+
   private static boolean mainIsRed(SubmitQueueHarness sq) {
     String files = GitCli.run(sq.repos.origin(), "ls-tree", "-r", "--name-only", "main");
     return files.contains("uses-lib.txt") && !files.contains("src/lib.txt");

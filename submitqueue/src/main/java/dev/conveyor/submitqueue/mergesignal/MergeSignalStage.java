@@ -47,6 +47,9 @@ public final class MergeSignalStage extends Stage<MergeResult> {
       return false;
     }
     ctx.signals().batch(tx, SubmitQueueTopics.CONCLUDE, b.queue(), b.batchId(), merged ? "merged" : "merge-failed");
+    if (merged) {
+      dev.conveyor.submitqueue.speculate.Landings.record(tx, b.queue(), b.batchId());
+    }
     String landed = merged ? landedTip(result) : null;
     var postMerge = ctx.queues().postMerge(b.queue());
     if (landed != null && postMerge.isPresent()) { // verify the commit the batch put on the target

@@ -17,9 +17,9 @@ public final class Paths {
   public static void insertBuilding(Tx tx, String batchId, Map<String, Boolean> assumptions, String jobId)
       throws SQLException {
     long now = tx.nowMillis();
-    tx.update("INSERT INTO sq_paths (path_id, batch_id, assumptions, state, job_id, reason, created_at, updated_at)"
-        + " VALUES (?, ?, ?, 'BUILDING', ?, NULL, ?, ?)", PathRecord.idOf(batchId, assumptions), batchId,
-        PathRecord.encode(assumptions), jobId, now, now);
+    tx.update("INSERT INTO sq_paths (path_id, batch_id, assumptions, state, job_id, reason, created_at, updated_at,"
+        + " base_landed) VALUES (?, ?, ?, 'BUILDING', ?, NULL, ?, ?, ?)", PathRecord.idOf(batchId, assumptions), batchId,
+        PathRecord.encode(assumptions), jobId, now, now, Landings.countForBatch(tx, batchId));
   }
 
   public static Optional<PathRecord> find(Tx tx, String pathId) throws SQLException {
@@ -62,6 +62,11 @@ public final class Paths {
   /** Removes a BUILDING path (its build was preempted), so the planner may build it again. */
   public static boolean forget(Tx tx, String pathId) throws SQLException {
     return tx.update("DELETE FROM sq_paths WHERE path_id = ? AND state = 'BUILDING'", pathId) == 1;
+  }
+
+  /** Removes a FAILED path, so the planner builds it again (the re-verify rule). */
+  public static boolean forgetFailed(Tx tx, String pathId) throws SQLException {
+    return tx.update("DELETE FROM sq_paths WHERE path_id = ? AND state = 'FAILED'", pathId) == 1;
   }
 
   /** How many times the path's build was handed to a new job. */

@@ -131,11 +131,43 @@ public final class SpeculationPlanner {
     } else if (verdict instanceof PlanRules.Verdict.Eject eject) {
       eject(tx, queue, b, paths, eject);
     } else if (verdict instanceof PlanRules.Verdict.Fail f) {
+      if (reverify(tx, queue, b, f.failed())) {
+        return;
+      }
       if (Batches.transition(tx, b, State.FAILED, failure(f.failed()))) {
         cancelOthers(tx, paths, f.failed(), "the batch failed");
         signals.batch(tx, SubmitQueueTopics.CONCLUDE, b.queue(), b.batchId(), "build-failed");
       }
     }
+  }
+
+  /**
+   * The re-verify rule ({@code paths} only, a batch of its own that was never split, once): a change whose
+   * build failed may have been built on a main that lacked a change it needs, with no path in common to order
+   * them. While a batch made before it is still active, its failure waits (when that batch ends, the queue is
+   * planned again); then, if anything landed since its build's base, the failed path is forgotten and the
+   * change is built once more on the new main. Answers whether the failure was held back.
+   */
+  private boolean reverify(Tx tx, SubmitQueueConfig queue, BatchRecord b, PathRecord failed) throws SQLException {
+    if (queue.analyzer() != SubmitQueueConfig.ConflictAnalyzer.PATHS || b.requestIds().size() != 1
+        || b.batchId().matches(".*\\.[12]$") || failed.conflictStep() != null) {
+      return false;
+    }
+    if (tx.queryLong("SELECT reverified FROM sq_batches WHERE batch_id = ?", b.batchId()) == 1) {
+      return false;
+    }
+    if (tx.queryLong("SELECT COUNT(*) FROM sq_batches WHERE queue = ? AND created_n < ? AND state NOT IN"
+        + " ('SUCCEEDED', 'FAILED', 'CANCELLED', 'SPLIT')", b.queue(), b.createdN()) > 0) {
+      return true; // one of the earlier batches may be what it needs: decide when they have ended
+    }
+    if (Landings.landedSince(tx, b.queue(), failed.pathId(), b.dependsOn()) == 0 || !Landings.markReverified(tx,
+        b.batchId()) || !Paths.forgetFailed(tx, failed.pathId())) {
+      return false;
+    }
+    log.info("batch {}: its build failed on a main that has changed since; building it once more on the new main"
+        + " before failing it", b.batchId());
+    signals.batch(tx, SubmitQueueTopics.SPECULATE, b.queue(), b.batchId(), "reverify");
+    return true;
   }
 
   /**
