@@ -39,6 +39,44 @@ public abstract class WebhookContract extends LedgerTestBase {
 
   record Received(String event, String delivery, String signature, String timestamp, byte[] body) {}
 
+  /** CI that starts from the webhook alone: on build.wanted it reads the build id and commit and reports. */
+  @Test
+  void aCiStartedByTheWebhookReportsAndTheChangeLands() throws Exception {
+    HttpServer ci = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    Webhook hook = new Webhook(URI.create("http://127.0.0.1:" + ci.getAddress().getPort() + "/ci"),
+        RemoteAuth.Secret.ofEnv("HOOK_SECRET", SECRET));
+    try (SubmitQueueHarness sq = new SubmitQueueHarness(tmp, ledger, StageDecorator.NONE, 4,
+        SubmitQueueConfig.ConflictAnalyzer.PATHS, 2, q -> q.withRunner(SubmitQueueConfig.Runner.external(List.of("ci"))),
+        queues -> queues.withWebhook("app", hook))) {
+      List<String> reported = new CopyOnWriteArrayList<>();
+      ci.createContext("/ci", exchange -> {
+        byte[] body = exchange.getRequestBody().readAllBytes();
+        String sent = exchange.getRequestHeaders().getFirst("X-Conveyor-Timestamp");
+        boolean signed = ("sha256=" + WebhookDelivery.sign(SECRET, WebhookDelivery.signed(sent, body)))
+            .equals(exchange.getRequestHeaders().getFirst("X-Conveyor-Signature-256"));
+        if (signed && "build.wanted".equals(exchange.getRequestHeaders().getFirst("X-Conveyor-Event"))) {
+          try {
+            var event = dev.conveyor.api.ProtoJson.fromBytes(body, dev.conveyor.api.submitqueue.WebhookEvent
+                .getDefaultInstance());
+            sq.ci.reportCheck(ReportCheckRequest.newBuilder().setBuildId(event.getBuildId()).setSha(event.getSha())
+                .setCheck(event.getRequiredChecks(0)).setPassed(true).setUrl("https://ci.example/run/1").build());
+            reported.add(event.getBuildId());
+          } catch (dev.conveyor.api.ProtoJson.PayloadException e) {
+            throw new java.io.IOException(e);
+          }
+        }
+        exchange.sendResponseHeaders(signed ? 204 : 401, -1);
+        exchange.close();
+      });
+      ci.start();
+      String id = sq.land(changeUri("hooked", sq.repos.commit("hooked", "main", "hooked", files("h.txt", "h\n"))));
+      assertThat(sq.awaitTerminal(id).getState()).isEqualTo(State.LANDED);
+      assertThat(reported).hasSize(1);
+    } finally {
+      ci.stop(0);
+    }
+  }
+
   @Test
   void aReceiverThatWasDownGetsEveryEventAfterwardsSignedAndInOrder() throws Exception {
     int port;
