@@ -51,19 +51,24 @@ public final class SshGitServer implements AutoCloseable {
     Process p = new ProcessBuilder(SSHD.toString(), "-D", "-e", "-f", dir.resolve("sshd_config").toString())
         .redirectErrorStream(true).redirectOutput(dir.resolve("sshd.log").toFile()).start();
     SshGitServer server = new SshGitServer(p, port, dir);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (true) {
-      try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress("127.0.0.1", port), 500);
-        return server;
-      } catch (IOException notYet) {
-        if (!p.isAlive() || System.nanoTime() > deadline) {
-          server.close();
-          throw new IllegalStateException("sshd did not start: " + Files.readString(dir.resolve("sshd.log")));
-        }
-        Thread.sleep(50);
-      }
+    try {
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
+          .pollInterval(java.time.Duration.ofMillis(50)).until(() -> {
+            if (!p.isAlive()) {
+              throw new IllegalStateException("sshd exited: " + Files.readString(dir.resolve("sshd.log")));
+            }
+            try (Socket s = new Socket()) {
+              s.connect(new InetSocketAddress("127.0.0.1", port), 500);
+              return true;
+            } catch (IOException notYet) {
+              return false;
+            }
+          });
+    } catch (RuntimeException e) {
+      server.close();
+      throw new IllegalStateException("sshd did not start: " + Files.readString(dir.resolve("sshd.log")), e);
     }
+    return server;
   }
 
   private static void keygen(Path key) throws IOException, InterruptedException {
