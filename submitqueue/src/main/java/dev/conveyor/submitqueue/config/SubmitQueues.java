@@ -51,8 +51,8 @@ public final class SubmitQueues {
   private final RunwayQueues runway;
   private final Map<String, SubmitQueueConfig> byName;
   private final Map<String, dev.conveyor.submitqueue.notify.Webhook> webhooks;
-  private final Map<String, TargetsCommand> targets = new java.util.concurrent.ConcurrentHashMap<>();
-  private final Map<String, String> postMerge = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, TargetsCommand> targets;
+  private final Map<String, String> postMerge;
 
   public SubmitQueues(RunwayQueues runway, Collection<SubmitQueueConfig> queues) {
     this(runway, queues, Map.of());
@@ -61,7 +61,16 @@ public final class SubmitQueues {
   /** With {@code webhooks} by queue name (queues without one are left out). */
   public SubmitQueues(RunwayQueues runway, Collection<SubmitQueueConfig> queues,
       Map<String, dev.conveyor.submitqueue.notify.Webhook> webhooks) {
+    this(runway, queues, webhooks, Map.of(), Map.of());
+  }
+
+  /** With per-queue webhooks, targets commands and post-merge commands, by queue name. */
+  private SubmitQueues(RunwayQueues runway, Collection<SubmitQueueConfig> queues,
+      Map<String, dev.conveyor.submitqueue.notify.Webhook> webhooks, Map<String, TargetsCommand> targets,
+      Map<String, String> postMerge) {
     this.webhooks = Map.copyOf(webhooks);
+    this.targets = Map.copyOf(targets);
+    this.postMerge = Map.copyOf(postMerge);
     this.runway = runway;
     Map<String, SubmitQueueConfig> map = new TreeMap<>();
     queues.forEach(q -> map.put(q.name(), q));
@@ -116,15 +125,14 @@ public final class SubmitQueues {
         hooks.put(q.name(), hook);
       }
     }
-    SubmitQueues parsed = new SubmitQueues(runway, queues, hooks);
-    parsed.targets.putAll(targets);
+    Map<String, String> postMerge = new TreeMap<>();
     for (SubmitQueueConfig q : queues) {
       String command = props.getProperty(key(q.git(), "post-merge-command"));
       if (command != null && !command.isBlank()) {
-        parsed.postMerge.put(q.name(), command.trim());
+        postMerge.put(q.name(), command.trim());
       }
     }
-    return parsed;
+    return new SubmitQueues(runway, queues, hooks, targets, postMerge);
   }
 
   private static SubmitQueueConfig parse(QueueConfig q, Properties p, Function<String, String> environment) {
@@ -302,11 +310,9 @@ public final class SubmitQueues {
 
   /** A copy with {@code command} verifying every commit that lands on {@code queue}'s target. */
   public SubmitQueues withPostMerge(String queue, String command) {
-    SubmitQueues copy = new SubmitQueues(runway, byName.values(), webhooks);
-    copy.targets.putAll(targets);
-    copy.postMerge.putAll(postMerge);
-    copy.postMerge.put(queue, command);
-    return copy;
+    Map<String, String> all = new TreeMap<>(postMerge);
+    all.put(queue, command);
+    return new SubmitQueues(runway, byName.values(), webhooks, targets, all);
   }
 
   /** How the queue finds a change's affected targets ({@code conflict-analyzer = targets}). */
@@ -316,21 +322,16 @@ public final class SubmitQueues {
 
   /** A copy with {@code command} finding {@code queue}'s affected targets. */
   public SubmitQueues withTargets(String queue, TargetsCommand command) {
-    SubmitQueues copy = new SubmitQueues(runway, byName.values(), webhooks);
-    copy.targets.putAll(targets);
-    copy.postMerge.putAll(postMerge);
-    copy.targets.put(queue, command);
-    return copy;
+    Map<String, TargetsCommand> all = new TreeMap<>(targets);
+    all.put(queue, command);
+    return new SubmitQueues(runway, byName.values(), webhooks, all, postMerge);
   }
 
   /** A copy with {@code hook} as {@code queue}'s webhook. */
   public SubmitQueues withWebhook(String queue, dev.conveyor.submitqueue.notify.Webhook hook) {
     Map<String, dev.conveyor.submitqueue.notify.Webhook> all = new TreeMap<>(webhooks);
     all.put(queue, hook);
-    SubmitQueues copy = new SubmitQueues(runway, byName.values(), all);
-    copy.targets.putAll(targets);
-    copy.postMerge.putAll(postMerge);
-    return copy;
+    return new SubmitQueues(runway, byName.values(), all, targets, postMerge);
   }
 
   public Optional<SubmitQueueConfig> find(String name) {
