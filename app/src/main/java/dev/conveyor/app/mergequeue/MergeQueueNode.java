@@ -103,8 +103,13 @@ public final class MergeQueueNode implements AutoCloseable {
 
   /** Pause, drain and resume (the QueueControl service), or null when no queue has a build command. */
   public dev.conveyor.submitqueue.gateway.QueueControlService queueControl() {
-    return pipeline == null ? null : new dev.conveyor.submitqueue.gateway.QueueControlService(
-        pipeline.context().ledger(), pipeline.context().queues(), pipeline.context().signals());
+    if (pipeline == null) {
+      return null;
+    }
+    var ctx = pipeline.context();
+    return new dev.conveyor.submitqueue.gateway.QueueControlService(ctx.ledger(), ctx.queues(), ctx.signals(),
+        new dev.conveyor.submitqueue.revert.Reverts(ctx.ledger(), ctx.queues(), merger, pipeline.admission(),
+            ctx.signals()));
   }
 
   /** What external CI calls (list waiting builds, report checks), or null when no queue has a build command. */

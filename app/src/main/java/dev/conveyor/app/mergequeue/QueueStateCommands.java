@@ -4,6 +4,8 @@ import dev.conveyor.api.submitqueue.GetQueueStateRequest;
 import dev.conveyor.api.submitqueue.QueueControlGrpc;
 import dev.conveyor.api.submitqueue.QueueState;
 import dev.conveyor.api.submitqueue.QueueStateInfo;
+import dev.conveyor.api.submitqueue.RevertRequest;
+import dev.conveyor.api.submitqueue.RevertResponse;
 import dev.conveyor.api.submitqueue.SetQueueStateRequest;
 import dev.conveyor.app.cli.ServerOption;
 import java.io.PrintStream;
@@ -79,6 +81,32 @@ public final class QueueStateCommands {
     public Integer call() {
       print(control(server, c -> c.getQueueState(GetQueueStateRequest.newBuilder().setQueue(queue).build())),
           System.out);
+      return 0;
+    }
+  }
+
+  @Command(name = "revert", mixinStandardHelpOptions = true, description = {"Take back a LANDED request through"
+      + " its queue: a commit reverting exactly the request's own commits is made on the target's tip, pushed to"
+      + " refs/conveyor/<queue>/revert/<n>, and landed as an urgent request (built and merged like any change).",
+      "A queue that post-merge verification paused (main red) is resumed so the revert can land. Needs the admin"
+      + " role."})
+  public static final class Revert implements Callable<Integer> {
+    @Mixin ServerOption server;
+
+    @Parameters(paramLabel = "REQUEST", description = "The landed request, e.g. app/7 (the culprit a red main names).")
+    String request;
+
+    @Override
+    public Integer call() {
+      String by = System.getProperty("user.name", "unknown") + "@" + host();
+      RevertResponse done = control(server, c -> c.revert(RevertRequest.newBuilder().setRequestId(request)
+          .setChangedBy(by).build()));
+      System.out.println("reverting " + request + " as " + done.getRevertRequestId() + " (commit "
+          + done.getCommit().substring(0, Math.min(12, done.getCommit().length())) + " on " + done.getRef() + ")");
+      if (done.getResumed()) {
+        System.out.println("the queue was paused by post-merge verification and is resumed for the revert");
+      }
+      System.out.println("follow it with: conveyor watch " + done.getRevertRequestId());
       return 0;
     }
   }

@@ -15,6 +15,7 @@ import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.ObjectInserter;
 import org.eclipse.jgit.lib.PersonIdent;
 import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.revwalk.RevCommit;
 import org.eclipse.jgit.revwalk.RevWalk;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -288,6 +289,46 @@ public final class GitMerger implements Merger {
   @Override
   public void stage(QueueConfig queue, ObjectId commit, String ref) throws IOException {
     StagingRefs.push(cache.repository(queue), queue, commit, ref);
+  }
+
+  @Override
+  public ObjectId revert(QueueConfig queue, ObjectId before, ObjectId after, String message)
+      throws IOException, MergeRejection {
+    Repository repo = cache.repository(queue);
+    try (ObjectInserter inserter = repo.newObjectInserter(); RevWalk walk = new RevWalk(inserter.newReader())) {
+      RevCommit tip = walk.parseCommit(fetchTarget(repo, queue));
+      RevCommit last = walk.parseCommit(after);
+      RevCommit base = walk.parseCommit(before);
+      if (!walk.isMergedInto(last, tip)) {
+        throw new MergeRejection(null, after.name() + " is not on " + queue.branch() + " any more");
+      }
+      if (!walk.isMergedInto(base, last)) {
+        throw new MergeRejection(null, before.name() + " does not come before " + after.name());
+      }
+      // a three-way merge whose base is the change's tip and whose other side is the commit before it:
+      // what the change did, undone on top of whatever landed since
+      var merger = (org.eclipse.jgit.merge.ResolveMerger) org.eclipse.jgit.merge.MergeStrategy.RECURSIVE
+          .newMerger(inserter, repo.getConfig());
+      merger.setBase(last.getTree());
+      if (!merger.merge(tip.getTree(), base.getTree())) {
+        throw new MergeRejection(null, "the revert does not apply cleanly on " + queue.branch() + " at "
+            + tip.abbreviate(12).name() + " (changed since: " + String.join(", ", merger.getUnmergedPaths()) + ")",
+            merger.getUnmergedPaths());
+      }
+      if (merger.getResultTreeId().equals(tip.getTree())) {
+        throw new MergeRejection(null, "reverting changes nothing on " + queue.branch() + " at "
+            + tip.abbreviate(12).name() + ": what it would take back is already gone (reverted already?)");
+      }
+      org.eclipse.jgit.lib.CommitBuilder commit = new org.eclipse.jgit.lib.CommitBuilder();
+      commit.setTreeId(merger.getResultTreeId());
+      commit.setParentId(tip);
+      commit.setAuthor(mergeIdentity());
+      commit.setCommitter(mergeIdentity());
+      commit.setMessage(message);
+      ObjectId id = inserter.insert(commit);
+      inserter.flush();
+      return id;
+    }
   }
 
   @Override

@@ -42,6 +42,14 @@ public interface Merger extends AutoCloseable {
   void stage(QueueConfig queue, ObjectId commit, String ref) throws IOException;
 
   /**
+   * A commit on the target's current tip that takes back what the target's first-parent commits after
+   * {@code before} up to {@code after} changed (a landed request's own commits), with {@code message}. Made
+   * in the cache, not pushed ({@link #stage} pushes it). A revert that does not apply cleanly on the current
+   * tip, or a range that is not on the target, is a {@link MergeRejection} naming why.
+   */
+  ObjectId revert(QueueConfig queue, ObjectId before, ObjectId after, String message) throws IOException, MergeRejection;
+
+  /**
    * Removes {@code ref} from the queue's remote while it still points at {@code commit}: nothing when it is
    * gone, or when a later build of the same path has staged another commit there since.
    */

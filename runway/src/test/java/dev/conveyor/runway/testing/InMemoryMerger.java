@@ -71,6 +71,12 @@ public final class InMemoryMerger implements Merger {
     staged.put(queue.name() + ":" + ref, commit);
   }
 
+  /** Reverts are not modelled in memory: the planner's tests never ask for one. */
+  @Override
+  public ObjectId revert(QueueConfig queue, ObjectId before, ObjectId after, String message) {
+    throw new UnsupportedOperationException("InMemoryMerger does not make reverts");
+  }
+
   @Override
   public synchronized void unstage(QueueConfig queue, String ref, ObjectId commit) {
     staged.remove(queue.name() + ":" + ref, commit);

@@ -306,8 +306,11 @@ final class BuildRun {
     String jobId = grant.job().id();
     String why = passed ? "" : reason.startsWith("build " + jobId + ": ") ? reason.substring(jobId.length() + 8) : reason;
     pending = tx -> {
-      String paused = MainChecks.record(tx, new dev.conveyor.submitqueue.notify.Notifications(queues, signals), jobId,
-          spec.getQueue(), spec.getVerifySha(), spec.getBatchId(), passed, "post-merge-command: " + why);
+      String paused = MainChecks.record(tx, new dev.conveyor.submitqueue.notify.Notifications(queues, signals),
+          (t, commit) -> dev.conveyor.submitqueue.health.Verifications.enqueue(t, ledger.jobs(), queues,
+              spec.getQueue(), commit.batchId(), commit.sha(), "bisect/" + commit.sha(),
+              "post-merge:bisect:" + spec.getQueue() + ":" + commit.sha()),
+          jobId, spec.getQueue(), spec.getVerifySha(), spec.getBatchId(), passed, "post-merge-command: " + why);
       if (paused != null) {
         tx.afterCommit(() -> log.warn("queue {} paused: {}", spec.getQueue(), paused));
       }

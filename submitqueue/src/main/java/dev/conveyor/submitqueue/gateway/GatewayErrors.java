@@ -27,10 +27,14 @@ final class GatewayErrors {
         case UNKNOWN_QUEUE, REQUEST_NOT_FOUND, BUILD_NOT_FOUND -> Code.NOT_FOUND;
         case INVALID_ARGUMENT, INVALID_CHANGE_URI -> Code.INVALID_ARGUMENT;
         case CHANGE_ALREADY_QUEUED -> Code.ALREADY_EXISTS;
-        case ALREADY_TERMINAL, BATCH_MERGING, QUEUE_DRAINING -> Code.FAILED_PRECONDITION;
+        case ALREADY_TERMINAL, BATCH_MERGING, QUEUE_DRAINING, NOT_REVERTIBLE -> Code.FAILED_PRECONDITION;
       };
       return r.holder() == null ? ErrorStatus.of(code, r.kind().name(), r.getMessage())
           : ErrorStatus.of(code, r.kind().name(), r.getMessage(), "holder", r.holder());
+    }
+    if (e instanceof java.io.UncheckedIOException io) { // the remote or the cache: try again later
+      log.warn("git unavailable: {}", io.getMessage());
+      return ErrorStatus.of(Code.UNAVAILABLE, "GIT_UNAVAILABLE", io.getMessage());
     }
     if (e instanceof IllegalArgumentException) {
       return ErrorStatus.of(Code.INVALID_ARGUMENT, "INVALID_ARGUMENT", e.getMessage());

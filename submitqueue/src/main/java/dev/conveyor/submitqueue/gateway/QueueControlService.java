@@ -33,10 +33,32 @@ public final class QueueControlService extends QueueControlGrpc.QueueControlImpl
   private final SubmitQueues queues;
   private final Signals signals;
 
-  public QueueControlService(Ledger ledger, SubmitQueues queues, Signals signals) {
+  private final dev.conveyor.submitqueue.revert.Reverts reverts;
+
+  public QueueControlService(Ledger ledger, SubmitQueues queues, Signals signals,
+      dev.conveyor.submitqueue.revert.Reverts reverts) {
     this.ledger = ledger;
     this.queues = queues;
     this.signals = signals;
+    this.reverts = reverts;
+  }
+
+  @Override
+  public void revert(dev.conveyor.api.submitqueue.RevertRequest request,
+      StreamObserver<dev.conveyor.api.submitqueue.RevertResponse> response) {
+    try {
+      String id = Bounds.id("request_id", request.getRequestId());
+      String by = Bounds.id("changed_by", request.getChangedBy());
+      var done = reverts.revert(id, by);
+      log.info("request {} is being reverted by {} as {} ({}){}", id, by, done.revertRequestId(), done.commit(),
+          done.resumed() ? "; its queue was resumed" : "");
+      response.onNext(dev.conveyor.api.submitqueue.RevertResponse.newBuilder()
+          .setRevertRequestId(done.revertRequestId()).setCommit(done.commit()).setRef(done.ref())
+          .setResumed(done.resumed()).build());
+      response.onCompleted();
+    } catch (RuntimeException e) {
+      response.onError(GatewayErrors.toStatus(e));
+    }
   }
 
   @Override

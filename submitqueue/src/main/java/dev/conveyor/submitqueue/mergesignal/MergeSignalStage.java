@@ -9,11 +9,11 @@ import dev.conveyor.submitqueue.batch.Batches;
 import dev.conveyor.submitqueue.pipeline.Stage;
 import dev.conveyor.submitqueue.pipeline.StageContext;
 import dev.conveyor.submitqueue.pipeline.SubmitQueueTopics;
-import dev.conveyor.api.ProtoJson;
-import dev.conveyor.api.submitqueue.BuildSpec;
-import dev.conveyor.ledger.jobs.JobKind;
-import dev.conveyor.ledger.jobs.JobSpec;
+import dev.conveyor.submitqueue.health.LandedCommits;
+import dev.conveyor.submitqueue.health.Verifications;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Runway's merge result ends the MERGING batch; a result for a batch that is not merging is ignored. */
 public final class MergeSignalStage extends Stage<MergeResult> {
@@ -49,16 +49,16 @@ public final class MergeSignalStage extends Stage<MergeResult> {
     ctx.signals().batch(tx, SubmitQueueTopics.CONCLUDE, b.queue(), b.batchId(), merged ? "merged" : "merge-failed");
     if (merged) {
       dev.conveyor.submitqueue.speculate.Landings.record(tx, b.queue(), b.batchId());
+      List<LandedCommits.Step> steps = new ArrayList<>();
+      for (var step : result.getStepsList()) {
+        steps.add(new LandedCommits.Step(step.getStepId(), step.getOutputsList()));
+      }
+      LandedCommits.record(tx, b.queue(), b.batchId(), steps);
     }
     String landed = merged ? landedTip(result) : null;
-    var postMerge = ctx.queues().postMerge(b.queue());
-    if (landed != null && postMerge.isPresent()) { // verify the commit the batch put on the target
-      var queue = ctx.queue(b.queue());
-      BuildSpec spec = BuildSpec.newBuilder().setQueue(b.queue()).setBatchId(b.batchId())
-          .setPathId("post-merge/" + b.batchId()).setCommand(postMerge.get())
-          .setTimeoutMs(queue.buildTimeout().toMillis()).setVerifySha(landed).build();
-      ctx.ledger().jobs().enqueue(tx, JobSpec.builder(JobKind.BUILD).executionClass("build")
-          .dedupeKey("post-merge:" + b.batchId()).payload(ProtoJson.toBytes(spec)).maxAttempts(3).build());
+    if (landed != null) { // verify the commit the batch put on the target (when the queue has a post-merge-command)
+      Verifications.enqueue(tx, ctx.ledger().jobs(), ctx.queues(), b.queue(), b.batchId(), landed,
+          "post-merge/" + b.batchId(), "post-merge:" + b.batchId());
     }
     return true;
   }

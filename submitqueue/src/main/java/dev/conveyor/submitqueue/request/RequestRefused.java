@@ -5,7 +5,7 @@ public final class RequestRefused extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   public enum Kind { UNKNOWN_QUEUE, INVALID_ARGUMENT, INVALID_CHANGE_URI, CHANGE_ALREADY_QUEUED, REQUEST_NOT_FOUND,
-    ALREADY_TERMINAL, BATCH_MERGING, BUILD_NOT_FOUND, QUEUE_DRAINING }
+    ALREADY_TERMINAL, BATCH_MERGING, BUILD_NOT_FOUND, QUEUE_DRAINING, NOT_REVERTIBLE }
 
   private final Kind kind;
   private final String holder;

@@ -45,7 +45,7 @@ public final class SubmitQueueRetention {
 
       @Override
       Map<String, String> tables() {
-        return ordered("sq_request_log", "request_id", "sq_requests", "request_id");
+        return ordered("sq_request_log", "request_id", "sq_landed_commits", "request_id", "sq_requests", "request_id");
       }
     };
   }

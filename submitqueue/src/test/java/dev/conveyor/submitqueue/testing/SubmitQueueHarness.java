@@ -135,7 +135,8 @@ public final class SubmitQueueHarness implements AutoCloseable {
       this.server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
           .addService(new GatewayService(ledger, pipeline.admission(), pipeline.cancellation(), watchers))
           .addService(new dev.conveyor.submitqueue.gateway.QueueControlService(ledger, queues,
-              pipeline.context().signals()))
+              pipeline.context().signals(), new dev.conveyor.submitqueue.revert.Reverts(ledger, queues, merger,
+                  pipeline.admission(), pipeline.context().signals())))
           .addService(new dev.conveyor.submitqueue.gateway.ExternalCiService(ledger, queues))
           .build().start();
     } catch (IOException e) {

@@ -57,7 +57,8 @@ public final class SubmitQueueNode {
         .addService(new GatewayService(ledger, pipeline.admission(), pipeline.cancellation(),
             Executors.newScheduledThreadPool(1)))
         .addService(new dev.conveyor.submitqueue.gateway.QueueControlService(ledger, queues,
-            pipeline.context().signals()))
+            pipeline.context().signals(), new dev.conveyor.submitqueue.revert.Reverts(ledger, queues, merger,
+                pipeline.admission(), pipeline.context().signals())))
         .build().start();
     System.out.println("port " + server.getPort());
     System.out.println("ready");
