@@ -126,6 +126,14 @@ class ExternalCiCliTest {
       Run both = run("ci", "report", buildId, "--server", server, "--token-file", tokenFile, "--passed", "--failed");
       assertThat(both.exit()).isNotZero();
       assertThat(both.err()).contains("mutually exclusive");
+
+      // conveyor revert explains what it cannot do, without a stack trace
+      Run first = run("revert", "--server", server, "--token-file", tokenFile, "app/1");
+      assertThat(first.exit()).isEqualTo(1);
+      assertThat(first.err()).contains("FAILED_PRECONDITION", "first landing", "revert it by hand")
+          .doesNotContain("Exception");
+      Run missing = run("revert", "--server", server, "--token-file", tokenFile, "app/42");
+      assertThat(missing.err()).contains("NOT_FOUND", "app/42").doesNotContain("Exception");
     }
   }
 }

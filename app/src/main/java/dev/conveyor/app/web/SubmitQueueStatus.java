@@ -99,6 +99,9 @@ final class SubmitQueueStatus {
         }
       }
     }
+    if (!byId.isEmpty()) {
+      buildAttempts(tx, byId);
+    }
     q.set("analytics", QueueAnalytics.read(tx, queue));
     ObjectNode health = q.putObject("mainHealth");
     var latest = dev.conveyor.submitqueue.health.MainChecks.latest(tx, queue, false);
@@ -113,6 +116,41 @@ final class SubmitQueueStatus {
     q.set("batches", batches(tx, queue));
     q.put("omittedBatches", tx.queryLong("SELECT COUNT(*) FROM sq_batches WHERE queue = ?", queue)
         - q.get("batches").size());
+  }
+
+  /**
+   * Each shown request's build attempts, oldest first: every build of every batch it was a member of (a
+   * bisection's halves, a rebuild, a re-verification), with its outcome and its log's address; the newest
+   * {@code pathsPerBatch} per request are kept.
+   */
+  private void buildAttempts(Tx tx, Map<String, ObjectNode> byId) throws SQLException {
+    String in = " IN (" + String.join(",", java.util.Collections.nCopies(byId.size(), "?")) + ")";
+    for (Object[] a : tx.query("SELECT m.request_id, p.job_id, p.batch_id, p.state, p.reason, j.started_at,"
+        + " j.finished_at FROM sq_batch_members m JOIN sq_paths p ON p.batch_id = m.batch_id LEFT JOIN jobs j"
+        + " ON j.id = p.job_id WHERE p.job_id IS NOT NULL AND m.request_id" + in
+        + " ORDER BY m.request_id, p.created_at, p.path_id", rs -> {
+          long started = rs.getLong(6);
+          Long startedAt = rs.wasNull() ? null : started;
+          long finished = rs.getLong(7);
+          Long finishedAt = rs.wasNull() ? null : finished;
+          return new Object[] {rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+              startedAt, finishedAt};
+        }, byId.keySet().toArray())) {
+      ObjectNode r = byId.get((String) a[0]);
+      ArrayNode builds = r.has("builds") ? (ArrayNode) r.get("builds") : r.putArray("builds");
+      ObjectNode b = builds.addObject();
+      b.put("job", (String) a[1]);
+      b.put("batch", (String) a[2]);
+      b.put("state", (String) a[3]);
+      b.put("reason", limits.cut((String) a[4]));
+      b.put("startedAt", (Long) a[5]);
+      b.put("finishedAt", (Long) a[6]);
+      b.put("log", "/api/builds/" + a[1] + "/log"); // served to the page's viewers only
+      if (builds.size() > limits.pathsPerBatch()) { // keep the newest attempts
+        builds.remove(0);
+        r.put("omittedBuilds", r.path("omittedBuilds").asLong() + 1);
+      }
+    }
   }
 
   /** Live batches, and the most recent finished ones so a landed or failed batch stays visible a while. */

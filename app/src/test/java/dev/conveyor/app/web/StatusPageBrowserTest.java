@@ -132,6 +132,10 @@ class StatusPageBrowserTest {
     assertThat(log.statusCode()).isEqualTo(200);
     assertThat(log.headers().firstValue("X-Build-Finished")).hasValue("true");
     assertThat(log.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+    // per request: each build attempt, its outcome and its log
+    assertThat(attribute(wait, failedRow + " .attempt[data-state='FAILED'] a.build-log", "href")).isEqualTo(href);
+    assertThat(text(wait, failedRow + " .attempt")).contains("build ", "FAILED");
+    assertThat(count(wait, landedRow + " .attempt[data-state='PASSED'] a.build-log")).isEqualTo(1);
     assertThat(attribute(wait, tree, "data-state")).isEqualTo("SUCCEEDED");
     assertThat(text(wait, tree)).contains("shop.orders");
     assertThat(count(wait, tree + " li.job[data-kind='EXEC_FILE_GROUP'][data-state='SUCCEEDED']")).isEqualTo(3);
