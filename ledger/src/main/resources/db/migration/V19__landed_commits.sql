@@ -6,7 +6,8 @@ CREATE TABLE sq_landed_commits (
   queue       VARCHAR(200) NOT NULL,
   landed_seq  BIGINT       NOT NULL,  -- the batch's landing in the queue (sq_batches.landed_seq)
   ord         INTEGER      NOT NULL,  -- the commit's place within that landing
-  sha         VARCHAR(64)  NOT NULL,
+  sha         VARCHAR(64)  NOT NULL,  -- the change's last commit on the target
+  base_sha    VARCHAR(64)  NOT NULL,  -- the target's tip before the change: its commits are base..sha
   request_id  VARCHAR(256) NOT NULL,
   batch_id    VARCHAR(256) NOT NULL,
   PRIMARY KEY (queue, landed_seq, ord)

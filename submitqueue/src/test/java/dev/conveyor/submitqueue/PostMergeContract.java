@@ -97,13 +97,19 @@ abstract class PostMergeContract extends LedgerTestBase {
           rs -> rs.getString(1), a)).orElseThrow();
       assertThat(culprit).contains("request " + b + " ", "bisecting", "(last green " + aCommit.substring(0, 12) + ")", "exited 7", "conveyor revert " + b);
       // only the tip was checked by the landing; the bisection asked for the other two
-      long judged = ledger.read(tx -> tx.queryLong("SELECT COUNT(DISTINCT sha) FROM sq_main_checks"));
-      assertThat(judged).isEqualTo(4);
+      long judged = ledger.read(tx -> tx.queryLong("SELECT COUNT(*) FROM sq_main_checks WHERE queue = 'app'"));
+      assertThat(judged).as("one check per commit: good, c (landings), b and a (bisection)").isEqualTo(4);
 
       var revert = sq.control.revert(dev.conveyor.api.submitqueue.RevertRequest.newBuilder().setRequestId(b)
           .setChangedBy("test").build());
       assertThat(revert.getResumed()).isTrue();
       assertThat(revert.getRef()).isEqualTo("refs/conveyor/app/revert/" + b.substring(b.indexOf('/') + 1));
+      var inFlight = org.assertj.core.api.Assertions.catchThrowableOfType(() -> sq.control.revert(
+          dev.conveyor.api.submitqueue.RevertRequest.newBuilder().setRequestId(b).setChangedBy("t").build()),
+          io.grpc.StatusRuntimeException.class);
+      assertThat(inFlight.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.FAILED_PRECONDITION);
+      assertThat(inFlight.getStatus().getDescription()).contains("already being reverted as "
+          + revert.getRevertRequestId());
       Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> sq.state(revert.getRevertRequestId())
           == State.BATCHED);
       clock.advance(Duration.ofSeconds(31));

@@ -297,8 +297,14 @@ public final class GitMerger implements Merger {
     Repository repo = cache.repository(queue);
     try (ObjectInserter inserter = repo.newObjectInserter(); RevWalk walk = new RevWalk(inserter.newReader())) {
       RevCommit tip = walk.parseCommit(fetchTarget(repo, queue));
-      RevCommit last = walk.parseCommit(after);
-      RevCommit base = walk.parseCommit(before);
+      RevCommit last;
+      RevCommit base;
+      try {
+        last = walk.parseCommit(after);
+        base = walk.parseCommit(before);
+      } catch (org.eclipse.jgit.errors.MissingObjectException e) {
+        throw new MergeRejection(null, e.getObjectId().name() + " is not in " + queue.branch() + "'s history here");
+      }
       if (!walk.isMergedInto(last, tip)) {
         throw new MergeRejection(null, after.name() + " is not on " + queue.branch() + " any more");
       }
@@ -341,8 +347,8 @@ public final class GitMerger implements Merger {
   }
 
   private static List<StepOutcome> withoutOutputs(List<StepOutcome> steps) {
-    return steps.stream().map(s -> new StepOutcome(s.stepId(), List.of(),
-        s.outputs().isEmpty() ? s.note() : "would apply")).toList();
+    return steps.stream().map(s -> StepOutcome.none(s.stepId(), s.outputs().isEmpty() ? s.note() : "would apply"))
+        .toList();
   }
 
   @Override

@@ -28,10 +28,22 @@ public sealed interface MergeOutcome {
     }
   }
 
-  /** One step's result: one output revision per applied change URI, none when already present or dry. */
-  record StepOutcome(String stepId, List<ObjectId> outputs, String note) {
+  /**
+   * One step's result: one output revision per applied change URI, none when already present or dry; for
+   * each output, the target's tip just before its change (its base).
+   */
+  record StepOutcome(String stepId, List<ObjectId> outputs, List<ObjectId> bases, String note) {
     public StepOutcome {
       outputs = List.copyOf(outputs);
+      bases = List.copyOf(bases);
+      if (bases.size() != outputs.size()) {
+        throw new IllegalArgumentException("one base per output");
+      }
+    }
+
+    /** A step that put nothing on the target. */
+    public static StepOutcome none(String stepId, String note) {
+      return new StepOutcome(stepId, List.of(), List.of(), note);
     }
   }
 }

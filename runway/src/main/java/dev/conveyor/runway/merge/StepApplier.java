@@ -56,6 +56,7 @@ final class StepApplier {
           + step.changes().size() + " URIs");
     }
     List<ObjectId> outputs = new ArrayList<>();
+    List<ObjectId> bases = new ArrayList<>();
     int present = 0;
     for (ChangeUri change : step.changes()) {
       RevCommit head = heads.get(change);
@@ -73,11 +74,12 @@ final class StepApplier {
         present++;
       } else {
         outputs.add(tip.copy());
+        bases.add(before.copy());
       }
     }
     String note = present == 0 ? "" : present == step.changes().size() ? "already present"
         : present + " of " + step.changes().size() + " changes already present";
-    return new StepOutcome(step.stepId(), outputs, note);
+    return new StepOutcome(step.stepId(), outputs, bases, note);
   }
 
   /** Cherry-picks each commit the change has and the tip lacks, oldest first; drops those already upstream. */

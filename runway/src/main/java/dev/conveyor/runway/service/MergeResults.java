@@ -35,6 +35,7 @@ public final class MergeResults {
       StepResult.Builder r = StepResult.newBuilder().setStepId(step.getStepId());
       if (s != null) {
         s.outputs().forEach(o -> r.addOutputs(o.name()));
+        s.bases().forEach(b -> r.addBases(b.name()));
         r.setReason(s.note());
       }
       result.addSteps(r);

@@ -130,7 +130,7 @@ public final class InMemoryMerger implements Merger {
           }
         });
       }
-      steps.add(new MergeOutcome.StepOutcome(step.stepId(), List.of(), plan.dryRun() ? "would apply" : "applied"));
+      steps.add(MergeOutcome.StepOutcome.none(step.stepId(), plan.dryRun() ? "would apply" : "applied"));
     }
     ObjectId newTip = remember(tree);
     boolean pushed = !plan.dryRun() && !newTip.equals(oldTip);

@@ -306,11 +306,11 @@ final class BuildRun {
     String jobId = grant.job().id();
     String why = passed ? "" : reason.startsWith("build " + jobId + ": ") ? reason.substring(jobId.length() + 8) : reason;
     pending = tx -> {
-      String paused = MainChecks.record(tx, new dev.conveyor.submitqueue.notify.Notifications(queues, signals),
+      String paused = MainChecks.record(tx, queues, signals,
           (t, commit) -> dev.conveyor.submitqueue.health.Verifications.enqueue(t, ledger.jobs(), queues,
-              spec.getQueue(), commit.batchId(), commit.sha(), "bisect/" + commit.sha(),
-              "post-merge:bisect:" + spec.getQueue() + ":" + commit.sha()),
-          jobId, spec.getQueue(), spec.getVerifySha(), spec.getBatchId(), passed, "post-merge-command: " + why);
+              spec.getQueue(), commit.batchId(), commit.sha(), "bisect/" + commit.sha()),
+          jobId, spec.getQueue(), spec.getVerifySha(), spec.getBatchId(), passed,
+          !spec.getPathId().startsWith("bisect/"), "post-merge-command: " + why);
       if (paused != null) {
         tx.afterCommit(() -> log.warn("queue {} paused: {}", spec.getQueue(), paused));
       }
@@ -318,7 +318,9 @@ final class BuildRun {
     complete(passed ? new Completion.Succeeded(null) : new Completion.Failed(reason, Completion.Disposition.TERMINAL),
         null);
     var queue = queues.find(spec.getQueue());
-    if (passed && queue.isPresent()) {
+    // last-green only moves forward: a late verdict on an older commit (a bisection's) leaves it
+    if (passed && queue.isPresent() && ledger.read(tx -> dev.conveyor.submitqueue.health.Bisection.lastGreen(tx,
+        spec.getQueue())).map(c -> c.sha().equals(spec.getVerifySha())).orElse(false)) {
       try {
         merger.stage(queue.get().git(), org.eclipse.jgit.lib.ObjectId.fromString(spec.getVerifySha()),
             dev.conveyor.runway.merge.StagingRefs.of(spec.getQueue(), "last-green"));

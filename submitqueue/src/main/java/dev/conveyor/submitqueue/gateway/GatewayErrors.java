@@ -33,8 +33,9 @@ final class GatewayErrors {
           : ErrorStatus.of(code, r.kind().name(), r.getMessage(), "holder", r.holder());
     }
     if (e instanceof java.io.UncheckedIOException io) { // the remote or the cache: try again later
-      log.warn("git unavailable: {}", io.getMessage());
-      return ErrorStatus.of(Code.UNAVAILABLE, "GIT_UNAVAILABLE", io.getMessage());
+      log.warn("git unavailable: {}", io.getMessage()); // a remote's words and address stay in the log
+      return ErrorStatus.of(Code.UNAVAILABLE, "GIT_UNAVAILABLE", "the queue's git remote could not be reached;"
+          + " try again");
     }
     if (e instanceof IllegalArgumentException) {
       return ErrorStatus.of(Code.INVALID_ARGUMENT, "INVALID_ARGUMENT", e.getMessage());

@@ -18,11 +18,12 @@ public final class Verifications {
   private Verifications() {}
 
   /**
-   * Enqueues the check of {@code sha} (a commit {@code batchId} put on the target) unless one with the same
-   * {@code dedupeKey} is still live; does nothing when the queue has no post-merge-command.
+   * Enqueues the check of {@code sha} (a commit {@code batchId} put on the target) unless a check of it is still
+   * live (one dedupe key per commit, whoever asks); does nothing when the queue has no post-merge-command.
    */
   public static void enqueue(Tx tx, LeasedJobs jobs, SubmitQueues queues, String queue, String batchId, String sha,
-      String pathId, String dedupeKey) throws SQLException {
+      String pathId) throws SQLException {
+    String dedupeKey = "post-merge:" + queue + ":" + sha;
     var command = queues.postMerge(queue);
     var config = queues.find(queue);
     if (command.isEmpty() || config.isEmpty()) {

@@ -51,14 +51,14 @@ public final class MergeSignalStage extends Stage<MergeResult> {
       dev.conveyor.submitqueue.speculate.Landings.record(tx, b.queue(), b.batchId());
       List<LandedCommits.Step> steps = new ArrayList<>();
       for (var step : result.getStepsList()) {
-        steps.add(new LandedCommits.Step(step.getStepId(), step.getOutputsList()));
+        steps.add(new LandedCommits.Step(step.getStepId(), step.getOutputsList(), step.getBasesList()));
       }
       LandedCommits.record(tx, b.queue(), b.batchId(), steps);
     }
     String landed = merged ? landedTip(result) : null;
     if (landed != null) { // verify the commit the batch put on the target (when the queue has a post-merge-command)
       Verifications.enqueue(tx, ctx.ledger().jobs(), ctx.queues(), b.queue(), b.batchId(), landed,
-          "post-merge/" + b.batchId(), "post-merge:" + b.batchId());
+          "post-merge/" + b.batchId());
     }
     return true;
   }

@@ -33,6 +33,7 @@ import org.eclipse.jgit.lib.ObjectId;
  * merged like any change. A queue paused by post-merge verification is resumed for it.
  */
 public final class Reverts {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Reverts.class);
   /** What a revert did. */
   public record Outcome(String revertRequestId, String commit, String ref, boolean resumed) {}
 
@@ -65,15 +66,22 @@ public final class Reverts {
         throw new RequestRefused(Kind.NOT_REVERTIBLE, "request " + requestId + " put no commit on its target"
             + " that Conveyor recorded (it was already present, or landed before commits were recorded)");
       }
-      String before = LandedCommits.before(tx, r.queue(), commits.get(0)).orElseThrow(() -> new RequestRefused(
-          Kind.NOT_REVERTIBLE, "request " + requestId + " is the first landing Conveyor recorded on its queue:"
-          + " the commit before it is unknown, so revert it by hand"));
+      var live = MainChecks.revertOf(tx, r.queue(), requestId, false);
+      if (live.isPresent()) {
+        throw new RequestRefused(Kind.NOT_REVERTIBLE, "request " + requestId + " is already being reverted as "
+            + live.get());
+      }
+      String before = commits.get(0).baseSha();
+      if (before.isEmpty()) {
+        throw new RequestRefused(Kind.NOT_REVERTIBLE, "the commit before request " + requestId + "'s was not"
+            + " recorded, so revert it by hand");
+      }
       return new Target(r, before, commits.get(commits.size() - 1).sha());
     });
     RequestRecord r = target.request();
     SubmitQueueConfig queue = queues.find(r.queue()).orElseThrow(() -> new RequestRefused(Kind.UNKNOWN_QUEUE,
         "queue " + r.queue() + " is not configured here"));
-    String ref = StagingRefs.of(r.queue(), "revert/" + r.n());
+    String ref = StagingRefs.of(r.queue(), "revert/" + r.n()); // MainChecks.revertRefPrefix, checked by git's rules
     ObjectId commit;
     try {
       commit = merger.revert(queue.git(), ObjectId.fromString(target.before()), ObjectId.fromString(target.last()),
@@ -84,10 +92,30 @@ public final class Reverts {
     } catch (MergeRejection e) {
       throw new RequestRefused(Kind.NOT_REVERTIBLE, "request " + requestId + " cannot be reverted: " + e.describe());
     } catch (IOException e) {
-      throw new UncheckedIOException("could not make the revert of " + requestId + ": " + e.getMessage(), e);
+      // the details (a remote's words, its address) go to the log, not to the caller
+      log.warn("queue {}: the revert of {} failed: {}", r.queue(), requestId, e.toString());
+      if (dev.conveyor.runway.merge.GitFailures.isTransient(e)) {
+        throw new UncheckedIOException("the queue's remote could not be reached to revert " + requestId
+            + "; try again", e);
+      }
+      throw new RequestRefused(Kind.NOT_REVERTIBLE, "the revert of " + requestId + " could not be made or pushed"
+          + " (the server's log says why)");
     }
     List<String> uris = admission.validate(r.queue(), List.of("change://origin/" + ref + "@" + commit.name()),
         Strategy.REBASE);
+    try {
+      return admit(r, requestId, uris, commit, ref, by);
+    } catch (RuntimeException refused) { // nothing will land it: the ref goes
+      try {
+        merger.unstage(queue.git(), ref, commit);
+      } catch (IOException | RuntimeException e) {
+        log.warn("queue {}: could not remove {} after the revert was refused: {}", r.queue(), ref, e.toString());
+      }
+      throw refused;
+    }
+  }
+
+  private Outcome admit(RequestRecord r, String requestId, List<String> uris, ObjectId commit, String ref, String by) {
     return ledger.transact(tx -> {
       RequestRecord landing = admission.land(tx, r.queue(), uris, Strategy.REBASE, RequestRecord.MAX_PRIORITY);
       QueueStates.Current now = QueueStates.get(tx, r.queue());
