@@ -103,7 +103,8 @@ abstract class PostMergeContract extends LedgerTestBase {
       var revert = sq.control.revert(dev.conveyor.api.submitqueue.RevertRequest.newBuilder().setRequestId(b)
           .setChangedBy("test").build());
       assertThat(revert.getResumed()).isTrue();
-      assertThat(revert.getRef()).isEqualTo("refs/conveyor/app/revert/" + b.substring(b.indexOf('/') + 1));
+      assertThat(revert.getRef()).isEqualTo("refs/conveyor/app/revert/" + b.substring(b.indexOf('/') + 1) + "/"
+          + revert.getCommit().substring(0, 12));
       var inFlight = org.assertj.core.api.Assertions.catchThrowableOfType(() -> sq.control.revert(
           dev.conveyor.api.submitqueue.RevertRequest.newBuilder().setRequestId(b).setChangedBy("t").build()),
           io.grpc.StatusRuntimeException.class);
@@ -127,11 +128,69 @@ abstract class PostMergeContract extends LedgerTestBase {
           dev.conveyor.api.submitqueue.RevertRequest.newBuilder().setRequestId(b).setChangedBy("t").build()),
           io.grpc.StatusRuntimeException.class);
       assertThat(twice.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.FAILED_PRECONDITION);
-      assertThat(twice.getStatus().getDescription()).contains("already");
+      assertThat(twice.getStatus().getDescription()).contains("what it would take back is already gone");
       var unknown = org.assertj.core.api.Assertions.catchThrowableOfType(() -> sq.control.revert(
           dev.conveyor.api.submitqueue.RevertRequest.newBuilder().setRequestId("app/999").setChangedBy("t").build()),
           io.grpc.StatusRuntimeException.class);
       assertThat(unknown.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.NOT_FOUND);
+    }
+  }
+
+  /**
+   * A red landing check that comes in after a later change already checked green does not pause the queue:
+   * main recovered. The red check is held until the fix's green verdict is recorded.
+   */
+  @Test
+  void aRedCheckOvertakenByALaterGreenOneDoesNotPause() throws Exception {
+    Path gates = Files.createDirectories(tmp.resolve("sq").resolve("gates"));
+    Path hold = gates.resolve("hold-red");
+    Files.writeString(hold, "");
+    Path smoke = Files.writeString(gates.resolve("smoke.sh"), "if [ -e POSTMERGE-RED ]; then while [ -e '" + hold
+        + "' ]; do sleep 0.05; done; echo red >&2; exit 7; fi\n");
+    try (SubmitQueueHarness sq = new SubmitQueueHarness(tmp.resolve("sq"), ledger, StageDecorator.NONE, 4,
+        SubmitQueueConfig.ConflictAnalyzer.PATHS, 3, q -> q, queues -> queues.withPostMerge("app", "sh " + smoke))) {
+      String red = sq.land(changeUri("red", sq.repos.commit("red", "main", "red", files("POSTMERGE-RED", "x\n"))));
+      assertThat(sq.awaitTerminal(red).getState()).isEqualTo(State.LANDED);
+      String redTip = sq.repos.tip("main");
+      sq.repos.syncMain(); // the fix removes the file from main as it is now
+      GitCli.run(sq.repos.work(), "checkout", "-q", "-B", "fix", "main");
+      GitCli.run(sq.repos.work(), "rm", "-q", "POSTMERGE-RED");
+      GitCli.run(sq.repos.work(), "commit", "-q", "-m", "fix");
+      GitCli.run(sq.repos.work(), "push", "-q", "-f", "origin", "fix");
+      String fix = sq.land(changeUri("fix", GitCli.run(sq.repos.work(), "rev-parse", "HEAD")));
+      assertThat(sq.awaitTerminal(fix).getState()).isEqualTo(State.LANDED);
+      String fixTip = sq.repos.tip("main");
+      Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> ledger.read(tx -> MainChecks.latest(tx, "app",
+          true)).map(c -> c.sha().equals(fixTip)).orElse(false));
+      Files.delete(hold);
+      Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> ledger.read(tx -> tx.queryLong(
+          "SELECT COUNT(*) FROM sq_main_checks WHERE sha = ? AND state = 'RED'", redTip)) == 1);
+      assertThat(sq.control.getQueueState(GetQueueStateRequest.newBuilder().setQueue("app").build()).getState())
+          .isEqualTo(QueueState.QUEUE_ACTIVE);
+    }
+  }
+
+  /** A queue a person drains keeps that state when a check of what was already landing comes back red. */
+  @Test
+  void aPersonsDrainStandsWhenMainTurnsRed() throws Exception {
+    Path gates = Files.createDirectories(tmp.resolve("sq").resolve("gates"));
+    Path smoke = Files.writeString(gates.resolve("smoke.sh"), "if [ -e POSTMERGE-RED ]; then echo red >&2; exit 7; fi\n");
+    try (SubmitQueueHarness sq = new SubmitQueueHarness(tmp.resolve("sq"), ledger, StageDecorator.NONE, 4,
+        SubmitQueueConfig.ConflictAnalyzer.PATHS, 2, q -> q, queues -> queues.withPostMerge("app", "sh " + smoke))) {
+      sq.holdBuilds();
+      String red = sq.land(changeUri("red", sq.repos.commit("red", "main", "red", files("POSTMERGE-RED", "x\n"))));
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> sq.runningBuilds() == 1);
+      sq.control.setQueueState(dev.conveyor.api.submitqueue.SetQueueStateRequest.newBuilder().setQueue("app")
+          .setState(QueueState.QUEUE_DRAINING).setReason("moving repos").setChangedBy("ops").build());
+      sq.releaseBuilds();
+      assertThat(sq.awaitTerminal(red).getState()).as("what is active finishes").isEqualTo(State.LANDED);
+      String redTip = sq.repos.tip("main");
+      Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> ledger.read(tx -> MainChecks.latest(tx, "app",
+          false)).map(c -> c.sha().equals(redTip) && !c.green()).orElse(false));
+      QueueStateInfo state = sq.control.getQueueState(GetQueueStateRequest.newBuilder().setQueue("app").build());
+      assertThat(state.getState()).isEqualTo(QueueState.QUEUE_DRAINING);
+      assertThat(state.getChangedBy()).isEqualTo("ops");
+      assertThat(state.getReason()).isEqualTo("moving repos");
     }
   }
 }

@@ -318,10 +318,14 @@ final class BuildRun {
     complete(passed ? new Completion.Succeeded(null) : new Completion.Failed(reason, Completion.Disposition.TERMINAL),
         null);
     var queue = queues.find(spec.getQueue());
-    // last-green only moves forward: a late verdict on an older commit (a bisection's) leaves it
-    if (passed && queue.isPresent() && ledger.read(tx -> dev.conveyor.submitqueue.health.Bisection.lastGreen(tx,
-        spec.getQueue())).map(c -> c.sha().equals(spec.getVerifySha())).orElse(false)) {
+    if (passed && queue.isPresent()) {
       try {
+        // last-green only moves forward: a late verdict on an older commit (a bisection's) leaves it (best
+        // effort: two verdicts racing here may still push in either order; the ledger holds the truth)
+        if (!ledger.read(tx -> dev.conveyor.submitqueue.health.Bisection.lastGreen(tx, spec.getQueue()))
+            .map(c -> c.sha().equals(spec.getVerifySha())).orElse(false)) {
+          return;
+        }
         merger.stage(queue.get().git(), org.eclipse.jgit.lib.ObjectId.fromString(spec.getVerifySha()),
             dev.conveyor.runway.merge.StagingRefs.of(spec.getQueue(), "last-green"));
       } catch (IOException | RuntimeException e) {
@@ -347,7 +351,7 @@ final class BuildRun {
     long leaseEnds = System.nanoTime() + lease.toNanos();
     for (int round = 1; ; round++) {
       try {
-        ledger.transactGrouped(tx -> { // builds finishing together share one commit
+        dev.conveyor.ledger.Tx.Work<Object> work = tx -> {
           ledger.jobs().complete(tx, grant.job().id(), grant.epoch(), completion);
           if (pending != null) {
             pending.run(tx);
@@ -361,7 +365,12 @@ final class BuildRun {
                 IntentId.of(signal.getPathId() + "@" + signal.getJobId(), "built"), signal); // a path may be rebuilt
           }
           return null;
-        });
+        };
+        if (pending == null) {
+          ledger.transactGrouped(work); // builds finishing together share one commit
+        } else {
+          ledger.transact(work); // a verdict locks its queue's row: never inside another queue's group commit
+        }
         return;
       } catch (JobErrors.LeaseLostException e) {
         log.info("build {}: lease lost before completion; the next holder decides", grant.job().id());

@@ -34,6 +34,15 @@ public final class QueueStates {
     }
   }
 
+  /**
+   * Serialises what decides a queue's state (a person's pause, drain or resume; a post-merge verdict; a
+   * revert) on PostgreSQL: the queue's counters row, which exists once anything was landed on the queue.
+   */
+  public static void lock(Tx tx, String queue) throws SQLException {
+    tx.queryOne("SELECT next_n FROM sq_queue_counters WHERE queue = ?" + tx.dialect().forUpdate(), rs -> rs.getLong(1),
+        queue);
+  }
+
   public static Current get(Tx tx, String queue) throws SQLException {
     return tx.queryOne("SELECT state, reason, changed_by, changed_at FROM sq_queue_states WHERE queue = ?",
         rs -> new Current(QueueState.valueOf(rs.getString(1)), rs.getString(2), rs.getString(3), rs.getLong(4)), queue)

@@ -75,6 +75,7 @@ public final class QueueControlService extends QueueControlGrpc.QueueControlImpl
       }
       String by = Bounds.id("changed_by", request.getChangedBy());
       QueueStateInfo info = ledger.transact(tx -> {
+        QueueStates.lock(tx, queue); // after a post-merge verdict deciding at the same moment, not under it
         QueueStates.set(tx, queue, request.getState(), reason, by);
         new dev.conveyor.submitqueue.notify.Notifications(queues, signals).queueState(tx, queue,
             request.getState() == QueueState.QUEUE_PAUSED ? "paused"

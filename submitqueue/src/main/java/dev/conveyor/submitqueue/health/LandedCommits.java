@@ -29,7 +29,7 @@ public final class LandedCommits {
     int ord = 0;
     for (Step step : steps) {
       for (int i = 0; i < step.shas().size(); i++) {
-        // a merge result from before bases were reported: the commit's own parent (exact for one commit)
+        // a merge result from a Runway that does not report bases: unknown (no revert, no gap claimed)
         String base = i < step.bases().size() ? step.bases().get(i) : "";
         tx.update("INSERT INTO sq_landed_commits (queue, landed_seq, ord, sha, base_sha, request_id, batch_id)"
             + " VALUES (?, ?, ?, ?, ?, ?, ?)", queue, seq, ord++, step.shas().get(i), base, step.requestId(), batchId);

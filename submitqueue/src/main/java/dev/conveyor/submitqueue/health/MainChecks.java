@@ -43,8 +43,7 @@ public final class MainChecks {
   public static String record(Tx tx, SubmitQueues queues, Signals signals, Bisection.Verify verify, String checkId,
       String queue, String sha, String batchId, boolean green, boolean landingCheck, String reason)
       throws SQLException {
-    tx.queryOne("SELECT landed FROM sq_queue_counters WHERE queue = ?" + tx.dialect().forUpdate(),
-        rs -> rs.getLong(1), queue);
+    QueueStates.lock(tx, queue);
     tx.update("INSERT INTO sq_main_checks (check_id, queue, sha, batch_id, state, reason, checked_at)"
         + " VALUES (?, ?, ?, ?, ?, ?, ?)", checkId, queue, sha, batchId, green ? "GREEN" : "RED", reason, tx.nowMillis());
     Notifications notifications = new Notifications(queues, signals);
@@ -54,8 +53,9 @@ public final class MainChecks {
       return null; // a person's pause or drain stands; they will read main's health on the status page
     }
     String said = null;
+    Optional<LandedCommits.Commit> lastGreen = Bisection.lastGreen(tx, queue);
     if (!ours) {
-      if (green || !landingCheck || Bisection.greenAfter(tx, queue, sha) || revertUnderWay(tx, queue)) {
+      if (green || !landingCheck || Bisection.greenAfter(tx, queue, sha, lastGreen) || revertUnderWay(tx, queue)) {
         return null;
       }
       String requests = String.join(", ", tx.query("SELECT request_id FROM sq_batch_members WHERE batch_id = ?"
@@ -67,7 +67,7 @@ public final class MainChecks {
       notifications.mainRed(tx, queue, sha, checkId, said);
       notifications.queueState(tx, queue, "paused", said, PAUSED_BY);
     }
-    Bisection.Step step = Bisection.advance(tx, queue, verify);
+    Bisection.Step step = Bisection.advance(tx, queue, lastGreen, verify);
     if (step instanceof Bisection.Found found) {
       String named = culpritReason(tx, queue, found);
       if (!named.equals(QueueStates.get(tx, queue).reason())) {
@@ -75,7 +75,7 @@ public final class MainChecks {
         notifications.queueState(tx, queue, "paused", named, PAUSED_BY);
         said = named;
       }
-    } else if (step instanceof Bisection.Healthy healthy && said == null) {
+    } else if (step instanceof Bisection.Healthy healthy && said == null && green) {
       String why = "main is green again" + healthy.lastGreen().map(c -> " at " + abbrev(c.sha())).orElse("");
       QueueStates.set(tx, queue, QueueState.QUEUE_ACTIVE, why, PAUSED_BY);
       notifications.queueState(tx, queue, "resumed", why, PAUSED_BY);
@@ -90,8 +90,8 @@ public final class MainChecks {
   /** The pause reason naming a culprit: who, how it was found, what to do; the check's own words last. */
   private static String culpritReason(Tx tx, String queue, Bisection.Found found) throws SQLException {
     LandedCommits.Commit c = found.culprit();
-    String lastGreen = found.lastGreen().map(MainChecks::abbrev)
-        .orElse("unknown: the base before the first recorded landing, assumed");
+    String lastGreen = found.lastGreen().map(MainChecks::abbrev).orElse("unknown: the commit before "
+        + abbrev(c.sha()) + " was never judged, and is assumed green");
     Optional<String> revertedAs = revertOf(tx, queue, c.requestId(), true);
     if (revertedAs.isPresent()) {
       return bounded("main is still red after request " + c.requestId() + " was reverted (as " + revertedAs.get()
@@ -117,7 +117,7 @@ public final class MainChecks {
     String n = requestId.substring(requestId.lastIndexOf('/') + 1);
     return tx.queryOne("SELECT request_id FROM sq_requests WHERE queue = ? AND change_key LIKE ? AND state "
         + (landed ? "= 'LANDED'" : "NOT IN ('LANDED', 'ERROR', 'CANCELLED')") + " ORDER BY n DESC LIMIT 1",
-        rs -> rs.getString(1), queue, "change://origin/" + revertRefPrefix(queue) + n + "@%");
+        rs -> rs.getString(1), queue, "change://origin/" + revertRefPrefix(queue) + n + "/%");
   }
 
   /** Where reverts of the queue's requests are pushed: {@code refs/conveyor/<queue>/revert/}. */

@@ -81,13 +81,16 @@ public final class Reverts {
     RequestRecord r = target.request();
     SubmitQueueConfig queue = queues.find(r.queue()).orElseThrow(() -> new RequestRefused(Kind.UNKNOWN_QUEUE,
         "queue " + r.queue() + " is not configured here"));
-    String ref = StagingRefs.of(r.queue(), "revert/" + r.n()); // MainChecks.revertRefPrefix, checked by git's rules
+
     ObjectId commit;
+    String ref;
     try {
       commit = merger.revert(queue.git(), ObjectId.fromString(target.before()), ObjectId.fromString(target.last()),
           "Revert " + requestId + "\n\nThis takes back the commits request " + requestId + " landed ("
               + target.before().substring(0, 12) + ".." + target.last().substring(0, 12) + "), as " + by
               + " asked.\n");
+      // one ref per revert commit: a second attempt never moves the ref a first one's request fetches
+      ref = StagingRefs.of(r.queue(), "revert/" + r.n() + "/" + commit.name().substring(0, 12));
       merger.stage(queue.git(), commit, ref);
     } catch (MergeRejection e) {
       throw new RequestRefused(Kind.NOT_REVERTIBLE, "request " + requestId + " cannot be reverted: " + e.describe());
@@ -105,7 +108,10 @@ public final class Reverts {
         Strategy.REBASE);
     try {
       return admit(r, requestId, uris, commit, ref, by);
-    } catch (RuntimeException refused) { // nothing will land it: the ref goes
+    } catch (RequestRefused refused) { // nothing will land it: the ref goes (unless a twin request holds it)
+      if (refused.kind() == Kind.CHANGE_ALREADY_QUEUED) {
+        throw refused;
+      }
       try {
         merger.unstage(queue.git(), ref, commit);
       } catch (IOException | RuntimeException e) {
@@ -117,6 +123,12 @@ public final class Reverts {
 
   private Outcome admit(RequestRecord r, String requestId, List<String> uris, ObjectId commit, String ref, String by) {
     return ledger.transact(tx -> {
+      QueueStates.lock(tx, r.queue());
+      var live = MainChecks.revertOf(tx, r.queue(), requestId, false); // asked twice at once: one wins
+      if (live.isPresent()) {
+        throw new RequestRefused(Kind.NOT_REVERTIBLE, "request " + requestId + " is already being reverted as "
+            + live.get());
+      }
       RequestRecord landing = admission.land(tx, r.queue(), uris, Strategy.REBASE, RequestRecord.MAX_PRIORITY);
       QueueStates.Current now = QueueStates.get(tx, r.queue());
       boolean resume = now.paused() && MainChecks.PAUSED_BY.equals(now.changedBy());
