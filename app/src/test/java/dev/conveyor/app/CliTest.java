@@ -86,7 +86,7 @@ class CliTest {
         dir.resolve("data").toString(), "--http-port", "0", "--exit")).isZero();
     assertThat(stdout()).contains("ended SUCCEEDED").contains("reclaimed").contains("EXEC_FILE_GROUP")
         .contains("job events delivered to the audit consumer")
-        .contains("Captured statistics of demo.orders").contains("6 files, 30000 rows").contains("DECIMAL(12,2)");
+        .contains("Captured statistics of demo.orders").contains("6 files, 30000 rows").contains("decimal(12,2)");
     String queue = stdout().substring(stdout().indexOf("Merge queue summary"));
     assertThat(queue.lines().filter(l -> l.contains("LANDED")).count()).isEqualTo(3);
     assertThat(queue).containsPattern("docs +LANDED").containsPattern("broken +ERROR +build failed")
@@ -104,6 +104,9 @@ class CliTest {
     assertThat(stdout()).contains("Commands:").contains("serve").contains("land");
     assertThat(Main.run("help", "list")).isZero();
     assertThat(stdout()).contains("Usage: conveyor list");
+    out.reset();
+    assertThat(Main.run("help", "capture", "add-table")).isZero();
+    assertThat(stdout()).as("a subcommand's own help, not its parent's").contains("Usage: conveyor capture add-table");
     assertThat(Main.run("lst")).isNotZero();
     assertThat(stderr()).contains("'lst'").doesNotContain("Exception");
   }

@@ -54,7 +54,37 @@ class ServeCaptureTest {
           .contains("PLAN_TABLE").contains("EXEC_FILE_GROUP").contains("FINALIZE_SNAPSHOT").contains("SUCCEEDED");
       assertThat(cli("capture", "jobs", "--server", server, "--token-file", token).out()).contains(jobId);
       Run stats = cli("capture", "stats", "sales", "--ledger", "sqlite:" + data.resolve("conveyor.db"));
-      assertThat(stats.out()).contains("5 files, " + rows + " rows").contains("amount").contains("DECIMAL(12,2)");
+      assertThat(stats.out()).contains("5 files, " + rows + " rows").contains("amount").contains("decimal(12,2)")
+          .contains("NDV (BOUNDS)");
+      Run json = cli("capture", "stats", "sales", "--files", "--json", "--columns", "amount,id", "--ledger",
+          "sqlite:" + data.resolve("conveyor.db"));
+      assertThat(json.exit()).as(json.err()).isZero();
+      var view = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out());
+      assertThat(view.get("table").asText()).isEqualTo("sales");
+      assertThat(view.get("completeness").get("files_captured").asLong()).isEqualTo(5);
+      assertThat(view.get("columns").size()).isEqualTo(2);
+      var amount = view.get("columns").get("amount");
+      assertThat(amount.get("type").asText()).isEqualTo("decimal(12,2)");
+      assertThat(amount.get("min").asText()).as("a decimal keeps its scale").matches("-?\\d+\\.\\d{2}");
+      assertThat(amount.get("ndv_lower").asLong()).isLessThanOrEqualTo(amount.get("ndv").asLong());
+      assertThat(amount.get("ndv").asLong()).isLessThanOrEqualTo(amount.get("ndv_upper").asLong());
+      assertThat(view.get("columns").get("id").get("min").isNumber()).as("an integer is a JSON number").isTrue();
+      long fileRows = 0;
+      for (var f : view.get("files")) {
+        fileRows += f.get("row_count").asLong();
+        assertThat(f.get("columns").get("id").get("row_count").asLong()).isEqualTo(f.get("row_count").asLong());
+      }
+      assertThat(view.get("files").size()).isEqualTo(5);
+      assertThat(fileRows).isEqualTo(rows);
+      Run unknownColumn = cli("capture", "stats", "sales", "--columns", "nope", "--ledger",
+          "sqlite:" + data.resolve("conveyor.db"));
+      assertThat(unknownColumn.exit()).as("bad input").isEqualTo(2);
+      assertThat(unknownColumn.err()).contains("--columns: 'nope' is not a captured column").doesNotContain("\tat ");
+      Path elsewhere = dir.resolve("elsewhere").resolve("conveyor.db");
+      Run noLedger = cli("capture", "stats", "sales", "--ledger", "sqlite:" + elsewhere);
+      assertThat(noLedger.exit()).isEqualTo(1);
+      assertThat(noLedger.err()).contains("no ledger at");
+      assertThat(elsewhere).as("a command that only reads never creates a ledger").doesNotExist();
 
       Path wrong = Files.writeString(dir.resolve("wrong-token"), "not-the-token");
       Run refused = cli("capture", "jobs", "--server", server, "--token-file", wrong.toString());

@@ -1,7 +1,5 @@
 package dev.conveyor.app.capture;
 
-import dev.conveyor.api.catalog.ColumnStats;
-import dev.conveyor.api.catalog.TargetStatsRecord;
 import dev.conveyor.api.reconcile.CancelJobRequest;
 import dev.conveyor.api.reconcile.CapturePolicy;
 import dev.conveyor.api.reconcile.ColumnList;
@@ -185,10 +183,13 @@ public final class CaptureCommand implements Runnable {
   }
 
   @Command(name = "stats", mixinStandardHelpOptions = true,
-      description = "The captured statistics of a table (read from the ledger), newest finalized snapshot by default.")
+      description = {"The captured statistics of a table (read from the ledger; never creates one), newest finalized"
+          + " snapshot by default: per column its type (Iceberg/SQL names), rows, nulls, NaNs, distinct values"
+          + " (estimate and bounds), min and max; --files adds the same per file."})
   static final class Stats implements Callable<Integer> {
     /** Unreadable files named in the summary line; the rest are counted. */
     static final int UNREADABLE_SHOWN = 10;
+    static final int MAX_FILES = 100_000;
 
     @Mixin LedgerOption ledgerOption;
 
@@ -198,31 +199,44 @@ public final class CaptureCommand implements Runnable {
     @Option(names = "--snapshot", description = "Snapshot id (default: the newest finalized one).")
     String snapshot;
 
+    @Option(names = "--files", description = "Also per file (the first --limit files by path).")
+    boolean files;
+
+    @Option(names = "--limit", defaultValue = "100", description = "With --files: at most this many files"
+        + " (1-100000, default ${DEFAULT-VALUE}).")
+    int limit;
+
+    @Option(names = "--columns", split = ",", paramLabel = "NAME", description = "Only these columns (comma-separated).")
+    List<String> columns = List.of();
+
+    @Option(names = "--json", description = "Print JSON: table, snapshot, completeness, columns, files.")
+    boolean json;
+
     @Override
     public Integer call() throws Exception {
-      try (Ledger ledger = ledgerOption.open()) {
-        String snap = snapshot != null ? snapshot : ledger.transact(tx -> tx.queryOne("SELECT snapshot_id FROM"
-            + " capture_snapshots WHERE table_id = ? ORDER BY finalized_at DESC LIMIT 1", rs -> rs.getString(1), table))
+      if (limit < 1 || limit > MAX_FILES) {
+        throw new IllegalArgumentException("--limit must be between 1 and " + MAX_FILES + ", got " + limit);
+      }
+      try (Ledger ledger = ledgerOption.openExisting()) {
+        String snap = snapshot != null ? snapshot : ledger.read(tx -> tx.queryOne("SELECT snapshot_id FROM"
+            + " capture_snapshots WHERE table_id = ? AND finalized_at IS NOT NULL ORDER BY finalized_at DESC LIMIT 1",
+            rs -> rs.getString(1), table))
             .orElseThrow(() -> new dev.conveyor.app.cli.ErrorReporter.UserError("table '" + table
                 + "' has no finalized capture", "run 'conveyor capture start " + table + "' and wait for it"));
-        byte[] bytes = ledger.transact(tx -> tx.queryOne("SELECT record FROM capture_stats WHERE table_id = ? AND"
-            + " snapshot_id = ? AND target_key = 'table'", rs -> rs.getBytes(1), table, snap)).orElseThrow();
-        TargetStatsRecord rec = TargetStatsRecord.parseFrom(bytes);
-        System.out.println(table + " @ " + snap + ": " + rec.getFileCount() + " files, " + rec.getRowCount() + " rows, "
-            + rec.getSizeBytes() + " bytes");
-        var completeness = ledger.transact(tx -> CaptureCompleteness.ofSnapshot(tx, table, snap, UNREADABLE_SHOWN));
+        StatsView.View view = ledger.read(tx -> StatsView.read(tx, new StatsView.Ask(table, snap,
+            new java.util.LinkedHashSet<>(columns), files ? limit : 0)));
+        if (json) {
+          StatsView.printJson(view, System.out);
+          return 0;
+        }
+        var completeness = ledger.read(tx -> CaptureCompleteness.ofSnapshot(tx, table, snap, UNREADABLE_SHOWN));
         completeness.ifPresent(c -> {
           System.out.println(CaptureCompleteness.describe(c));
           if (c.getPartial()) {
             System.out.println("the statistics below cover only the " + c.getFilesCaptured() + " captured files");
           }
         });
-        Table t = new Table("COLUMN", "TYPE", "VALUES", "NULLS", "MIN", "MAX");
-        for (ColumnStats c : rec.getColumnsList()) {
-          t.row(c.getColumn(), c.getLogicalType(), c.getValueCount(), c.getNullCount(),
-              c.hasMin() ? c.getMin().getRendered() : "-", c.hasMax() ? c.getMax().getRendered() : "-");
-        }
-        t.printOr(System.out, "no column statistics were captured");
+        StatsView.printText(view, System.out);
       }
       return 0;
     }

@@ -16,4 +16,20 @@ public final class LedgerOption {
   public Ledger open() {
     return Ledger.open(url);
   }
+
+  /**
+   * Opens a ledger that must already exist, for commands that only read: a SQLite file that is not there is
+   * refused (opening would create an empty ledger and answer "nothing here").
+   */
+  public Ledger openExisting() {
+    if (url.startsWith("sqlite:")) {
+      String path = url.substring("sqlite:".length());
+      java.nio.file.Path file = java.nio.file.Path.of(path.contains("?") ? path.substring(0, path.indexOf('?')) : path);
+      if (!java.nio.file.Files.isRegularFile(file)) {
+        throw new ErrorReporter.UserError("no ledger at " + file.toAbsolutePath().normalize(), "run this where"
+            + " 'conveyor serve' keeps its data, or pass --ledger URL (or set CONVEYOR_LEDGER)");
+      }
+    }
+    return Ledger.open(url);
+  }
 }

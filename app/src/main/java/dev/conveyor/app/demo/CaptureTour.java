@@ -108,7 +108,8 @@ final class CaptureTour {
     out.println("Captured statistics of demo.orders @ " + t.getSnapshotId() + ": " + t.getFileCount() + " files, "
         + t.getRowCount() + " rows");
     Table table = new Table("COLUMN", "TYPE", "NULLS", "MIN", "MAX");
-    t.getColumnsList().forEach(c -> table.row(c.getColumn(), c.getLogicalType(), c.getNullCount(),
+    t.getColumnsList().forEach(c -> table.row(c.getColumn(),
+        dev.conveyor.capture.stats.TypeNames.of(c.getPhysicalType(), c.getLogicalType()), c.getNullCount(),
         c.getMin().getRendered(), c.getMax().getRendered()));
     table.print(out);
   }

@@ -26,11 +26,11 @@ import org.apache.parquet.schema.Type;
  */
 final class ColumnDecoder {
   /**
-   * Theta sketch size: 2,048 entries give a relative standard error of about 2.2 % (the record
-   * carries the estimate's bounds) while a serialized sketch stays under 16 KiB, which keeps a
-   * 16-file group's result, with a sketch per file and column, cheap to submit and store.
+   * Theta sketch size: 4,096 entries (lg k = 12, what Iceberg's Puffin theta blobs use) give a relative
+   * standard error of about 1.6 % (the record carries the estimate's bounds); a serialized sketch stays
+   * under 32 KiB, and a file group's result too large for one message is staged in chunks.
    */
-  static final int NDV_NOMINAL_ENTRIES = 2048;
+  static final int NDV_NOMINAL_ENTRIES = 4096;
 
   private ColumnDecoder() {}
 

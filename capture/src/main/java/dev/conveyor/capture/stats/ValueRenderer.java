@@ -57,7 +57,11 @@ public final class ValueRenderer {
       case INT64 -> {
         long v = (Long) value;
         if (a instanceof TimestampLogicalTypeAnnotation ts) {
-          return b.setIntValue(v).setRendered(instant(v, ts.getUnit()).toString()).build();
+          Instant at = instant(v, ts.getUnit());
+          // a timestamp not adjusted to UTC is a wall-clock reading: no zone may be claimed for it
+          String text = ts.isAdjustedToUTC() ? at.toString()
+              : java.time.LocalDateTime.ofInstant(at, java.time.ZoneOffset.UTC).toString();
+          return b.setIntValue(v).setRendered(text).build();
         }
         if (a instanceof DecimalLogicalTypeAnnotation d) {
           return b.setIntValue(v).setRendered(BigDecimal.valueOf(v, d.getScale()).toPlainString()).build();

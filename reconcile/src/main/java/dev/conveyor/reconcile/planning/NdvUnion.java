@@ -14,7 +14,7 @@ import org.apache.datasketches.theta.Union;
  * sketch a single pass over all the files' values would have produced.
  */
 public final class NdvUnion {
-  public static final int NOMINAL_ENTRIES = 2048;
+  public static final int NOMINAL_ENTRIES = 4096; // lg k = 12, as the files' sketches
 
   private NdvUnion() {}
 
