@@ -79,7 +79,45 @@ class ServeCaptureTest {
       Run unknownColumn = cli("capture", "stats", "sales", "--columns", "nope", "--ledger",
           "sqlite:" + data.resolve("conveyor.db"));
       assertThat(unknownColumn.exit()).as("bad input").isEqualTo(2);
-      assertThat(unknownColumn.err()).contains("--columns: 'nope' is not a captured column").doesNotContain("\tat ");
+      assertThat(unknownColumn.err()).contains("columns: 'nope' is not a captured column").doesNotContain("\tat ");
+      // the same through ReconcileControl: GetTableStats, and ListFileStats a page of two at a time
+      var channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", plane.port())
+          .usePlaintext().build();
+      try {
+        String secret = Files.readString(data.resolve("local-token")).strip();
+        var control = dev.conveyor.api.reconcile.ReconcileControlGrpc.newBlockingStub(channel)
+            .withCallCredentials(new dev.conveyor.reconcile.auth.BearerCredentials(() -> secret));
+        var tableStats = control.getTableStats(dev.conveyor.api.reconcile.GetTableStatsRequest.newBuilder()
+            .setTableId("sales").addColumns("amount").build());
+        assertThat(tableStats.getSnapshotId()).isEqualTo(view.get("snapshot").asText());
+        assertThat(tableStats.getColumnsList()).hasSize(1);
+        assertThat(tableStats.getColumns(0).getType()).isEqualTo("decimal(12,2)");
+        assertThat(tableStats.getColumns(0).getNdv()).isEqualTo(amount.get("ndv").asLong());
+        java.util.List<String> paths = new java.util.ArrayList<>();
+        String pageToken = "";
+        int pages = 0;
+        do {
+          var page = control.listFileStats(dev.conveyor.api.reconcile.ListFileStatsRequest.newBuilder()
+              .setTableId("sales").setPageSize(2).setPageToken(pageToken).build());
+          page.getFilesList().forEach(f -> paths.add(f.getPath()));
+          pageToken = page.getNextPageToken();
+          pages++;
+        } while (!pageToken.isEmpty());
+        assertThat(pages).isEqualTo(3);
+        assertThat(paths).hasSize(5).doesNotHaveDuplicates().isSorted();
+        var missing = org.assertj.core.api.Assertions.catchThrowableOfType(() -> control.getTableStats(
+            dev.conveyor.api.reconcile.GetTableStatsRequest.newBuilder().setTableId("nope").build()),
+            io.grpc.StatusRuntimeException.class);
+        assertThat(missing.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.NOT_FOUND);
+        var tooMany = org.assertj.core.api.Assertions.catchThrowableOfType(() -> control.listFileStats(
+            dev.conveyor.api.reconcile.ListFileStatsRequest.newBuilder().setTableId("sales").setPageSize(5000).build()),
+            io.grpc.StatusRuntimeException.class);
+        assertThat(tooMany.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT);
+        assertThat(tooMany.getStatus().getDescription()).contains("page_size");
+      } finally {
+        channel.shutdownNow();
+      }
+
       Path elsewhere = dir.resolve("elsewhere").resolve("conveyor.db");
       Run noLedger = cli("capture", "stats", "sales", "--ledger", "sqlite:" + elsewhere);
       assertThat(noLedger.exit()).isEqualTo(1);

@@ -5,17 +5,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.conveyor.api.catalog.ColumnStats;
 import dev.conveyor.api.catalog.StatValue;
-import dev.conveyor.api.catalog.TargetStatsRecord;
+import dev.conveyor.api.reconcile.ColumnStatsView;
+import dev.conveyor.api.reconcile.FileStats;
+import dev.conveyor.api.reconcile.TableStats;
 import dev.conveyor.app.cli.Table;
-import dev.conveyor.capture.stats.TypeNames;
 import dev.conveyor.ledger.Tx;
-import dev.conveyor.reconcile.planning.CaptureCompleteness;
+import dev.conveyor.reconcile.control.StatsReader;
 import java.io.PrintStream;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -37,18 +36,9 @@ final class StatsView {
   private StatsView() {}
 
   static View read(Tx tx, Ask ask) throws SQLException {
-    TargetStatsRecord table = parse(tx.queryOne("SELECT record FROM capture_stats WHERE"
-        + " table_id = ? AND snapshot_id = ? AND target_key = 'table'", rs -> rs.getBytes(1), ask.table(),
-        ask.snapshot()).orElseThrow(() -> new IllegalArgumentException("snapshot '" + ask.snapshot() + "' of table '"
-        + ask.table() + "' has no table statistics (the capture has not finalized)")));
-    Set<String> known = new LinkedHashSet<>();
-    table.getColumnsList().forEach(c -> known.add(c.getColumn()));
-    for (String c : ask.columns()) {
-      if (!known.contains(c)) {
-        throw new IllegalArgumentException("--columns: '" + c + "' is not a captured column of '" + ask.table()
-            + "' (captured: " + String.join(", ", known) + ")");
-      }
-    }
+    TableStats table = StatsReader.table(tx, ask.table(), ask.snapshot(), ask.columns()).orElseThrow(
+        () -> new IllegalArgumentException("snapshot '" + ask.snapshot() + "' of table '" + ask.table()
+            + "' has no table statistics (the capture has not finalized)"));
     ObjectNode out = JSON.objectNode();
     out.put("table", ask.table());
     out.put("snapshot", ask.snapshot());
@@ -56,67 +46,52 @@ final class StatsView {
     out.put("file_count", table.getFileCount());
     out.put("size_bytes", table.getSizeBytes());
     ObjectNode completeness = out.putObject("completeness");
-    var c = CaptureCompleteness.ofSnapshot(tx, ask.table(), ask.snapshot(), 0);
-    completeness.put("files_planned", c.map(x -> x.getFilesPlanned()).orElse(table.getFilesPlanned()));
-    completeness.put("files_captured", c.map(x -> x.getFilesCaptured()).orElse(table.getFileCount()));
-    out.set("columns", columns(table, ask.columns()));
+    boolean known = table.hasCompleteness();
+    completeness.put("files_planned", known ? table.getCompleteness().getFilesPlanned() : table.getFileCount());
+    completeness.put("files_captured", known ? table.getCompleteness().getFilesCaptured() : table.getFileCount());
+    out.set("columns", columns(table.getColumnsList()));
     long omitted = 0;
     if (ask.files() > 0) {
       ArrayNode files = out.putArray("files");
-      List<byte[]> records = tx.query("SELECT record FROM capture_stats WHERE table_id = ? AND snapshot_id = ? AND"
-          + " target_key LIKE 'file:%' ORDER BY target_key LIMIT ?", rs -> rs.getBytes(1), ask.table(), ask.snapshot(),
-          ask.files() + 1);
-      for (int i = 0; i < Math.min(records.size(), ask.files()); i++) {
-        TargetStatsRecord f = parse(records.get(i));
+      List<FileStats> page = StatsReader.files(tx, ask.table(), ask.snapshot(), ask.columns(), null, ask.files() + 1);
+      for (FileStats f : page.subList(0, Math.min(page.size(), ask.files()))) {
         ObjectNode file = files.addObject();
-        file.put("path", f.getTarget().getFile().getPath());
+        file.put("path", f.getPath());
         file.put("row_count", f.getRowCount());
         file.put("size_bytes", f.getSizeBytes());
-        file.set("columns", columns(f, ask.columns()));
+        file.set("columns", columns(f.getColumnsList()));
       }
-      if (records.size() > ask.files()) {
-        omitted = tx.queryLong("SELECT COUNT(*) FROM capture_stats WHERE table_id = ? AND snapshot_id = ? AND"
-            + " target_key LIKE 'file:%'", ask.table(), ask.snapshot()) - ask.files();
+      if (page.size() > ask.files()) {
+        omitted = StatsReader.fileCount(tx, ask.table(), ask.snapshot()) - ask.files();
       }
     }
     return new View(out, omitted);
   }
 
-  private static TargetStatsRecord parse(byte[] bytes) {
-    try {
-      return TargetStatsRecord.parseFrom(bytes);
-    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-      throw new IllegalStateException("a stored statistics record is unreadable: " + e.getMessage(), e);
-    }
-  }
-
-  private static ObjectNode columns(TargetStatsRecord rec, Set<String> only) {
+  private static ObjectNode columns(List<ColumnStatsView> views) {
     ObjectNode out = JSON.objectNode();
-    for (ColumnStats c : rec.getColumnsList()) {
-      if (only.isEmpty() || only.contains(c.getColumn())) {
-        out.set(c.getColumn(), column(c, rec.getRowCount()));
-      }
+    for (ColumnStatsView c : views) {
+      out.set(c.getColumn(), column(c));
     }
     return out;
   }
 
-  static ObjectNode column(ColumnStats c, long rows) {
+  static ObjectNode column(ColumnStatsView c) {
     ObjectNode o = JSON.objectNode();
-    String type = TypeNames.of(c.getPhysicalType(), c.getLogicalType());
-    o.put("type", type);
-    o.put("row_count", rows);
+    o.put("type", c.getType());
+    o.put("row_count", c.getRowCount());
     o.put("null_count", c.getNullCount());
     if (c.hasNanCount()) {
       o.put("nan_count", c.getNanCount());
     } else {
       o.putNull("nan_count");
     }
-    o.set("min", c.hasMin() ? value(c.getMin(), type) : JSON.nullNode());
-    o.set("max", c.hasMax() ? value(c.getMax(), type) : JSON.nullNode());
+    o.set("min", c.hasMin() ? value(c.getMin(), c.getType()) : JSON.nullNode());
+    o.set("max", c.hasMax() ? value(c.getMax(), c.getType()) : JSON.nullNode());
     if (c.hasNdv()) {
-      o.put("ndv", Math.round(c.getNdv().getEstimate()));
-      o.put("ndv_lower", (long) Math.floor(c.getNdv().getLowerBound()));
-      o.put("ndv_upper", (long) Math.ceil(c.getNdv().getUpperBound()));
+      o.put("ndv", c.getNdv());
+      o.put("ndv_lower", c.getNdvLower());
+      o.put("ndv_upper", c.getNdvUpper());
     } else {
       o.putNull("ndv");
       o.putNull("ndv_lower");

@@ -109,7 +109,7 @@ final class CaptureTour {
         + t.getRowCount() + " rows");
     Table table = new Table("COLUMN", "TYPE", "NULLS", "MIN", "MAX");
     t.getColumnsList().forEach(c -> table.row(c.getColumn(),
-        dev.conveyor.capture.stats.TypeNames.of(c.getPhysicalType(), c.getLogicalType()), c.getNullCount(),
+        dev.conveyor.api.TypeNames.of(c.getPhysicalType(), c.getLogicalType()), c.getNullCount(),
         c.getMin().getRendered(), c.getMax().getRendered()));
     table.print(out);
   }

@@ -152,4 +152,62 @@ public final class ReconcileControlService extends ReconcileControlGrpc.Reconcil
       return CancelJobResponse.newBuilder().setJob(JobViews.info(ledger.jobs().get(req.getJobId()))).build();
     });
   }
+
+  @Override
+  public void getTableStats(dev.conveyor.api.reconcile.GetTableStatsRequest req,
+      StreamObserver<dev.conveyor.api.reconcile.TableStats> out) {
+    call(out, () -> {
+      String table = Bounds.id("table_id", req.getTableId());
+      Set<String> columns = columns(req.getColumnsList());
+      return ledger.read(tx -> {
+        String snapshot = snapshot(tx, table, req.getSnapshotId());
+        return StatsReader.table(tx, table, snapshot, columns).orElseThrow(() -> notFound(table, snapshot));
+      });
+    });
+  }
+
+  @Override
+  public void listFileStats(dev.conveyor.api.reconcile.ListFileStatsRequest req,
+      StreamObserver<dev.conveyor.api.reconcile.ListFileStatsResponse> out) {
+    call(out, () -> {
+      String table = Bounds.id("table_id", req.getTableId());
+      Set<String> columns = columns(req.getColumnsList());
+      Bounds.range("page_size", req.getPageSize(), 0, StatsReader.MAX_FILES);
+      int size = req.getPageSize() == 0 ? StatsReader.DEFAULT_FILES : req.getPageSize();
+      return ledger.read(tx -> {
+        String snapshot = snapshot(tx, table, req.getSnapshotId());
+        // a token is bound to its listing: another table, snapshot or column set would skip or repeat files
+        String scope = "reconcile.ListFileStats:" + table + ":" + snapshot + ":" + new java.util.TreeSet<>(columns);
+        String after = PageTokens.decode("page_token", scope, req.getPageToken());
+        if (after == null && StatsReader.table(tx, table, snapshot, columns).isEmpty()) {
+          throw notFound(table, snapshot);
+        }
+        var files = StatsReader.files(tx, table, snapshot, columns, after, size + 1);
+        var b = dev.conveyor.api.reconcile.ListFileStatsResponse.newBuilder().setSnapshotId(snapshot)
+            .addAllFiles(files.subList(0, Math.min(size, files.size())));
+        if (files.size() > size) {
+          b.setNextPageToken(PageTokens.encode(scope, files.get(size - 1).getPath()));
+        }
+        return b.build();
+      });
+    });
+  }
+
+  private static Set<String> columns(List<String> names) {
+    Bounds.ids("columns", names, Bounds.MAX_LIST_ITEMS);
+    return new java.util.LinkedHashSet<>(names);
+  }
+
+  private static String snapshot(dev.conveyor.ledger.Tx tx, String table, String asked) throws java.sql.SQLException {
+    if (!asked.isEmpty()) {
+      return Bounds.id("snapshot_id", asked);
+    }
+    return StatsReader.newestSnapshot(tx, table).orElseThrow(() -> dev.conveyor.api.ErrorStatus.of(
+        com.google.rpc.Code.NOT_FOUND, "NOT_FOUND", "table '" + table + "' has no finalized capture"));
+  }
+
+  private static RuntimeException notFound(String table, String snapshot) {
+    return dev.conveyor.api.ErrorStatus.of(com.google.rpc.Code.NOT_FOUND, "NOT_FOUND", "snapshot '" + snapshot
+        + "' of table '" + table + "' has no finalized statistics");
+  }
 }

@@ -1,4 +1,4 @@
-package dev.conveyor.capture.stats;
+package dev.conveyor.api;
 
 import java.util.Locale;
 import java.util.regex.Matcher;
