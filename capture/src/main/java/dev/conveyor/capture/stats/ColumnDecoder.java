@@ -21,7 +21,7 @@ import org.apache.parquet.schema.Type;
 
 /**
  * Decodes the values of selected flat columns to compute what footers do not carry: NaN counts,
- * NDV as a theta sketch (with its estimate and 2-standard-deviation bounds) and average width, and
+ * NDV as a theta sketch (with its estimate and 3-standard-deviation bounds, 99.7 %) and average width, and
  * the min, max and null count that a footer without trustworthy statistics cannot give.
  */
 final class ColumnDecoder {
@@ -354,7 +354,7 @@ final class ColumnDecoder {
   }
 
   static NdvSketch ndv(CompactSketch s) {
-    return NdvSketch.newBuilder().setEstimate(s.getEstimate()).setLowerBound(s.getLowerBound(2))
-        .setUpperBound(s.getUpperBound(2)).setThetaSketch(ByteString.copyFrom(s.toByteArray())).build();
+    return NdvSketch.newBuilder().setEstimate(s.getEstimate()).setLowerBound(s.getLowerBound(3))
+        .setUpperBound(s.getUpperBound(3)).setThetaSketch(ByteString.copyFrom(s.toByteArray())).build();
   }
 }

@@ -23,7 +23,7 @@ public final class NdvUnion {
     union.union(Sketches.wrapSketch(Memory.wrap(a.getThetaSketch().toByteArray())));
     union.union(Sketches.wrapSketch(Memory.wrap(b.getThetaSketch().toByteArray())));
     CompactSketch r = union.getResult();
-    return NdvSketch.newBuilder().setEstimate(r.getEstimate()).setLowerBound(r.getLowerBound(2))
-        .setUpperBound(r.getUpperBound(2)).setThetaSketch(ByteString.copyFrom(r.toByteArray())).build();
+    return NdvSketch.newBuilder().setEstimate(r.getEstimate()).setLowerBound(r.getLowerBound(3))
+        .setUpperBound(r.getUpperBound(3)).setThetaSketch(ByteString.copyFrom(r.toByteArray())).build();
   }
 }
