@@ -40,7 +40,8 @@ class TargetsAnalyzerTest extends LedgerTestBase {
 
   private SubmitQueueHarness harness(SubmitQueueConfig.ConflictAnalyzer analyzer) throws Exception {
     Path gates = Files.createDirectories(tmp.resolve("sq").resolve("gates"));
-    Path build = Files.writeString(gates.resolve("cross.sh"), "if [ -e uses-lib.txt ] && [ ! -e src/lib.txt ]; then"
+    Path build = Files.writeString(gates.resolve("cross.sh"), "while [ -e '" + gates.resolve("hold") + "' ]; do"
+        + " sleep 0.02; done\nif [ -e uses-lib.txt ] && [ ! -e src/lib.txt ]; then"
         + " echo 'uses-lib.txt needs src/lib.txt' >&2; exit 5; fi\n");
     return new SubmitQueueHarness(tmp.resolve("sq"), ledger, StageDecorator.NONE, 4, analyzer, 2,
         q -> q.withBuildCommand("sh " + build),
@@ -65,12 +66,28 @@ class TargetsAnalyzerTest extends LedgerTestBase {
   }
 
   private RequestInfo[] landBoth(SubmitQueueHarness sq) {
+    return landBoth(sq, 0);
+  }
+
+  /** {@code together}: builds are held until that many run at once (both built on the same main). */
+  private RequestInfo[] landBoth(SubmitQueueHarness sq, int together) {
     Map<String, String> delete = new HashMap<>();
     delete.put("src/lib.txt", null);
-    String a = sq.land(changeUri("drop-lib", sq.repos.commit("drop-lib", "main", "drop lib", delete)));
-    String b = sq.land(changeUri("use-lib", sq.repos.commit("use-lib", "main", "use lib",
-        files("uses-lib.txt", "needs src/lib.txt\n"))));
-    return new RequestInfo[] {sq.awaitTerminal(a), sq.awaitTerminal(b)};
+    try {
+      if (together > 0) {
+        sq.holdBuilds();
+      }
+      String a = sq.land(changeUri("drop-lib", sq.repos.commit("drop-lib", "main", "drop lib", delete)));
+      String b = sq.land(changeUri("use-lib", sq.repos.commit("use-lib", "main", "use lib",
+          files("uses-lib.txt", "needs src/lib.txt\n"))));
+      if (together > 0) {
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> sq.runningBuilds() == together);
+        sq.releaseBuilds();
+      }
+      return new RequestInfo[] {sq.awaitTerminal(a), sq.awaitTerminal(b)};
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /**
@@ -106,7 +123,9 @@ class TargetsAnalyzerTest extends LedgerTestBase {
   @Test
   void underPathsBothLandAndMainTurnsRed() throws Exception {
     try (SubmitQueueHarness sq = harness(SubmitQueueConfig.ConflictAnalyzer.PATHS)) {
-      RequestInfo[] end = landBoth(sq);
+      // independent under paths: both are built at once on the same main (held so a slow machine cannot
+      // land the first before the second's build starts, which would build the second on the new main)
+      RequestInfo[] end = landBoth(sq, 2);
       assertThat(end).extracting(RequestInfo::getState).containsExactly(State.LANDED, State.LANDED);
       assertThat(mainIsRed(sq)).as("the risk the paths analyzer carries").isTrue();
     }
