@@ -49,6 +49,12 @@ final class StatsView {
     boolean known = table.hasCompleteness();
     completeness.put("files_planned", known ? table.getCompleteness().getFilesPlanned() : table.getFileCount());
     completeness.put("files_captured", known ? table.getCompleteness().getFilesCaptured() : table.getFileCount());
+    String statisticsFile = known ? table.getCompleteness().getStatisticsFile() : "";
+    if (statisticsFile.isEmpty()) {
+      out.putNull("statistics_file");
+    } else {
+      out.put("statistics_file", statisticsFile);
+    }
     out.set("columns", columns(table.getColumnsList()));
     long omitted = 0;
     if (ask.files() > 0) {
@@ -120,6 +126,9 @@ final class StatsView {
     JsonNode j = view.json();
     out.println(j.get("table").asText() + " @ " + j.get("snapshot").asText() + ": " + j.get("file_count").asLong()
         + " files, " + j.get("row_count").asLong() + " rows, " + j.get("size_bytes").asLong() + " bytes");
+    if (!j.get("statistics_file").isNull()) {
+      out.println("Puffin statistics file (registered in the Iceberg table): " + j.get("statistics_file").asText());
+    }
     table(j.get("columns"), out);
     if (j.has("files")) {
       for (JsonNode f : j.get("files")) {

@@ -31,6 +31,8 @@ final class ColumnDecoder {
    * under 32 KiB, and a file group's result too large for one message is staged in chunks.
    */
   static final int NDV_NOMINAL_ENTRIES = 4096;
+  /** {@code NdvSketch.value_encoding} of sketches fed by {@link IcebergValueHash}. */
+  static final int ICEBERG_VALUE_ENCODING = 1;
 
   private ColumnDecoder() {}
 
@@ -95,6 +97,7 @@ final class ColumnDecoder {
     private Object max;
     private long values;
     private final UpdateSketch sketch = UpdateSketch.builder().setNominalEntries(NDV_NOMINAL_ENTRIES).build();
+    private final IcebergValueHash hash;
     private long nonNull;
     private long nan;
     private long widthBytes;
@@ -105,6 +108,7 @@ final class ColumnDecoder {
       this.column = column;
       this.trackOrder = trackOrder;
       this.comparator = column.getPrimitiveType().comparator();
+      this.hash = IcebergValueHash.of(column.getPrimitiveType());
     }
 
     /** NaN never becomes a min or max, as in Parquet's own statistics. */
@@ -176,7 +180,7 @@ final class ColumnDecoder {
         switch (type) {
           case INT64 -> {
             long v = r.getLong();
-            sketch.update(v);
+            hash.updateLong(sketch, v);
             if (!orderedAny || comparator.compare(v, lowLong) < 0) {
               lowLong = v;
             }
@@ -187,7 +191,7 @@ final class ColumnDecoder {
           }
           case INT32 -> {
             int v = r.getInteger();
-            sketch.update(v);
+            hash.updateInt(sketch, v);
             if (!orderedAny || comparator.compare(v, (int) lowLong) < 0) {
               lowLong = v;
             }
@@ -198,7 +202,7 @@ final class ColumnDecoder {
           }
           case DOUBLE -> {
             double v = r.getDouble();
-            sketch.update(v);
+            hash.updateDouble(sketch, v);
             if (Double.isNaN(v)) {
               nan++;
             } else {
@@ -207,7 +211,7 @@ final class ColumnDecoder {
           }
           default -> {
             float v = r.getFloat();
-            sketch.update(v);
+            hash.updateFloat(sketch, v);
             if (Float.isNaN(v)) {
               nan++;
             } else {
@@ -256,7 +260,7 @@ final class ColumnDecoder {
           for (long i = 0; i < total; i++, r.consume()) {
             if (r.getCurrentDefinitionLevel() == maxDef) {
               nonNull++;
-              sketch.update(r.getLong());
+              hash.updateLong(sketch, r.getLong());
             }
           }
           widthBytes += (nonNull - before) * 8;
@@ -265,7 +269,7 @@ final class ColumnDecoder {
           for (long i = 0; i < total; i++, r.consume()) {
             if (r.getCurrentDefinitionLevel() == maxDef) {
               nonNull++;
-              sketch.update(r.getInteger());
+              hash.updateInt(sketch, r.getInteger());
             }
           }
           widthBytes += (nonNull - before) * 4;
@@ -276,7 +280,7 @@ final class ColumnDecoder {
               nonNull++;
               double v = r.getDouble();
               nan += Double.isNaN(v) ? 1 : 0;
-              sketch.update(v);
+              hash.updateDouble(sketch, v);
             }
           }
           widthBytes += (nonNull - before) * 8;
@@ -296,40 +300,40 @@ final class ColumnDecoder {
       switch (column.getPrimitiveType().getPrimitiveTypeName()) {
         case INT32 -> {
           int v = r.getInteger();
-          sketch.update(v);
+          hash.updateInt(sketch, v);
           widthBytes += 4;
           return v;
         }
         case INT64 -> {
           long v = r.getLong();
-          sketch.update(v);
+          hash.updateLong(sketch, v);
           widthBytes += 8;
           return v;
         }
         case FLOAT -> {
           float f = r.getFloat();
           nan += Float.isNaN(f) ? 1 : 0;
-          sketch.update(f);
+          hash.updateFloat(sketch, f);
           widthBytes += 4;
           return f;
         }
         case DOUBLE -> {
           double v = r.getDouble();
           nan += Double.isNaN(v) ? 1 : 0;
-          sketch.update(v);
+          hash.updateDouble(sketch, v);
           widthBytes += 8;
           return v;
         }
         case BOOLEAN -> {
           boolean b = r.getBoolean();
-          sketch.update(b ? 1L : 0L);
+          hash.updateBoolean(sketch, b);
           widthBytes += 1;
           return b;
         }
         default -> {
           org.apache.parquet.io.api.Binary binary = r.getBinary().copy();
           byte[] bytes = binary.getBytes();
-          sketch.update(bytes);
+          hash.updateBytes(sketch, java.nio.ByteBuffer.wrap(bytes));
           widthBytes += bytes.length;
           return binary;
         }
@@ -355,6 +359,7 @@ final class ColumnDecoder {
 
   static NdvSketch ndv(CompactSketch s) {
     return NdvSketch.newBuilder().setEstimate(s.getEstimate()).setLowerBound(s.getLowerBound(3))
-        .setUpperBound(s.getUpperBound(3)).setThetaSketch(ByteString.copyFrom(s.toByteArray())).build();
+        .setUpperBound(s.getUpperBound(3)).setThetaSketch(ByteString.copyFrom(s.toByteArray()))
+        .setValueEncoding(ICEBERG_VALUE_ENCODING).build();
   }
 }

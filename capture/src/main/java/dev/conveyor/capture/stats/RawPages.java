@@ -46,6 +46,7 @@ final class RawPages {
   /** Hashes the chunk's distinct values into {@code sketch} and counts what the statistics need. */
   static ChunkValues read(ColumnDescriptor column, PageReader pages, UpdateSketch sketch) throws IOException {
     PrimitiveTypeName type = column.getPrimitiveType().getPrimitiveTypeName();
+    IcebergValueHash hash = IcebergValueHash.of(column.getPrimitiveType());
     boolean binary = type == PrimitiveTypeName.BINARY;
     boolean floating = type == PrimitiveTypeName.DOUBLE || type == PrimitiveTypeName.FLOAT;
     int width = type == PrimitiveTypeName.INT64 || type == PrimitiveTypeName.DOUBLE ? 8 : 4;
@@ -66,12 +67,12 @@ final class RawPages {
       Encoding encoding = v1.getValueEncoding();
       if (encoding == Encoding.PLAIN) {
         if (binary) {
-          bytes += hashBinaries(values, present, sketch);
+          bytes += hashBinaries(values, present, hash, sketch);
         } else {
           if ((long) present * width > values.remaining()) {
             throw new IOException("column " + column + ": a PLAIN page holds fewer than its " + present + " values");
           }
-          nan += hashFixed(type, values, present, width, sketch);
+          nan += hashFixed(type, values, present, width, hash, sketch);
           bytes += (long) present * width;
         }
       } else if (encoding.usesDictionary()) {
@@ -88,7 +89,7 @@ final class RawPages {
       }
     }
     if (dictionary != null) {
-      dictionary.hashUsed(type, width, sketch);
+      dictionary.hashUsed(type, width, hash, sketch);
       long[] totals = dictionary.totals();
       nan += totals[0];
       bytes += totals[1];
@@ -135,41 +136,42 @@ final class RawPages {
 
   /**
    * Hashes fixed-width values into {@code sketch}. Once the sketch is estimating (theta below one), a
-   * value whose hash ({@link ThetaHash}) it would reject is not handed to it: most values of a column
+   * value whose hash ({@link IcebergValueHash}, {@link ThetaHash}) it would reject is not handed to it: most values of a column
    * with many distinct ones, each spared the library's own hashing and allocation.
    */
-  private static long hashFixed(PrimitiveTypeName type, ByteBuffer b, int count, int width, UpdateSketch sketch) {
+  private static long hashFixed(PrimitiveTypeName type, ByteBuffer b, int count, int width, IcebergValueHash hash,
+      UpdateSketch sketch) {
     long nan = 0;
     long theta = sketch.getThetaLong();
     for (int i = 0, at = 0; i < count; i++, at += width) {
       switch (type) {
         case INT64 -> {
           long v = b.getLong(at);
-          if (theta == Long.MAX_VALUE || ThetaHash.ofLong(v) < theta) {
-            sketch.update(v);
+          if (theta == Long.MAX_VALUE || hash.hashOfLong(v) < theta) {
+            hash.updateLong(sketch, v);
             theta = sketch.getThetaLong();
           }
         }
         case INT32 -> {
           int v = b.getInt(at);
-          if (theta == Long.MAX_VALUE || ThetaHash.ofLong(v) < theta) {
-            sketch.update(v);
+          if (theta == Long.MAX_VALUE || hash.hashOfInt(v) < theta) {
+            hash.updateInt(sketch, v);
             theta = sketch.getThetaLong();
           }
         }
         case DOUBLE -> {
           double v = b.getDouble(at);
           nan += Double.isNaN(v) ? 1 : 0;
-          if (theta == Long.MAX_VALUE || ThetaHash.ofDouble(v) < theta) {
-            sketch.update(v);
+          if (theta == Long.MAX_VALUE || hash.hashOfDouble(v) < theta) {
+            hash.updateDouble(sketch, v);
             theta = sketch.getThetaLong();
           }
         }
         default -> {
           float f = b.getFloat(at);
           nan += Float.isNaN(f) ? 1 : 0;
-          if (theta == Long.MAX_VALUE || ThetaHash.ofDouble(f) < theta) {
-            sketch.update(f);
+          if (theta == Long.MAX_VALUE || hash.hashOfFloat(f) < theta) {
+            hash.updateFloat(sketch, f);
             theta = sketch.getThetaLong();
           }
         }
@@ -179,7 +181,8 @@ final class RawPages {
   }
 
   /** Hashes {@code count} PLAIN byte arrays (a 4-byte length, then the bytes) in place; answers their bytes. */
-  private static long hashBinaries(ByteBuffer b, int count, UpdateSketch sketch) throws IOException {
+  private static long hashBinaries(ByteBuffer b, int count, IcebergValueHash hash, UpdateSketch sketch)
+      throws IOException {
     long bytes = 0;
     int at = 0;
     int end = b.limit();
@@ -191,7 +194,7 @@ final class RawPages {
       if (length < 0 || length > end - at - 4) {
         throw new IOException("a PLAIN byte array of " + length + " bytes overruns its page");
       }
-      sketch.update(b.slice(at + 4, length)); // hashes as update(byte[]) of the same bytes would
+      hash.updateBytes(sketch, b.slice(at + 4, length));
       bytes += length;
       at += 4 + length;
     }
@@ -287,15 +290,15 @@ final class RawPages {
     }
 
     /** Hashes the entries some row of the chunk used, each once. */
-    void hashUsed(PrimitiveTypeName type, int width, UpdateSketch sketch) {
+    void hashUsed(PrimitiveTypeName type, int width, IcebergValueHash hash, UpdateSketch sketch) {
       for (int i = 0; i < size; i++) {
         if (occurrences[i] == 0) {
           continue;
         }
         if (lengths != null) {
-          sketch.update(bytes.slice(offsets[i], lengths[i]));
+          hash.updateBytes(sketch, bytes.slice(offsets[i], lengths[i]));
         } else {
-          hashFixed(type, bytes.slice(i * width, width).order(ByteOrder.LITTLE_ENDIAN), 1, width, sketch);
+          hashFixed(type, bytes.slice(i * width, width).order(ByteOrder.LITTLE_ENDIAN), 1, width, hash, sketch);
         }
       }
     }

@@ -115,4 +115,85 @@ public abstract class IcebergCaptureContract extends CaptureServerBase {
     assertThat(planned(JobKind.PLAN_SNAPSHOT)).as("only the new snapshot is planned").isEqualTo(4);
     assertThat(tableStats(latest).getRowCount()).isEqualTo(200 + 100 + 50);
   }
+
+  /**
+   * Puffin for engines: each captured snapshot gets a statistics file registered in the table metadata,
+   * read back with Iceberg's own Puffin reader; each column's blob is the sketch an engine would build by
+   * hashing the same values through Iceberg's {@code Conversions} (so the two union without double
+   * counting), and its {@code ndv} property and estimate are the NDV capture stores.
+   */
+  @Test
+  void eachCapturedSnapshotRegistersAPuffinFileEnginesCanMerge() throws Exception {
+    Schema schema = new Schema(Types.NestedField.required(1, "id", Types.LongType.get()),
+        Types.NestedField.optional(2, "name", Types.StringType.get()),
+        Types.NestedField.optional(3, "amount", Types.DecimalType.of(12, 2)),
+        Types.NestedField.optional(4, "ts", Types.TimestampType.withZone()),
+        Types.NestedField.optional(5, "score", Types.DoubleType.get()),
+        Types.NestedField.optional(6, "flag", Types.BooleanType.get()),
+        Types.NestedField.optional(7, "day", Types.DateType.get()));
+    Table table = new HadoopTables(new Configuration()).create(schema, PartitionSpec.unpartitioned(),
+        warehouse.resolve("orders").toString());
+    Map<String, Expected> expected = new TreeMap<>();
+    table.newAppend().appendFile(dataFile("a.parquet", 300, 1, expected)).commit();
+    long first = table.currentSnapshot().snapshotId();
+    table.newAppend().appendFile(dataFile("b.parquet", 200, 2, expected))
+        .appendFile(dataFile("c.parquet", 100, 3, expected)).commit();
+    long second = table.currentSnapshot().snapshotId();
+    tables.register("orders", ConnectorSpec.newBuilder().setKind(ConnectorSpec.Kind.ICEBERG)
+        .setLocation(warehouse.resolve("orders").toString()).build());
+
+    captureAndWait(2);
+
+    table.refresh();
+    Map<Long, org.apache.iceberg.StatisticsFile> files = new TreeMap<>();
+    table.statisticsFiles().forEach(f -> files.put(f.snapshotId(), f));
+    assertThat(files).containsOnlyKeys(first, second);
+    org.apache.iceberg.StatisticsFile stats = files.get(second);
+    String recorded = ledger.transact(tx -> tx.queryOne("SELECT statistics_file FROM capture_snapshots WHERE"
+        + " table_id = 'orders' AND snapshot_id = ?", rs -> rs.getString(1), String.valueOf(second)).orElseThrow());
+    assertThat(recorded).as("the ledger names the registered file").isEqualTo(stats.path());
+    Map<Integer, Object[]> blobs = new TreeMap<>();
+    try (org.apache.iceberg.puffin.PuffinReader reader = org.apache.iceberg.puffin.Puffin
+        .read(table.io().newInputFile(stats.path())).withFileSize(stats.fileSizeInBytes())
+        .withFooterSize(stats.fileFooterSizeInBytes()).build()) {
+      for (var blob : reader.readAll(reader.fileMetadata().blobs())) {
+        assertThat(blob.first().type()).isEqualTo("apache-datasketches-theta-v1");
+        assertThat(blob.first().snapshotId()).isEqualTo(second);
+        byte[] bytes = new byte[blob.second().remaining()];
+        blob.second().duplicate().get(bytes);
+        blobs.put(blob.first().inputFields().get(0), new Object[] {blob.first().properties().get("ndv"), bytes});
+      }
+    }
+    assertThat(blobs).containsOnlyKeys(1, 2, 3, 4, 5, 6, 7);
+    List<Expected> visible = List.of(expected.get(warehouse.resolve("data/a.parquet").toString()),
+        expected.get(warehouse.resolve("data/b.parquet").toString()),
+        expected.get(warehouse.resolve("data/c.parquet").toString()));
+    for (Types.NestedField field : schema.columns()) {
+      org.apache.datasketches.theta.UpdateSketch engine = org.apache.datasketches.theta.UpdateSketch.builder().build();
+      for (Expected e : visible) {
+        for (Object v : e.distinct.getOrDefault(field.name(), java.util.Set.of())) {
+          Object value = field.type().typeId() == org.apache.iceberg.types.Type.TypeID.DECIMAL
+              ? java.math.BigDecimal.valueOf((Long) v, 2) : v;
+          java.nio.ByteBuffer b = org.apache.iceberg.types.Conversions.toByteBuffer(field.type(), value);
+          byte[] bytes = new byte[b.remaining()];
+          b.duplicate().get(bytes);
+          engine.update(bytes);
+        }
+      }
+      var ours = org.apache.datasketches.theta.CompactSketch.wrap(
+          org.apache.datasketches.memory.Memory.wrap((byte[]) blobs.get(field.fieldId())[1]));
+      var union = org.apache.datasketches.theta.SetOperation.builder().buildUnion();
+      union.union(ours);
+      union.union(engine);
+      assertThat(union.getResult().getEstimate()).as(field.name() + ": the union counts no value twice")
+          .isEqualTo(engine.getEstimate());
+      assertThat(ours.getEstimate()).as(field.name()).isEqualTo(engine.getEstimate());
+      byte[] column = ledger.transact(tx -> tx.queryOne("SELECT record FROM capture_stats WHERE table_id = 'orders'"
+          + " AND snapshot_id = ? AND target_key = ?", rs -> rs.getBytes(1), String.valueOf(second),
+          "column:" + field.name()).orElseThrow());
+      double stored = TargetStatsRecord.parseFrom(column).getColumn().getNdv().getEstimate();
+      assertThat(ours.getEstimate()).as(field.name() + ": the NDV capture stats shows").isEqualTo(stored);
+      assertThat(blobs.get(field.fieldId())[0]).isEqualTo(Long.toString(Math.round(stored)));
+    }
+  }
 }

@@ -9,6 +9,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -18,7 +19,7 @@ import java.util.Optional;
  */
 public final class CaptureCompleteness {
   public static final int MAX_LISTED = 100;
-  private static final String COLUMNS = "table_id, snapshot_id, files, files_planned, files_unreadable";
+  private static final String COLUMNS = "table_id, snapshot_id, files, files_planned, files_unreadable, statistics_file";
 
   private CaptureCompleteness() {}
 
@@ -75,7 +76,7 @@ public final class CaptureCompleteness {
     long unreadable = rs.getLong(offset + 5);
     return SnapshotCompleteness.newBuilder().setTableId(rs.getString(offset + 1)).setSnapshotId(rs.getString(offset + 2))
         .setFilesPlanned(planned).setFilesCaptured(captured).setPartial(unreadable > 0 || captured < planned)
-        .setUnreadableTotal(unreadable);
+        .setUnreadableTotal(unreadable).setStatisticsFile(Objects.requireNonNullElse(rs.getString(offset + 6), ""));
   }
 
   private static SnapshotCompleteness withFiles(Tx tx, SnapshotCompleteness.Builder c, int listed) throws SQLException {

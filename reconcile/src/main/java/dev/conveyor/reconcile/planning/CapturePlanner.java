@@ -12,6 +12,8 @@ import dev.conveyor.ledger.jobs.JobKind;
 import dev.conveyor.ledger.jobs.JobSpec;
 import dev.conveyor.ledger.jobs.LeaseRequest;
 import dev.conveyor.ledger.jobs.Outcomes.LeaseGrant;
+import dev.conveyor.reconcile.iceberg.IcebergTables;
+import dev.conveyor.reconcile.iceberg.PuffinStatistics;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -206,13 +208,52 @@ public final class CapturePlanner {
     switch (g.job().kind()) {
       case PLAN_TABLE -> planTable(g, input, lease);
       case PLAN_SNAPSHOT -> planSnapshot(g, input, lease);
-      case FINALIZE_SNAPSHOT -> ledger.transact(tx -> {
-        SnapshotRollup.finalizeSnapshot(tx, input.getTableId(), input.getSnapshotId(), g.job().id(),
-            input.getFilesPlanned());
-        return ledger.jobs().complete(tx, g.job().id(), g.epoch(), new Completion.Succeeded(null));
-      });
+      case FINALIZE_SNAPSHOT -> {
+        if (input.getConnector().getKind() == ConnectorSpec.Kind.ICEBERG) {
+          finalizeIcebergSnapshot(g, input, lease);
+        } else {
+          ledger.transact(tx -> {
+            SnapshotRollup.finalizeSnapshot(tx, input.getTableId(), input.getSnapshotId(), g.job().id(),
+                input.getFilesPlanned());
+            return ledger.jobs().complete(tx, g.job().id(), g.epoch(), new Completion.Succeeded(null));
+          });
+        }
+      }
       default -> throw new IllegalArgumentException("planner cannot run " + g.job().kind());
     }
+  }
+
+  /**
+   * Rolls the snapshot up, then (when every planned file was captured) writes and registers its Puffin
+   * statistics file, then ends the job naming the file. A retry after a crash between the two rolls up
+   * again and registers a new file in place of the first (the table's own commit decides).
+   */
+  private void finalizeIcebergSnapshot(LeaseGrant g, LeasedPlanInput input, PlanLease lease) {
+    SnapshotRollup.Finalized finalized = ledger.transact(tx -> SnapshotRollup.finalizeSnapshot(tx,
+        input.getTableId(), input.getSnapshotId(), g.job().id(), input.getFilesPlanned()));
+    String statisticsFile = "";
+    if (finalized.unreadable() > 0) {
+      log.info("table {} snapshot {} is partial ({} unreadable files): no Puffin statistics file is registered,"
+          + " as engines would take its NDV for the whole snapshot", input.getTableId(), input.getSnapshotId(),
+          finalized.unreadable());
+    } else {
+      lease.check();
+      List<dev.conveyor.api.catalog.ColumnStats> columns = ledger.transact(tx ->
+          SnapshotRollup.tableColumns(tx, input.getTableId(), input.getSnapshotId()));
+      long started = System.nanoTime();
+      PuffinStatistics.Published published = PuffinStatistics.publish(IcebergTables.load(input.getConnector()),
+          Long.parseLong(input.getSnapshotId()), columns);
+      statisticsFile = published.path();
+      log.info("table {} snapshot {}: Puffin statistics file {} ({} bytes, NDV of {} columns) registered in {} ms",
+          input.getTableId(), input.getSnapshotId(), published.path(), published.sizeBytes(),
+          published.columns().size(), (System.nanoTime() - started) / 1_000_000);
+    }
+    String file = statisticsFile;
+    ledger.transact(tx -> {
+      tx.update("UPDATE capture_snapshots SET statistics_file = ? WHERE table_id = ? AND snapshot_id = ?",
+          file.isEmpty() ? null : file, input.getTableId(), input.getSnapshotId());
+      return ledger.jobs().complete(tx, g.job().id(), g.epoch(), new Completion.Succeeded(null));
+    });
   }
 
   private PlanPages.Writer writer(LeaseGrant g, PlanLease lease) {
@@ -250,7 +291,7 @@ public final class CapturePlanner {
     if (!input.getSnapshotId().isEmpty()) {
       ids.add(input.getSnapshotId());
     }
-    IcebergSnapshots.Chosen chosen = IcebergSnapshots.choose(input.getConnector().getLocation(), ids,
+    IcebergSnapshots.Chosen chosen = IcebergSnapshots.choose(input.getConnector(), ids,
         input.getLatestSnapshots());
     List<JobSpec> children = new ArrayList<>();
     for (var s : chosen.snapshots()) {

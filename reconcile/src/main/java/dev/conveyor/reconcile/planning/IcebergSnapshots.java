@@ -1,6 +1,8 @@
 package dev.conveyor.reconcile.planning;
 
+import dev.conveyor.api.reconcile.ConnectorSpec;
 import dev.conveyor.api.reconcile.PlannedFile;
+import dev.conveyor.reconcile.iceberg.IcebergTables;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -9,13 +11,10 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.function.Consumer;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.exceptions.NoSuchTableException;
-import org.apache.iceberg.hadoop.HadoopTables;
 import org.apache.iceberg.io.CloseableIterable;
 
 /**
@@ -30,14 +29,9 @@ public final class IcebergSnapshots {
 
   private IcebergSnapshots() {}
 
-  public static Chosen choose(String location, List<String> snapshotIds, int latest) {
-    Table table;
-    try {
-      table = new HadoopTables(new Configuration()).load(location);
-    } catch (NoSuchTableException e) {
-      throw new IllegalArgumentException("connector.location " + location + " is not an Iceberg table: "
-          + e.getMessage());
-    }
+  public static Chosen choose(ConnectorSpec connector, List<String> snapshotIds, int latest) {
+    Table table = IcebergTables.load(connector);
+    String location = connector.getLocation();
     List<Snapshot> all = new ArrayList<>();
     table.snapshots().forEach(all::add);
     all.sort(Comparator.comparingLong(Snapshot::sequenceNumber).thenComparingLong(Snapshot::timestampMillis));

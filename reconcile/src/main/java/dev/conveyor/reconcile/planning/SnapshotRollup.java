@@ -91,6 +91,12 @@ final class SnapshotRollup {
     return new Finalized(filesPlanned, captured, unreadable, rows);
   }
 
+  /** The columns of a finalized snapshot's table record (empty before it is finalized). */
+  static List<ColumnStats> tableColumns(Tx tx, String tableId, String snapshotId) throws SQLException {
+    return tx.queryOne("SELECT record FROM capture_stats WHERE table_id = ? AND snapshot_id = ? AND target_key = ?",
+        rs -> rs.getBytes(1), tableId, snapshotId, "table").map(b -> parse(b).getColumnsList()).orElse(List.of());
+  }
+
   /** "a.parquet (TRUNCATED: …), b.parquet (NOT_PARQUET: …) and 3 more". */
   static String unreadableSummary(Tx tx, String tableId, String snapshotId, long total) throws SQLException {
     List<String> named = tx.query("SELECT path, cause, message FROM capture_unreadable_files WHERE table_id = ?"
@@ -127,8 +133,10 @@ final class SnapshotRollup {
     if (a.hasNanCount() || b.hasNanCount()) {
       m.setNanCount(a.getNanCount() + b.getNanCount());
     }
-    if (!a.getNdv().getThetaSketch().isEmpty() && !b.getNdv().getThetaSketch().isEmpty()) {
+    if (NdvUnion.compatible(a.getNdv(), b.getNdv())) {
       m.setNdv(union(a.getNdv(), b.getNdv()));
+    } else if (a.hasNdv() || b.hasNdv()) {
+      m.clearNdv(); // one side unknown, or hashed another way: a union of either would understate the NDV
     }
     if (a.hasMin() && b.hasMin()) {
       m.setMin(compare(a.getMin(), b.getMin()) <= 0 ? a.getMin() : b.getMin());
