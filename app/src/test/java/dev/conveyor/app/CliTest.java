@@ -112,6 +112,17 @@ class CliTest {
   }
 
   @Test
+  void objectStoreOptionsOnALocalTableAreRefusedBeforeAnythingIsSent() {
+    assertThat(Main.run("capture", "add-table", "sales", "/data/sales", "--s3-endpoint", "http://127.0.0.1:9000",
+        "--server", "127.0.0.1:1")).isNotZero();
+    assertThat(stderr()).contains("/data/sales is a local path").contains("hint: give an s3:// LOCATION")
+        .doesNotContain("Exception");
+    assertThat(Main.run("capture", "add-table", "sales", "s3://lake/sales", "--warehouse", "w",
+        "--server", "127.0.0.1:1")).isNotZero();
+    assertThat(stderr()).contains("--warehouse needs --rest-catalog");
+  }
+
+  @Test
   void startupTrainingRunsListAndStatusAgainstALoopbackGateway() {
     // the launcher's class-data archive is made by this call; a failure would leave short commands slow
     assertThat(Main.run("startup-training")).isZero();

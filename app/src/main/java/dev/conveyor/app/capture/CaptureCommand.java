@@ -58,21 +58,80 @@ public final class CaptureCommand implements Runnable {
     @Parameters(index = "0", paramLabel = "TABLE", description = "Table id.")
     String table;
 
-    @Parameters(index = "1", paramLabel = "DIR", description = "Directory holding the table's .parquet files,"
-        + " or the Iceberg table's location.")
-    Path dir;
+    @Parameters(index = "1", paramLabel = "LOCATION", description = "Directory holding the table's .parquet files"
+        + " (a local path, or s3://bucket/prefix), the Iceberg table's location (--iceberg), or with --rest-catalog"
+        + " the table's identifier (namespace.table).")
+    String location;
 
-    @Option(names = "--iceberg", description = "DIR is an Iceberg table (Hadoop filesystem catalog layout).")
+    @Option(names = "--iceberg", description = "LOCATION is an Iceberg table (Hadoop filesystem catalog layout).")
     boolean iceberg;
+
+    @Option(names = "--rest-catalog", paramLabel = "URI",
+        description = "LOCATION is a table (namespace.table) in this Iceberg REST catalog.")
+    String restCatalog;
+
+    @Option(names = "--warehouse", description = "The REST catalog's warehouse, when it serves several.")
+    String warehouse;
+
+    @Option(names = "--s3-endpoint", paramLabel = "URL", description = "An S3-compatible store's endpoint"
+        + " (default: AWS).")
+    String s3Endpoint;
+
+    @Option(names = "--s3-region", paramLabel = "REGION", description = "The store's region (default: us-east-1).")
+    String s3Region;
+
+    @Option(names = "--s3-path-style", description = "Address buckets by path (most S3-compatible servers).")
+    boolean s3PathStyle;
+
+    @Option(names = "--s3-request-checksums", paramLabel = "when-supported|when-required",
+        description = "when-required for S3-compatible servers that refuse the SDK's default trailing checksums.")
+    String s3Checksums;
+
+    @Option(names = "--credentials-file", paramLabel = "FILE", description = "A key=value file on the server's"
+        + " machine with the secrets (s3.access-key-id, s3.secret-access-key, s3.session-token, token,"
+        + " credential); read by the server when it needs them, never stored. Without it: the environment.")
+    Path credentialsFile;
 
     @Override
     public Integer call() {
+      boolean objectStore = location.startsWith("s3://") || location.startsWith("s3a://");
+      boolean lake = objectStore || restCatalog != null;
+      if (!lake && (s3Endpoint != null || s3Region != null || s3PathStyle || s3Checksums != null
+          || credentialsFile != null || warehouse != null)) {
+        throw new dev.conveyor.app.cli.ErrorReporter.UserError("--s3-*, --credentials-file and --warehouse describe object storage or a REST catalog;"
+            + " " + location + " is a local path", "give an s3:// LOCATION or --rest-catalog URI");
+      }
+      if (warehouse != null && restCatalog == null) {
+        throw new dev.conveyor.app.cli.ErrorReporter.UserError("--warehouse needs --rest-catalog", "add --rest-catalog URI");
+      }
+      ConnectorSpec.Builder connector = ConnectorSpec.newBuilder().setKind(iceberg || restCatalog != null
+          ? ConnectorSpec.Kind.ICEBERG : ConnectorSpec.Kind.PARQUET_DIRECTORY);
+      String where = lake ? location : Path.of(location).toAbsolutePath().normalize().toString();
+      connector.setLocation(where);
+      if (restCatalog != null) {
+        connector.putProperties("catalog", "rest").putProperties("uri", restCatalog);
+      }
+      putIfSet(connector, "warehouse", warehouse);
+      putIfSet(connector, "s3.endpoint", s3Endpoint);
+      putIfSet(connector, "client.region", s3Region);
+      putIfSet(connector, "s3.request-checksums", s3Checksums);
+      if (s3PathStyle) {
+        connector.putProperties("s3.path-style-access", "true");
+      }
+      if (credentialsFile != null) {
+        connector.putProperties("credentials-file", credentialsFile.toAbsolutePath().normalize().toString());
+      }
       var r = withControl(server, s -> s.registerTable(RegisterTableRequest.newBuilder().setTableId(table)
-          .setConnector(ConnectorSpec.newBuilder().setKind(iceberg ? ConnectorSpec.Kind.ICEBERG
-                  : ConnectorSpec.Kind.PARQUET_DIRECTORY)
-              .setLocation(dir.toAbsolutePath().normalize().toString())).build()));
-      System.out.println((r.getCreated() ? "registered " : "updated ") + table + " -> " + dir.toAbsolutePath().normalize());
+          .setConnector(connector).build()));
+      System.out.println((r.getCreated() ? "registered " : "updated ") + table + " -> " + where
+          + (restCatalog != null ? " in REST catalog " + restCatalog : ""));
       return 0;
+    }
+
+    private static void putIfSet(ConnectorSpec.Builder c, String key, String value) {
+      if (value != null && !value.isBlank()) {
+        c.putProperties(key, value);
+      }
     }
   }
 

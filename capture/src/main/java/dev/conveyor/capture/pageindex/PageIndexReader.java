@@ -43,21 +43,32 @@ public final class PageIndexReader {
   /** The page index of the flat columns {@code selection} names (as statistics capture selects them). */
   public static PageIndex read(Path file, dev.conveyor.api.reconcile.ColumnSelection selection)
       throws FileCaptureException {
+    return read(new LocalInputFile(file), file.toString(), selection);
+  }
+
+  /** As above for any Parquet {@code input}; {@code file} is the path the index names. */
+  public static PageIndex read(org.apache.parquet.io.InputFile input, String file,
+      dev.conveyor.api.reconcile.ColumnSelection selection) throws FileCaptureException {
     List<String> columns;
-    try (ParquetFileReader reader = ParquetFileReader.open(new LocalInputFile(file),
+    try (ParquetFileReader reader = ParquetFileReader.open(input,
         ParquetReadOptions.builder(new PlainParquetConfiguration()).build())) {
       columns = dev.conveyor.capture.stats.ParquetFileStats.selectedColumns(
           reader.getFooter().getFileMetaData().getSchema(), selection);
     } catch (IOException | RuntimeException | LinkageError e) {
       throw new FileCaptureException(file + ": cannot build the page index (" + e.getMessage() + ")", e);
     }
-    return read(file, columns);
+    return read(input, file, columns);
   }
 
   public static PageIndex read(Path file, List<String> columns) throws FileCaptureException {
-    try (ParquetFileReader reader = ParquetFileReader.open(new LocalInputFile(file),
+    return read(new LocalInputFile(file), file.toString(), columns);
+  }
+
+  public static PageIndex read(org.apache.parquet.io.InputFile input, String file, List<String> columns)
+      throws FileCaptureException {
+    try (ParquetFileReader reader = ParquetFileReader.open(input,
         ParquetReadOptions.builder(new PlainParquetConfiguration()).build());
-        SeekableInputStream raw = new LocalInputFile(file).newStream()) {
+        SeekableInputStream raw = input.newStream()) {
       MessageType schema = reader.getFooter().getFileMetaData().getSchema();
       List<BlockMetaData> blocks = reader.getRowGroups();
       List<PageEntry> entries = new ArrayList<>();
@@ -100,7 +111,7 @@ public final class PageIndexReader {
           decodePages(reader, schema, g, needDecode, entries);
         }
       }
-      return new PageIndex(file.toString(), columns, blocks.size(), entries, nativeIndex);
+      return new PageIndex(file, columns, blocks.size(), entries, nativeIndex);
     } catch (IOException | RuntimeException | LinkageError e) {
       throw new FileCaptureException(file + ": cannot build the page index (" + e.getMessage() + ")", e);
     }

@@ -78,6 +78,36 @@ public sealed interface FileFailure {
     return unreadable(Cause.CORRUPT, "a footer or page cannot be decoded (" + said + ")");
   }
 
+  /**
+   * For a file read from object storage through a presigned URL: the store's status decides (404 gone;
+   * 403 refused, which a new lease's URL may cure, so transient; other HTTP failures and network faults
+   * transient), then what parquet-java said about the bytes it got.
+   */
+  static FileFailure classifyRemote(FileCaptureException e) {
+    Throwable cause = e.getCause() == null ? e : e.getCause();
+    String said = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof dev.conveyor.capture.io.RemoteInputFile.RemoteReadException r) {
+        return r.status() == 404 ? unreadable(Cause.MISSING, "the object no longer exists")
+            : new Transient(r.getMessage());
+      }
+    }
+    if (has(e, java.net.ConnectException.class) || has(e, java.net.http.HttpTimeoutException.class)
+        || has(e, java.io.InterruptedIOException.class) || has(e, java.net.SocketException.class)) {
+      return new Transient("the store could not be reached: " + said);
+    }
+    if (has(e, LinkageError.class) || has(e, UnsupportedOperationException.class)) {
+      return unreadable(Cause.UNSUPPORTED, "a codec or encoding this worker cannot decode (" + said + ")");
+    }
+    if (said.contains("magic number")) {
+      return unreadable(Cause.NOT_PARQUET, said);
+    }
+    if (has(e, EOFException.class) || said.contains("Reached the end") || said.contains("reached the end")) {
+      return unreadable(Cause.TRUNCATED, "cut short (" + said + ")");
+    }
+    return unreadable(Cause.CORRUPT, "a footer or page cannot be decoded (" + said + ")");
+  }
+
   private static Unreadable unreadable(Cause cause, String message) {
     return new Unreadable(cause, message.length() <= MAX_MESSAGE_CHARS ? message
         : message.substring(0, MAX_MESSAGE_CHARS - 1) + "…");

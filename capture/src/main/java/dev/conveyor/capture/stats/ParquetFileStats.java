@@ -20,6 +20,7 @@ import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
 import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
 import org.apache.parquet.hadoop.metadata.ParquetMetadata;
+import org.apache.parquet.io.InputFile;
 import org.apache.parquet.io.LocalInputFile;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.PrimitiveType;
@@ -60,14 +61,28 @@ public final class ParquetFileStats {
    */
   public static TargetStatsRecord capture(Path file, String tableId, String snapshotId, ColumnSelection selection,
       boolean decode, boolean recomputeMinMax) throws FileCaptureException {
-    ParquetMetadata footer;
     long size;
+    try {
+      size = Files.size(file);
+    } catch (IOException e) {
+      throw new FileCaptureException(file + ": " + describe(e), e);
+    }
+    return capture(new LocalInputFile(file), size, file.toString(), tableId, snapshotId, selection, decode,
+        recomputeMinMax);
+  }
+
+  /**
+   * As above for any Parquet {@code input} of {@code size} bytes (a file on object storage, read through
+   * a presigned URL); {@code path} is the file's planned path, which the record names.
+   */
+  public static TargetStatsRecord capture(InputFile input, long size, String path, String tableId, String snapshotId,
+      ColumnSelection selection, boolean decode, boolean recomputeMinMax) throws FileCaptureException {
+    String file = path;
+    ParquetMetadata footer;
     Map<String, ColumnDecoder.Decoded> decoded = Map.of();
     Map<String, Accumulator> columns = new LinkedHashMap<>();
     TargetStatsRecord.Builder record = TargetStatsRecord.newBuilder();
     try {
-      size = Files.size(file);
-      LocalInputFile input = new LocalInputFile(file);
       // the footer alone first, with shared read options: most captures need nothing else
       try (var stream = input.newStream()) {
         footer = ParquetFileReader.readFooter(input, FOOTER_OPTIONS, stream);
@@ -103,7 +118,7 @@ public final class ParquetFileStats {
       throw new FileCaptureException(file + ": " + describe(e), e);
     }
     record.setTableId(tableId).setSnapshotId(snapshotId)
-        .setTarget(StatsTarget.newBuilder().setFile(FileTarget.newBuilder().setPath(file.toString())))
+        .setTarget(StatsTarget.newBuilder().setFile(FileTarget.newBuilder().setPath(file)))
         .setFileCount(1).setSizeBytes(size);
     long rows = 0;
     for (BlockMetaData block : footer.getBlocks()) {

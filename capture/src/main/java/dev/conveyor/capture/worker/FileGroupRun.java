@@ -4,7 +4,10 @@ import dev.conveyor.api.catalog.TargetStatsRecord;
 import dev.conveyor.api.reconcile.CompleteLeasedReconcileJobRequest;
 import dev.conveyor.api.reconcile.FileGroupSuccess;
 import dev.conveyor.api.reconcile.FileResult;
+import dev.conveyor.api.reconcile.FileAccess;
 import dev.conveyor.api.reconcile.GetLeasedFileGroupExecutionRequest;
+import dev.conveyor.capture.io.RemoteInputFile;
+import java.net.URI;
 import dev.conveyor.api.reconcile.LeasedFileGroupExecution;
 import dev.conveyor.api.reconcile.LeasedReconcileJob;
 import dev.conveyor.api.reconcile.Progress;
@@ -77,6 +80,10 @@ final class FileGroupRun {
   }
 
   /** Where page-index artifacts are written before they are read back, hashed and sent. */
+  /** New URLs are asked for when the lease's would expire within this. */
+  static final java.time.Duration REFRESH_BEFORE = java.time.Duration.ofSeconds(5);
+  private java.util.Map<String, FileAccess> accessByPath;
+  private long accessRefreshAt;
   private static final Path SCRATCH = Path.of(System.getProperty("java.io.tmpdir"), "conveyor-page-index");
 
   void run() {
@@ -132,16 +139,31 @@ final class FileGroupRun {
         results.add(FileResult.newBuilder().setPath(file.getPath()).setOk(true).build());
         continue;
       }
+      boolean remote = isObjectStore(file.getPath());
+      org.apache.parquet.io.InputFile input;
+      if (remote) {
+        FileAccess access = access(exec, file.getPath());
+        if (access == null) {
+          transientFault = file.getPath() + ": the control plane granted no read access to this object";
+          return;
+        }
+        input = new RemoteInputFile(URI.create(access.getUrl()), file.getSizeBytes(), file.getPath());
+      } else {
+        input = new org.apache.parquet.io.LocalInputFile(Path.of(file.getPath()));
+      }
       try {
-        TargetStatsRecord rec = ParquetFileStats.capture(Path.of(file.getPath()), exec.getTableId(),
-            exec.getSnapshotId(), policy.getColumns(), policy.getColumnStats());
+        TargetStatsRecord rec = remote
+            ? ParquetFileStats.capture(input, file.getSizeBytes(), file.getPath(), exec.getTableId(),
+                exec.getSnapshotId(), policy.getColumns(), policy.getColumnStats(), false)
+            : ParquetFileStats.capture(Path.of(file.getPath()), exec.getTableId(), exec.getSnapshotId(),
+                policy.getColumns(), policy.getColumnStats());
         if (!policy.getColumnStats() && !policy.getTableStats()) {
           rec = rec.toBuilder().clearColumns().build();
         }
         LeasedFileGroupIndexArtifact artifact = null;
         if (policy.getPageIndex()) {
           // one validated sidecar per readable file
-          artifact = PageIndexArtifact.build(PageIndexReader.read(Path.of(file.getPath()), policy.getColumns()),
+          artifact = PageIndexArtifact.build(PageIndexReader.read(input, file.getPath(), policy.getColumns()),
               exec.getTableId(), exec.getSnapshotId(), SCRATCH);
         }
         if (artifact != null) {
@@ -152,7 +174,8 @@ final class FileGroupRun {
         }
         results.add(FileResult.newBuilder().setPath(file.getPath()).setOk(true).setRowCount(rec.getRowCount()).build());
       } catch (FileCaptureException e) {
-        FileFailure failure = FileFailure.classify(Path.of(file.getPath()), file.getSizeBytes(), e);
+        FileFailure failure = remote ? FileFailure.classifyRemote(e)
+            : FileFailure.classify(Path.of(file.getPath()), file.getSizeBytes(), e);
         if (failure instanceof FileFailure.Transient) {
           transientFault = file.getPath() + ": " + failure.message();
           return;
@@ -165,6 +188,32 @@ final class FileGroupRun {
       filesDone.incrementAndGet();
       bytesDone.addAndGet(file.getSizeBytes());
     }
+  }
+
+  private static boolean isObjectStore(String path) {
+    return path.startsWith("s3://") || path.startsWith("s3a://");
+  }
+
+  /**
+   * The read access the lease granted for {@code path}; when it would expire within {@link #REFRESH_BEFORE}
+   * (the heartbeat has renewed the lease meanwhile), the execution is fetched again for new URLs.
+   */
+  private FileAccess access(LeasedFileGroupExecution exec, String path) {
+    if (accessByPath == null || System.nanoTime() >= accessRefreshAt) {
+      LeasedFileGroupExecution fresh = accessByPath == null ? exec
+          : rpc.getLeasedFileGroupExecution(GetLeasedFileGroupExecutionRequest.newBuilder()
+              .setJobId(job.getJobId()).setLeaseEpoch(job.getLeaseEpoch()).build());
+      long now = System.nanoTime();
+      accessByPath = new java.util.HashMap<>();
+      long earliest = Long.MAX_VALUE;
+      for (FileAccess a : fresh.getFileAccessList()) {
+        accessByPath.put(a.getPath(), a);
+        earliest = Math.min(earliest, a.getExpiresInMs());
+      }
+      accessRefreshAt = earliest == Long.MAX_VALUE ? Long.MAX_VALUE
+          : now + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(Math.max(0, earliest - REFRESH_BEFORE.toMillis()));
+    }
+    return accessByPath.get(path);
   }
 
   /** Renews the lease by reporting progress (progress renews too) and learns about cancellation. */

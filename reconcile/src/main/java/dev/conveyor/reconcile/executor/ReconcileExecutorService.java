@@ -152,8 +152,10 @@ public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc
       String epoch = required("lease_epoch", req.getLeaseEpoch());
       jobs.cancellationRequested(id, epoch); // refuses a stale epoch with LEASE_LOST
       Job job = jobs.get(id);
-      return fileGroup(job).toBuilder().setJobId(id).setLeaseEpoch(epoch)
-          .setParentJobId(job.parentId() == null ? "" : job.parentId()).build();
+      LeasedFileGroupExecution.Builder exec = fileGroup(job).toBuilder().setJobId(id).setLeaseEpoch(epoch)
+          .setParentJobId(job.parentId() == null ? "" : job.parentId());
+      FileAccessGrants.grant(exec, job, ledger.clock().instant());
+      return exec.build();
     });
   }
 

@@ -14,6 +14,7 @@ import dev.conveyor.ledger.jobs.LeaseRequest;
 import dev.conveyor.ledger.jobs.Outcomes.LeaseGrant;
 import dev.conveyor.reconcile.iceberg.IcebergTables;
 import dev.conveyor.reconcile.iceberg.PuffinStatistics;
+import dev.conveyor.reconcile.lake.LakeConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -267,7 +268,9 @@ public final class CapturePlanner {
       return;
     }
     PlanPages.Writer list = writer(g, lease);
-    DirectorySnapshot snapshot = DirectorySnapshot.scan(Path.of(input.getConnector().getLocation()), list::add);
+    DirectorySnapshot snapshot = LakeConfig.objectStore(input.getConnector().getLocation())
+        ? DirectorySnapshot.scanObjectStore(input.getConnector(), list::add)
+        : DirectorySnapshot.scan(Path.of(input.getConnector().getLocation()), list::add);
     if (!input.getSnapshotId().isEmpty() && !input.getSnapshotId().equals(snapshot.snapshotId())) {
       throw new IllegalArgumentException("snapshot " + input.getSnapshotId() + " of table " + input.getTableId()
           + " is not its current snapshot (" + snapshot.snapshotId() + "); a directory only has its current one");

@@ -26,6 +26,7 @@ public final class CaptureTables {
       throw new IllegalArgumentException("connector.location must name a directory of Parquet files or an Iceberg"
           + " table location");
     }
+    dev.conveyor.reconcile.lake.LakeConfig.validate(connector);
     return ledger.transact(tx -> {
       int updated = tx.update("UPDATE capture_tables SET connector = ?, updated_at = ? WHERE table_id = ?",
           connector.toByteArray(), tx.nowMillis(), tableId);
