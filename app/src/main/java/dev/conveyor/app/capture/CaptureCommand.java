@@ -9,7 +9,9 @@ import dev.conveyor.api.reconcile.GetJobTreeRequest;
 import dev.conveyor.api.reconcile.JobState;
 import dev.conveyor.api.reconcile.ListJobsRequest;
 import dev.conveyor.api.reconcile.ReconcileControlGrpc;
+import dev.conveyor.api.reconcile.ListCaptureSchedulesRequest;
 import dev.conveyor.api.reconcile.RegisterTableRequest;
+import dev.conveyor.api.reconcile.SetCaptureScheduleRequest;
 import dev.conveyor.api.reconcile.StartCaptureRequest;
 import dev.conveyor.app.cli.LedgerOption;
 import dev.conveyor.app.cli.ServerOption;
@@ -31,7 +33,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "capture", mixinStandardHelpOptions = true,
     description = "Capture Parquet table statistics through a running 'conveyor serve'.",
     subcommands = {CaptureCommand.AddTable.class, CaptureCommand.Start.class, CaptureCommand.Status.class,
-        CaptureCommand.Jobs.class, CaptureCommand.Cancel.class, CaptureCommand.Stats.class})
+        CaptureCommand.Jobs.class, CaptureCommand.Cancel.class, CaptureCommand.Stats.class,
+        CaptureCommand.Schedule.class, CaptureCommand.Schedules.class})
 public final class CaptureCommand implements Runnable {
 
   @Override
@@ -135,6 +138,100 @@ public final class CaptureCommand implements Runnable {
     }
   }
 
+  /** What a capture computes: the options {@code start} and {@code schedule} share. */
+  static final class PolicyOptions {
+    @Option(names = "--columns", split = ",", description = "Only these columns.")
+    List<String> columns = List.of();
+
+    @Option(names = "--first-columns", description = "Only the first N columns.")
+    Integer firstN;
+
+    @Option(names = "--no-column-stats", description = "File statistics only.")
+    boolean noColumnStats;
+
+    @Option(names = "--page-index", description = "Also build a page-index sidecar per file (kept in the server's"
+        + " data directory, under artifacts/).")
+    boolean pageIndex;
+
+    CapturePolicy policy() {
+      if (!columns.isEmpty() && firstN != null) {
+        throw new dev.conveyor.app.cli.ErrorReporter.UserError("--columns and --first-columns both choose the"
+            + " columns", "give one of them");
+      }
+      ColumnSelection.Builder sel = ColumnSelection.newBuilder();
+      if (!columns.isEmpty()) {
+        sel.setExplicit(ColumnList.newBuilder().addAllNames(columns));
+      } else if (firstN != null) {
+        sel.setFirstN(firstN);
+      } else {
+        sel.setAll(true);
+      }
+      return CapturePolicy.newBuilder().setFileStats(true).setColumnStats(!noColumnStats).setTableStats(true)
+          .setPageIndex(pageIndex).setColumns(sel).build();
+    }
+  }
+
+  @Command(name = "schedule", mixinStandardHelpOptions = true, description = {
+      "Capture a table without a person: every --every, whatever is new. An Iceberg table's current snapshot and"
+          + " each one committed after it are captured once; a directory is captured when its listing changed.",
+      "The schedule lives in the ledger: it survives restarts, and one node starts each run."})
+  static final class Schedule implements Callable<Integer> {
+    @Mixin ServerOption server;
+
+    @Parameters(paramLabel = "TABLE", description = "Table id.")
+    String table;
+
+    @Option(names = "--every", paramLabel = "DURATION", description = "How often: 10s to 366d, e.g. 1m, 1h, 1d"
+        + " (a minute polls an Iceberg table for new snapshots; default ${DEFAULT-VALUE}).", defaultValue = "1h")
+    String every;
+
+    @Option(names = "--off", description = "Remove the table's schedule (a capture it started runs on).")
+    boolean off;
+
+    @Mixin PolicyOptions what;
+
+    @Override
+    public Integer call() {
+      if (off) {
+        var r = withControl(server, s -> s.setCaptureSchedule(SetCaptureScheduleRequest.newBuilder().setTableId(table)
+            .setRemove(true).build()));
+        System.out.println(r.getExisted() ? "schedule of " + table + " removed" : table + " had no schedule");
+        return 0;
+      }
+      java.time.Duration period;
+      try {
+        period = dev.conveyor.app.cli.Durations.parse(every);
+      } catch (IllegalArgumentException e) {
+        throw new dev.conveyor.app.cli.ErrorReporter.UserError("--every '" + every + "' is not a duration",
+            "write it as 90s, 30m, 1h or 1d");
+      }
+      CapturePolicy policy = what.policy();
+      var r = withControl(server, s -> s.setCaptureSchedule(SetCaptureScheduleRequest.newBuilder().setTableId(table)
+          .setEveryMs(period.toMillis()).setPolicy(policy).build()));
+      System.out.println((r.getExisted() ? "schedule of " : "scheduled ") + table + ": every " + every
+          + (r.getExisted() ? " (replaced)" : "") + "; first run now");
+      System.out.println("see it with: conveyor capture schedules");
+      return 0;
+    }
+  }
+
+  @Command(name = "schedules", mixinStandardHelpOptions = true, description = "List capture schedules.")
+  static final class Schedules implements Callable<Integer> {
+    @Mixin ServerOption server;
+
+    @Override
+    public Integer call() {
+      var r = withControl(server, s -> s.listCaptureSchedules(ListCaptureSchedulesRequest.getDefaultInstance()));
+      dev.conveyor.app.cli.Table t = new dev.conveyor.app.cli.Table("TABLE", "EVERY", "NEXT RUN", "LAST CAPTURE");
+      for (var s : r.getSchedulesList()) {
+        t.row(s.getTableId(), java.time.Duration.ofMillis(s.getEveryMs()).toString().substring(2).toLowerCase(),
+            java.time.Instant.ofEpochMilli(s.getNextDueAtMs()), s.getLastJobId().isEmpty() ? "-" : s.getLastJobId());
+      }
+      t.printOr(System.out, "no capture schedules (add one with: conveyor capture schedule TABLE --every 1h)");
+      return 0;
+    }
+  }
+
   @Command(name = "start", mixinStandardHelpOptions = true, description = "Start capturing a table's current (or given) snapshot.")
   static final class Start implements Callable<Integer> {
     @Mixin ServerOption server;
@@ -152,31 +249,11 @@ public final class CaptureCommand implements Runnable {
         description = "Iceberg: the latest N snapshots; those already captured are skipped.")
     int latest;
 
-    @Option(names = "--columns", split = ",", description = "Only these columns.")
-    List<String> columns = List.of();
-
-    @Option(names = "--first-columns", description = "Only the first N columns.")
-    Integer firstN;
-
-    @Option(names = "--no-column-stats", description = "File statistics only.")
-    boolean noColumnStats;
-
-    @Option(names = "--page-index", description = "Also build a page-index sidecar per file (kept in the server's"
-        + " data directory, under artifacts/).")
-    boolean pageIndex;
+    @Mixin PolicyOptions what;
 
     @Override
     public Integer call() {
-      ColumnSelection.Builder sel = ColumnSelection.newBuilder();
-      if (!columns.isEmpty()) {
-        sel.setExplicit(ColumnList.newBuilder().addAllNames(columns));
-      } else if (firstN != null) {
-        sel.setFirstN(firstN);
-      } else {
-        sel.setAll(true);
-      }
-      CapturePolicy policy = CapturePolicy.newBuilder().setFileStats(true).setColumnStats(!noColumnStats)
-          .setTableStats(true).setPageIndex(pageIndex).setColumns(sel).build();
+      CapturePolicy policy = what.policy();
       var r = withControl(server, s -> s.startCapture(StartCaptureRequest.newBuilder().setTableId(table)
           .setSnapshotId(snapshot).addAllSnapshotIds(snapshots).setLatestSnapshots(latest).setPolicy(policy).build()));
       System.out.println("capture started: job " + r.getJobId());

@@ -2,6 +2,7 @@ package dev.conveyor.app.serve;
 
 import dev.conveyor.ledger.maintenance.Maintenance;
 import dev.conveyor.reconcile.planning.CapturePlanner;
+import dev.conveyor.reconcile.schedule.CaptureSchedules;
 import dev.conveyor.supervise.Supervisor;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -15,13 +16,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The control plane's own loops, each supervised on its own thread (named after the loop): the
- * capture planner, maintenance (election every second; the leader reaps expired leases, and runs
+ * capture planner, the capture scheduler, maintenance (election every second; the leader reaps expired leases, and runs
  * retention every {@code retention.interval}), and the health watch, which reports NOT_SERVING for every service
  * while any supervised loop of the process is unhealthy and SERVING again once they all recover.
  */
 final class ControlLoops implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControlLoops.class);
   static final String PLANNER = "capture-planner";
+  static final String SCHEDULER = "capture-scheduler";
   static final String MAINTENANCE = "maintenance-leader";
   static final String RETENTION = "retention";
   static final String HEALTH = "health-watch";
@@ -38,11 +40,13 @@ final class ControlLoops implements AutoCloseable {
    * Starts the loops; {@code health} (with {@code services}, the names it reports on) may be null for
    * a process without a health service.
    */
-  static ControlLoops start(CapturePlanner planner, Maintenance maintenance, Supervisor supervisor,
-      HealthStatusManager health, List<String> services) {
+  static ControlLoops start(CapturePlanner planner, CaptureSchedules schedules, Maintenance maintenance,
+      Supervisor supervisor, HealthStatusManager health, List<String> services) {
     ControlLoops loops = new ControlLoops(supervisor);
     loops.maintenance = maintenance;
     loops.every(PLANNER, 200, () -> planner.runOnce("control-plane-planner", 16));
+    // every node looks for due schedules; a compare-and-set in the ledger lets one of them start each run
+    loops.every(SCHEDULER, 1_000, () -> schedules.runDue(16));
     // every node stands for election; only the leader reaps expired leases and runs retention
     long leadEvery = Math.max(100, Math.min(1_000, maintenance.options().lease().toMillis() / 5));
     loops.every(MAINTENANCE, leadEvery, maintenance::lead);
@@ -75,7 +79,7 @@ final class ControlLoops implements AutoCloseable {
       log.warn("could not release maintenance leadership ({}); another node takes over when it expires",
           e.getMessage());
     }
-    for (String name : List.of(PLANNER, MAINTENANCE, RETENTION, HEALTH)) {
+    for (String name : List.of(PLANNER, SCHEDULER, MAINTENANCE, RETENTION, HEALTH)) {
       supervisor.stopped(name, "the node is shutting down");
     }
   }

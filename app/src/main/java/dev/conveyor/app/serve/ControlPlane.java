@@ -166,7 +166,9 @@ public final class ControlPlane implements AutoCloseable {
       var maintenance = new dev.conveyor.ledger.maintenance.Maintenance(ledger, nodeName,
           dev.conveyor.app.maintenance.MaintenanceTasks.of(ledger, c.maintenance().ages()), c.maintenance().options(),
           metrics.maintenance());
-      ControlLoops loops = ControlLoops.start(planner, maintenance, supervisor, health, services);
+      ControlLoops loops = ControlLoops.start(planner,
+          new dev.conveyor.reconcile.schedule.CaptureSchedules(ledger, tables, planner), maintenance, supervisor,
+          health, services);
       ControlPlane plane = new ControlPlane(ledger, server, loops, inProcess, supervisor);
       plane.health = health;
       if (c.captureWorker()) {

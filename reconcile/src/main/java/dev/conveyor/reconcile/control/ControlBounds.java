@@ -21,7 +21,11 @@ final class ControlBounds {
     Bounds.optional("snapshot_id", req.getSnapshotId(), Bounds.MAX_SNAPSHOT_ID_BYTES);
     Bounds.entries("snapshot_ids", req.getSnapshotIdsList(), Bounds.MAX_LIST_ITEMS, Bounds.MAX_SNAPSHOT_ID_BYTES);
     Bounds.range("latest_snapshots", req.getLatestSnapshots(), 0, MAX_LATEST_SNAPSHOTS);
-    var columns = req.getPolicy().getColumns();
+    policy(req.getPolicy());
+  }
+
+  static void policy(dev.conveyor.api.reconcile.CapturePolicy policy) {
+    var columns = policy.getColumns();
     switch (columns.getSelectionCase()) {
       case FIRST_N -> Bounds.range("policy.columns.first_n", columns.getFirstN(), 0, Bounds.MAX_COLUMNS);
       case EXPLICIT -> Bounds.ids("policy.columns.explicit.names", columns.getExplicit().getNamesList(),

@@ -8,6 +8,11 @@ import dev.conveyor.api.reconcile.StartCaptureRequest;
 import dev.conveyor.api.reconcile.StartCaptureResponse;
 import dev.conveyor.reconcile.planning.CapturePlanner;
 import dev.conveyor.reconcile.planning.CaptureTables;
+import dev.conveyor.reconcile.schedule.CaptureSchedules;
+import dev.conveyor.api.reconcile.ListCaptureSchedulesRequest;
+import dev.conveyor.api.reconcile.ListCaptureSchedulesResponse;
+import dev.conveyor.api.reconcile.SetCaptureScheduleRequest;
+import dev.conveyor.api.reconcile.SetCaptureScheduleResponse;
 import dev.conveyor.api.reconcile.CancelJobResponse;
 import dev.conveyor.api.reconcile.GetJobRequest;
 import dev.conveyor.api.reconcile.GetJobResponse;
@@ -45,11 +50,13 @@ public final class ReconcileControlService extends ReconcileControlGrpc.Reconcil
   private final Ledger ledger;
   private final CaptureTables tables;
   private final CapturePlanner planner;
+  private final CaptureSchedules schedules;
 
   public ReconcileControlService(Ledger ledger, CaptureTables tables, CapturePlanner planner) {
     this.ledger = ledger;
     this.tables = tables;
     this.planner = planner;
+    this.schedules = new CaptureSchedules(ledger, tables, planner);
   }
 
   public ReconcileControlService(Ledger ledger) {
@@ -76,6 +83,28 @@ public final class ReconcileControlService extends ReconcileControlGrpc.Reconcil
       return StartCaptureResponse.newBuilder().setJobId(planner.startCapture(req.getTableId(), req.getSnapshotId(),
           req.getSnapshotIdsList(), req.getLatestSnapshots(), policy)).build();
     });
+  }
+
+  @Override
+  public void setCaptureSchedule(SetCaptureScheduleRequest req, StreamObserver<SetCaptureScheduleResponse> out) {
+    call(out, () -> {
+      String table = Bounds.id("table_id", req.getTableId());
+      if (req.getRemove()) {
+        return SetCaptureScheduleResponse.newBuilder().setExisted(schedules.remove(table)).build();
+      }
+      ControlBounds.policy(req.getPolicy());
+      boolean existed = schedules.find(table).isPresent();
+      CapturePolicy policy = req.hasPolicy() ? req.getPolicy() : CapturePolicy.newBuilder().setFileStats(true)
+          .setColumnStats(true).setTableStats(true).setColumns(dev.conveyor.api.reconcile.ColumnSelection.newBuilder()
+              .setAll(true)).build();
+      return SetCaptureScheduleResponse.newBuilder().setExisted(existed)
+          .setSchedule(schedules.set(table, java.time.Duration.ofMillis(req.getEveryMs()), policy)).build();
+    });
+  }
+
+  @Override
+  public void listCaptureSchedules(ListCaptureSchedulesRequest req, StreamObserver<ListCaptureSchedulesResponse> out) {
+    call(out, () -> ListCaptureSchedulesResponse.newBuilder().addAllSchedules(schedules.list()).build());
   }
 
   private static <T> void call(StreamObserver<T> out, Callable<T> body) {

@@ -129,6 +129,19 @@ public final class CapturePlanner {
   }
 
   /**
+   * The PLAN_TABLE a schedule starts: an Iceberg table's snapshots committed at or after {@code sinceMs}
+   * (and its current one) not finalized yet; a directory's listing unless it is finalized completely.
+   */
+  public JobSpec scheduledCapture(String tableId, CapturePolicy policy, long sinceMs) {
+    ConnectorSpec connector = tables.connector(tableId).orElseThrow(() -> new IllegalArgumentException(
+        "table_id '" + tableId + "' is not registered; register it first"));
+    LeasedPlanInput input = LeasedPlanInput.newBuilder().setKind(dev.conveyor.api.reconcile.JobKind.RJK_PLAN_TABLE)
+        .setTableId(tableId).setConnector(connector).setCapturePolicy(policy).setScheduled(true)
+        .setSnapshotsSinceMs(sinceMs).build();
+    return JobSpec.builder(JobKind.PLAN_TABLE).laneKey("plan-table:" + tableId).payload(input.toByteArray()).build();
+  }
+
+  /**
    * Runs up to {@code max} planner jobs, leasing each only when the previous one is done (jobs the
    * runs create are among them); answers how many it ran.
    */
@@ -271,6 +284,13 @@ public final class CapturePlanner {
     DirectorySnapshot snapshot = LakeConfig.objectStore(input.getConnector().getLocation())
         ? DirectorySnapshot.scanObjectStore(input.getConnector(), list::add)
         : DirectorySnapshot.scan(Path.of(input.getConnector().getLocation()), list::add);
+    if (input.getScheduled() && finalizedCompletely(input.getTableId(), snapshot.snapshotId())) {
+      log.info("table {} is unchanged since its last capture (snapshot {}); the scheduled capture plans nothing",
+          input.getTableId(), snapshot.snapshotId());
+      pages.dropJob(g.job().id());
+      ledger.jobs().complete(g.job().id(), g.epoch(), new Completion.Succeeded(null));
+      return;
+    }
     if (!input.getSnapshotId().isEmpty() && !input.getSnapshotId().equals(snapshot.snapshotId())) {
       throw new IllegalArgumentException("snapshot " + input.getSnapshotId() + " of table " + input.getTableId()
           + " is not its current snapshot (" + snapshot.snapshotId() + "); a directory only has its current one");
@@ -294,15 +314,14 @@ public final class CapturePlanner {
     if (!input.getSnapshotId().isEmpty()) {
       ids.add(input.getSnapshotId());
     }
-    IcebergSnapshots.Chosen chosen = IcebergSnapshots.choose(input.getConnector(), ids,
-        input.getLatestSnapshots());
+    IcebergSnapshots.Chosen chosen = input.getScheduled()
+        ? IcebergSnapshots.since(input.getConnector(), input.getSnapshotsSinceMs())
+        : IcebergSnapshots.choose(input.getConnector(), ids, input.getLatestSnapshots());
     List<JobSpec> children = new ArrayList<>();
     for (var s : chosen.snapshots()) {
       String snapshotId = String.valueOf(s.snapshotId());
       // a partial snapshot is planned again: files unreadable then may be readable now
-      boolean finalized = ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM capture_snapshots"
-          + " WHERE table_id = ? AND snapshot_id = ? AND files_unreadable = 0", input.getTableId(), snapshotId)) > 0;
-      if (finalized) {
+      if (finalizedCompletely(input.getTableId(), snapshotId)) {
         log.info("table {} snapshot {} is already captured completely; skipped", input.getTableId(), snapshotId);
         continue;
       }
@@ -314,6 +333,11 @@ public final class CapturePlanner {
       ledger.jobs().fanOut(g.job().id(), g.epoch(), children);
     }
     ledger.jobs().complete(g.job().id(), g.epoch(), new Completion.Succeeded(null));
+  }
+
+  private boolean finalizedCompletely(String tableId, String snapshotId) {
+    return ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM capture_snapshots WHERE table_id = ? AND"
+        + " snapshot_id = ? AND files_unreadable = 0", tableId, snapshotId)) > 0;
   }
 
   /**

@@ -51,6 +51,32 @@ public final class IcebergSnapshots {
   }
 
   /**
+   * The snapshots committed at or after {@code sinceMs} (the table's own clock) and the current one, in
+   * commit order: what a schedule captures (those already finalized are skipped by the planner).
+   */
+  public static Chosen since(ConnectorSpec connector, long sinceMs) {
+    Table table = IcebergTables.load(connector);
+    List<Snapshot> chosen = new ArrayList<>();
+    table.snapshots().forEach(s -> {
+      if (s.timestampMillis() >= sinceMs) {
+        chosen.add(s);
+      }
+    });
+    Snapshot current = table.currentSnapshot();
+    if (current != null && chosen.stream().noneMatch(s -> s.snapshotId() == current.snapshotId())) {
+      chosen.add(current);
+    }
+    chosen.sort(Comparator.comparingLong(Snapshot::sequenceNumber).thenComparingLong(Snapshot::timestampMillis));
+    return new Chosen(table, List.copyOf(chosen));
+  }
+
+  /** The commit time of the table's current snapshot; 0 when it has none. */
+  public static long currentCommitMillis(ConnectorSpec connector) {
+    Snapshot current = IcebergTables.load(connector).currentSnapshot();
+    return current == null ? 0 : current.timestampMillis();
+  }
+
+  /**
    * Streams the data files of {@code snapshot} into {@code sink} in manifest order (stable for a
    * snapshot), never holding the list; answers how many there were.
    */
