@@ -16,13 +16,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The control plane's own loops, each supervised on its own thread (named after the loop): the
- * capture planner, the capture scheduler, maintenance (election every second; the leader reaps expired leases, and runs
+ * capture planner's three classes (tables, snapshots, finalize), the capture scheduler, maintenance (election every second; the leader reaps expired leases, and runs
  * retention every {@code retention.interval}), and the health watch, which reports NOT_SERVING for every service
  * while any supervised loop of the process is unhealthy and SERVING again once they all recover.
  */
 final class ControlLoops implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControlLoops.class);
-  static final String PLANNER = "capture-planner";
+  /** The table-planning loop; snapshot planning and finalizing have loops of their own (PlannerClass). */
+  static final String PLANNER = CapturePlanner.PlannerClass.TABLES.loopName();
   static final String SCHEDULER = "capture-scheduler";
   static final String MAINTENANCE = "maintenance-leader";
   static final String RETENTION = "retention";
@@ -44,7 +45,10 @@ final class ControlLoops implements AutoCloseable {
       Supervisor supervisor, HealthStatusManager health, List<String> services) {
     ControlLoops loops = new ControlLoops(supervisor);
     loops.maintenance = maintenance;
-    loops.every(PLANNER, 200, () -> planner.runOnce("control-plane-planner", 16));
+    // one loop per planner class: a 200-group fan-out or a long finalize never delays another table's planning
+    for (CapturePlanner.PlannerClass c : CapturePlanner.PlannerClass.values()) {
+      loops.every(c.loopName(), 200, () -> planner.runOnce("control-plane-planner", 16, c));
+    }
     // every node looks for due schedules; a compare-and-set in the ledger lets one of them start each run
     loops.every(SCHEDULER, 1_000, () -> schedules.runDue(16));
     // every node stands for election; only the leader reaps expired leases and runs retention
@@ -79,7 +83,10 @@ final class ControlLoops implements AutoCloseable {
       log.warn("could not release maintenance leadership ({}); another node takes over when it expires",
           e.getMessage());
     }
-    for (String name : List.of(PLANNER, SCHEDULER, MAINTENANCE, RETENTION, HEALTH)) {
+    for (CapturePlanner.PlannerClass c : CapturePlanner.PlannerClass.values()) {
+      supervisor.stopped(c.loopName(), "the node is shutting down");
+    }
+    for (String name : List.of(SCHEDULER, MAINTENANCE, RETENTION, HEALTH)) {
       supervisor.stopped(name, "the node is shutting down");
     }
   }

@@ -100,7 +100,7 @@ class WebAccessTest {
       String t = token(role);
       assertThat(get("/", t).statusCode()).as(role).isEqualTo(200);
       assertThat(get("/api/status", t).body()).as(role).startsWith("{");
-      assertThat(get("/metrics", t).body()).as(role).contains("conveyor_loop_failures_total{loop=\"capture-planner\"}")
+      assertThat(get("/metrics", t).body()).as(role).contains("conveyor_loop_failures_total{loop=\"capture-planner-tables\"}")
           .contains("conveyor_loop_healthy{loop=\"maintenance-leader\"} 1.0");
     }
   }

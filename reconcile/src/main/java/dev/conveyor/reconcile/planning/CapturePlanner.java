@@ -75,8 +75,31 @@ public final class CapturePlanner {
 
   /** Called after each page of a file list is stored (tests use it to act in the middle of a listing). */
   @FunctionalInterface
-  interface PageListener {
+  public interface PageListener {
     void stored(LeaseGrant grant, int pageIndex);
+
+    /** Called when a job is leased, before it runs (tests use it to hold a job in flight). */
+    default void leased(LeaseGrant grant) {
+    }
+  }
+
+  /**
+   * The planner's execution classes. A node runs each on its own loop (its own capacity), so one class
+   * cannot crowd out another: a table's planning never waits behind another table's snapshot fan-out or
+   * finalization (a roll-up of many files, a Puffin file written to object storage).
+   */
+  public enum PlannerClass {
+    TABLES(JobKind.PLAN_TABLE), SNAPSHOTS(JobKind.PLAN_SNAPSHOT), FINALIZE(JobKind.FINALIZE_SNAPSHOT);
+
+    private final Set<JobKind> kinds;
+
+    PlannerClass(JobKind kind) {
+      this.kinds = Set.of(kind);
+    }
+
+    public String loopName() {
+      return "capture-planner-" + name().toLowerCase(java.util.Locale.ROOT);
+    }
   }
 
   private final Ledger ledger;
@@ -95,7 +118,7 @@ public final class CapturePlanner {
     this(ledger, tables, limits, paging, (g, page) -> { });
   }
 
-  CapturePlanner(Ledger ledger, CaptureTables tables, Limits limits, Paging paging, PageListener listener) {
+  public CapturePlanner(Ledger ledger, CaptureTables tables, Limits limits, Paging paging, PageListener listener) {
     this.ledger = ledger;
     this.tables = tables;
     this.limits = limits;
@@ -146,20 +169,36 @@ public final class CapturePlanner {
    * runs create are among them); answers how many it ran.
    */
   public int runOnce(String executorId, int max) {
+    return runOnce(executorId, max, KINDS);
+  }
+
+  /** As above, for the jobs of one execution class only. */
+  public int runOnce(String executorId, int max, PlannerClass plannerClass) {
+    return runOnce(executorId, max, plannerClass.kinds);
+  }
+
+  private int runOnce(String executorId, int max, Set<JobKind> kinds) {
     int ran = 0;
     while (ran < max) {
-      Optional<LeaseGrant> grant = ledger.jobs().leaseOne(LeaseRequest.of(executorId, KINDS, paging.lease()));
+      Optional<LeaseGrant> grant = ledger.jobs().leaseOne(LeaseRequest.of(executorId, kinds, paging.lease()));
       if (grant.isEmpty()) {
         break;
       }
       ran++;
       runLeased(grant.get());
     }
-    if (ran == 0 && !ledger.clock().instant().isBefore(lastCollected.plus(COLLECT_EVERY))) {
-      lastCollected = ledger.clock().instant();
+    if (ran == 0 && kinds.contains(JobKind.PLAN_TABLE) && collectDue()) {
       collectOrphanPages();
     }
     return ran;
+  }
+
+  private synchronized boolean collectDue() {
+    if (ledger.clock().instant().isBefore(lastCollected.plus(COLLECT_EVERY))) {
+      return false;
+    }
+    lastCollected = ledger.clock().instant();
+    return true;
   }
 
   /** Drops the page lists of captures that ended before their groups were planned; answers the pages dropped. */
@@ -173,6 +212,7 @@ public final class CapturePlanner {
 
   private void runLeased(LeaseGrant g) {
     String id = g.job().id();
+    listener.leased(g);
     try (PlanLease lease = PlanLease.keep(ledger.jobs(), g, paging.lease(), paging.renewEvery())) {
       run(g, lease);
     } catch (LeaseLostException e) {
