@@ -12,6 +12,8 @@ public final class Bench {
       System.out.println("  jobs   leased-job throughput on PostgreSQL and SQLite, next to db-scheduler [--backend both|postgres|sqlite]");
       System.out.println("  queue  message hand-off latency and throughput, 16 partitions (--jobs = messages)");
       System.out.println("  capture  one capture worker on a generated table of --mb megabytes (default 1024)");
+      System.out.println("           --s3: the same table from local disk and through an S3 server on loopback (as an"
+          + " Iceberg table in a REST catalog), MB/s both ways, and the Puffin file's write and registration");
       System.out.println("  duckdb   capture next to DuckDB on ~--mb MB (default 1024; the issue's figure uses --mb 800)");
       System.out.println("  runway   a 10-step REBASE merge + push on 20,000 files / 5,000 commits, next to command-line git");
       System.out.println("  submitqueue  100 land requests, serial vs speculative budgets 1/4/8 (--build-ms, default 1000)");
@@ -40,7 +42,13 @@ public final class Bench {
     switch (benchmark) {
       case "jobs" -> JobsBench.run(BenchArgs.parse(rest));
       case "queue" -> QueueBench.run(BenchArgs.parse(rest));
-      case "capture" -> CaptureBench.run(BenchArgs.parse(rest));
+      case "capture" -> {
+        if (java.util.Arrays.asList(rest).contains("--s3")) {
+          return LakehouseBench.run(BenchArgs.parse(java.util.Arrays.stream(rest).filter(r -> !r.equals("--s3"))
+              .toArray(String[]::new)));
+        }
+        CaptureBench.run(BenchArgs.parse(rest));
+      }
       case "runway" -> RunwayBench.run(BenchArgs.parse(rest));
       case "duckdb" -> DuckDbBench.run(BenchArgs.parse(rest));
       case "submitqueue" -> SubmitQueueBench.run(BenchArgs.parse(rest));
