@@ -1,5 +1,6 @@
 package dev.conveyor.reconcile.executor;
 
+import dev.conveyor.api.reconcile.ConnectorSpec;
 import dev.conveyor.api.reconcile.FileAccess;
 import dev.conveyor.api.reconcile.LeasedFileGroupExecution;
 import dev.conveyor.api.reconcile.PlannedFile;
@@ -25,11 +26,14 @@ final class FileAccessGrants {
     if (exec.getFilesList().stream().noneMatch(f -> LakeConfig.objectStore(f.getPath()))) {
       return;
     }
+    ConnectorSpec connector = exec.getSourceConnector();
+    // where the control plane keeps its secrets is none of the worker's business
+    exec.getSourceConnectorBuilder().removeProperties(LakeConfig.CREDENTIALS_FILE);
     Duration ttl = job.leaseExpiresAt() == null ? MIN_TTL : Duration.between(now, job.leaseExpiresAt());
     if (ttl.compareTo(MIN_TTL) < 0) {
       ttl = MIN_TTL;
     }
-    try (ObjectStore store = ObjectStore.open(exec.getSourceConnector())) {
+    try (ObjectStore store = ObjectStore.open(connector)) {
       for (PlannedFile f : exec.getFilesList()) {
         if (LakeConfig.objectStore(f.getPath())) {
           exec.addFileAccess(FileAccess.newBuilder().setPath(f.getPath())
