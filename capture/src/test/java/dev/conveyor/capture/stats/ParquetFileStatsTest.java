@@ -49,6 +49,16 @@ public class ParquetFileStatsTest {
       .optionalGroup().optional(INT32).named("x").named("nested")
       .named("t");
 
+  /** The Iceberg schema of the files {@link #write} makes (field ids 1 to 7, in column order). */
+  public static final org.apache.iceberg.Schema ICEBERG_SCHEMA = new org.apache.iceberg.Schema(
+      org.apache.iceberg.types.Types.NestedField.required(1, "id", org.apache.iceberg.types.Types.LongType.get()),
+      org.apache.iceberg.types.Types.NestedField.optional(2, "name", org.apache.iceberg.types.Types.StringType.get()),
+      org.apache.iceberg.types.Types.NestedField.optional(3, "amount", org.apache.iceberg.types.Types.DecimalType.of(12, 2)),
+      org.apache.iceberg.types.Types.NestedField.optional(4, "ts", org.apache.iceberg.types.Types.TimestampType.withZone()),
+      org.apache.iceberg.types.Types.NestedField.optional(5, "score", org.apache.iceberg.types.Types.DoubleType.get()),
+      org.apache.iceberg.types.Types.NestedField.optional(6, "flag", org.apache.iceberg.types.Types.BooleanType.get()),
+      org.apache.iceberg.types.Types.NestedField.optional(7, "day", org.apache.iceberg.types.Types.DateType.get()));
+
   /** Expected statistics, computed from the rows as they are written. */
   public static final class Expected {
     public long rows;

@@ -124,13 +124,7 @@ public abstract class IcebergCaptureContract extends CaptureServerBase {
    */
   @Test
   void eachCapturedSnapshotRegistersAPuffinFileEnginesCanMerge() throws Exception {
-    Schema schema = new Schema(Types.NestedField.required(1, "id", Types.LongType.get()),
-        Types.NestedField.optional(2, "name", Types.StringType.get()),
-        Types.NestedField.optional(3, "amount", Types.DecimalType.of(12, 2)),
-        Types.NestedField.optional(4, "ts", Types.TimestampType.withZone()),
-        Types.NestedField.optional(5, "score", Types.DoubleType.get()),
-        Types.NestedField.optional(6, "flag", Types.BooleanType.get()),
-        Types.NestedField.optional(7, "day", Types.DateType.get()));
+    Schema schema = ParquetFileStatsTest.ICEBERG_SCHEMA;
     Table table = new HadoopTables(new Configuration()).create(schema, PartitionSpec.unpartitioned(),
         warehouse.resolve("orders").toString());
     Map<String, Expected> expected = new TreeMap<>();

@@ -124,13 +124,7 @@ public abstract class LakehouseCaptureContract extends CaptureServerBase {
 
   @Test
   void anIcebergTableInARestCatalogOnS3IsCapturedAndItsPuffinFileRegistered() throws Exception {
-    Schema schema = new Schema(Types.NestedField.required(1, "id", Types.LongType.get()),
-        Types.NestedField.optional(2, "name", Types.StringType.get()),
-        Types.NestedField.optional(3, "amount", Types.DecimalType.of(12, 2)),
-        Types.NestedField.optional(4, "ts", Types.TimestampType.withZone()),
-        Types.NestedField.optional(5, "score", Types.DoubleType.get()),
-        Types.NestedField.optional(6, "flag", Types.BooleanType.get()),
-        Types.NestedField.optional(7, "day", Types.DateType.get()));
+    Schema schema = ParquetFileStatsTest.ICEBERG_SCHEMA;
     engine.createNamespace(Namespace.of("sales"));
     TableIdentifier id = TableIdentifier.of("sales", "orders");
     Table table = engine.createTable(id, schema);
