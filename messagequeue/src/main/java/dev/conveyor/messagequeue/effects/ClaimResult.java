@@ -6,7 +6,7 @@ import java.time.Instant;
 public sealed interface ClaimResult {
 
   /** The caller owns the effect until the lease lapses; {@code token} fences every later call. */
-  record Acquired(String token, int transitions) implements ClaimResult {}
+  record Acquired(String token, int transitions, Instant expiresAt) implements ClaimResult {}
 
   /** The effect already ran; its stored result. */
   record AlreadyCompleted(byte[] result) implements ClaimResult {}

@@ -51,7 +51,7 @@ public final class EffectClaims {
         if (n == 0) {
           throw new OptimisticConflictException("claim " + scope + "/" + key + " created concurrently");
         }
-        return new ClaimResult.Acquired(token, 0);
+        return new ClaimResult.Acquired(token, 0, Instant.ofEpochMilli(expires));
       }
       Row r = row.get();
       if (r.state().equals("COMPLETED")) {
@@ -64,7 +64,7 @@ public final class EffectClaims {
       tx.update("UPDATE effect_claims SET state = 'HELD', holder = ?, token = ?, expires_at = ?, transitions = ?,"
           + " updated_at = ?, version = version + 1 WHERE scope = ? AND effect_key = ?", holder, token, expires,
           transitions, now, scope, key);
-      return new ClaimResult.Acquired(token, transitions);
+      return new ClaimResult.Acquired(token, transitions, Instant.ofEpochMilli(expires));
     });
   }
 
@@ -89,11 +89,19 @@ public final class EffectClaims {
       int n = tx.update("UPDATE effect_claims SET state = 'COMPLETED', result = ?, completed_at = ?, expires_at = NULL,"
           + " updated_at = ?, version = version + 1 WHERE scope = ? AND effect_key = ? AND token = ? AND state = 'HELD'",
           stored, tx.nowMillis(), tx.nowMillis(), scope, key, token);
-      if (n == 0) {
+      if (n == 0 && !completedWith(tx, scope, key, token, stored)) {
         throw new ClaimLostException(scope, key, whyLost(tx, scope, key, token));
       }
       return null;
     });
+  }
+
+  /** A retried completion: the same token already completed the claim with the same result. */
+  private static boolean completedWith(Tx tx, String scope, String key, String token, byte[] result)
+      throws SQLException {
+    Optional<Row> r = find(tx, scope, key);
+    return r.isPresent() && r.get().state().equals("COMPLETED") && token.equals(r.get().token())
+        && java.util.Arrays.equals(r.get().result() == null ? new byte[0] : r.get().result(), result);
   }
 
   /** Gives the claim up without completing it; refused for a stale token. */
@@ -118,6 +126,55 @@ public final class EffectClaims {
       return "the effect was already completed";
     }
     return token.equals(r.get().token()) ? "the claim is " + r.get().state() : "it is now held by " + r.get().holder();
+  }
+
+  /** Why {@code token} no longer owns the claim, in words (for a refusal). */
+  public String whyLost(String scope, String key, String token) {
+    return ledger.transact(tx -> whyLost(tx, scope, key, token)); // whyLost reads FOR UPDATE
+  }
+
+  /** One claim, whole: what a client of the durability service reads. */
+  public record EffectView(String scope, String key, String state, String holder, long expiresAtMillis,
+      int transitions, byte[] result, long updatedAtMillis, long completedAtMillis) {}
+
+  private static final String VIEW = "SELECT scope, effect_key, state, holder, COALESCE(expires_at, 0), transitions,"
+      + " result, updated_at, COALESCE(completed_at, 0) FROM effect_claims";
+
+  private static EffectView view(java.sql.ResultSet rs) throws SQLException {
+    return new EffectView(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getLong(5),
+        rs.getInt(6), rs.getBytes(7), rs.getLong(8), rs.getLong(9));
+  }
+
+  public Optional<EffectView> view(String scope, String key) {
+    return ledger.read(tx -> tx.queryOne(VIEW + " WHERE scope = ? AND effect_key = ?", EffectClaims::view, scope, key));
+  }
+
+  /** Where a listing stopped: the last claim's change time, scope and key. */
+  public record ListPosition(long updatedAtMillis, String scope, String key) {}
+
+  /**
+   * Claims, newest change first, of one scope or every one ({@code scope} null) and one state or every one
+   * ({@code state} null), after {@code after} (null from the start).
+   */
+  public List<EffectView> list(String scope, String state, int limit, ListPosition after) {
+    StringBuilder where = new StringBuilder(" WHERE 1 = 1");
+    List<Object> args = new java.util.ArrayList<>();
+    if (scope != null) {
+      where.append(" AND scope = ?");
+      args.add(scope);
+    }
+    if (state != null) {
+      where.append(" AND state = ?");
+      args.add(state);
+    }
+    if (after != null) {
+      where.append(" AND (updated_at < ? OR (updated_at = ? AND (scope > ? OR (scope = ? AND effect_key > ?))))");
+      args.addAll(List.of(after.updatedAtMillis(), after.updatedAtMillis(), after.scope(), after.scope(),
+          after.key()));
+    }
+    args.add(limit);
+    return ledger.read(tx -> tx.query(VIEW + where + " ORDER BY updated_at DESC, scope, effect_key LIMIT ?",
+        EffectClaims::view, args.toArray()));
   }
 
   /** One claim as the summary shows it. */
