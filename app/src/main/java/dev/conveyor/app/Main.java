@@ -35,7 +35,8 @@ public final class Main implements Runnable {
   private static final List<Class<?>> COMMANDS = List.of(DemoCommand.class, ServeCommand.class, CaptureCommand.class,
       WorkerCommand.class, JobsCommand.class, QueueCommand.class, RunwayCommand.class, MergeQueueCommands.Land.class,
       MergeQueueCommands.Status.class, MergeQueueCommands.ListRequests.class, MergeQueueCommands.Watch.class,
-      MergeQueueCommands.Cancel.class, dev.conveyor.app.mergequeue.QueueStateCommands.Revert.class, BuildCommand.class, dev.conveyor.app.mergequeue.CiCommand.class, AdminCommand.class);
+      MergeQueueCommands.Cancel.class, dev.conveyor.app.mergequeue.QueueStateCommands.Revert.class, BuildCommand.class, dev.conveyor.app.mergequeue.CiCommand.class,
+      dev.conveyor.app.durability.DurabilityCommand.class, AdminCommand.class);
 
   public static void main(String[] args) {
     System.exit(run(args));

@@ -92,6 +92,7 @@ public final class ControlPlane implements AutoCloseable {
   private io.grpc.protobuf.services.HealthStatusManager health;
   private dev.conveyor.app.metrics.Metrics metrics;
   private dev.conveyor.app.web.WebServer web;
+  private dev.conveyor.durability.service.DurabilityRuntime durability;
   private Duration grace = Config.DEFAULT_GRACE;
 
   private ControlPlane(Ledger ledger, Server server, ControlLoops loops, InProcessToken inProcessToken,
@@ -120,6 +121,7 @@ public final class ControlPlane implements AutoCloseable {
     MergeQueueNode mergeQueue = null;
     dev.conveyor.app.metrics.Metrics metrics = null;
     dev.conveyor.app.web.WebServer web = null;
+    dev.conveyor.durability.service.DurabilityRuntime durability = null;
     try {
       // the in-process worker's credential: in memory only, accepted beside the mode's own tokens
       InProcessToken inProcess = c.auth() == AuthMode.NONE ? null : InProcessToken.generate();
@@ -145,12 +147,15 @@ public final class ControlPlane implements AutoCloseable {
             dev.conveyor.app.web.WebAuth.of(address.isLoopbackAddress(), roles), status, metrics::scrape,
             mergeQueue == null ? null : mergeQueue.externalCi());
       }
+      durability = dev.conveyor.durability.service.DurabilityRuntime.start(ledger, supervisor,
+          dev.conveyor.durability.service.DurabilityRuntime.DEFAULT_MAX_FOLLOWERS);
       io.grpc.protobuf.services.HealthStatusManager health = new io.grpc.protobuf.services.HealthStatusManager();
       NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(address, c.port()))
           .addService(health.getHealthService())
           .addService(secured(new ReconcileControlService(ledger, tables, planner), auth))
           .addService(secured(new ReconcileExecutorService(ledger, 256,
-              new dev.conveyor.reconcile.artifacts.LocalArtifactStore(c.dataDir().resolve("artifacts"))), auth));
+              new dev.conveyor.reconcile.artifacts.LocalArtifactStore(c.dataDir().resolve("artifacts"))), auth))
+          .addService(secured(durability.service(), auth));
       if (mergeQueue != null && mergeQueue.gateway() != null) {
         builder.addService(secured(mergeQueue.gateway(), auth));
         builder.addService(secured(mergeQueue.queueControl(), auth));
@@ -177,9 +182,13 @@ public final class ControlPlane implements AutoCloseable {
       plane.mergeQueue = mergeQueue;
       plane.metrics = metrics;
       plane.web = web;
+      plane.durability = durability;
       plane.grace = c.shutdownGrace();
       return plane;
     } catch (IOException | RuntimeException e) {
+      if (durability != null) {
+        durability.close();
+      }
       if (web != null) {
         web.close();
       }
@@ -323,6 +332,9 @@ public final class ControlPlane implements AutoCloseable {
     }
     if (workerChannel != null) {
       workerChannel.shutdownNow();
+    }
+    if (durability != null) {
+      durability.close(); // followers are told to follow again elsewhere, so shutdown need not wait for them
     }
     server.shutdown();
     try {

@@ -61,6 +61,8 @@ public record ServeSettings(Map<Key, String> values, Path dataDir, Path source, 
     RETENTION_EFFECT_CLAIMS("retention.effect-claims", "30d",
         "settled effect claims; at least retention.messages and retention.dead-letters, or a redelivered message"
             + " could repeat its effect"),
+    RETENTION_SIGNALS("retention.signals", "30d", "signals of the Durability service's streams, by age (a replay"
+        + " from below reports the gap), and cursors idle this long with no live lease"),
     RETENTION_REQUESTS("retention.requests", "30d", "finished land requests with their history"),
     RETENTION_BATCHES("retention.batches", "30d", "finished batches no stored request names"),
     RETENTION_PATHS("retention.paths", "30d", "ended speculative paths of finished batches"),

@@ -26,13 +26,27 @@ public final class BearerAuthInterceptor implements ServerInterceptor {
   /** Reads the status page, its JSON, metrics and build logs; granted by itself or implied (below). */
   public static final String VIEWER_ROLE = "conveyor-viewer";
 
+  /** Emits signals, commits cursors and claims effects through the Durability service (and reads them). */
+  public static final String DURABILITY_CLIENT_ROLE = "durability-client";
+  /** Reads signals, cursors, effects and summaries of the Durability service, and nothing else. */
+  public static final String DURABILITY_READER_ROLE = "durability-reader";
+
   /**
    * Roles that carry others: people who may administer captures or land changes may also look.
    * {@code reconcile-worker} implies nothing: a worker's credential does not read the node's state.
    */
   public static final Map<String, Set<String>> IMPLIED_ROLES = Map.of(
-      ADMIN_ROLE, Set.of(VIEWER_ROLE),
-      SUBMITQUEUE_ROLE, Set.of(VIEWER_ROLE));
+      ADMIN_ROLE, Set.of(VIEWER_ROLE, DURABILITY_READER_ROLE),
+      SUBMITQUEUE_ROLE, Set.of(VIEWER_ROLE),
+      DURABILITY_CLIENT_ROLE, Set.of(DURABILITY_READER_ROLE));
+
+  /** Methods whose role differs from their service's: the Durability service's reads. */
+  public static final Map<String, String> METHOD_ROLES = Map.of(
+      "conveyor.durability.Durability/ReadSignals", DURABILITY_READER_ROLE,
+      "conveyor.durability.Durability/FollowSignals", DURABILITY_READER_ROLE,
+      "conveyor.durability.Durability/GetCursor", DURABILITY_READER_ROLE,
+      "conveyor.durability.Durability/ListEffects", DURABILITY_READER_ROLE,
+      "conveyor.durability.Durability/GetSummary", DURABILITY_READER_ROLE);
 
   /** The role each service demands, by gRPC service name. */
   public static final Map<String, String> SERVICE_ROLES = Map.of(
@@ -42,7 +56,8 @@ public final class BearerAuthInterceptor implements ServerInterceptor {
       // pausing or draining a merge queue stops everyone's changes: the node's administrators only
       "conveyor.submitqueue.QueueControl", ADMIN_ROLE,
       // a CI system's credential reports verdicts of builds it ran, and nothing else
-      "conveyor.submitqueue.ExternalCi", CI_REPORTER_ROLE);
+      "conveyor.submitqueue.ExternalCi", CI_REPORTER_ROLE,
+      "conveyor.durability.Durability", DURABILITY_CLIENT_ROLE);
 
   private final TokenRoles validator;
   private final Map<String, String> roleByService;
@@ -69,7 +84,8 @@ public final class BearerAuthInterceptor implements ServerInterceptor {
   public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
       ServerCallHandler<Q, R> next) {
     String service = call.getMethodDescriptor().getServiceName();
-    String required = roleByService.get(service);
+    String required = METHOD_ROLES.getOrDefault(call.getMethodDescriptor().getFullMethodName(),
+        roleByService.get(service));
     if (required == null) {
       return next.startCall(call, headers); // health and other public services
     }

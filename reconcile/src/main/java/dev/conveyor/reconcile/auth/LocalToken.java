@@ -61,6 +61,6 @@ public final class LocalToken implements TokenRoles {
     }
     return Set.of(BearerAuthInterceptor.WORKER_ROLE, BearerAuthInterceptor.ADMIN_ROLE,
         BearerAuthInterceptor.SUBMITQUEUE_ROLE, BearerAuthInterceptor.VIEWER_ROLE,
-        BearerAuthInterceptor.CI_REPORTER_ROLE);
+        BearerAuthInterceptor.CI_REPORTER_ROLE, BearerAuthInterceptor.DURABILITY_CLIENT_ROLE);
   }
 }

@@ -38,6 +38,7 @@ class AuthTest extends LedgerTestBase {
   private LocalOidcIssuer stranger;
   private Server server;
   private ManagedChannel channel;
+  private dev.conveyor.durability.service.DurabilityRuntime durability;
 
   @Override
   protected String ledgerUrl() {
@@ -52,9 +53,12 @@ class AuthTest extends LedgerTestBase {
     issuer.register("operator", "adm1n", BearerAuthInterceptor.ADMIN_ROLE);
     TokenValidator validator = new TokenValidator(OidcDiscovery.fetch(issuer.issuer()), "conveyor");
     BearerAuthInterceptor auth = new BearerAuthInterceptor(validator, BearerAuthInterceptor.SERVICE_ROLES);
+    durability = dev.conveyor.durability.service.DurabilityRuntime.start(ledger,
+        dev.conveyor.supervise.Supervisor.create(), 4);
     server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
         .addService(ServerInterceptors.intercept(new ReconcileExecutorService(ledger, 16), auth))
         .addService(ServerInterceptors.intercept(new ReconcileControlService(ledger), auth))
+        .addService(ServerInterceptors.intercept(durability.service(), auth))
         .build().start();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
   }
@@ -63,6 +67,7 @@ class AuthTest extends LedgerTestBase {
   void stop() throws Exception {
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    durability.close();
     issuer.close();
     stranger.close();
   }
@@ -170,6 +175,30 @@ class AuthTest extends LedgerTestBase {
   }
 
   @Test
+  void theDurabilityServiceWritesNeedTheClientRoleAndItsReadsTheReaderRole() {
+    Instant later = Instant.now().plusSeconds(300);
+    java.util.function.Function<String, dev.conveyor.api.durability.DurabilityGrpc.DurabilityBlockingStub> as =
+        role -> dev.conveyor.api.durability.DurabilityGrpc.newBlockingStub(channel).withCallCredentials(
+            new BearerCredentials(() -> issuer.mint(issuer.issuer(), "conveyor", later, List.of(role))));
+    var emit = dev.conveyor.api.durability.EmitSignalRequest.newBuilder().setStream("s").setIntentId("i").build();
+    var summary = dev.conveyor.api.durability.GetSummaryRequest.newBuilder().setSubject("s").build();
+    assertThat(as.apply(BearerAuthInterceptor.DURABILITY_CLIENT_ROLE).emitSignal(emit).getSequence()).isEqualTo(1);
+    assertThat(as.apply(BearerAuthInterceptor.DURABILITY_CLIENT_ROLE).getSummary(summary).getRecentSignalsCount())
+        .isEqualTo(1);
+    assertThat(as.apply(BearerAuthInterceptor.DURABILITY_READER_ROLE).getSummary(summary).getRecentSignalsCount())
+        .isEqualTo(1);
+    assertThat(as.apply(BearerAuthInterceptor.ADMIN_ROLE).getSummary(summary).getSubject()).isEqualTo("s");
+    refused(() -> as.apply(BearerAuthInterceptor.DURABILITY_READER_ROLE).emitSignal(emit),
+        Status.Code.PERMISSION_DENIED, "MISSING_ROLE");
+    refused(() -> as.apply(BearerAuthInterceptor.ADMIN_ROLE).emitSignal(emit), Status.Code.PERMISSION_DENIED,
+        "MISSING_ROLE");
+    refused(() -> as.apply(BearerAuthInterceptor.WORKER_ROLE).getSummary(summary), Status.Code.PERMISSION_DENIED,
+        "MISSING_ROLE");
+    refused(() -> dev.conveyor.api.durability.DurabilityGrpc.newBlockingStub(channel).getSummary(summary),
+        Status.Code.UNAUTHENTICATED, "MISSING_TOKEN");
+  }
+
+  @Test
   void adminAndSubmitQueueRolesImplyTheViewerRoleAndTheWorkerRoleDoesNot() {
     assertThat(BearerAuthInterceptor.grants(java.util.Set.of(BearerAuthInterceptor.ADMIN_ROLE),
         BearerAuthInterceptor.VIEWER_ROLE)).isTrue();
@@ -192,6 +221,7 @@ class AuthTest extends LedgerTestBase {
     Server own = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
         .addService(ServerInterceptors.intercept(new ReconcileExecutorService(ledger, 16), auth))
         .addService(ServerInterceptors.intercept(new ReconcileControlService(ledger), auth))
+        .addService(ServerInterceptors.intercept(durability.service(), auth))
         .build().start();
     ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", own.getPort()).usePlaintext().build();
     try {
