@@ -30,7 +30,8 @@ public final class RunwayService implements AutoCloseable {
     RunwayService service = new RunwayService();
     for (TopicKey topic : List.of(RunwayTopics.CHECK, RunwayTopics.MERGE)) {
       service.consumers.add(streams.consume(topic, withGroup(options, GROUP),
-          new MergeRequestHandler(merger, queues, streams.publisher(), topic)));
+          new MergeRequestHandler(merger, queues, streams.publisher(), topic,
+              new dev.conveyor.messagequeue.effects.EffectClaims(streams.ledger()), options.memberId())));
       service.consumers.add(streams.reconcileDeadLetters(topic, withGroup(options, GROUP + "-dlq"),
           new RunwayDeadLetters(streams.publisher(), topic)));
     }

@@ -209,6 +209,46 @@ public abstract class RunwayServiceContract extends LedgerTestBase {
   }
 
   @Test
+  void aMergeRedeliveredAfterItsPushFindsItsCompletedClaimAndDoesNotPushAgain() throws Exception {
+    String head = repos.commit("feature", "main", "feature", files("src/app.txt", "ONE\ntwo\n"));
+    MergeRequest request = request("m-again", "app", changeUri("feature", head));
+    var message = new dev.conveyor.messagequeue.stream.StreamMessage("runway-merge", 0, 1, "m-again", "app",
+        ProtoJson.toBytes(request), clock.instant());
+    var handler = new MergeRequestHandler(merger, RunwayQueues.of(QueueConfig.of("app", repos.originUrl(), "main",
+        Strategy.REBASE)), streams.publisher(), RunwayTopics.MERGE,
+        new dev.conveyor.messagequeue.effects.EffectClaims(ledger), "node-a");
+    var scheduler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    try {
+      var first = handler.handle(dev.conveyor.messagequeue.consume.Redeliveries.of(message, 1, "runway", scheduler));
+      assertThat(first).isInstanceOf(dev.conveyor.messagequeue.consume.Outcome.Ack.class);
+      assertThat(pushes.get()).isEqualTo(1);
+      assertThat(repos.tip("main")).isEqualTo(head);
+      // node-a dies here: its ack (and the result it publishes) never commits. The remote goes away too,
+      // so a second merge could not even fetch.
+      java.nio.file.Path moved = tmp.resolve("origin-away.git");
+      java.nio.file.Files.move(repos.origin(), moved);
+
+      var again = handler.handle(dev.conveyor.messagequeue.consume.Redeliveries.of(message, 2, "runway", scheduler));
+      assertThat(again).isInstanceOf(dev.conveyor.messagequeue.consume.Outcome.Ack.class);
+      assertThat(pushes.get()).as("no second push attempt").isEqualTo(1);
+      ledger.transact(tx -> {
+        ((dev.conveyor.messagequeue.consume.Outcome.Ack) again).action().run(tx);
+        return null;
+      });
+      MergeResult result = parsed(awaitResult("m-again"));
+      assertThat(result.getOutcome()).isEqualTo(Outcome.SUCCEEDED);
+      assertThat(result.getSteps(0).getOutputsList()).containsExactly(head);
+      var claim = new dev.conveyor.messagequeue.effects.EffectClaims(ledger)
+          .view(MergeRequestHandler.CLAIM_SCOPE, "app/m-again").orElseThrow();
+      assertThat(claim.state()).isEqualTo("COMPLETED");
+      assertThat(claim.transitions()).isZero();
+      java.nio.file.Files.move(moved, repos.origin());
+    } finally {
+      scheduler.shutdownNow();
+    }
+  }
+
+  @Test
   void undecodablePayloadsAreDeadLetteredWithTheirError() throws Exception {
     send(RunwayTopics.MERGE, "garbage", "{not json".getBytes(StandardCharsets.UTF_8));
     send(RunwayTopics.MERGE, "typed", "{\"id\":\"typed-1\",\"queue_name\":\"app\",\"steps\":\"oops\"}"
