@@ -96,6 +96,38 @@ public final class EffectClaims {
     });
   }
 
+  /**
+   * Records an effect that ran without a claim held during it, because something else made it exclusive (a
+   * build's job lease): the first result recorded wins, and every caller gets that one back. Lets a job whose
+   * completion was lost finish from the effect's stored result instead of running it again.
+   */
+  public byte[] completeOnce(String scope, String key, String holder, byte[] result) {
+    validate(scope, key);
+    if (result.length > MAX_RESULT_BYTES) {
+      throw new IllegalArgumentException("effect result is " + result.length + " bytes; at most " + MAX_RESULT_BYTES);
+    }
+    return ledger.transact(tx -> {
+      long now = tx.nowMillis();
+      Optional<Row> row = find(tx, scope, key);
+      if (row.isEmpty()) {
+        int n = tx.update("INSERT INTO effect_claims (scope, effect_key, state, holder, token, expires_at, result,"
+            + " transitions, created_at, updated_at, completed_at, version) VALUES (?, ?, 'COMPLETED', ?, NULL, NULL,"
+            + " ?, 0, ?, ?, ?, 0) ON CONFLICT DO NOTHING", scope, key, holder, result, now, now, now);
+        if (n == 0) {
+          throw new OptimisticConflictException("claim " + scope + "/" + key + " created concurrently");
+        }
+        return result;
+      }
+      if (row.get().state().equals("COMPLETED")) {
+        return row.get().result() == null ? new byte[0] : row.get().result();
+      }
+      tx.update("UPDATE effect_claims SET state = 'COMPLETED', holder = ?, token = NULL, expires_at = NULL, result = ?,"
+          + " transitions = transitions + 1, updated_at = ?, completed_at = ?, version = version + 1"
+          + " WHERE scope = ? AND effect_key = ?", holder, result, now, now, scope, key);
+      return result;
+    });
+  }
+
   /** A retried completion: the same token already completed the claim with the same result. */
   private static boolean completedWith(Tx tx, String scope, String key, String token, byte[] result)
       throws SQLException {

@@ -7,9 +7,15 @@ import java.time.Duration;
 public interface BuildObserver {
   BuildObserver NONE = (queue, outcome, took) -> { };
 
-  /** {@code outcome}: passed, failed, retried, lease-lost or stopped (handed back on shutdown). */
+  /** {@code outcome}: passed, failed, conflict, retried, lease-lost, replayed or stopped (handed back on shutdown). */
   void built(String queue, String outcome, Duration took);
 
   /** One lease transaction handed this worker {@code jobs} builds (more than one when several slots were idle). */
   default void leased(int jobs) {}
+
+  /**
+   * A build's verdict was stored as its effect claim, just before its job's completion is tried (on the
+   * worker's thread: must be quick).
+   */
+  default void verdictRecorded(String jobId) {}
 }

@@ -58,9 +58,13 @@ final class BuildRun {
   private final Path scratch;
   private final Duration lease;
   private final LogLimits logLimits;
+  private final BuildObserver observer;
+  private final BuildVerdicts verdicts;
 
   BuildRun(Ledger ledger, Signals signals, SubmitQueues queues, Merger merger, BuildRunners runners,
-      LeaseGrant grant, Path workRoot, Duration lease, LogLimits logLimits) {
+      LeaseGrant grant, Path workRoot, Duration lease, LogLimits logLimits, BuildObserver observer) {
+    this.observer = observer;
+    this.verdicts = new BuildVerdicts(new dev.conveyor.messagequeue.effects.EffectClaims(ledger));
     this.ledger = ledger;
     this.signals = signals;
     this.queues = queues;
@@ -78,7 +82,8 @@ final class BuildRun {
 
   /**
    * How the run ended: passed, failed, conflict (no tree to build), retried, lease-lost, stopped
-   * (interrupted), or waiting (an external build handed to CI, its job parked).
+   * (interrupted), waiting (an external build handed to CI, its job parked), or replayed (an earlier attempt's
+   * verdict, whose completion was lost, completed the job).
    */
   String outcome() {
     return outcome;
@@ -107,6 +112,18 @@ final class BuildRun {
     this.queue = spec.getQueue();
     try {
       ledger.jobs().start(jobId, grant.epoch());
+      if (spec.getVerifySha().isEmpty()) {
+        var decided = verdicts.decided(jobId);
+        if (decided.isPresent()) { // an earlier attempt built it; only its completion was lost
+          log.info("build {}: decided by an earlier attempt whose completion was lost; completing from its claim",
+              jobId);
+          BuildSignal verdict = decided.get();
+          outcome = "replayed";
+          complete(verdict.getPassed() ? new Completion.Succeeded(null)
+              : new Completion.Failed(verdict.getReason(), Completion.Disposition.TERMINAL), verdict);
+          return;
+        }
+      }
       SubmitQueueConfig queue = queues.find(spec.getQueue()).orElse(null);
       if (queue == null) {
         finish(spec, false, "queue '" + spec.getQueue() + "' is not configured on this build worker");
@@ -293,8 +310,13 @@ final class BuildRun {
     BuildSignal signal = BuildSignal.newBuilder().setBatchId(spec.getBatchId()).setQueue(spec.getQueue())
         .setPathId(spec.getPathId()).setJobId(grant.job().id()).setPassed(passed).setReason(reason)
         .setConflictStep(conflictStep == null ? "" : conflictStep).build();
-    complete(passed ? new Completion.Succeeded(null) : new Completion.Failed(reason, Completion.Disposition.TERMINAL),
+    // the verdict is stored as the build's effect first: should the completion below be lost, the next
+    // holder finishes from it instead of building again (and a late attempt answers the first verdict)
+    BuildSignal verdict = verdicts.record(grant.job().id(), "job " + grant.job().id() + " epoch " + grant.epoch(),
         signal);
+    observer.verdictRecorded(grant.job().id());
+    complete(verdict.getPassed() ? new Completion.Succeeded(null)
+        : new Completion.Failed(verdict.getReason(), Completion.Disposition.TERMINAL), verdict);
   }
 
   /**

@@ -175,7 +175,7 @@ public final class BuildWorker implements AutoCloseable {
         try {
           long started = System.nanoTime();
           BuildRun run = new BuildRun(ledger, signals, queues, merger, options.runners(), grant.get(),
-              options.workRoot(), options.lease(), options.logLimits());
+              options.workRoot(), options.lease(), options.logLimits(), options.observer());
           run.run();
           options.observer().built(run.queue(), closed && run.outcome().equals("stopped") ? "stopped" : run.outcome(),
               Duration.ofNanos(System.nanoTime() - started));
