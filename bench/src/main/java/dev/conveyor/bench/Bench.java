@@ -20,6 +20,8 @@ public final class Bench {
       System.out.println("  soak   a compressed month: serve with 1-minute retentions under a steady mix [--minutes M (10)]");
       System.out.println("         [--sample-seconds S (30)] [--backend both|postgres|sqlite]; exits 1 on growth or lost work");
       System.out.println("  quiet  one change at a time on a quiet queue through serve: land -> LANDED, and time to each state");
+      System.out.println("  durability  the Durability service through gRPC: signals emitted (1 and 8 emitters) and replayed"
+          + " per second, claim+complete cycles per second, FollowSignals latency p50/p99 [--backend] [--jobs N]");
       System.out.println("  cli    warm start-up of bin/conveyor --help, list and status against a running serve");
       System.out.println("every benchmark: --db-prefix P (default conveyor_bench_) names the PostgreSQL databases it"
           + " creates, and it drops only those");
@@ -55,6 +57,9 @@ public final class Bench {
       case "quiet" -> {
         return QuietQueueBench.run(BenchArgs.parse(rest));
       }
+      case "durability" -> {
+        return DurabilityBench.run(BenchArgs.parse(rest));
+      }
       case "cli" -> {
         return CliBench.run(BenchArgs.parse(rest));
       }
@@ -62,7 +67,7 @@ public final class Bench {
         return dev.conveyor.bench.soak.SoakBench.run(BenchArgs.parse(rest));
       }
       default -> throw new IllegalArgumentException("unknown benchmark '" + benchmark
-          + "'; try: jobs, queue, capture, duckdb, runway, submitqueue, quiet, soak, cli");
+          + "'; try: jobs, queue, capture, duckdb, runway, submitqueue, quiet, soak, durability, cli");
     }
     return true;
   }
