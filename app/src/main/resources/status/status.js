@@ -67,7 +67,7 @@ function requests(list) {
       <td><div class="timeline">${r.timeline.map((t) =>
         `<span class="step" title="${esc(t.reason)}">${esc(t.state)} <span class="muted">${time(t.at)}</span></span>`).join("")}</div>
         ${(r.builds || []).length ? `<div class="attempts">${r.omittedBuilds ? `<span class="muted">+${r.omittedBuilds} earlier</span> ` : ""}${r.builds.map((b) =>
-          `<span class="attempt" data-state="${esc(b.state)}" title="${esc(b.reason)}">build ${esc(b.job)} (${esc(b.batch)}) ${state(b.state)}
+          `<span class="attempt" data-state="${esc(b.state)}" data-verdict="${b.verdictFromClaim ? "claim" : "pending"}" title="${esc(b.reason)}">build ${esc(b.job)} (${esc(b.batch)}) ${state(b.state)}
             <span class="muted">${secs(b.startedAt, b.finishedAt)}</span>
             <a class="build-log" href="${esc(b.log)}" target="_blank" rel="noopener">log</a></span>`).join(" ")}</div>` : ""}</td>
     </tr>`).join("")}</table>`;

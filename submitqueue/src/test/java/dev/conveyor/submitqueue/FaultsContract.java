@@ -155,6 +155,9 @@ public abstract class FaultsContract extends LedgerTestBase {
     for (String id : new String[] {ra, rb, rc}) {
       assertThat(sq.awaitTerminal(id).getState()).isEqualTo(State.LANDED);
       assertThat(sq.history(id)).containsExactly(State.STARTED, State.VALIDATED, State.BATCHED, State.LANDED);
+      // the merge, redelivered twice, was pushed once: one completed claim, read back into the history
+      assertThat(sq.effects(id)).filteredOn(e -> e.startsWith("merge of batch ")).hasSize(1)
+          .allMatch(e -> e.endsWith(" pushed"));
     }
     assertThat(sq.repos.count("main")).isEqualTo(4);
     assertThat(GitCli.run(sq.repos.origin(), "log", "--format=%s", "main").lines().sorted().toList())

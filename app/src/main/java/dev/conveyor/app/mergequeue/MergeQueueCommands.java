@@ -96,8 +96,9 @@ public final class MergeQueueCommands {
         System.out.println("  reason: " + r.getReason());
       }
       Table table = new Table("AT", "STATE", "NOTE");
-      history.getEntriesList().forEach(e -> table.row(TIME.format(Instant.ofEpochMilli(e.getAtMs())), e.getState(),
-          e.getReason().isEmpty() ? "-" : firstLine(e.getReason())));
+      history.getEntriesList().forEach(e -> table.row(TIME.format(Instant.ofEpochMilli(e.getAtMs())),
+          e.getEffect().isEmpty() ? e.getState() : "effect", !e.getEffect().isEmpty() ? firstLine(e.getEffect())
+              : e.getReason().isEmpty() ? "-" : firstLine(e.getReason())));
       table.print(System.out);
       return 0;
     }

@@ -125,17 +125,29 @@ final class SubmitQueueStatus {
    */
   private void buildAttempts(Tx tx, Map<String, ObjectNode> byId) throws SQLException {
     String in = " IN (" + String.join(",", java.util.Collections.nCopies(byId.size(), "?")) + ")";
+    // a build's verdict is read from its effect claim, the authority on whether (and how) it ran
+    java.util.List<Object> args = new java.util.ArrayList<>();
+    args.add(dev.conveyor.submitqueue.request.RequestEffects.BUILD_SCOPE);
+    args.addAll(byId.keySet());
     for (Object[] a : tx.query("SELECT m.request_id, p.job_id, p.batch_id, p.state, p.reason, j.started_at,"
-        + " j.finished_at FROM sq_batch_members m JOIN sq_paths p ON p.batch_id = m.batch_id LEFT JOIN jobs j"
-        + " ON j.id = p.job_id WHERE p.job_id IS NOT NULL AND m.request_id" + in
+        + " j.finished_at, c.state, c.result FROM sq_batch_members m JOIN sq_paths p ON p.batch_id = m.batch_id"
+        + " LEFT JOIN jobs j ON j.id = p.job_id LEFT JOIN effect_claims c ON c.scope = ? AND c.effect_key = p.job_id"
+        + " WHERE p.job_id IS NOT NULL AND m.request_id" + in
         + " ORDER BY m.request_id, p.created_at, p.path_id", rs -> {
           long started = rs.getLong(6);
           Long startedAt = rs.wasNull() ? null : started;
           long finished = rs.getLong(7);
           Long finishedAt = rs.wasNull() ? null : finished;
-          return new Object[] {rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-              startedAt, finishedAt};
-        }, byId.keySet().toArray())) {
+          String state = rs.getString(4);
+          String reason = rs.getString(5);
+          var verdict = verdict(rs.getString(8), rs.getBytes(9));
+          if (verdict != null) {
+            state = verdict.getPassed() ? "PASSED" : "FAILED";
+            reason = verdict.getReason();
+          }
+          return new Object[] {rs.getString(1), rs.getString(2), rs.getString(3), state, reason, startedAt,
+              finishedAt, verdict != null};
+        }, args.toArray())) {
       ObjectNode r = byId.get((String) a[0]);
       ArrayNode builds = r.has("builds") ? (ArrayNode) r.get("builds") : r.putArray("builds");
       ObjectNode b = builds.addObject();
@@ -146,10 +158,22 @@ final class SubmitQueueStatus {
       b.put("startedAt", (Long) a[5]);
       b.put("finishedAt", (Long) a[6]);
       b.put("log", "/api/builds/" + a[1] + "/log"); // served to the page's viewers only
+      b.put("verdictFromClaim", (Boolean) a[7]);
       if (builds.size() > limits.pathsPerBatch()) { // keep the newest attempts
         builds.remove(0);
         r.put("omittedBuilds", r.path("omittedBuilds").asLong() + 1);
       }
+    }
+  }
+
+  private static dev.conveyor.api.submitqueue.BuildSignal verdict(String claimState, byte[] result) {
+    if (!"COMPLETED".equals(claimState) || result == null) {
+      return null;
+    }
+    try {
+      return dev.conveyor.api.submitqueue.BuildSignal.parseFrom(result);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      return null;
     }
   }
 

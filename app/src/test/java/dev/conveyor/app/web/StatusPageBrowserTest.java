@@ -136,6 +136,9 @@ class StatusPageBrowserTest {
     assertThat(attribute(wait, failedRow + " .attempt[data-state='FAILED'] a.build-log", "href")).isEqualTo(href);
     assertThat(text(wait, failedRow + " .attempt")).contains("build ", "FAILED");
     assertThat(count(wait, landedRow + " .attempt[data-state='PASSED'] a.build-log")).isEqualTo(1);
+    // each verdict shown is the one its build's effect claim holds
+    assertThat(count(wait, landedRow + " .attempt[data-state='PASSED'][data-verdict='claim']")).isEqualTo(1);
+    assertThat(count(wait, failedRow + " .attempt[data-state='FAILED'][data-verdict='claim']")).isGreaterThan(0);
     assertThat(attribute(wait, tree, "data-state")).isEqualTo("SUCCEEDED");
     assertThat(text(wait, tree)).contains("shop.orders");
     assertThat(count(wait, tree + " li.job[data-kind='EXEC_FILE_GROUP'][data-state='SUCCEEDED']")).isEqualTo(3);

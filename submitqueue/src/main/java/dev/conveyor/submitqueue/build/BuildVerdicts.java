@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * the build again; the first verdict recorded is the one every attempt answers.
  */
 final class BuildVerdicts {
-  static final String SCOPE = "submitqueue.build";
+  static final String SCOPE = dev.conveyor.submitqueue.request.RequestEffects.BUILD_SCOPE;
   private static final Logger log = LoggerFactory.getLogger(BuildVerdicts.class);
 
   private final EffectClaims claims;

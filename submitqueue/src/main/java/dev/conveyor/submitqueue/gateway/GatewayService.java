@@ -144,7 +144,9 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
     answer(response, () -> ledger.read(tx -> {
       String id = requireId(request.getRequestId());
       found(Requests.find(tx, id), id);
-      return HistoryResponse.newBuilder().setRequestId(id).addAllEntries(Requests.history(tx, id)).build();
+      return HistoryResponse.newBuilder().setRequestId(id).addAllEntries(
+          dev.conveyor.submitqueue.request.RequestEffects.timeline(Requests.history(tx, id),
+              dev.conveyor.submitqueue.request.RequestEffects.of(tx, id))).build();
     }));
   }
 

@@ -198,7 +198,13 @@ public final class SubmitQueueHarness implements AutoCloseable {
 
   public List<RequestInfo.State> history(String requestId) {
     return gateway.history(HistoryRequest.newBuilder().setRequestId(requestId).build()).getEntriesList().stream()
-        .map(e -> e.getState()).toList();
+        .filter(e -> e.getEffect().isEmpty()).map(e -> e.getState()).toList();
+  }
+
+  /** The effects in a request's history (builds' verdicts, merges), as read from their claims. */
+  public List<String> effects(String requestId) {
+    return gateway.history(HistoryRequest.newBuilder().setRequestId(requestId).build()).getEntriesList().stream()
+        .filter(e -> !e.getEffect().isEmpty()).map(e -> e.getEffect()).toList();
   }
 
   /** BUILD jobs ever made (one per speculative path built). */
