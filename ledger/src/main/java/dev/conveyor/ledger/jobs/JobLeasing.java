@@ -240,6 +240,14 @@ final class JobLeasing {
     return new LeaseStatus(true, job.cancelRequested() || job.state() == JobState.CANCELLING, expires);
   }
 
+  /** Progress a job's result states (in its transaction): merged like a report, the lease left as it is. */
+  static void recordProgress(Tx tx, String jobId, String epoch, JobProgress reported) throws SQLException {
+    Job job = requireLive(tx, jobId, epoch);
+    JobProgress merged = job.progress().mergedWith(reported);
+    JobRows.cas(tx, job, "progress_done = ?, progress_total = ?, progress_failed = ?, progress_bytes = ?,"
+        + " progress_message = ?", merged.done(), merged.total(), merged.failed(), merged.bytes(), merged.message());
+  }
+
   static boolean cancellationRequested(Tx tx, String jobId, String epoch) throws SQLException {
     JobRows.requireId("lease_epoch", epoch);
     Job job = JobRows.require(tx, jobId);

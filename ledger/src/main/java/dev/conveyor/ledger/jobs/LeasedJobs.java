@@ -130,6 +130,14 @@ public final class LeasedJobs {
   }
 
   /** Records monotonic progress and renews the lease; refused with LeaseLost for a stale holder. */
+  /**
+   * Records the progress a result states, in the transaction that stores the result, so a finished job never
+   * shows the last heartbeat's count (a worker reports progress between beats; the result is exact).
+   */
+  public void recordProgress(Tx tx, String jobId, String epoch, JobProgress progress) throws java.sql.SQLException {
+    JobLeasing.recordProgress(tx, jobId, epoch, progress);
+  }
+
   public LeaseStatus progress(String jobId, String epoch, JobProgress progress, Duration extension) {
     requirePositive(extension);
     return ledger.transactGrouped(tx -> JobLeasing.progress(tx, jobId, epoch, progress, extension));

@@ -185,9 +185,13 @@ public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc
       var recorded = jobs.recordResult(id, epoch, resultId, FileGroupResults.canonical(req), (tx, job) -> {
         var response = SubmitLeasedFileGroupExecutionResultResponse.newBuilder().setResultId(resultId);
         if (success != null) {
+          int unreadable = FileGroupResults.storeUnreadable(tx, id, success, group);
           response.setStatsWritten(FileGroupResults.storeStats(tx, id, success))
               .setArtifactsWritten(FileGroupResults.storeArtifacts(tx, id, success, artifacts))
-              .setUnreadableFiles(FileGroupResults.storeUnreadable(tx, id, success, group));
+              .setUnreadableFiles(unreadable);
+          // the result says exactly how far the group got: progress never stays at the last heartbeat's count
+          jobs.recordProgress(tx, id, epoch, new dev.conveyor.ledger.jobs.JobProgress(success.getFileResultsCount(),
+              group.getFilePathsCount(), unreadable, 0, null));
           ResultChunks.discard(tx, id, resultId);
         }
         return response.build().toByteArray();

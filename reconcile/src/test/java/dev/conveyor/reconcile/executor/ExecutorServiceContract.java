@@ -139,6 +139,10 @@ public abstract class ExecutorServiceContract extends LedgerTestBase {
     var again = rpc.completeLeasedReconcileJob(CompleteLeasedReconcileJobRequest.newBuilder().setJobId(id)
         .setLeaseEpoch(job.getLeaseEpoch()).setStatus(ReconcileCompletionStatus.RCS_SUCCEEDED).build());
     assertThat(again.getReplayed()).isTrue();
+    // the last heartbeat said 1 of 2; the result said both: a finished group never shows a stale count
+    var progress = ledger.jobs().get(id).progress();
+    assertThat(progress.done()).isEqualTo(2);
+    assertThat(progress.total()).isEqualTo(2);
   }
 
   @Test
