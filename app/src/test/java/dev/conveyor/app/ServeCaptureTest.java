@@ -55,12 +55,13 @@ class ServeCaptureTest {
       assertThat(cli("capture", "jobs", "--server", server, "--token-file", token).out()).contains(jobId);
       Run stats = cli("capture", "stats", "sales", "--ledger", "sqlite:" + data.resolve("conveyor.db"));
       assertThat(stats.out()).contains("5 files, " + rows + " rows").contains("amount").contains("decimal(12,2)")
-          .contains("NDV (BOUNDS)");
+          .contains("NDV (BOUNDS)").contains("(the newest capture of this directory;");
       Run json = cli("capture", "stats", "sales", "--files", "--json", "--columns", "amount,id", "--ledger",
           "sqlite:" + data.resolve("conveyor.db"));
       assertThat(json.exit()).as(json.err()).isZero();
       var view = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out());
       assertThat(view.get("table").asText()).isEqualTo("sales");
+      assertThat(view.get("snapshot_chosen").asText()).isEqualTo("newest_captured");
       assertThat(view.get("completeness").get("files_captured").asLong()).isEqualTo(5);
       assertThat(view.get("columns").size()).isEqualTo(2);
       var amount = view.get("columns").get("amount");

@@ -354,16 +354,18 @@ public final class CaptureCommand implements Runnable {
         throw new IllegalArgumentException("--limit must be between 1 and " + MAX_FILES + ", got " + limit);
       }
       try (Ledger ledger = ledgerOption.openExisting()) {
-        String snap = snapshot != null ? snapshot : ledger.read(tx -> tx.queryOne("SELECT snapshot_id FROM"
-            + " capture_snapshots WHERE table_id = ? AND finalized_at IS NOT NULL ORDER BY finalized_at DESC LIMIT 1",
-            rs -> rs.getString(1), table))
-            .orElseThrow(() -> new dev.conveyor.app.cli.ErrorReporter.UserError("table '" + table
-                + "' has no finalized capture", "run 'conveyor capture start " + table + "' and wait for it"));
+        SnapshotChoice choice = snapshot != null ? new SnapshotChoice(snapshot, "given", null)
+            : SnapshotChoice.of(ledger, table);
+        String snap = choice.snapshot();
         StatsView.View view = ledger.read(tx -> StatsView.read(tx, new StatsView.Ask(table, snap,
             new java.util.LinkedHashSet<>(columns), files ? limit : 0)));
         if (json) {
+          view.json().put("snapshot_chosen", choice.how());
           StatsView.printJson(view, System.out);
           return 0;
+        }
+        if (choice.note() != null) {
+          System.out.println(choice.note());
         }
         var completeness = ledger.read(tx -> CaptureCompleteness.ofSnapshot(tx, table, snap, UNREADABLE_SHOWN));
         completeness.ifPresent(c -> {

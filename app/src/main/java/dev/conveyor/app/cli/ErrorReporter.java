@@ -41,7 +41,15 @@ public final class ErrorReporter implements IExecutionExceptionHandler {
       return "that server runs no merge queue (it has no queue.<name>.* settings)";
     }
     if (e instanceof io.grpc.StatusRuntimeException s) {
-      return "the server answered " + s.getStatus().getCode() + ": " + s.getStatus().getDescription();
+      String description = s.getStatus().getDescription();
+      return switch (s.getStatus().getCode()) {
+        // a refusal of what was asked: the server's words name the thing and why
+        case INVALID_ARGUMENT, FAILED_PRECONDITION, NOT_FOUND, ALREADY_EXISTS, OUT_OF_RANGE, ABORTED ->
+            description == null ? "refused (" + s.getStatus().getCode() + ")" : description;
+        case UNAVAILABLE -> "the server could not be reached or is unavailable (UNAVAILABLE"
+            + (description == null ? "" : ": " + description) + ")";
+        default -> "the server answered " + s.getStatus().getCode() + ": " + description;
+      };
     }
     if (e instanceof LedgerException || e instanceof IllegalArgumentException || e instanceof UserError) {
       return e.getMessage();
@@ -62,7 +70,11 @@ public final class ErrorReporter implements IExecutionExceptionHandler {
         case UNAUTHENTICATED, PERMISSION_DENIED -> "check --token-file (the server's data directory holds local-token)";
         case UNIMPLEMENTED -> "configure a queue (queue.<name>.remote, queue.<name>.build-command) and restart serve,"
             + " or pass --server for the node that runs it";
-        default -> "run '" + cmd.getCommandSpec().qualifiedName() + " --help' for usage";
+        case INVALID_ARGUMENT -> "run '" + cmd.getCommandSpec().qualifiedName() + " --help' for usage";
+        case NOT_FOUND -> "check the id: 'conveyor list' shows land requests, 'conveyor jobs list' jobs,"
+            + " 'conveyor capture tables' tables";
+        // the request ended, a batch is merging, a queue drains: nothing to change in the command
+        default -> reasonHint(dev.conveyor.api.ErrorStatus.reasonOf(s));
       };
     }
     if (e instanceof dev.conveyor.ledger.jobs.JobErrors.JobNotFoundException) {
@@ -76,6 +88,20 @@ public final class ErrorReporter implements IExecutionExceptionHandler {
       return "re-run with CONVEYOR_DEBUG=1 for details";
     }
     return "run '" + cmd.getCommandSpec().qualifiedName() + " --help' for usage";
+  }
+
+  /** What to do about a refusal the server named by its ErrorInfo reason, or nothing to add. */
+  private static String reasonHint(String reason) {
+    if (reason == null) {
+      return null;
+    }
+    return switch (reason) {
+      case "ALREADY_TERMINAL" -> "it has ended: 'conveyor status ID' shows how";
+      case "QUEUE_DRAINING" -> "the queue is draining: 'conveyor runway queues' or the status page shows its state";
+      case "CLAIM_LOST" -> "another holder owns the effect now: 'conveyor durability effects' shows who";
+      case "LEASE_LOST" -> "another worker holds the job now";
+      default -> null;
+    };
   }
 
   /** A failure caused by what the user asked for, with a hint on what to do instead. */

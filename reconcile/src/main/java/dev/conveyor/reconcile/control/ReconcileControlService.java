@@ -69,6 +69,7 @@ public final class ReconcileControlService extends ReconcileControlGrpc.Reconcil
     call(out, () -> {
       Bounds.id("table_id", req.getTableId());
       ControlBounds.connector(req.getConnector());
+      UpFront.connector(req.getConnector());
       return RegisterTableResponse.newBuilder().setTableId(req.getTableId())
           .setCreated(tables.register(req.getTableId(), req.getConnector())).build();
     });
@@ -78,6 +79,7 @@ public final class ReconcileControlService extends ReconcileControlGrpc.Reconcil
   public void startCapture(StartCaptureRequest req, StreamObserver<StartCaptureResponse> out) {
     call(out, () -> {
       ControlBounds.startCapture(req);
+      tables.connector(req.getTableId()).ifPresent(c -> UpFront.startCapture(req, c));
       CapturePolicy policy = req.hasPolicy() ? req.getPolicy() : CapturePolicy.newBuilder().setFileStats(true)
           .setColumnStats(true).setTableStats(true).build();
       return StartCaptureResponse.newBuilder().setJobId(planner.startCapture(req.getTableId(), req.getSnapshotId(),
