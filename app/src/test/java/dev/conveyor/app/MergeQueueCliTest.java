@@ -55,6 +55,12 @@ class MergeQueueCliTest {
       assertThat(land.exit()).as(land.err()).isZero();
       assertThat(land.out()).startsWith("app/1").contains("app/1  STARTED", "app/1  LANDED");
       assertThat(repos.tip("main")).isEqualTo(good);
+      // watched after the fact, every state it passed through is shown, in order, none skipped
+      Run watched = run("watch", "--server", server, "--token-file", token, "app/1");
+      assertThat(watched.exit()).isZero();
+      assertThat(watched.out().lines().map(l -> l.replaceAll("^\\S+\\s+app/1\\s+(\\S+).*", "$1")).toList())
+          .containsExactly("STARTED", "VALIDATED", "BATCHED", "LANDED");
+      assertThat(land.out()).contains("app/1  VALIDATED", "app/1  BATCHED");
 
       Run failed = run("land", "--server", server, "--token-file", token, "--queue", "app", "--watch",
           changeUri("broken", broken));

@@ -190,6 +190,7 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
     private final String id;
     private final ServerCallStreamObserver<RequestInfo> call;
     private long lastVersion = -1;
+    private int sentStates;
     private final java.util.concurrent.atomic.AtomicBoolean open = new java.util.concurrent.atomic.AtomicBoolean(true);
 
     Watch(String id, ServerCallStreamObserver<RequestInfo> call) {
@@ -210,7 +211,22 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
         return;
       }
       try {
-        RequestRecord r = ledger.read(tx -> Requests.get(tx, id));
+        record Seen(RequestRecord request, java.util.List<dev.conveyor.api.submitqueue.HistoryEntry> log) {}
+        Seen seen = ledger.read(tx -> new Seen(Requests.get(tx, id), Requests.history(tx, id)));
+        RequestRecord r = seen.request();
+        // every state the request passed through is sent, from its log: states that came and went between two
+        // polls (STARTED -> VALIDATED -> BATCHED in one interval) are never skipped
+        for (int i = sentStates; i < seen.log().size(); i++) {
+          var e = seen.log().get(i);
+          RequestInfo info = r.toInfo();
+          if (i < seen.log().size() - 1 || e.getState() != info.getState()) {
+            info = info.toBuilder().setState(e.getState()).setReason(e.getReason()).setUpdatedAtMs(e.getAtMs())
+                .build();
+          }
+          call.onNext(info);
+          lastVersion = r.version();
+        }
+        sentStates = seen.log().size();
         if (r.version() != lastVersion) {
           lastVersion = r.version();
           call.onNext(r.toInfo());
