@@ -64,10 +64,21 @@ public final class Main implements Runnable {
       cli.addSubcommand(CommandLine.HelpCommand.class);
       cli.addSubcommand("startup-training", new StartupTraining(Main::run));
     }
+    if (named == null || args[0].equals("completion")) {
+      cli.addSubcommand("completion", new dev.conveyor.app.completion.CompletionCommand(Main::fullTree));
+    }
     return cli
         .setExecutionExceptionHandler(new ErrorReporter())
         .setParameterExceptionHandler(ErrorReporter::parameterError)
         .execute(args);
+  }
+
+  /** The CLI with every command, as completion describes it. */
+  private static CommandLine fullTree() {
+    CommandLine cli = new CommandLine(new Main());
+    COMMANDS.forEach(cli::addSubcommand);
+    cli.addSubcommand(CommandLine.HelpCommand.class);
+    return cli;
   }
 
   /** The command whose name or alias is {@code word}, or null. */
