@@ -81,9 +81,13 @@ function fields(buf) {
 const UNARY = ['emitSignal', 'readSignals', 'acquireCursor', 'commitCursor', 'getCursor', 'claimEffect',
   'renewEffect', 'completeEffect', 'releaseEffect', 'listEffects', 'getSummary'];
 
-// address: "host:port"; options.token: the bearer token; options.deadlineMs per call (default 30 s).
+// address: "host:port"; options.token: the bearer token; options.deadlineMs per call (default 30 s);
+// options.tls: true (system roots) or {rootCert: Buffer} for a node behind TLS. Without TLS the token crosses
+// the network in the clear: use plaintext only on loopback or a private network.
 function connect(address, options = {}) {
-  const credentials = grpc.credentials.createInsecure();
+  const credentials = options.tls
+    ? grpc.credentials.createSsl(options.tls === true ? null : options.tls.rootCert || null)
+    : grpc.credentials.createInsecure();
   const raw = new Durability(address, credentials);
   const metadata = () => {
     const m = new grpc.Metadata();

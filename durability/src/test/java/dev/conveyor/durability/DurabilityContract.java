@@ -335,13 +335,14 @@ public abstract class DurabilityContract extends LedgerTestBase {
   }
 
   private void assertSummaryMatchesTables(Summary s, String subject) {
+    String scope = "durable:" + subject; // a client's subjects are scopes of their own
     ledger.read(tx -> {
       assertThat(s.getHeld()).isEqualTo(tx.queryLong("SELECT COUNT(*) FROM effect_claims WHERE scope = ?"
-          + " AND state = 'HELD'", subject));
+          + " AND state = 'HELD'", scope));
       assertThat(s.getCompleted()).isEqualTo(tx.queryLong("SELECT COUNT(*) FROM effect_claims WHERE scope = ?"
-          + " AND state = 'COMPLETED'", subject));
+          + " AND state = 'COMPLETED'", scope));
       List<String> holders = tx.query("SELECT COALESCE(holder, '') FROM effect_claims WHERE scope = ?"
-          + " ORDER BY updated_at DESC, effect_key", rs -> rs.getString(1), subject);
+          + " ORDER BY updated_at DESC, effect_key", rs -> rs.getString(1), scope);
       assertThat(s.getRecentEffectsList()).extracting(Effect::getHolder).containsExactlyElementsOf(holders);
       assertThat((long) s.getRecentSignalsCount()).isEqualTo(tx.queryLong(
           "SELECT COUNT(*) FROM durable_signals WHERE stream = ?", subject));
@@ -377,6 +378,92 @@ public abstract class DurabilityContract extends LedgerTestBase {
     assertThatThrownBy(() -> stub.listEffects(ListEffectsRequest.newBuilder().setSubject("run-8")
         .setPageToken(firstPage).build())).satisfies(e -> assertThat(reason(e)).isEqualTo("INVALID_ARGUMENT"))
         .hasMessageContaining("page_token");
+  }
+
+  @Test
+  void clientsNeverReachConveyorsOwnClaims() {
+    var internal = new dev.conveyor.messagequeue.effects.EffectClaims(ledger);
+    var merge = (dev.conveyor.messagequeue.effects.ClaimResult.Acquired) internal.claim("runway.merge", "app/b1",
+        "node", Duration.ofSeconds(30));
+    internal.complete("runway.merge", "app/b1", merge.token(), "pushed".getBytes(StandardCharsets.UTF_8));
+
+    assertThat(stub.listEffects(ListEffectsRequest.getDefaultInstance()).getEffectsList()).isEmpty();
+    assertThat(stub.getSummary(GetSummaryRequest.newBuilder().setSubject("runway.merge").build()).getCompleted())
+        .isZero();
+    // a client's subject named like an internal scope is its own: claiming and completing it changes nothing else
+    ClaimEffectResponse forged = stub.claimEffect(ClaimEffectRequest.newBuilder().setSubject("runway.merge")
+        .setKey("app/b1").setHolder("intruder").setTtlMs(60_000).build());
+    assertThat(forged.hasAcquired()).isTrue();
+    stub.completeEffect(CompleteEffectRequest.newBuilder().setSubject("runway.merge").setKey("app/b1")
+        .setToken(forged.getAcquired().getToken()).setResult(ByteString.copyFromUtf8("forged")).build());
+    var stored = internal.view("runway.merge", "app/b1").orElseThrow();
+    assertThat(new String(stored.result(), StandardCharsets.UTF_8)).isEqualTo("pushed");
+    assertThat(stub.listEffects(ListEffectsRequest.getDefaultInstance()).getEffectsList())
+        .extracting(Effect::getSubject).containsExactly("runway.merge");
+  }
+
+  @Test
+  void aClientThatLostTheAnswerToItsClaimTakesItAgainWithoutWaiting() {
+    ClaimEffectResponse first = claim("retry-me", "pod-1", 60_000);
+    ClaimEffectResponse retried = claim("retry-me", "pod-1", 60_000);
+    assertThat(retried.hasAcquired()).isTrue();
+    assertThat(retried.getAcquired().getToken()).isNotEqualTo(first.getAcquired().getToken());
+    assertThat(retried.getAcquired().getTransitions()).isZero();
+    assertThat(claim("retry-me", "pod-2", 60_000).hasHeld()).isTrue();
+    assertThatThrownBy(() -> complete("retry-me", first.getAcquired().getToken(), "x"))
+        .satisfies(e -> assertThat(reason(e)).isEqualTo("CLAIM_LOST"));
+  }
+
+  @Test
+  void pagesStopAtAMegabyteSoEveryPageFitsInOneMessage() {
+    String big = "x".repeat(60 * 1024);
+    for (int i = 1; i <= 40; i++) {
+      emit("big", "", "b" + i, big);
+    }
+    ReadSignalsResponse first = read("big", "", 0);
+    assertThat(first.getSignalsCount()).isBetween(1, 20);
+    assertThat(first.getLastSequence()).isEqualTo(40);
+    long after = first.getSignals(first.getSignalsCount() - 1).getSequence();
+    int total = first.getSignalsCount();
+    while (after < 40) {
+      ReadSignalsResponse next = read("big", "", after);
+      assertThat(next.hasGap()).isFalse();
+      total += next.getSignalsCount();
+      after = next.getSignals(next.getSignalsCount() - 1).getSequence();
+    }
+    assertThat(total).isEqualTo(40);
+    List<SignalEvent> events = new CopyOnWriteArrayList<>();
+    DurabilityGrpc.newStub(channel).followSignals(FollowSignalsRequest.newBuilder().setStream("big").build(),
+        collect(events));
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> events.size() == 40);
+  }
+
+  @Test
+  void aCursorRetentionForgotIsMadeAgainWithAnEpochNoOldHolderHas() {
+    emit("s", "", "i1", "v");
+    AcquireCursorResponse a = acquire("proc-a");
+    commit(1, a.getCursor().getEpoch());
+    clock.advance(Duration.ofDays(31));
+    assertThat(new SignalRetention(Duration.ofDays(30)).collect(ledger)).isEqualTo(2); // the signal and the cursor
+    AcquireCursorResponse again = acquire("proc-b");
+    assertThat(again.getCursor().getPosition()).isZero();
+    assertThat(again.getCursor().getEpoch()).isGreaterThan(a.getCursor().getEpoch());
+    assertThatThrownBy(() -> commit(0, a.getCursor().getEpoch()))
+        .satisfies(e -> assertThat(reason(e)).isEqualTo("CURSOR_FENCED"));
+    assertThat(read("s", "", 0).getGap().getFirstRetained()).isEqualTo(2);
+  }
+
+  @Test
+  void aCraftedPageTokenIsRefusedBeforeItReachesTheLedger() {
+    String crafted = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+        "v1\n\n\n0\ndurable:x\u0000\nk".getBytes(StandardCharsets.UTF_8));
+    assertThatThrownBy(() -> stub.listEffects(ListEffectsRequest.newBuilder().setPageToken(crafted).build()))
+        .satisfies(e -> assertThat(reason(e)).isEqualTo("INVALID_ARGUMENT"))
+        .hasMessageContaining("page_token is not one this service issued");
+    String internal = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+        "v1\n\n\n0\nrunway.merge\nk".getBytes(StandardCharsets.UTF_8));
+    assertThatThrownBy(() -> stub.listEffects(ListEffectsRequest.newBuilder().setPageToken(internal).build()))
+        .hasMessageContaining("page_token is not one this service issued");
   }
 
   @Test

@@ -77,6 +77,9 @@ public final class DurabilityCommand implements Runnable {
 
     @Override
     public Integer call() {
+      if (limit < 1 || limit > 1000) {
+        throw new IllegalArgumentException("--limit must be between 1 and 1000, got " + limit);
+      }
       if (follow) {
         return rpc(server, false, stub -> {
           Iterator<SignalEvent> events = stub.followSignals(FollowSignalsRequest.newBuilder().setStream(stream)

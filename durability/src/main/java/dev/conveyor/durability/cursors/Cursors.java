@@ -51,19 +51,22 @@ public final class Cursors {
       long expires = now + ttl.toMillis();
       Optional<CursorView> row = find(tx, consumer, stream, partition, true);
       if (row.isEmpty()) {
+        // the first epoch is the ledger's time, so a cursor retention forgot and a consumer made again never
+        // hands out an epoch a long-paused holder of the old one still carries
+        long first = Math.max(1, now);
         int n = tx.update("INSERT INTO durable_cursors (consumer, stream, partition_key, position, holder, epoch,"
-            + " lease_ttl_ms, lease_expires_at, updated_at) VALUES (?, ?, ?, 0, ?, 1, ?, ?, ?) ON CONFLICT DO NOTHING",
-            consumer, stream, partition, holder, ttl.toMillis(), expires, now);
+            + " lease_ttl_ms, lease_expires_at, updated_at) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            consumer, stream, partition, holder, first, ttl.toMillis(), expires, now);
         if (n == 0) {
           throw new OptimisticConflictException("cursor " + consumer + " acquired concurrently"); // retried
         }
-        return new Acquisition(true, new CursorView(consumer, stream, partition, 0, holder, 1, expires));
+        return new Acquisition(true, new CursorView(consumer, stream, partition, 0, holder, first, expires));
       }
       CursorView c = row.get();
       if (c.holder() != null && !c.holder().equals(holder) && c.leaseExpiresAtMillis() > now) {
         return new Acquisition(false, c);
       }
-      long epoch = c.epoch() + 1;
+      long epoch = Math.max(c.epoch() + 1, now);
       tx.update("UPDATE durable_cursors SET holder = ?, epoch = ?, lease_ttl_ms = ?, lease_expires_at = ?,"
           + " updated_at = ? WHERE consumer = ? AND stream = ? AND partition_key = ?", holder, epoch, ttl.toMillis(),
           expires, now, consumer, stream, partition);

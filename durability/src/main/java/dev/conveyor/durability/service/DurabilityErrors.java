@@ -28,7 +28,8 @@ final class DurabilityErrors {
       return ErrorStatus.of(Code.INVALID_ARGUMENT, "INVALID_ARGUMENT", e.getMessage());
     }
     if (e instanceof ClaimLostException) {
-      return ErrorStatus.of(Code.FAILED_PRECONDITION, "CLAIM_LOST", e.getMessage());
+      return ErrorStatus.of(Code.FAILED_PRECONDITION, "CLAIM_LOST",
+          e.getMessage().replace("claim on " + DurabilityService.SCOPE_PREFIX, "claim on "));
     }
     if (e instanceof CursorFencedException) {
       return ErrorStatus.of(Code.FAILED_PRECONDITION, "CURSOR_FENCED", e.getMessage());
@@ -38,8 +39,8 @@ final class DurabilityErrors {
       return ErrorStatus.of(Code.UNAVAILABLE, "LEDGER_UNAVAILABLE", "the ledger is unavailable; retry");
     }
     if (e instanceof LedgerException) {
-      log.error("ledger error", e);
-      return ErrorStatus.of(Code.INTERNAL, "LEDGER_ERROR", "the ledger refused the call: " + e.getMessage());
+      log.error("ledger error", e); // the driver's words stay in the server's log
+      return ErrorStatus.of(Code.INTERNAL, "LEDGER_ERROR", "the ledger refused the call");
     }
     log.error("unexpected failure", e);
     return ErrorStatus.of(Code.INTERNAL, "INTERNAL", "internal error");

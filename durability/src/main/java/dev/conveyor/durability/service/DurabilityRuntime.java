@@ -6,7 +6,7 @@ import dev.conveyor.ledger.Dialect;
 import dev.conveyor.ledger.Ledger;
 import dev.conveyor.messagequeue.effects.EffectClaims;
 import dev.conveyor.messagequeue.wakeup.PgNotifyListener;
-import dev.conveyor.messagequeue.wakeup.Wakeups;
+import dev.conveyor.durability.signals.SignalWakeups;
 import dev.conveyor.supervise.Supervisor;
 
 /**
@@ -26,9 +26,15 @@ public final class DurabilityRuntime implements AutoCloseable {
   }
 
   public static DurabilityRuntime start(Ledger ledger, Supervisor supervisor, int maxFollowers) {
-    Wakeups wakeups = new Wakeups();
+    SignalWakeups wakeups = new SignalWakeups();
     PgNotifyListener listener = ledger.dialect() == Dialect.POSTGRESQL
-        ? new PgNotifyListener(ledger.url(), wakeups, supervisor) : null;
+        ? new PgNotifyListener(ledger.url(), SignalWakeups.CHANNEL, payload -> {
+          if (payload == null) {
+            wakeups.signalEverything();
+          } else {
+            wakeups.signal(payload);
+          }
+        }, supervisor) : null;
     DurabilityService service = new DurabilityService(new Signals(ledger, wakeups), new Cursors(ledger),
         new EffectClaims(ledger), maxFollowers);
     return new DurabilityRuntime(service, listener);

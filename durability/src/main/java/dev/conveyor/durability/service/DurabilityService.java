@@ -46,6 +46,16 @@ import java.util.concurrent.Callable;
  */
 public final class DurabilityService extends DurabilityGrpc.DurabilityImplBase implements AutoCloseable {
   static final int MAX_LIMIT = 1_000;
+  /**
+   * Clients' subjects are claim scopes under this prefix: Conveyor's own effects (runway.merge,
+   * submitqueue.build) share the table and must never be claimed, completed or read through this service.
+   */
+  static final String SCOPE_PREFIX = "durable:";
+  /**
+   * A page's payloads and results stop here (at least one item always goes), far below gRPC's 4 MiB message
+   * limit: a page of 64 KiB payloads would otherwise be too large for the client to receive at all.
+   */
+  static final int PAGE_BYTES = 1 << 20;
   static final int MAX_SUMMARY = 100;
 
   private final Signals signals;
@@ -92,7 +102,7 @@ public final class DurabilityService extends DurabilityGrpc.DurabilityImplBase i
       String partition = Names.partition("partition", r.getPartition());
       long after = Names.sequence("after_sequence", r.getAfterSequence());
       int limit = Names.limit("limit", r.getLimit(), 100, MAX_LIMIT);
-      Signals.Page page = signals.read(stream, partition, after, limit);
+      Signals.Page page = signals.read(stream, partition, after, limit, PAGE_BYTES);
       ReadSignalsResponse.Builder b = ReadSignalsResponse.newBuilder().setLastSequence(page.lastSequence());
       page.gap().ifPresent(g -> b.setGap(gap(g)));
       page.signals().forEach(s -> b.addSignals(signal(s)));
@@ -153,13 +163,13 @@ public final class DurabilityService extends DurabilityGrpc.DurabilityImplBase i
       String key = Names.key("key", r.getKey());
       String holder = Names.text("holder", r.getHolder(), Names.MAX_HOLDER_BYTES);
       Duration ttl = Names.ttl("ttl_ms", r.getTtlMs());
-      ClaimResult claim = claims.claim(subject, key, holder, ttl);
+      ClaimResult claim = claims.claim(scope(subject), key, holder, ttl, true);
       ClaimEffectResponse.Builder b = ClaimEffectResponse.newBuilder();
       if (claim instanceof ClaimResult.Acquired a) {
         b.setAcquired(ClaimEffectResponse.Acquired.newBuilder().setToken(a.token()).setTransitions(a.transitions())
             .setExpiresAtMs(a.expiresAt().toEpochMilli()));
       } else if (claim instanceof ClaimResult.AlreadyCompleted done) {
-        long at = claims.view(subject, key).map(EffectView::completedAtMillis).orElse(0L);
+        long at = claims.view(scope(subject), key).map(EffectView::completedAtMillis).orElse(0L);
         b.setCompleted(ClaimEffectResponse.Completed.newBuilder().setResult(bytes(done.result())).setCompletedAtMs(at));
       } else if (claim instanceof ClaimResult.Held held) {
         b.setHeld(ClaimEffectResponse.Held.newBuilder().setHolder(held.holder()).setUntilMs(held.until().toEpochMilli()));
@@ -175,8 +185,8 @@ public final class DurabilityService extends DurabilityGrpc.DurabilityImplBase i
       String key = Names.key("key", r.getKey());
       String token = Names.text("token", r.getToken(), 64);
       Duration ttl = Names.ttl("ttl_ms", r.getTtlMs());
-      if (!claims.renew(subject, key, token, ttl)) {
-        throw new ClaimLostException(subject, key, claims.whyLost(subject, key, token));
+      if (!claims.renew(scope(subject), key, token, ttl)) {
+        throw new ClaimLostException(subject, key, claims.whyLost(scope(subject), key, token));
       }
       return effect(subject, key);
     });
@@ -193,7 +203,7 @@ public final class DurabilityService extends DurabilityGrpc.DurabilityImplBase i
         throw new IllegalArgumentException("result is " + result.length + " bytes; at most "
             + EffectClaims.MAX_RESULT_BYTES);
       }
-      claims.complete(subject, key, token, result);
+      claims.complete(scope(subject), key, token, result);
       return effect(subject, key);
     });
   }
@@ -203,7 +213,7 @@ public final class DurabilityService extends DurabilityGrpc.DurabilityImplBase i
     answer(out, () -> {
       String subject = Names.name("subject", r.getSubject());
       String key = Names.key("key", r.getKey());
-      claims.release(subject, key, Names.text("token", r.getToken(), 64));
+      claims.release(scope(subject), key, Names.text("token", r.getToken(), 64));
       return effect(subject, key);
     });
   }
@@ -215,11 +225,13 @@ public final class DurabilityService extends DurabilityGrpc.DurabilityImplBase i
       String state = r.getState() == EffectState.EFFECT_STATE_UNSPECIFIED ? null : stateName(r.getState());
       int limit = Names.limit("limit", r.getLimit(), 100, MAX_LIMIT);
       EffectClaims.ListPosition after = PageTokens.decode(r.getPageToken(), subject, state);
-      List<EffectView> page = claims.list(subject, state, limit + 1, after);
+      List<EffectView> fetched = claims.list(subject == null ? null : scope(subject), SCOPE_PREFIX, state,
+          limit + 1, after);
+      List<EffectView> page = withinBytes(fetched.subList(0, Math.min(limit, fetched.size())));
       ListEffectsResponse.Builder b = ListEffectsResponse.newBuilder();
-      page.stream().limit(limit).forEach(v -> b.addEffects(effect(v)));
-      if (page.size() > limit) {
-        EffectView last = page.get(limit - 1);
+      page.forEach(v -> b.addEffects(effect(v)));
+      if (fetched.size() > page.size()) {
+        EffectView last = page.get(page.size() - 1);
         b.setNextPageToken(PageTokens.encode(new EffectClaims.ListPosition(last.updatedAtMillis(), last.scope(),
             last.key()), subject, state));
       }
@@ -232,22 +244,45 @@ public final class DurabilityService extends DurabilityGrpc.DurabilityImplBase i
     answer(out, () -> {
       String subject = Names.name("subject", r.getSubject());
       int limit = Names.limit("limit", r.getLimit(), 20, MAX_SUMMARY);
-      EffectClaims.Summary s = claims.summary(subject, 0);
+      EffectClaims.Summary s = claims.summary(scope(subject), 0);
       Summary.Builder b = Summary.newBuilder().setSubject(subject).setHeld(s.held()).setCompleted(s.completed())
           .setReleased(s.released());
-      claims.list(subject, null, limit, null).forEach(v -> b.addRecentEffects(effect(v)));
-      signals.recent(subject, limit).forEach(sig -> b.addRecentSignals(signal(sig)));
+      withinBytes(claims.list(scope(subject), null, null, limit, null)).forEach(v -> b.addRecentEffects(effect(v)));
+      long bytes = 0;
+      for (SignalRecord sig : signals.recent(subject, limit)) {
+        bytes += sig.payload().length + 64;
+        if (b.getRecentSignalsCount() > 0 && bytes > PAGE_BYTES) {
+          break;
+        }
+        b.addRecentSignals(signal(sig));
+      }
       return b.build();
     });
   }
 
+  /** The first effects whose results fit {@link #PAGE_BYTES} (at least one). */
+  private static List<EffectView> withinBytes(List<EffectView> effects) {
+    long bytes = 0;
+    for (int i = 0; i < effects.size(); i++) {
+      bytes += (effects.get(i).result() == null ? 0 : effects.get(i).result().length) + 256;
+      if (i > 0 && bytes > PAGE_BYTES) {
+        return effects.subList(0, i);
+      }
+    }
+    return effects;
+  }
+
+  private static String scope(String subject) {
+    return SCOPE_PREFIX + subject;
+  }
+
   private Effect effect(String subject, String key) {
-    return claims.view(subject, key).map(DurabilityService::effect)
+    return claims.view(scope(subject), key).map(DurabilityService::effect)
         .orElseThrow(() -> new IllegalStateException("claim " + subject + "/" + key + " vanished"));
   }
 
   static Effect effect(EffectView v) {
-    Effect.Builder b = Effect.newBuilder().setSubject(v.scope()).setKey(v.key()).setState(state(v.state()))
+    Effect.Builder b = Effect.newBuilder().setSubject(v.scope().substring(SCOPE_PREFIX.length())).setKey(v.key()).setState(state(v.state()))
         .setTransitions(v.transitions()).setExpiresAtMs(v.expiresAtMillis()).setUpdatedAtMs(v.updatedAtMillis())
         .setCompletedAtMs(v.completedAtMillis());
     if (v.holder() != null) {

@@ -35,8 +35,14 @@ final class PageTokens {
       throw new IllegalArgumentException("page_token belongs to a listing with another subject or state");
     }
     try {
+      // every field is checked as a client's would be: a crafted token reaches the ledger with nothing else
+      if (!parts[4].startsWith(DurabilityService.SCOPE_PREFIX)) {
+        throw new IllegalArgumentException("outside the service's subjects");
+      }
+      dev.conveyor.durability.names.Names.name("subject", parts[4].substring(DurabilityService.SCOPE_PREFIX.length()));
+      dev.conveyor.durability.names.Names.key("key", parts[5]);
       return new ListPosition(Long.parseLong(parts[3]), parts[4], parts[5]);
-    } catch (NumberFormatException e) {
+    } catch (IllegalArgumentException e) { // NumberFormatException too
       throw new IllegalArgumentException("page_token is not one this service issued");
     }
   }

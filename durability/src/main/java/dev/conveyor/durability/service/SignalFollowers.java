@@ -3,7 +3,7 @@ package dev.conveyor.durability.service;
 import dev.conveyor.api.durability.SignalEvent;
 import dev.conveyor.durability.signals.SignalRecord;
 import dev.conveyor.durability.signals.Signals;
-import dev.conveyor.messagequeue.wakeup.Wakeups;
+import dev.conveyor.durability.signals.SignalWakeups;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
@@ -24,6 +24,13 @@ import org.slf4j.LoggerFactory;
 final class SignalFollowers implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SignalFollowers.class);
   private static final int PAGE = 500;
+  private static final Duration STALLED = Duration.ofSeconds(60);
+
+  private static final class ReaderStalled extends RuntimeException {
+    ReaderStalled() {
+      super(null, null, false, false);
+    }
+  }
 
   private final Signals signals;
   private final Semaphore slots;
@@ -90,11 +97,12 @@ final class SignalFollowers implements AutoCloseable {
     }
 
     void run() {
-      Wakeups wakeups = signals.wakeups();
+      SignalWakeups wakeups = signals.wakeups();
+      wakeups.follow(topic);
       try {
         while (!call.isCancelled()) {
-          long seen = wakeups.version(topic, 0);
-          Signals.Page page = signals.read(stream, partition, after, PAGE);
+          long seen = wakeups.version(topic);
+          Signals.Page page = signals.read(stream, partition, after, PAGE, DurabilityService.PAGE_BYTES);
           if (page.gap().isPresent()) {
             send(SignalEvent.newBuilder().setGap(DurabilityService.gap(page.gap().get())).build());
             after = Math.max(after, page.gap().get().firstRetained() - 1); // told once, not at every poll
@@ -103,19 +111,22 @@ final class SignalFollowers implements AutoCloseable {
             send(SignalEvent.newBuilder().setSignal(DurabilityService.signal(s)).build());
             after = s.sequence();
           }
-          if (page.signals().size() == PAGE) {
-            continue;
+          if (!page.signals().isEmpty() && after < page.lastSequence()) {
+            continue; // a page cut by count or bytes: more is there already
           }
           long deadline = System.nanoTime() + poll.toNanos();
-          long global = wakeups.version();
-          while (!call.isCancelled() && wakeups.version(topic, 0) == seen) {
+          while (!call.isCancelled() && wakeups.version(topic) == seen) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
               break; // the polling fallback: a NOTIFY missed while LISTEN reconnected costs at most this
             }
-            global = wakeups.awaitAfter(global, Duration.ofNanos(Math.min(left, Duration.ofMillis(200).toNanos())));
+            // short waits, so a cancelled call frees its thread soon
+            wakeups.await(topic, seen, Duration.ofNanos(Math.min(left, Duration.ofMillis(200).toNanos())));
           }
         }
+      } catch (ReaderStalled e) {
+        closeQuietly(DurabilityErrors.overloaded("the reader read nothing for " + STALLED.toSeconds()
+            + " s with its window full; follow again from the last sequence it has"));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         closeQuietly(DurabilityErrors.overloaded("the node is shutting down; follow again from the last sequence"));
@@ -124,14 +135,20 @@ final class SignalFollowers implements AutoCloseable {
           log.debug("FollowSignals {}/{} ended: {}", stream, partition, e.toString());
           closeQuietly(DurabilityErrors.toStatus(e));
         }
+      } finally {
+        wakeups.unfollow(topic);
       }
     }
 
     private void send(SignalEvent event) throws InterruptedException {
       lock.lock();
       try {
+        long left = STALLED.toNanos();
         while (!call.isReady() && !call.isCancelled()) {
-          ready.await(); // the client's window is full: wait for onReady (or cancellation)
+          if (left <= 0) { // a reader that stopped reading gives its place back
+            throw new ReaderStalled();
+          }
+          left = ready.awaitNanos(left); // the client's window is full: wait for onReady (or cancellation)
         }
       } finally {
         lock.unlock();

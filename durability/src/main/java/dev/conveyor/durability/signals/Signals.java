@@ -4,8 +4,6 @@ import dev.conveyor.ledger.Dialect;
 import dev.conveyor.ledger.Ledger;
 import dev.conveyor.ledger.OptimisticConflictException;
 import dev.conveyor.ledger.Tx;
-import dev.conveyor.messagequeue.wakeup.PgNotifyListener;
-import dev.conveyor.messagequeue.wakeup.Wakeups;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
@@ -15,7 +13,7 @@ import java.util.Optional;
  * Signal streams: append with a ledger-assigned sequence, gap-free per (stream, partition) because it is
  * taken under the partition row's lock in the appending transaction; read back in order with the gap
  * retention left. After each commit the followers of the partition are woken, on this node in process
- * and on the others through PostgreSQL's NOTIFY on the message queue's channel.
+ * and on the others through PostgreSQL's NOTIFY on {@link SignalWakeups#CHANNEL}.
  *
  * <p>SQL issued: emit — one insert-if-absent of the partition row, one {@code SELECT … FOR UPDATE} of it,
  * one intent lookup by the unique index, one insert, one update of {@code next_seq}; read — the partition
@@ -23,9 +21,9 @@ import java.util.Optional;
  */
 public final class Signals {
   private final Ledger ledger;
-  private final Wakeups wakeups;
+  private final SignalWakeups wakeups;
 
-  public Signals(Ledger ledger, Wakeups wakeups) {
+  public Signals(Ledger ledger, SignalWakeups wakeups) {
     this.ledger = ledger;
     this.wakeups = wakeups;
   }
@@ -42,7 +40,7 @@ public final class Signals {
     return "signal/" + stream + "/" + partition;
   }
 
-  public Wakeups wakeups() {
+  public SignalWakeups wakeups() {
     return wakeups;
   }
 
@@ -71,24 +69,40 @@ public final class Signals {
           stream, partition);
       String topic = wakeTopic(stream, partition);
       if (tx.dialect() == Dialect.POSTGRESQL) {
-        tx.queryOne("SELECT pg_notify(?, ?)", rs -> 1, PgNotifyListener.CHANNEL,
-            PgNotifyListener.payload(topic, List.of(0)));
+        tx.queryOne("SELECT pg_notify(?, ?)", rs -> 1, SignalWakeups.CHANNEL, topic);
       }
-      tx.afterCommit(() -> wakeups.signal(topic, 0));
+      tx.afterCommit(() -> wakeups.signal(topic));
       return new Emitted(partition, next, false);
     });
   }
 
-  public Page read(String stream, String partition, long after, int limit) {
+  /**
+   * Up to {@code limit} signals after {@code after}, cut after {@code maxBytes} of payload (never below one).
+   * The gap is told by the page itself: sequences are gap-free but for what retention collected, so a first
+   * signal past {@code after + 1} (or, with none left, a low-water mark past it) is the gap, whatever
+   * retention committed between the statements of this read.
+   */
+  public Page read(String stream, String partition, long after, int limit, int maxBytes) {
     return ledger.read(tx -> {
+      List<SignalRecord> all = tx.query("SELECT stream, partition_key, seq, intent_id, payload, emitted_at"
+          + " FROM durable_signals WHERE stream = ? AND partition_key = ? AND seq > ? ORDER BY seq LIMIT ?",
+          Signals::map, stream, partition, after, limit);
       long[] bounds = tx.queryOne("SELECT low_seq, next_seq FROM durable_partitions WHERE stream = ?"
           + " AND partition_key = ?", rs -> new long[] {rs.getLong(1), rs.getLong(2)}, stream, partition)
           .orElse(new long[] {1, 1});
-      Optional<Gap> gap = after + 1 < bounds[0] ? Optional.of(new Gap(after, bounds[0])) : Optional.empty();
-      List<SignalRecord> signals = tx.query("SELECT stream, partition_key, seq, intent_id, payload, emitted_at"
-          + " FROM durable_signals WHERE stream = ? AND partition_key = ? AND seq > ? ORDER BY seq LIMIT ?",
-          Signals::map, stream, partition, after, limit);
-      return new Page(signals, gap, bounds[1] - 1);
+      long firstRetained = all.isEmpty() ? bounds[0] : all.get(0).sequence();
+      Optional<Gap> gap = after + 1 < firstRetained ? Optional.of(new Gap(after, firstRetained)) : Optional.empty();
+      List<SignalRecord> signals = new java.util.ArrayList<>();
+      long bytes = 0;
+      for (SignalRecord s : all) {
+        bytes += s.payload().length + s.intentId().length() + 64;
+        if (!signals.isEmpty() && bytes > maxBytes) {
+          break;
+        }
+        signals.add(s);
+      }
+      long last = Math.max(bounds[1] - 1, all.isEmpty() ? 0 : all.get(all.size() - 1).sequence());
+      return new Page(signals, gap, last);
     });
   }
 

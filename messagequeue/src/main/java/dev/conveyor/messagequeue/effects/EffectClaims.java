@@ -35,6 +35,15 @@ public final class EffectClaims {
   }
 
   public ClaimResult claim(String scope, String key, String holder, Duration lease) {
+    return claim(scope, key, holder, lease, false);
+  }
+
+  /**
+   * As {@link #claim(String, String, String, Duration)}; with {@code reacquireOwn}, a claim {@code holder} itself
+   * holds is taken again with a new token (a client that lost the answer to its claim retries without waiting
+   * out its own lease; holders must then be unique per live process).
+   */
+  public ClaimResult claim(String scope, String key, String holder, Duration lease, boolean reacquireOwn) {
     validate(scope, key);
     if (holder == null || holder.isBlank()) {
       throw new IllegalArgumentException("holder must not be empty");
@@ -57,10 +66,11 @@ public final class EffectClaims {
       if (r.state().equals("COMPLETED")) {
         return new ClaimResult.AlreadyCompleted(r.result());
       }
-      if (r.state().equals("HELD") && r.expiresAt() > now) {
+      boolean own = reacquireOwn && r.state().equals("HELD") && holder.equals(r.holder());
+      if (r.state().equals("HELD") && r.expiresAt() > now && !own) {
         return new ClaimResult.Held(r.holder(), Instant.ofEpochMilli(r.expiresAt()));
       }
-      int transitions = r.transitions() + 1;
+      int transitions = own ? r.transitions() : r.transitions() + 1;
       tx.update("UPDATE effect_claims SET state = 'HELD', holder = ?, token = ?, expires_at = ?, transitions = ?,"
           + " updated_at = ?, version = version + 1 WHERE scope = ? AND effect_key = ?", holder, token, expires,
           transitions, now, scope, key);
@@ -102,11 +112,20 @@ public final class EffectClaims {
    * completion was lost finish from the effect's stored result instead of running it again.
    */
   public byte[] completeOnce(String scope, String key, String holder, byte[] result) {
+    return completeOnce(scope, key, holder, result, tx -> null);
+  }
+
+  /**
+   * As above, after {@code guard} in the same transaction: it throws when the caller may no longer record the
+   * effect (a build whose job lease lapsed), so a stale attempt never sets the verdict.
+   */
+  public byte[] completeOnce(String scope, String key, String holder, byte[] result, Tx.Work<?> guard) {
     validate(scope, key);
     if (result.length > MAX_RESULT_BYTES) {
       throw new IllegalArgumentException("effect result is " + result.length + " bytes; at most " + MAX_RESULT_BYTES);
     }
     return ledger.transact(tx -> {
+      guard.run(tx);
       long now = tx.nowMillis();
       Optional<Row> row = find(tx, scope, key);
       if (row.isEmpty()) {
@@ -185,15 +204,18 @@ public final class EffectClaims {
   public record ListPosition(long updatedAtMillis, String scope, String key) {}
 
   /**
-   * Claims, newest change first, of one scope or every one ({@code scope} null) and one state or every one
-   * ({@code state} null), after {@code after} (null from the start).
+   * Claims, newest change first, of one scope or of every scope starting with {@code scopePrefix} ({@code scope}
+   * null), and one state or every one ({@code state} null), after {@code after} (null from the start).
    */
-  public List<EffectView> list(String scope, String state, int limit, ListPosition after) {
+  public List<EffectView> list(String scope, String scopePrefix, String state, int limit, ListPosition after) {
     StringBuilder where = new StringBuilder(" WHERE 1 = 1");
     List<Object> args = new java.util.ArrayList<>();
     if (scope != null) {
       where.append(" AND scope = ?");
       args.add(scope);
+    } else if (scopePrefix != null && !scopePrefix.isEmpty()) {
+      where.append(" AND substr(scope, 1, ").append(scopePrefix.length()).append(") = ?"); // exact, unlike LIKE
+      args.add(scopePrefix);
     }
     if (state != null) {
       where.append(" AND state = ?");

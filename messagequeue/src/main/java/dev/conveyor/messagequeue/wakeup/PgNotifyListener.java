@@ -20,16 +20,27 @@ public final class PgNotifyListener implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PgNotifyListener.class);
 
   private final LedgerUrl url;
-  private final Wakeups wakeups;
+  private final String channel;
+  private final java.util.function.Consumer<String> sink;
   private final Thread thread;
   private volatile boolean running = true;
 
   public PgNotifyListener(LedgerUrl url, Wakeups wakeups, Supervisor supervisor) {
+    this(url, CHANNEL, payload -> signal(wakeups, payload), supervisor);
+  }
+
+  /** Hands every payload NOTIFYed on {@code channel} (null when one may have been missed) to {@code sink}. */
+  public PgNotifyListener(LedgerUrl url, String channel, java.util.function.Consumer<String> sink,
+      Supervisor supervisor) {
+    if (!channel.matches("[a-z_]{1,63}")) {
+      throw new IllegalArgumentException("channel must be 1..63 of a-z and _, got '" + channel + "'");
+    }
     this.url = url;
-    this.wakeups = wakeups;
+    this.channel = channel;
+    this.sink = sink;
+    String name = channel.equals(CHANNEL) ? "pg-notify-listener" : "pg-notify-listener-" + channel;
     // anything but a SQLException (which the loop rides out itself) restarts it through the supervisor
-    this.thread = new Thread(() -> supervisor.run("pg-notify-listener", () -> running, this::loop),
-        "pg-notify-listener");
+    this.thread = new Thread(() -> supervisor.run(name, () -> running, this::loop), name);
     this.thread.setDaemon(true);
     this.thread.start();
   }
@@ -38,13 +49,14 @@ public final class PgNotifyListener implements AutoCloseable {
     while (running) {
       try (Connection c = DriverManager.getConnection(url.jdbcUrl(), url.properties());
            Statement s = c.createStatement()) {
-        s.execute("LISTEN " + CHANNEL);
+        s.execute("LISTEN " + channel);
+        sink.accept(null); // anything committed while not listening is looked at again
         PGConnection pg = c.unwrap(PGConnection.class);
         while (running) {
           PGNotification[] batch = pg.getNotifications(500);
           if (batch != null) {
             for (PGNotification n : batch) {
-              signal(wakeups, n.getParameter());
+              sink.accept(n.getParameter());
             }
           }
         }

@@ -30,7 +30,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A merge's push is an effect claim ({@value #CLAIM_SCOPE}, keyed by queue and correlation id) completed
  * with its result as soon as the push is done; a redelivered request whose claim is completed is answered
- * from it without a fetch or a push, and one whose claim another member holds waits without an attempt.
+ * from it without a fetch or a push, and one whose claim another member holds waits without an attempt. The
+ * claim's lease is short and renewed while the merge runs, so a member that died mid-merge holds it back for
+ * {@link #CLAIM_LEASE} at most.
  */
 final class MergeRequestHandler implements MessageHandler {
   private static final Logger log = LoggerFactory.getLogger(MergeRequestHandler.class);
@@ -39,6 +41,17 @@ final class MergeRequestHandler implements MessageHandler {
 
   /** The effect-claim scope of merges; the key is the queue and the request's correlation id. */
   public static final String CLAIM_SCOPE = "runway.merge";
+  /**
+   * A merge's claim lease, renewed every third of it while the merge runs: a node that dies mid-merge holds
+   * its request back this long at most, not the delivery's visibility.
+   */
+  static final Duration CLAIM_LEASE = Duration.ofSeconds(30);
+  private static final java.util.concurrent.ScheduledExecutorService RENEWALS =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "runway-claim-renewals");
+        t.setDaemon(true);
+        return t;
+      });
 
   private final Merger merger;
   private final RunwayQueues queues;
@@ -81,7 +94,7 @@ final class MergeRequestHandler implements MessageHandler {
     // The push is an effect: one claim per request, completed with the result right after the push, so a
     // redelivery (the node died before the ack) answers the stored result without touching git again.
     String key = claimKey(request);
-    ClaimResult claim = claims.claim(CLAIM_SCOPE, key, holder, MERGE_VISIBILITY);
+    ClaimResult claim = claims.claim(CLAIM_SCOPE, key, holder, CLAIM_LEASE);
     if (claim instanceof ClaimResult.AlreadyCompleted done) {
       MergeResult stored;
       try {
@@ -96,7 +109,22 @@ final class MergeRequestHandler implements MessageHandler {
     if (claim instanceof ClaimResult.Held held) {
       return Outcome.unavailable("merge " + key + " is being pushed by " + held.holder() + " until " + held.until());
     }
-    return merge(request, ((ClaimResult.Acquired) claim).token());
+    String token = ((ClaimResult.Acquired) claim).token();
+    long every = CLAIM_LEASE.toMillis() / 3;
+    var renewal = RENEWALS.scheduleAtFixedRate(() -> {
+      try {
+        if (!claims.renew(CLAIM_SCOPE, key, token, CLAIM_LEASE)) {
+          log.warn("request {}: its merge claim was taken over while the merge ran", request.getId());
+        }
+      } catch (Throwable t) { // a throwing task is never run again: log and try at the next tick
+        log.warn("request {}: renewing its merge claim failed ({}); trying again", request.getId(), t.toString());
+      }
+    }, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
+    try {
+      return merge(request, token);
+    } finally {
+      renewal.cancel(false);
+    }
   }
 
   /** Merges (and, unless a dry run, pushes) and answers; {@code token} is the push's claim, null for a check. */
@@ -130,7 +158,13 @@ final class MergeRequestHandler implements MessageHandler {
     if (token != null) {
       byte[] stored = result.toByteArray();
       if (stored.length <= EffectClaims.MAX_RESULT_BYTES) {
-        claims.complete(CLAIM_SCOPE, claimKey(request), token, stored);
+        try {
+          claims.complete(CLAIM_SCOPE, claimKey(request), token, stored);
+        } catch (RuntimeException e) { // the push is done: answer it anyway; the claim lapses, a redelivery
+          // re-decides from the target's history
+          log.warn("request {}: its merge claim could not be completed ({}); answering the result anyway",
+              request.getId(), e.toString());
+        }
       } else { // the target's history still says what landed; a redelivery re-decides from it
         log.warn("request {}: its result ({} bytes) is too large to store with its claim", request.getId(),
             stored.length);

@@ -312,8 +312,7 @@ final class BuildRun {
         .setConflictStep(conflictStep == null ? "" : conflictStep).build();
     // the verdict is stored as the build's effect first: should the completion below be lost, the next
     // holder finishes from it instead of building again (and a late attempt answers the first verdict)
-    BuildSignal verdict = verdicts.record(grant.job().id(), "job " + grant.job().id() + " epoch " + grant.epoch(),
-        signal);
+    BuildSignal verdict = verdicts.record(ledger.jobs(), grant.job().id(), grant.epoch(), signal);
     observer.verdictRecorded(grant.job().id());
     complete(verdict.getPassed() ? new Completion.Succeeded(null)
         : new Completion.Failed(verdict.getReason(), Completion.Disposition.TERMINAL), verdict);

@@ -34,9 +34,14 @@ final class BuildVerdicts {
    * Stores {@code signal} as this job's verdict unless one is stored already; answers the stored one. A ledger
    * that cannot take it now leaves the verdict to the job's completion alone (which retries on its own).
    */
-  BuildSignal record(String jobId, String holder, BuildSignal signal) {
+  BuildSignal record(dev.conveyor.ledger.jobs.LeasedJobs jobs, String jobId, String epoch, BuildSignal signal) {
     try {
-      return parse(jobId, claims.completeOnce(SCOPE, jobId, holder, signal.toByteArray())).orElse(signal);
+      // only while this attempt still holds the job: a lapsed attempt's late verdict never becomes the one
+      return parse(jobId, claims.completeOnce(SCOPE, jobId, "job " + jobId + " epoch " + epoch, signal.toByteArray(),
+          tx -> {
+            jobs.requireHeld(tx, jobId, epoch);
+            return null;
+          })).orElse(signal);
     } catch (RuntimeException e) {
       if (!FailureKind.of(e).isTransient()) {
         throw e;
