@@ -61,6 +61,17 @@ class MergeQueueCliTest {
       assertThat(watched.out().lines().map(l -> l.replaceAll("^\\S+\\s+app/1\\s+(\\S+).*", "$1")).toList())
           .containsExactly("STARTED", "VALIDATED", "BATCHED", "LANDED");
       assertThat(land.out()).contains("app/1  VALIDATED", "app/1  BATCHED");
+      // --json on each read verb: the documented messages, parsed
+      var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+      var statusJson = mapper.readTree(run("status", "--json", "--server", server, "--token-file", token, "app/1")
+          .out());
+      assertThat(statusJson.get("status").get("request").get("state").asText()).isEqualTo("LANDED");
+      assertThat(statusJson.get("history").get("entries").get(0).get("state").asText()).isEqualTo("STARTED");
+      var listed = mapper.readTree(run("list", "--json", "--server", server, "--token-file", token, "--queue", "app")
+          .out());
+      assertThat(listed.get("requests").get(0).get("request_id").asText()).isEqualTo("app/1");
+      var queueJson = mapper.readTree(run("queue", "state", "--json", "--server", server, "--token-file", token, "app").out());
+      assertThat(queueJson.get("queue").asText()).isEqualTo("app");
 
       Run failed = run("land", "--server", server, "--token-file", token, "--queue", "app", "--watch",
           changeUri("broken", broken));

@@ -53,6 +53,20 @@ class ServeCaptureTest {
       assertThat(cli("capture", "status", jobId, "--server", server, "--token-file", token).out())
           .contains("PLAN_TABLE").contains("EXEC_FILE_GROUP").contains("FINALIZE_SNAPSHOT").contains("SUCCEEDED");
       assertThat(cli("capture", "jobs", "--server", server, "--token-file", token).out()).contains(jobId);
+      // --json on each read verb: the documented message, parsed
+      var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+      var tree = mapper.readTree(cli("capture", "status", jobId, "--json", "--server", server, "--token-file", token)
+          .out());
+      assertThat(tree.get("root").get("job").get("job_id").asText()).isEqualTo(jobId);
+      assertThat(tree.get("root").get("children").size()).isPositive();
+      var jobs = mapper.readTree(cli("capture", "jobs", "--json", "--server", server, "--token-file", token).out());
+      assertThat(jobs.get("jobs").get(0).get("job_id").asText()).isEqualTo(jobId);
+      assertThat(jobs.get("jobs").get(0).get("state").asText()).isEqualTo("RJS_SUCCEEDED");
+      cli("capture", "schedule", "sales", "--every", "1h", "--server", server, "--token-file", token);
+      var schedules = mapper.readTree(cli("capture", "schedules", "--json", "--server", server, "--token-file", token)
+          .out());
+      assertThat(schedules.get("schedules").get(0).get("table_id").asText()).isEqualTo("sales");
+      assertThat(schedules.get("schedules").get(0).get("every_ms").asText()).isEqualTo("3600000");
       Run stats = cli("capture", "stats", "sales", "--ledger", "sqlite:" + data.resolve("conveyor.db"));
       assertThat(stats.out()).contains("5 files, " + rows + " rows").contains("amount").contains("decimal(12,2)")
           .contains("NDV (BOUNDS)").contains("(the newest capture of this directory;");

@@ -219,9 +219,15 @@ public final class CaptureCommand implements Runnable {
   static final class Schedules implements Callable<Integer> {
     @Mixin ServerOption server;
 
+    /** --json: conveyor.reconcile.ListCaptureSchedulesResponse ({"schedules": [CaptureSchedule…]}). */
+    @Mixin dev.conveyor.app.cli.JsonOption json;
+
     @Override
     public Integer call() {
       var r = withControl(server, s -> s.listCaptureSchedules(ListCaptureSchedulesRequest.getDefaultInstance()));
+      if (json.print(r)) {
+        return 0;
+      }
       dev.conveyor.app.cli.Table t = new dev.conveyor.app.cli.Table("TABLE", "EVERY", "NEXT RUN", "LAST CAPTURE");
       for (var s : r.getSchedulesList()) {
         t.row(s.getTableId(), java.time.Duration.ofMillis(s.getEveryMs()).toString().substring(2).toLowerCase(),
@@ -269,9 +275,15 @@ public final class CaptureCommand implements Runnable {
     @Parameters(paramLabel = "JOB_ID", description = "The capture's job id.")
     String jobId;
 
+    /** --json: conveyor.reconcile.GetJobTreeResponse ({"root": JobTreeNode with its children}). */
+    @Mixin dev.conveyor.app.cli.JsonOption json;
+
     @Override
     public Integer call() {
       var tree = withControl(server, s -> s.getJobTree(GetJobTreeRequest.newBuilder().setJobId(jobId).build()));
+      if (json.print(tree)) {
+        return 0;
+      }
       TreeView.print(tree.getRoot(), System.out);
       return 0;
     }
@@ -287,6 +299,9 @@ public final class CaptureCommand implements Runnable {
     @Option(names = "--all", description = "Include child jobs.")
     boolean all;
 
+    /** --json: conveyor.reconcile.ListJobsResponse ({"jobs": [JobInfo…]}). */
+    @Mixin dev.conveyor.app.cli.JsonOption json;
+
     @Override
     public Integer call() {
       ListJobsRequest.Builder req = ListJobsRequest.newBuilder().setRootsOnly(!all).setLimit(200);
@@ -294,6 +309,9 @@ public final class CaptureCommand implements Runnable {
         req.addStates(JobState.valueOf("RJS_" + dev.conveyor.ledger.jobs.JobState.parse(s).name()));
       }
       var r = withControl(server, s -> s.listJobs(req.build()));
+      if (json.print(r)) {
+        return 0;
+      }
       Table t = new Table("JOB", "KIND", "STATE", "PROGRESS", "ERROR");
       r.getJobsList().forEach(j -> t.row(j.getJobId(), j.getKind().name().substring(4), j.getState().name().substring(4),
           j.getProgress().getFilesDone() + "/" + j.getProgress().getFilesTotal(), j.getLastError()));

@@ -76,10 +76,18 @@ public final class MergeQueueCommands {
     @Parameters(paramLabel = "REQUEST_ID", description = "e.g. app/12")
     String id;
 
+    /** --json: {"status": StatusResponse, "history": HistoryResponse} (protobuf JSON of each). */
+    @picocli.CommandLine.Mixin dev.conveyor.app.cli.JsonOption json;
+
     @Override
     public Integer call() {
       var status = GatewayClient.call(server, 30, g -> g.status(StatusRequest.newBuilder().setRequestId(id).build()));
       var history = GatewayClient.call(server, 30, g -> g.history(HistoryRequest.newBuilder().setRequestId(id).build()));
+      if (json.on()) {
+        System.out.println("{\"status\":" + dev.conveyor.api.ProtoJson.toJson(status) + ",\"history\":"
+            + dev.conveyor.api.ProtoJson.toJson(history) + "}");
+        return 0;
+      }
       RequestInfo r = status.getRequest();
       System.out.println(r.getRequestId() + "  " + r.getState() + "  queue " + r.getQueue()
           + (r.getPriority() == 0 ? "" : "  priority " + r.getPriority()) + "  strategy "
@@ -120,11 +128,17 @@ public final class MergeQueueCommands {
     @Option(names = "--page", description = "The next-page token a previous listing printed.")
     String page;
 
+    /** --json: conveyor.submitqueue.ListResponse ({"requests": [RequestInfo…], "next_page_token"}). */
+    @picocli.CommandLine.Mixin dev.conveyor.app.cli.JsonOption json;
+
     @Override
     public Integer call() {
       var out = GatewayClient.call(server, 30, g -> g.list(ListRequest.newBuilder()
           .setQueue(queue == null ? "" : queue).addAllStates(states).setLimit(limit)
           .setPageToken(page == null ? "" : page).build()));
+      if (json.print(out)) {
+        return 0;
+      }
       Table table = new Table("REQUEST", "STATE", "PRIORITY", "BATCH", "CHANGE", "REASON");
       out.getRequestsList().forEach(r -> table.row(r.getRequestId(), r.getState(), r.getPriority(),
           r.getBatchId().isEmpty() ? "-" : r.getBatchId(), r.getChange().getUris(0)

@@ -77,10 +77,15 @@ public final class QueueStateCommands {
     @Parameters(paramLabel = "QUEUE", description = "The merge queue, e.g. app.")
     String queue;
 
+    /** --json: conveyor.submitqueue.QueueStateInfo (protobuf JSON). */
+    @Mixin dev.conveyor.app.cli.JsonOption json;
+
     @Override
     public Integer call() {
-      print(control(server, c -> c.getQueueState(GetQueueStateRequest.newBuilder().setQueue(queue).build())),
-          System.out);
+      var state = control(server, c -> c.getQueueState(GetQueueStateRequest.newBuilder().setQueue(queue).build()));
+      if (!json.print(state)) {
+        print(state, System.out);
+      }
       return 0;
     }
   }
