@@ -45,7 +45,7 @@ final class MergeRequestHandler implements MessageHandler {
    * A merge's claim lease, renewed every third of it while the merge runs: a node that dies mid-merge holds
    * its request back this long at most, not the delivery's visibility.
    */
-  static final Duration CLAIM_LEASE = Duration.ofSeconds(30);
+  static final Duration CLAIM_LEASE = Duration.ofSeconds(15);
   private static final java.util.concurrent.ScheduledExecutorService RENEWALS =
       java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "runway-claim-renewals");
