@@ -38,6 +38,15 @@ class CliTest {
     System.setErr(originalErr);
   }
 
+  private static com.fasterxml.jackson.databind.JsonNode readJson(com.fasterxml.jackson.databind.ObjectMapper m,
+      String text) {
+    try {
+      return m.readTree(text);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new AssertionError("not JSON: " + text, e);
+    }
+  }
+
   private String stdout() {
     return out.toString(StandardCharsets.UTF_8);
   }
@@ -58,6 +67,19 @@ class CliTest {
     assertThat(Main.run("jobs", "show", id, "--ledger", url)).isZero();
     assertThat(stdout()).contains("attempts").contains("0 of 5");
 
+    out.reset();
+    assertThat(Main.run("jobs", "list", "--json", "--ledger", url)).isZero();
+    var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+    var listed = readJson(mapper, stdout());
+    assertThat(listed.get("jobs").get(0).get("id").asText()).isEqualTo(id);
+    assertThat(listed.get("jobs").get(0).get("state").asText()).isEqualTo("QUEUED");
+    out.reset();
+    assertThat(Main.run("jobs", "show", id, "--json", "--ledger", url)).isZero();
+    var shown = readJson(mapper, stdout());
+    assertThat(shown.get("max_attempts").asInt()).isEqualTo(5);
+    assertThat(shown.get("progress").get("done").asLong()).isZero();
+    assertThat(shown.get("children").isArray()).isTrue();
+
     assertThat(Main.run("jobs", "cancel", id, "--ledger", url, "--reason", "no longer needed")).isZero();
     assertThat(stdout()).contains(id + " is now CANCELLED");
     try (Ledger ledger = Ledger.open(url)) {
@@ -68,6 +90,12 @@ class CliTest {
 
   @Test
   void errorsAreOneLineWithAHintAndNoStackTrace() {
+    // a read never makes a ledger: with none there it says so, and leaves none behind
+    assertThat(Main.run("jobs", "list", "--ledger", url)).isEqualTo(1);
+    assertThat(stderr()).startsWith("error: no ledger at ").doesNotContain("Exception");
+    assertThat(java.nio.file.Files.exists(java.nio.file.Path.of(url.substring("sqlite:".length())))).isFalse();
+    err.reset();
+    Ledger.open(url).close();
     assertThat(Main.run("jobs", "show", "missing", "--ledger", url)).isEqualTo(1);
     assertThat(stderr()).startsWith("error: no job with id 'missing'").contains("hint: ").doesNotContain("\tat ");
 

@@ -63,5 +63,17 @@ class QueueCliTest {
     assertThat(run("queue", "dlq", "shop-orders", "--redrive", "1", "--ledger", url)).contains("already re-driven");
     assertThat(run("queue", "inspect", "shop-orders", "--ledger", url))
         .contains("order-1#placed").contains("order-1#placed#redrive-1");
+    var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+    try {
+      var topics = mapper.readTree(run("queue", "topics", "--json", "--ledger", url));
+      assertThat(topics.get("topics").findValuesAsText("topic")).contains("shop-orders", "shop-orders.dlq");
+      var lag = mapper.readTree(run("queue", "lag", "--json", "--ledger", url, "--group", "billing"));
+      assertThat(lag.get("groups").get(0).get("group").asText()).isEqualTo("billing");
+      var inspected = mapper.readTree(run("queue", "inspect", "shop-orders", "--json", "--ledger", url));
+      assertThat(inspected.get("messages").findValuesAsText("message_id")).contains("order-1#placed");
+      assertThat(inspected.get("messages").findValuesAsText("payload")).contains("{\"order\":1}");
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new AssertionError(e);
+    }
   }
 }

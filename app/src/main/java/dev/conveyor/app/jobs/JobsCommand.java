@@ -53,12 +53,23 @@ public final class JobsCommand implements Runnable {
     @Option(names = "--after", paramLabel = "JOB_ID", description = "Start after this job id (paging).")
     String after;
 
+    @Option(names = "--json", description = "JSON: {\"jobs\": [job…]}, each job as 'jobs show --json' prints it"
+        + " without its tree.")
+    boolean json;
+
     @Override
     public Integer call() {
       Set<JobState> stateSet = states.stream().map(JobState::parse).collect(Collectors.toSet());
       Set<JobKind> kindSet = kinds.stream().map(JobKind::parse).collect(Collectors.toSet());
-      try (Ledger ledger = ledgerOption.open()) {
+      try (Ledger ledger = ledgerOption.openExisting()) {
         List<Job> jobs = ledger.jobs().list(stateSet, kindSet, roots, limit, after);
+        if (json) {
+          var out = dev.conveyor.app.cli.JsonRows.object();
+          var list = out.putArray("jobs");
+          jobs.forEach(j -> list.add(json(j)));
+          dev.conveyor.app.cli.JsonRows.print(out);
+          return 0;
+        }
         Table table = new Table("ID", "KIND", "STATE", "ATTEMPTS", "PARENT", "CREATED", "LAST ERROR");
         for (Job j : jobs) {
           table.row(j.id(), j.kind(), j.state(), j.attempts() + "/" + j.maxAttempts(), j.parentId(),
@@ -77,10 +88,20 @@ public final class JobsCommand implements Runnable {
     @Parameters(paramLabel = "JOB_ID", description = "The job to show.")
     String jobId;
 
+    @Option(names = "--json", description = "JSON: {\"id\", \"kind\", \"state\", \"attempts\", \"max_attempts\","
+        + " \"parent_id\", \"root_id\", \"lease_owner\", \"lease_expires_at\", \"progress\": {\"done\", \"total\","
+        + " \"failed\", \"bytes\", \"message\"}, \"created_at\", \"started_at\", \"finished_at\", \"last_error\","
+        + " \"children\": [job…]}.")
+    boolean json;
+
     @Override
     public Integer call() {
-      try (Ledger ledger = ledgerOption.open()) {
+      try (Ledger ledger = ledgerOption.openExisting()) {
         Job j = ledger.jobs().get(jobId);
+        if (json) {
+          dev.conveyor.app.cli.JsonRows.print(json(ledger.jobs().tree(jobId)));
+          return 0;
+        }
         Table t = new Table("FIELD", "VALUE");
         t.row("id", j.id()).row("kind", j.kind()).row("state", j.state())
             .row("class / lane", j.executionClass() + " / " + j.lane())
@@ -115,12 +136,45 @@ public final class JobsCommand implements Runnable {
 
     @Override
     public Integer call() {
-      try (Ledger ledger = ledgerOption.open()) {
+      try (Ledger ledger = ledgerOption.openExisting()) {
         JobState state = ledger.jobs().cancel(jobId, reason);
         System.out.println(jobId + " is now " + state
             + (state == JobState.CANCELLING ? " (its holder stops at its next heartbeat)" : ""));
       }
       return 0;
     }
+  }
+
+  /** A job with its children, recursively. */
+  static com.fasterxml.jackson.databind.node.ObjectNode json(dev.conveyor.ledger.jobs.Outcomes.JobTree tree) {
+    var o = json(tree.job());
+    var children = o.putArray("children");
+    tree.children().forEach(c -> children.add(json(c)));
+    return o;
+  }
+
+  /** One job as the --json outputs show it. */
+  static com.fasterxml.jackson.databind.node.ObjectNode json(Job j) {
+    var o = dev.conveyor.app.cli.JsonRows.object();
+    o.put("id", j.id());
+    o.put("kind", j.kind().name());
+    o.put("state", j.state().name());
+    o.put("attempts", j.attempts());
+    o.put("max_attempts", j.maxAttempts());
+    o.put("parent_id", j.parentId());
+    o.put("root_id", j.rootId());
+    o.put("lease_owner", j.leaseOwner());
+    dev.conveyor.app.cli.JsonRows.put(o, "lease_expires_at", j.leaseExpiresAt());
+    var p = o.putObject("progress");
+    p.put("done", j.progress().done());
+    p.put("total", j.progress().total());
+    p.put("failed", j.progress().failed());
+    p.put("bytes", j.progress().bytes());
+    p.put("message", j.progress().message());
+    dev.conveyor.app.cli.JsonRows.put(o, "created_at", j.createdAt());
+    dev.conveyor.app.cli.JsonRows.put(o, "started_at", j.startedAt());
+    dev.conveyor.app.cli.JsonRows.put(o, "finished_at", j.finishedAt());
+    o.put("last_error", j.lastError());
+    return o;
   }
 }

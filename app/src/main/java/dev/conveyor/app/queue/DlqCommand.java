@@ -40,7 +40,7 @@ public final class DlqCommand implements Callable<Integer> {
     if (show != null && redrive != null) {
       throw new IllegalArgumentException("use either --show or --redrive, not both");
     }
-    try (Ledger ledger = ledgerOption.open(); Streams streams = new Streams(ledger, registryFor(ledger))) {
+    try (Ledger ledger = ledgerOption.openExisting(); Streams streams = new Streams(ledger, registryFor(ledger))) {
       DeadLetters dlq = streams.deadLetters();
       if (show != null) {
         var e = dlq.show(topic, show).orElseThrow(() -> new UserError("no dead letter " + show + " in "

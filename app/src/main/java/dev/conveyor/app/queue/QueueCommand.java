@@ -49,11 +49,30 @@ public final class QueueCommand implements Runnable {
   static final class TopicsCmd implements Callable<Integer> {
     @Mixin LedgerOption ledgerOption;
 
+    @Option(names = "--json", description = "JSON: {\"topics\": [{\"topic\", \"key\", \"partitions\", \"published\","
+        + " \"retained\", \"scheduled\"}]}.")
+    boolean json;
+
     @Override
     public Integer call() {
-      try (Ledger ledger = ledgerOption.open()) {
+      try (Ledger ledger = ledgerOption.openExisting()) {
         Table t = new Table("TOPIC", "KEY", "PARTITIONS", "PUBLISHED", "RETAINED", "SCHEDULED");
         var registry = Topics.registry();
+        if (json) {
+          var out = dev.conveyor.app.cli.JsonRows.object();
+          var list = out.putArray("topics");
+          for (var v : new QueueAdmin(ledger).topics()) {
+            var o = list.addObject();
+            o.put("topic", v.topic());
+            o.put("key", registry.keyOfWire(v.topic()).map(Object::toString).orElse(null));
+            o.put("partitions", v.partitions());
+            o.put("published", v.published());
+            o.put("retained", v.retained());
+            o.put("scheduled", v.scheduled());
+          }
+          dev.conveyor.app.cli.JsonRows.print(out);
+          return 0;
+        }
         for (var v : new QueueAdmin(ledger).topics()) {
           String key = registry.keyOfWire(v.topic()).map(Object::toString).orElse(v.topic().endsWith(".dlq") ? "(dlq)" : "-");
           t.row(v.topic(), key, v.partitions(), v.published(), v.retained(), v.scheduled());
@@ -72,10 +91,34 @@ public final class QueueCommand implements Runnable {
     @Option(names = "--group", description = "Only this consumer group.")
     String group;
 
+    @Option(names = "--json", description = "JSON: {\"groups\": [{\"group\", \"topic\", \"partition\", \"committed\","
+        + " \"latest\", \"lag\", \"holder\", \"lease_expires_at\", \"head_attempts\", \"last_error\", \"takeovers\"}]}.")
+    boolean json;
+
     @Override
     public Integer call() {
-      try (Ledger ledger = ledgerOption.open()) {
+      try (Ledger ledger = ledgerOption.openExisting()) {
         List<QueueAdmin.LagView> rows = new QueueAdmin(ledger).lag(group);
+        if (json) {
+          var out = dev.conveyor.app.cli.JsonRows.object();
+          var list = out.putArray("groups");
+          for (var r : rows) {
+            var o = list.addObject();
+            o.put("group", r.group());
+            o.put("topic", r.topic());
+            o.put("partition", r.partition());
+            o.put("committed", r.committed());
+            o.put("latest", r.latest());
+            o.put("lag", r.lag());
+            o.put("holder", r.owner());
+            dev.conveyor.app.cli.JsonRows.put(o, "lease_expires_at", r.leaseExpires());
+            o.put("head_attempts", r.headAttempts());
+            o.put("last_error", r.lastError());
+            o.put("takeovers", r.takeovers());
+          }
+          dev.conveyor.app.cli.JsonRows.print(out);
+          return 0;
+        }
         Table t = new Table("GROUP", "TOPIC", "PART", "COMMITTED", "LATEST", "LAG", "HOLDER", "ATTEMPTS", "LAST ERROR");
         for (var r : rows) {
           t.row(r.group(), r.topic(), r.partition(), r.committed(), r.latest(), r.lag(), r.owner(),
@@ -100,14 +143,36 @@ public final class QueueCommand implements Runnable {
     @Option(names = "--limit", defaultValue = "10", description = "Messages per partition (default: ${DEFAULT-VALUE}).")
     int limit;
 
+    @Option(names = "--json", description = "JSON: {\"topic\", \"messages\": [{\"partition\", \"seq\", \"message_id\","
+        + " \"partition_key\", \"published_at\", \"payload\" (the payload as UTF-8 text)}]}.")
+    boolean json;
+
     @Override
     public Integer call() {
-      try (Ledger ledger = ledgerOption.open()) {
+      try (Ledger ledger = ledgerOption.openExisting()) {
         QueueAdmin admin = new QueueAdmin(ledger);
         List<Integer> partitions = partition == null ? admin.partitionsOf(topic) : List.of(partition);
         if (partitions.isEmpty()) {
           throw new dev.conveyor.app.cli.ErrorReporter.UserError("topic '" + topic + "' has no messages",
               "'conveyor queue topics' lists the topics of this ledger");
+        }
+        if (json) {
+          var out = dev.conveyor.app.cli.JsonRows.object();
+          out.put("topic", topic);
+          var list = out.putArray("messages");
+          for (int p : partitions) {
+            for (StreamMessage m : admin.recent(topic, p, limit)) {
+              var o = list.addObject();
+              o.put("partition", m.partition());
+              o.put("seq", m.seq());
+              o.put("message_id", m.messageId());
+              o.put("partition_key", m.partitionKey());
+              dev.conveyor.app.cli.JsonRows.put(o, "published_at", m.publishedAt());
+              o.put("payload", new String(m.payload(), java.nio.charset.StandardCharsets.UTF_8));
+            }
+          }
+          dev.conveyor.app.cli.JsonRows.print(out);
+          return 0;
         }
         Table t = new Table("PART", "SEQ", "MESSAGE ID", "KEY", "PUBLISHED", "PAYLOAD");
         for (int p : partitions) {

@@ -31,7 +31,7 @@ public final class WebhooksCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    try (Ledger ledger = ledgerOption.open(); Streams streams = new Streams(ledger, Topics.registry())) {
+    try (Ledger ledger = ledgerOption.openExisting(); Streams streams = new Streams(ledger, Topics.registry())) {
       Table waiting = new Table("PART", "DELIVERED UP TO", "LATEST", "WAITING", "ATTEMPTS", "LAST ANSWER");
       for (var r : new QueueAdmin(ledger).lag(GROUP)) {
         if (r.topic().equals(TOPIC) && r.lag() > 0) {
