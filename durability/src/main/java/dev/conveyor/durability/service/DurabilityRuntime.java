@@ -26,6 +26,12 @@ public final class DurabilityRuntime implements AutoCloseable {
   }
 
   public static DurabilityRuntime start(Ledger ledger, Supervisor supervisor, int maxFollowers) {
+    return start(ledger, supervisor, maxFollowers, java.time.Duration.ofSeconds(1));
+  }
+
+  /** With the followers' polling fallback {@code poll} (tests make it long to see the wake-ups do the work). */
+  public static DurabilityRuntime start(Ledger ledger, Supervisor supervisor, int maxFollowers,
+      java.time.Duration poll) {
     SignalWakeups wakeups = new SignalWakeups();
     PgNotifyListener listener = ledger.dialect() == Dialect.POSTGRESQL
         ? new PgNotifyListener(ledger.url(), SignalWakeups.CHANNEL, payload -> {
@@ -36,7 +42,7 @@ public final class DurabilityRuntime implements AutoCloseable {
           }
         }, supervisor) : null;
     DurabilityService service = new DurabilityService(new Signals(ledger, wakeups), new Cursors(ledger),
-        new EffectClaims(ledger), maxFollowers);
+        new EffectClaims(ledger), maxFollowers, poll);
     return new DurabilityRuntime(service, listener);
   }
 

@@ -64,10 +64,15 @@ public final class DurabilityService extends DurabilityGrpc.DurabilityImplBase i
   private final SignalFollowers followers;
 
   public DurabilityService(Signals signals, Cursors cursors, EffectClaims claims, int maxFollowers) {
+    this(signals, cursors, claims, maxFollowers, Duration.ofSeconds(1));
+  }
+
+  /** {@code poll}: how long a follower waits for a wake-up before it reads again anyway (the fallback). */
+  public DurabilityService(Signals signals, Cursors cursors, EffectClaims claims, int maxFollowers, Duration poll) {
     this.signals = signals;
     this.cursors = cursors;
     this.claims = claims;
-    this.followers = new SignalFollowers(signals, maxFollowers, Duration.ofSeconds(1));
+    this.followers = new SignalFollowers(signals, maxFollowers, poll);
   }
 
   private static <T> void answer(StreamObserver<T> out, Callable<T> call) {
