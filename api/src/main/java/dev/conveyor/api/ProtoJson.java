@@ -14,6 +14,17 @@ public final class ProtoJson {
   private static final JsonFormat.Printer PRINTER =
       JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace();
   private static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
+  /** For people's scripts: every field present, empty lists and zero counts included, so a shape never thins. */
+  private static final JsonFormat.Printer COMPLETE = PRINTER.includingDefaultValueFields();
+
+  /** As {@link #toJson}, with fields at their default values printed too (the CLI's --json). */
+  public static String toCompleteJson(Message message) {
+    try {
+      return COMPLETE.print(message);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("cannot encode " + message.getDescriptorForType().getFullName(), e);
+    }
+  }
 
   private ProtoJson() {}
 

@@ -54,7 +54,9 @@ class CaptureUpFrontTest {
       assertThat(notANumber.err()).contains("'latest' is not an Iceberg snapshot id");
       Run both = run(concat(new String[] {"capture", "start", "orders", "--snapshots", "1", "--latest", "2"}, at));
       assertThat(both.exit()).isNotZero();
-      assertThat(both.err()).contains("are exclusive", "--snapshots", "--latest");
+      assertThat(both.err()).contains("latest_snapshots is exclusive", "--latest", "--snapshots");
+      Run padded = run(concat(new String[] {"capture", "start", "orders", "--snapshots", "0123"}, at));
+      assertThat(padded.err()).contains("'0123' is not an Iceberg snapshot id");
       long jobs = plane.ledger().read(tx -> tx.queryLong("SELECT COUNT(*) FROM jobs"));
       assertThat(jobs).as("nothing was planned").isZero();
     }

@@ -70,6 +70,10 @@ class MergeQueueCliTest {
       var listed = mapper.readTree(run("list", "--json", "--server", server, "--token-file", token, "--queue", "app")
           .out());
       assertThat(listed.get("requests").get(0).get("request_id").asText()).isEqualTo("app/1");
+      var none = mapper.readTree(run("list", "--json", "--server", server, "--token-file", token, "--queue", "app",
+          "--state", "CANCELLED").out());
+      assertThat(none.get("requests").isArray()).as("an empty list is still a list").isTrue();
+      assertThat(none.get("requests").size()).isZero();
       var queueJson = mapper.readTree(run("queue", "state", "--json", "--server", server, "--token-file", token, "app").out());
       assertThat(queueJson.get("queue").asText()).isEqualTo("app");
 

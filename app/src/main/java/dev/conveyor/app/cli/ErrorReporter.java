@@ -48,7 +48,7 @@ public final class ErrorReporter implements IExecutionExceptionHandler {
             description == null ? "refused (" + s.getStatus().getCode() + ")" : description;
         case UNAVAILABLE -> "the server could not be reached or is unavailable (UNAVAILABLE"
             + (description == null ? "" : ": " + description) + ")";
-        default -> "the server answered " + s.getStatus().getCode() + ": " + description;
+        default -> "the server answered " + s.getStatus().getCode() + (description == null ? "" : ": " + description);
       };
     }
     if (e instanceof LedgerException || e instanceof IllegalArgumentException || e instanceof UserError) {
@@ -65,6 +65,11 @@ public final class ErrorReporter implements IExecutionExceptionHandler {
       return u.hint();
     }
     if (e instanceof io.grpc.StatusRuntimeException s) {
+      String reason = dev.conveyor.api.ErrorStatus.reasonOf(s);
+      if ("CATALOG_UNAVAILABLE".equals(reason) || "LEDGER_UNAVAILABLE".equals(reason)) {
+        return "the server is up but " + (reason.startsWith("CATALOG") ? "the table's catalog or storage" : "its ledger")
+            + " is not reachable now; try again shortly";
+      }
       return switch (s.getStatus().getCode()) {
         case UNAVAILABLE -> "is 'conveyor serve' running there? (--server, or CONVEYOR_SERVER)";
         case UNAUTHENTICATED, PERMISSION_DENIED -> "check --token-file (the server's data directory holds local-token)";

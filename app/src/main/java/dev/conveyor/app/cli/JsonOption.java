@@ -20,7 +20,7 @@ public final class JsonOption {
   /** Prints {@code message} when --json was given; answers whether it did. */
   public boolean print(Message message) {
     if (json) {
-      System.out.println(ProtoJson.toJson(message));
+      System.out.println(ProtoJson.toCompleteJson(message));
     }
     return json;
   }

@@ -22,9 +22,8 @@ public final class LedgerOption {
    * refused (opening would create an empty ledger and answer "nothing here").
    */
   public Ledger openExisting() {
-    if (url.startsWith("sqlite:")) {
-      String path = url.substring("sqlite:".length());
-      java.nio.file.Path file = java.nio.file.Path.of(path.contains("?") ? path.substring(0, path.indexOf('?')) : path);
+    java.nio.file.Path file = dev.conveyor.ledger.LedgerUrl.parse(url).sqliteFile(); // the ledger's own parsing
+    if (file != null) {
       if (!java.nio.file.Files.isRegularFile(file)) {
         throw new ErrorReporter.UserError("no ledger at " + file.toAbsolutePath().normalize(), "run this where"
             + " 'conveyor serve' keeps its data, or pass --ledger URL (or set CONVEYOR_LEDGER)");

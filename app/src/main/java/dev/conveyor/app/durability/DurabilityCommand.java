@@ -87,7 +87,7 @@ public final class DurabilityCommand implements Runnable {
           while (events.hasNext()) {
             SignalEvent e = events.next();
             if (json) {
-              System.out.println(ProtoJson.toJson(e).replace("\n", ""));
+              System.out.println(ProtoJson.toCompleteJson(e).replace("\n", ""));
             } else if (e.hasGap()) {
               printGap(e.getGap().getRequestedAfter(), e.getGap().getFirstRetained(), System.out);
             } else {
@@ -101,7 +101,7 @@ public final class DurabilityCommand implements Runnable {
       ReadSignalsResponse page = rpc(server, true, stub -> stub.readSignals(ReadSignalsRequest.newBuilder()
           .setStream(stream).setPartition(partition).setAfterSequence(after).setLimit(limit).build()));
       if (json) {
-        System.out.println(ProtoJson.toJson(page));
+        System.out.println(ProtoJson.toCompleteJson(page));
         return 0;
       }
       if (page.hasGap()) {
@@ -169,7 +169,7 @@ public final class DurabilityCommand implements Runnable {
         return null;
       });
       if (json) {
-        System.out.println(ProtoJson.toJson(ListEffectsResponse.newBuilder().addAllEffects(effects).build()));
+        System.out.println(ProtoJson.toCompleteJson(ListEffectsResponse.newBuilder().addAllEffects(effects).build()));
         return 0;
       }
       Table table = new Table("SUBJECT", "KEY", "STATE", "HOLDER", "TAKEOVERS", "CHANGED", "DETAIL");
@@ -226,7 +226,7 @@ public final class DurabilityCommand implements Runnable {
       Cursor c = rpc(server, true, stub -> stub.getCursor(GetCursorRequest.newBuilder().setConsumer(consumer)
           .setStream(stream).setPartition(partition).build()));
       if (json) {
-        System.out.println(ProtoJson.toJson(c));
+        System.out.println(ProtoJson.toCompleteJson(c));
       } else if (c.getEpoch() == 0) {
         System.out.println("consumer " + consumer + " has no cursor on " + stream + "/" + partition + " (position 0)");
       } else {
@@ -259,7 +259,7 @@ public final class DurabilityCommand implements Runnable {
       Summary s = rpc(server, true, stub -> stub.getSummary(GetSummaryRequest.newBuilder().setSubject(subject)
           .setLimit(limit).build()));
       if (json) {
-        System.out.println(ProtoJson.toJson(s));
+        System.out.println(ProtoJson.toCompleteJson(s));
         return 0;
       }
       System.out.println(subject + ": " + s.getHeld() + " held, " + s.getCompleted() + " completed, "

@@ -84,8 +84,8 @@ public final class MergeQueueCommands {
       var status = GatewayClient.call(server, 30, g -> g.status(StatusRequest.newBuilder().setRequestId(id).build()));
       var history = GatewayClient.call(server, 30, g -> g.history(HistoryRequest.newBuilder().setRequestId(id).build()));
       if (json.on()) {
-        System.out.println("{\"status\":" + dev.conveyor.api.ProtoJson.toJson(status) + ",\"history\":"
-            + dev.conveyor.api.ProtoJson.toJson(history) + "}");
+        System.out.println("{\"status\":" + dev.conveyor.api.ProtoJson.toCompleteJson(status) + ",\"history\":"
+            + dev.conveyor.api.ProtoJson.toCompleteJson(history) + "}");
         return 0;
       }
       RequestInfo r = status.getRequest();

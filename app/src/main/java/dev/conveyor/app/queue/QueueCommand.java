@@ -144,7 +144,7 @@ public final class QueueCommand implements Runnable {
     int limit;
 
     @Option(names = "--json", description = "JSON: {\"topic\", \"messages\": [{\"partition\", \"seq\", \"message_id\","
-        + " \"partition_key\", \"published_at\", \"payload\" (the payload as UTF-8 text)}]}.")
+        + " \"partition_key\", \"published_at\", \"payload\" (UTF-8 text, or null and \"payload_base64\" for other bytes)}]}.")
     boolean json;
 
     @Override
@@ -168,7 +168,13 @@ public final class QueueCommand implements Runnable {
               o.put("message_id", m.messageId());
               o.put("partition_key", m.partitionKey());
               dev.conveyor.app.cli.JsonRows.put(o, "published_at", m.publishedAt());
-              o.put("payload", new String(m.payload(), java.nio.charset.StandardCharsets.UTF_8));
+              try { // text when it is text; otherwise its bytes, never a silently mangled string
+                o.put("payload", java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                    .decode(java.nio.ByteBuffer.wrap(m.payload())).toString());
+              } catch (java.nio.charset.CharacterCodingException e) {
+                o.putNull("payload");
+                o.put("payload_base64", java.util.Base64.getEncoder().encodeToString(m.payload()));
+              }
             }
           }
           dev.conveyor.app.cli.JsonRows.print(out);

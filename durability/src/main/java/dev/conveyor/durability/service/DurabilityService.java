@@ -168,7 +168,7 @@ public final class DurabilityService extends DurabilityGrpc.DurabilityImplBase i
       String key = Names.key("key", r.getKey());
       String holder = Names.text("holder", r.getHolder(), Names.MAX_HOLDER_BYTES);
       Duration ttl = Names.ttl("ttl_ms", r.getTtlMs());
-      ClaimResult claim = claims.claim(scope(subject), key, holder, ttl, true);
+      ClaimResult claim = claims.claim(scope(subject), key, holder, ttl, r.getReclaimOwn());
       ClaimEffectResponse.Builder b = ClaimEffectResponse.newBuilder();
       if (claim instanceof ClaimResult.Acquired a) {
         b.setAcquired(ClaimEffectResponse.Acquired.newBuilder().setToken(a.token()).setTransitions(a.transitions())

@@ -201,6 +201,19 @@ final class JobLeasing {
     return job;
   }
 
+  /**
+   * The job is still held with {@code epoch}, whether or not its lease ran out meanwhile (nobody took it yet):
+   * what a result or a completion requires, and so what writes that go with them require.
+   */
+  static Job requireEpoch(Tx tx, String jobId, String epoch) throws SQLException {
+    JobRows.requireId("lease_epoch", epoch);
+    Job job = JobRows.require(tx, jobId);
+    if (!job.heldWith(epoch)) {
+      throw new LeaseLostException(jobId, staleReason(job, epoch));
+    }
+    return job;
+  }
+
   static String staleReason(Job job, String epoch) {
     if (!epoch.equals(job.leaseEpoch())) {
       return "epoch " + epoch + " is not the job's current lease";
@@ -242,7 +255,7 @@ final class JobLeasing {
 
   /** Progress a job's result states (in its transaction): merged like a report, the lease left as it is. */
   static void recordProgress(Tx tx, String jobId, String epoch, JobProgress reported) throws SQLException {
-    Job job = requireLive(tx, jobId, epoch);
+    Job job = requireEpoch(tx, jobId, epoch);
     JobProgress merged = job.progress().mergedWith(reported);
     JobRows.cas(tx, job, "progress_done = ?, progress_total = ?, progress_failed = ?, progress_bytes = ?,"
         + " progress_message = ?", merged.done(), merged.total(), merged.failed(), merged.bytes(), merged.message());

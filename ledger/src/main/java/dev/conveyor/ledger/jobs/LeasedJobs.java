@@ -234,6 +234,14 @@ public final class LeasedJobs {
     });
   }
 
+  /**
+   * Refuses with LeaseLost unless {@code epoch} still holds {@code jobId}; a lease that ran out but was not taken
+   * over still holds it, as for results and completions.
+   */
+  public void requireEpoch(Tx tx, String jobId, String epoch) throws java.sql.SQLException {
+    JobLeasing.requireEpoch(tx, jobId, epoch);
+  }
+
   /** Refuses with LeaseLost unless {@code epoch} holds {@code jobId} with an unexpired lease (fences a write). */
   public void requireHeld(Tx tx, String jobId, String epoch) throws java.sql.SQLException {
     JobLeasing.requireLive(tx, jobId, epoch);

@@ -29,23 +29,29 @@ final class UpFront {
     boolean one = !req.getSnapshotId().isEmpty();
     boolean several = req.getSnapshotIdsCount() > 0;
     boolean latest = req.getLatestSnapshots() > 0;
-    if ((one ? 1 : 0) + (several ? 1 : 0) + (latest ? 1 : 0) > 1) {
-      throw new IllegalArgumentException("snapshot_id, snapshot_ids and latest_snapshots are exclusive: give one"
-          + " (--snapshot, --snapshots or --latest)");
+    if (latest && (one || several)) { // named snapshots and the latest N would silently drop one of them
+      throw new IllegalArgumentException("latest_snapshots is exclusive with snapshot_id and snapshot_ids: give"
+          + " --latest, or --snapshot/--snapshots");
     }
     if (connector.getKind() != ConnectorSpec.Kind.ICEBERG || !(one || several)) {
       return;
     }
     Table table = load(connector);
-    List<String> ids = one ? List.of(req.getSnapshotId()) : req.getSnapshotIdsList();
+    List<String> ids = new ArrayList<>(req.getSnapshotIdsList());
+    if (one) {
+      ids.add(req.getSnapshotId());
+    }
     List<String> unknown = new ArrayList<>();
     for (String id : ids) {
       long parsed;
       try {
-        parsed = Long.parseLong(id.trim());
+        parsed = Long.parseLong(id);
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException((one ? "snapshot_id" : "snapshot_ids") + ": '" + id
-            + "' is not an Iceberg snapshot id (a number)");
+        parsed = 0;
+      }
+      if (!Long.toString(parsed).equals(id)) { // the planner compares ids as written: only canonical numbers
+        throw new IllegalArgumentException((several ? "snapshot_ids" : "snapshot_id") + ": '" + id
+            + "' is not an Iceberg snapshot id (a number, as Iceberg writes it)");
       }
       if (table.snapshot(parsed) == null) {
         unknown.add(id);
@@ -57,7 +63,7 @@ final class UpFront {
         known.add(Long.toString(s.snapshotId()));
       }
       List<String> shown = known.size() > 10 ? known.subList(known.size() - 10, known.size()) : known;
-      throw new IllegalArgumentException((one ? "snapshot_id" : "snapshot_ids") + ": " + String.join(", ", unknown)
+      throw new IllegalArgumentException((several ? "snapshot_ids" : "snapshot_id") + ": " + String.join(", ", unknown)
           + (unknown.size() == 1 ? " is not a snapshot" : " are not snapshots") + " of table '" + req.getTableId()
           + "' (" + (known.isEmpty() ? "it has none" : (known.size() > 10 ? "its newest: " : "its snapshots: ")
           + String.join(", ", shown)) + ")");
@@ -69,6 +75,12 @@ final class UpFront {
       return IcebergTables.load(connector);
     } catch (IllegalArgumentException e) {
       throw e;
+    } catch (org.apache.iceberg.exceptions.NotAuthorizedException | org.apache.iceberg.exceptions.ForbiddenException
+        | org.apache.iceberg.exceptions.NoSuchNamespaceException | org.apache.iceberg.exceptions.BadRequestException
+        | org.apache.iceberg.exceptions.ValidationException e) {
+      // the catalog answered, and the answer is no: retrying the same registration cannot help
+      throw new IllegalArgumentException("connector: the Iceberg table at " + connector.getLocation()
+          + " cannot be read: " + e.getMessage());
     } catch (RuntimeException e) {
       throw ErrorStatus.of(Code.UNAVAILABLE, "CATALOG_UNAVAILABLE", "the Iceberg table at "
           + connector.getLocation() + " could not be read (" + e.getClass().getSimpleName() + ": " + e.getMessage()

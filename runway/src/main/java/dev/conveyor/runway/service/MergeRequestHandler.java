@@ -46,8 +46,9 @@ final class MergeRequestHandler implements MessageHandler {
    * its request back this long at most, not the delivery's visibility.
    */
   static final Duration CLAIM_LEASE = Duration.ofSeconds(15);
+  /** A few threads, so one renewal waiting out a ledger outage does not hold the others back. */
   private static final java.util.concurrent.ScheduledExecutorService RENEWALS =
-      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      java.util.concurrent.Executors.newScheduledThreadPool(4, r -> {
         Thread t = new Thread(r, "runway-claim-renewals");
         t.setDaemon(true);
         return t;
@@ -89,7 +90,7 @@ final class MergeRequestHandler implements MessageHandler {
     }
     delivery.extendVisibility(MERGE_VISIBILITY);
     if (dryRun) {
-      return merge(request, null);
+      return merge(request, null, () -> { });
     }
     // The push is an effect: one claim per request, completed with the result right after the push, so a
     // redelivery (the node died before the ack) answers the stored result without touching git again.
@@ -121,17 +122,24 @@ final class MergeRequestHandler implements MessageHandler {
       }
     }, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
     try {
-      return merge(request, token);
+      return merge(request, token, () -> renewal.cancel(false));
     } finally {
       renewal.cancel(false);
     }
   }
 
-  /** Merges (and, unless a dry run, pushes) and answers; {@code token} is the push's claim, null for a check. */
-  private Outcome merge(MergeRequest request, String token) {
+  /**
+   * Merges (and, unless a dry run, pushes) and answers; {@code token} is the push's claim, null for a check.
+   * {@code stopRenewal} runs once the merge is over, before the claim is completed or released.
+   */
+  private Outcome merge(MergeRequest request, String token, Runnable stopRenewal) {
     MergeResult result;
     try {
-      result = MergeResults.of(request, merger.merge(MergePlans.plan(request, queues, dryRun)));
+      try {
+        result = MergeResults.of(request, merger.merge(MergePlans.plan(request, queues, dryRun)));
+      } finally {
+        stopRenewal.run();
+      }
     } catch (MergeRejection r) {
       result = MergeResults.failed(request, r.stepId(), r.describe());
     } catch (IOException | JGitInternalException e) {

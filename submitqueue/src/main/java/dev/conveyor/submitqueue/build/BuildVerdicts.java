@@ -39,7 +39,7 @@ final class BuildVerdicts {
       // only while this attempt still holds the job: a lapsed attempt's late verdict never becomes the one
       return parse(jobId, claims.completeOnce(SCOPE, jobId, "job " + jobId + " epoch " + epoch, signal.toByteArray(),
           tx -> {
-            jobs.requireHeld(tx, jobId, epoch);
+            jobs.requireEpoch(tx, jobId, epoch);
             return null;
           })).orElse(signal);
     } catch (RuntimeException e) {

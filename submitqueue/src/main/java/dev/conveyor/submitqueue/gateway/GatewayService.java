@@ -191,6 +191,7 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
     private final ServerCallStreamObserver<RequestInfo> call;
     private long lastVersion = -1;
     private int sentStates;
+    private RequestInfo.State lastState;
     private final java.util.concurrent.atomic.AtomicBoolean open = new java.util.concurrent.atomic.AtomicBoolean(true);
 
     Watch(String id, ServerCallStreamObserver<RequestInfo> call) {
@@ -225,10 +226,14 @@ public final class GatewayService extends GatewayGrpc.GatewayImplBase {
           }
           call.onNext(info);
           lastVersion = r.version();
+          lastState = info.getState();
         }
         sentStates = seen.log().size();
-        if (r.version() != lastVersion) {
+        // a state the log does not hold yet is sent from the row, but never the state just sent again: the log
+        // and the row are read by two statements, and a transition between them is already on its way
+        if (r.version() != lastVersion && r.toInfo().getState() != lastState) {
           lastVersion = r.version();
+          lastState = r.toInfo().getState();
           call.onNext(r.toInfo());
         }
         if (r.terminal()) {
