@@ -63,6 +63,9 @@ final class QuietQueueBench {
                 .getEntriesList();
             long started = history.get(0).getAtMs();
             for (HistoryEntry e : history) {
+              if (!e.getEffect().isEmpty()) {
+                continue; // a build's verdict or a merge, interleaved from their claims: not a state
+              }
               reach.computeIfAbsent(e.getState(), s -> new ArrayList<>()).add((e.getAtMs() - started) / 1000.0);
             }
           }
