@@ -68,25 +68,7 @@ public final class SignalRetention implements RetentionTask {
 
   /** Collects everything due now, outside maintenance (tests, tools); answers how many rows went. */
   public long collect(dev.conveyor.ledger.Ledger ledger) {
-    java.util.concurrent.atomic.AtomicLong deleted = new java.util.concurrent.atomic.AtomicLong();
-    Instant now = ledger.transact(Tx::now);
-    collect(now, new Batches() {
-      @Override
-      public int limit() {
-        return 1_000;
-      }
-
-      @Override
-      public boolean run(Batch batch) {
-        return ledger.transact(tx -> {
-          Tally tally = new Tally();
-          boolean more = batch.run(tx, tally);
-          tx.afterCommit(() -> deleted.addAndGet(tally.total()));
-          return more;
-        });
-      }
-    });
-    return deleted.get();
+    return RetentionTask.collectNow(ledger, this, 1_000);
   }
 
   /**

@@ -25,6 +25,32 @@ public interface RetentionTask {
   /** Deletes what is due at {@code now}, each batch through {@link Batches#run}. */
   void collect(Instant now, Batches batches);
 
+  /**
+   * Collects everything due now, outside maintenance (tests, tools): every batch of at most {@code batch} rows
+   * in a transaction of its own, unfenced; answers how many rows went.
+   */
+  static long collectNow(dev.conveyor.ledger.Ledger ledger, RetentionTask task, int batch) {
+    java.util.concurrent.atomic.AtomicLong deleted = new java.util.concurrent.atomic.AtomicLong();
+    Instant now = ledger.transact(dev.conveyor.ledger.Tx::now);
+    task.collect(now, new Batches() {
+      @Override
+      public int limit() {
+        return batch;
+      }
+
+      @Override
+      public boolean run(Batch work) {
+        return ledger.transact(tx -> {
+          Tally tally = new Tally();
+          boolean more = work.run(tx, tally);
+          tx.afterCommit(() -> deleted.addAndGet(tally.total()));
+          return more;
+        });
+      }
+    });
+    return deleted.get();
+  }
+
   /** One bounded deletion: at most {@link Batches#limit()} rows of its main table, in one transaction. */
   @FunctionalInterface
   interface Batch {

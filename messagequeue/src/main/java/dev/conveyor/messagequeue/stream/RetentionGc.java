@@ -11,7 +11,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Deletes messages that every consumer group has committed and that are older than the topic's
@@ -119,24 +118,6 @@ public final class RetentionGc implements RetentionTask {
 
   /** Collects every partition once, outside maintenance (tests, tools); answers how many messages went. */
   public long collect() {
-    AtomicLong deleted = new AtomicLong();
-    Instant now = ledger.transact(Tx::now);
-    collect(now, new Batches() {
-      @Override
-      public int limit() {
-        return STANDALONE_BATCH;
-      }
-
-      @Override
-      public boolean run(Batch batch) {
-        return ledger.transact(tx -> {
-          Tally tally = new Tally();
-          boolean more = batch.run(tx, tally);
-          tx.afterCommit(() -> deleted.addAndGet(tally.total()));
-          return more;
-        });
-      }
-    });
-    return deleted.get();
+    return RetentionTask.collectNow(ledger, this, STANDALONE_BATCH);
   }
 }
