@@ -96,6 +96,14 @@ public abstract class CrashRecoveryContract extends LedgerTestBase {
     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
         .until(() -> requestOf.values().stream().anyMatch(id -> state(first, id) == State.LANDED));
     first.kill();
+    // The origin is a directory, so the killed node was its writer too: a kill in the middle of a push leaves
+    // the ref's lock file behind, which a git server's receive-pack removes itself when its client goes away.
+    // Do what the server would (seen in CI: every later push refused "failed to lock" for good).
+    try (var locks = Files.walk(repos.origin())) {
+      for (Path lock : locks.filter(p -> p.toString().endsWith(".lock")).toList()) {
+        Files.deleteIfExists(lock);
+      }
+    }
     long inFlight = ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM sq_requests WHERE state NOT IN"
         + " ('LANDED', 'ERROR', 'CANCELLED')"));
     assertThat(inFlight).as("requests still in the pipeline when the node died").isPositive();
