@@ -16,7 +16,7 @@ import java.util.List;
 /**
  * Every module's retention task, in the order one run should take them: SubmitQueue's rows first
  * (a request, then its batch, paths and build output), then the jobs they no longer hold, orphaned
- * result chunks, stream messages, dead letters, effect claims and the Durability service's signals. An age of {@code forever} leaves
+ * result chunks, stream messages, dead letters, effect claims, the Durability service's signals and the audit log. An age of {@code forever} leaves
  * its task out. Capture statistics, snapshots and artifacts have no task: they are the product.
  */
 public final class MaintenanceTasks {
@@ -36,6 +36,7 @@ public final class MaintenanceTasks {
     ages.deadLetters().ifPresent(a -> tasks.add(new DeadLetterRetention(ledger, a)));
     ages.effectClaims().ifPresent(a -> tasks.add(new ClaimRetention(a)));
     ages.signals().ifPresent(a -> tasks.add(new dev.conveyor.durability.signals.SignalRetention(a)));
+    ages.audit().ifPresent(a -> tasks.add(new dev.conveyor.app.audit.AuditRetention(a)));
     return tasks;
   }
 }

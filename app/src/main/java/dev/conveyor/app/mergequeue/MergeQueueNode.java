@@ -119,6 +119,11 @@ public final class MergeQueueNode implements AutoCloseable {
   }
 
   /** The SubmitQueue gateway, or null when no queue has a build command. */
+  /** The merge queue's dead letters, re-driven through this node's publisher (its consumers wake at once). */
+  public dev.conveyor.messagequeue.consume.DeadLetters deadLetters(Ledger ledger) {
+    return new dev.conveyor.messagequeue.consume.DeadLetters(ledger, streams.registry(), streams.publisher());
+  }
+
   public GatewayService gateway() {
     return gateway;
   }

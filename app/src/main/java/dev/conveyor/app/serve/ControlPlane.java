@@ -139,20 +139,26 @@ public final class ControlPlane implements AutoCloseable {
       metrics.loops(supervisor);
       mergeQueue = c.queues() == null ? null : MergeQueueNode.start(ledger, c.queues(), c.dataDir(),
           nodeName, c.buildParallelism(), metrics.observers(), supervisor, c.maintenance().buildLog());
+      ReconcileControlService reconcileControl = new ReconcileControlService(ledger, tables, planner);
       if (c.httpPort() >= 0) {
         SubmitQueues queues = c.queues();
         var status = new dev.conveyor.app.web.StatusView(ledger, nodeName,
             () -> queues == null ? java.util.List.of() : java.util.List.copyOf(queues.names()), 1_000);
+        var actions = new dev.conveyor.app.web.PageActions(new dev.conveyor.app.audit.AuditLog(ledger),
+            new dev.conveyor.app.web.ActionTargets(mergeQueue == null ? null : mergeQueue.gateway(),
+                mergeQueue == null ? null : mergeQueue.queueControl(), reconcileControl,
+                mergeQueue == null ? null : mergeQueue.deadLetters(ledger)));
         web = dev.conveyor.app.web.WebServer.start(new InetSocketAddress(address, c.httpPort()),
-            dev.conveyor.app.web.WebAuth.of(address.isLoopbackAddress(), roles), status, metrics::scrape,
-            mergeQueue == null ? null : mergeQueue.externalCi());
+            dev.conveyor.app.web.WebAuth.of(address.isLoopbackAddress(), roles),
+            new dev.conveyor.app.web.WebServer.Parts(status, metrics::scrape,
+                mergeQueue == null ? null : mergeQueue.externalCi(), actions));
       }
       durability = dev.conveyor.durability.service.DurabilityRuntime.start(ledger, supervisor,
           dev.conveyor.durability.service.DurabilityRuntime.DEFAULT_MAX_FOLLOWERS);
       io.grpc.protobuf.services.HealthStatusManager health = new io.grpc.protobuf.services.HealthStatusManager();
       NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(address, c.port()))
           .addService(health.getHealthService())
-          .addService(secured(new ReconcileControlService(ledger, tables, planner), auth))
+          .addService(secured(reconcileControl, auth))
           .addService(secured(new ReconcileExecutorService(ledger, 256,
               new dev.conveyor.reconcile.artifacts.LocalArtifactStore(c.dataDir().resolve("artifacts"))), auth))
           .addService(secured(durability.service(), auth));

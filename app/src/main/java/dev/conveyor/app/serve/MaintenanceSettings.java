@@ -18,7 +18,7 @@ public record MaintenanceSettings(Duration lease, Duration interval, int batchSi
   public record Ages(Optional<Duration> jobs, Optional<Duration> resultChunks, Optional<Duration> messages,
       Optional<Duration> deadLetters, Optional<Duration> effectClaims, Optional<Duration> requests,
       Optional<Duration> batches, Optional<Duration> paths, Optional<Duration> buildLogs,
-      Optional<Duration> signals) {}
+      Optional<Duration> signals, Optional<Duration> audit) {}
 
   public Maintenance.Options options() {
     return Maintenance.Options.defaults().withLease(lease).withInterval(interval).withBatchSize(batchSize);
@@ -32,7 +32,7 @@ public record MaintenanceSettings(Duration lease, Duration interval, int batchSi
             age(Key.RETENTION_DEAD_LETTERS.defaultValue), age(Key.RETENTION_EFFECT_CLAIMS.defaultValue),
             age(Key.RETENTION_REQUESTS.defaultValue), age(Key.RETENTION_BATCHES.defaultValue),
             age(Key.RETENTION_PATHS.defaultValue), age(Key.RETENTION_BUILD_LOGS.defaultValue),
-            age(Key.RETENTION_SIGNALS.defaultValue)), LogLimits.DEFAULT);
+            age(Key.RETENTION_SIGNALS.defaultValue), age(Key.RETENTION_AUDIT.defaultValue)), LogLimits.DEFAULT);
   }
 
   static MaintenanceSettings from(ServeSettings s) {
@@ -44,7 +44,7 @@ public record MaintenanceSettings(Duration lease, Duration interval, int batchSi
     Ages ages = new Ages(age(s, Key.RETENTION_JOBS), age(s, Key.RETENTION_RESULT_CHUNKS),
         age(s, Key.RETENTION_MESSAGES), age(s, Key.RETENTION_DEAD_LETTERS), age(s, Key.RETENTION_EFFECT_CLAIMS),
         age(s, Key.RETENTION_REQUESTS), age(s, Key.RETENTION_BATCHES), age(s, Key.RETENTION_PATHS),
-        age(s, Key.RETENTION_BUILD_LOGS), age(s, Key.RETENTION_SIGNALS));
+        age(s, Key.RETENTION_BUILD_LOGS), age(s, Key.RETENTION_SIGNALS), age(s, Key.RETENTION_AUDIT));
     for (Key cause : new Key[] {Key.RETENTION_MESSAGES, Key.RETENTION_DEAD_LETTERS}) {
       Optional<Duration> claims = ages.effectClaims();
       Optional<Duration> other = age(s, cause);

@@ -63,6 +63,7 @@ public record ServeSettings(Map<Key, String> values, Path dataDir, Path source, 
             + " could repeat its effect"),
     RETENTION_SIGNALS("retention.signals", "30d", "signals of the Durability service's streams, by age (a replay"
         + " from below reports the gap), and cursors idle this long with no live lease"),
+    RETENTION_AUDIT("retention.audit", "90d", "the audit log of actions taken from the status page"),
     RETENTION_REQUESTS("retention.requests", "30d", "finished land requests with their history"),
     RETENTION_BATCHES("retention.batches", "30d", "finished batches no stored request names"),
     RETENTION_PATHS("retention.paths", "30d", "ended speculative paths of finished batches"),

@@ -1,11 +1,11 @@
 package dev.conveyor.app.web;
 
-import com.sun.net.httpserver.HttpExchange;
 import dev.conveyor.api.ProtoJson;
 import dev.conveyor.api.submitqueue.ReportCheckRequest;
 import dev.conveyor.submitqueue.gateway.ExternalCiService;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -30,32 +30,27 @@ final class CiReportRoute {
     this.ci = ci;
   }
 
-  void handle(HttpExchange exchange) throws IOException {
-    if (!"POST".equals(exchange.getRequestMethod())) {
-      exchange.getResponseHeaders().set("Allow", "POST");
-      WebServer.send(exchange, 405, "text/plain", "report a check with POST " + PREFIX + "BUILD_ID\n");
-      return;
-    }
+  void handle(Context exchange) throws IOException {
     if (auth.checkWriter(exchange, dev.conveyor.reconcile.auth.BearerAuthInterceptor.CI_REPORTER_ROLE)
         instanceof WebAuth.Refused refused) {
       if (refused.status() == 401) {
-        exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"conveyor\"");
+        exchange.header("WWW-Authenticate", "Bearer realm=\"conveyor\"");
       }
       WebServer.send(exchange, refused.status(), "text/plain", refused.reason() + "\n");
       return;
     }
-    String type = exchange.getRequestHeaders().getFirst("Content-Type");
+    String type = exchange.header("Content-Type");
     if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
       WebServer.send(exchange, 415, "text/plain", "send the report as JSON (Content-Type: application/json)\n");
       return;
     }
-    String id = exchange.getRequestURI().getPath().substring(PREFIX.length());
+    String id = exchange.pathParam("id");
     if (id.isEmpty() || id.length() > 512 || !id.chars().allMatch(c -> c > 0x20 && c < 0x7f && c != '/')) {
       WebServer.send(exchange, 400, "text/plain", "build id: 1 to 512 printable ASCII characters, no '/'\n");
       return;
     }
     byte[] body;
-    try (InputStream in = exchange.getRequestBody()) {
+    try (InputStream in = exchange.bodyInputStream()) {
       body = in.readNBytes(MAX_BODY + 1);
     }
     if (body.length > MAX_BODY) {
@@ -91,12 +86,15 @@ final class CiReportRoute {
     return v.length() > 300 ? v.substring(0, 300) + "…" : v;
   }
 
-  private static int httpStatus(Status.Code code) {
+  static int httpStatus(Status.Code code) {
     return switch (code) {
       case INVALID_ARGUMENT -> 400;
       case NOT_FOUND -> 404;
-      case FAILED_PRECONDITION, ALREADY_EXISTS -> 409;
-      case UNAVAILABLE -> 503;
+      case FAILED_PRECONDITION, ALREADY_EXISTS, ABORTED -> 409;
+      case PERMISSION_DENIED -> 403;
+      case UNAUTHENTICATED -> 401;
+      case RESOURCE_EXHAUSTED -> 429;
+      case UNAVAILABLE, DEADLINE_EXCEEDED -> 503;
       default -> 500;
     };
   }

@@ -13,6 +13,7 @@ import java.util.function.Supplier;
  */
 public final class StatusView {
   private static final ObjectMapper MAPPER = new ObjectMapper();
+  static final int AUDIT_SHOWN = 20;
   private final Ledger ledger;
   private final String node;
   private final Supplier<List<String>> configuredQueues;
@@ -74,8 +75,29 @@ public final class StatusView {
       s.set("queues", submitQueue.read(tx, configuredQueues.get(), omitted));
       s.set("captures", capture.read(tx, omitted));
       s.set("topics", topics.read(tx, omitted));
+      s.set("audit", audit(tx));
       s.set("omitted", omitted);
       return s;
     });
+  }
+
+  /** The newest entries of the audit log (who did what from this page, when, and how it ended). */
+  private static com.fasterxml.jackson.databind.node.ArrayNode audit(dev.conveyor.ledger.Tx tx)
+      throws java.sql.SQLException {
+    var out = MAPPER.createArrayNode();
+    for (ObjectNode e : tx.query("SELECT at_ms, actor, action, target, outcome, detail FROM audit_log"
+        + " ORDER BY at_ms DESC, entry_id DESC LIMIT " + AUDIT_SHOWN, rs -> {
+          ObjectNode n = MAPPER.createObjectNode();
+          n.put("at", rs.getLong(1));
+          n.put("actor", rs.getString(2));
+          n.put("action", rs.getString(3));
+          n.put("target", rs.getString(4));
+          n.put("outcome", rs.getString(5));
+          n.put("detail", rs.getString(6));
+          return n;
+        })) {
+      out.add(e);
+    }
+    return out;
   }
 }

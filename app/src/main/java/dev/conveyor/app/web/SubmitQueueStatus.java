@@ -46,6 +46,12 @@ final class SubmitQueueStatus {
   }
 
   private void fill(Tx tx, String queue, ObjectNode q) throws SQLException {
+    var operating = dev.conveyor.submitqueue.control.QueueStates.get(tx, queue);
+    ObjectNode control = q.putObject("control");
+    control.put("state", operating.state().name().replace("QUEUE_", ""));
+    control.put("reason", limits.cut(operating.reason()));
+    control.put("changedBy", limits.cut(operating.changedBy()));
+    control.put("changedAt", operating.changedAtMillis());
     ObjectNode counts = q.putObject("counts");
     long total = 0;
     for (Object[] r : tx.query("SELECT state, COUNT(*) FROM sq_requests WHERE queue = ? GROUP BY state ORDER BY state",

@@ -1,9 +1,8 @@
 package dev.conveyor.app.web;
 
-import com.sun.net.httpserver.HttpExchange;
 import dev.conveyor.reconcile.auth.BearerAuthInterceptor;
 import dev.conveyor.reconcile.auth.TokenRoles;
-import java.util.List;
+import io.javalin.http.Context;
 import java.util.Set;
 
 /**
@@ -39,19 +38,20 @@ public final class WebAuth {
   record Allowed() implements Decision {}
 
   /** {@code status} is 401 (no or invalid token) or 403 (valid token without the role). */
-  record Refused(int status, String reason) implements Decision {}
+  record Refused(int status, String reason) implements Decision, Identity {}
 
-  Decision check(HttpExchange exchange, String role) {
+  Decision check(Context ctx, String role) {
     if (open) {
-      String host = exchange.getRequestHeaders().getFirst("Host");
+      String host = ctx.header("Host");
       if (!loopbackHost(host)) {
         return new Refused(403, "this server is open on loopback only, and the Host header names '"
             + printable(host) + "', not a loopback address (a page of another site reaching it by DNS"
             + " rebinding); open http://127.0.0.1:PORT/ or bind elsewhere and use a token");
       }
+      rememberQueryToken(ctx);
       return new Allowed();
     }
-    String token = presented(exchange);
+    String token = presented(ctx, true);
     if (token == null || token.isEmpty()) {
       return new Refused(401, "a bearer token is required off loopback: send 'Authorization: Bearer TOKEN'"
           + " or open the page once with ?token=TOKEN");
@@ -66,11 +66,77 @@ public final class WebAuth {
       return new Refused(403, "the token lacks the role " + role + " (or reconcile-admin or submitqueue-user,"
           + " which imply it)");
     }
-    String query = exchange.getRequestURI().getRawQuery();
-    if (query != null && query.contains("token=")) {
-      exchange.getResponseHeaders().add("Set-Cookie", COOKIE + "=" + token + "; HttpOnly; SameSite=Strict; Path=/");
+    if (ctx.queryParam("token") != null) {
+      setCookie(ctx, token);
     }
     return new Allowed();
+  }
+
+  /**
+   * On an open (loopback) page, a {@code ?token=} that is valid is still kept in the cookie: reading needs no
+   * login there, but acting does ({@link #identify}).
+   */
+  private void rememberQueryToken(Context ctx) {
+    String token = ctx.queryParam("token");
+    if (token == null || token.isEmpty() || roles == null) {
+      return;
+    }
+    try {
+      roles.rolesOf(token);
+      setCookie(ctx, token);
+    } catch (RuntimeException e) {
+      // an invalid token is not kept; reading stays open, acting will say what is missing
+    }
+  }
+
+  private static void setCookie(Context ctx, String token) {
+    ctx.res().addHeader("Set-Cookie", COOKIE + "=" + token + "; HttpOnly; SameSite=Strict; Path=/");
+  }
+
+  /** Who acts from the page, and what they may do. */
+  sealed interface Identity permits Caller, Refused {}
+
+  /**
+   * An identified caller: the token's subject and roles, and {@code session}, a digest of the token that
+   * CSRF tokens are bound to ("open" without auth).
+   */
+  record Caller(String subject, Set<String> roles, String session) implements Identity {
+    boolean may(String role) {
+      return BearerAuthInterceptor.grants(roles, role);
+    }
+  }
+
+  /**
+   * The caller of a page action. With tokens in use, one is needed on loopback too (header or the page's
+   * cookie); without auth (a loopback-only server) the caller is this machine's user with every role, and the
+   * Host must name a loopback address.
+   */
+  Identity identify(Context ctx) {
+    if (roles == null) {
+      return loopbackHost(ctx.header("Host"))
+          ? new Caller("loopback (auth none)", Set.of(BearerAuthInterceptor.ADMIN_ROLE,
+              BearerAuthInterceptor.SUBMITQUEUE_ROLE, VIEWER), "open")
+          : new Refused(403, "the Host header does not name a loopback address");
+    }
+    String token = presented(ctx, false);
+    if (token == null || token.isEmpty()) {
+      return new Refused(401, "sign in to act: open the page once with ?token=TOKEN (a token with the"
+          + " action's role), or send 'Authorization: Bearer TOKEN'");
+    }
+    try {
+      return new Caller(roles.subjectOf(token), roles.rolesOf(token), sha256(token));
+    } catch (RuntimeException e) {
+      return new Refused(401, "invalid token: " + e.getMessage());
+    }
+  }
+
+  static String sha256(String s) {
+    try {
+      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+          .digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /**
@@ -79,12 +145,12 @@ public final class WebAuth {
    * from another site) and carry {@code role}, on loopback too; without tokens (auth none, which serves
    * loopback only) the Host must name a loopback address.
    */
-  Decision checkWriter(HttpExchange exchange, String role) {
+  Decision checkWriter(Context ctx, String role) {
     if (roles == null) {
-      return loopbackHost(exchange.getRequestHeaders().getFirst("Host")) ? new Allowed()
+      return loopbackHost(ctx.header("Host")) ? new Allowed()
           : new Refused(403, "the Host header does not name a loopback address");
     }
-    String header = exchange.getRequestHeaders().getFirst("Authorization");
+    String header = ctx.header("Authorization");
     if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7) || header.substring(7).isBlank()) {
       return new Refused(401, "send a token with the " + role + " role as 'Authorization: Bearer TOKEN'");
     }
@@ -131,27 +197,15 @@ public final class WebAuth {
     return v.replaceAll("[^\\x20-\\x7e…]", "?");
   }
 
-  private static String presented(HttpExchange exchange) {
-    String header = exchange.getRequestHeaders().getFirst("Authorization");
+  /** The token a request presents: the header, then (for reads) {@code ?token=}, then the page's cookie. */
+  private static String presented(Context ctx, boolean query) {
+    String header = ctx.header("Authorization");
     if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return header.substring(7).trim();
     }
-    String query = exchange.getRequestURI().getRawQuery();
-    if (query != null) {
-      for (String pair : query.split("&")) {
-        if (pair.startsWith("token=")) {
-          return java.net.URLDecoder.decode(pair.substring(6), java.nio.charset.StandardCharsets.UTF_8);
-        }
-      }
+    if (query && ctx.queryParam("token") != null) {
+      return ctx.queryParam("token");
     }
-    for (String cookies : exchange.getRequestHeaders().getOrDefault("Cookie", List.of())) {
-      for (String c : cookies.split(";")) {
-        String kv = c.trim();
-        if (kv.startsWith(COOKIE + "=")) {
-          return kv.substring(COOKIE.length() + 1);
-        }
-      }
-    }
-    return null;
+    return ctx.cookie(COOKIE);
   }
 }

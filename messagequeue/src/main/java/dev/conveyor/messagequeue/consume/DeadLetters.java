@@ -62,6 +62,16 @@ public final class DeadLetters {
         d.getMessageId() + "#redrive-" + seq, d.getPayload().toByteArray()));
   }
 
+  /**
+   * Drops one dead letter for good (an operator decided it needs no re-drive): deletes it from the dead-letter
+   * topic, as retention would later. Answers whether it was there; a second discard answers false.
+   */
+  public boolean discard(String wireTopic, long seq) {
+    String dlq = dlqOf(wireTopic);
+    return ledger.transact(tx -> tx.update("DELETE FROM mq_messages WHERE topic = ? AND partition_no = 0 AND seq = ?",
+        dlq, seq)) > 0;
+  }
+
   static DeadLetter decode(StreamMessage m) {
     try {
       return ProtoJson.fromBytes(m.payload(), DeadLetter.getDefaultInstance());

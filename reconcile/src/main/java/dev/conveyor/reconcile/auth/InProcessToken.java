@@ -32,11 +32,20 @@ public final class InProcessToken {
 
   /** Roles that accept this token (as a worker only) before asking {@code others} about any other token. */
   public TokenRoles before(TokenRoles others) {
-    return presented -> {
-      if (MessageDigest.isEqual(secret, presented.getBytes(StandardCharsets.UTF_8))) {
-        return Set.of(BearerAuthInterceptor.WORKER_ROLE);
+    return new TokenRoles() {
+      @Override
+      public Set<String> rolesOf(String presented) {
+        if (MessageDigest.isEqual(secret, presented.getBytes(StandardCharsets.UTF_8))) {
+          return Set.of(BearerAuthInterceptor.WORKER_ROLE);
+        }
+        return others.rolesOf(presented);
       }
-      return others.rolesOf(presented);
+
+      @Override
+      public String subjectOf(String presented) {
+        return MessageDigest.isEqual(secret, presented.getBytes(StandardCharsets.UTF_8)) ? "in-process-worker"
+            : others.subjectOf(presented);
+      }
     };
   }
 

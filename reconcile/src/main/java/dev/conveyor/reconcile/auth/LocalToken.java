@@ -63,4 +63,10 @@ public final class LocalToken implements TokenRoles {
         BearerAuthInterceptor.SUBMITQUEUE_ROLE, BearerAuthInterceptor.VIEWER_ROLE,
         BearerAuthInterceptor.CI_REPORTER_ROLE, BearerAuthInterceptor.DURABILITY_CLIENT_ROLE);
   }
+
+  @Override
+  public String subjectOf(String presented) {
+    rolesOf(presented);
+    return "local-token";
+  }
 }

@@ -52,6 +52,16 @@ public final class TokenValidator implements TokenRoles {
     }
   }
 
+  /** The token's {@code sub} claim, prefixed {@code oidc:}; throws {@link InvalidTokenException} like {@link #rolesOf}. */
+  @Override
+  public String subjectOf(String token) {
+    try {
+      return "oidc:" + processor.process(token, null).getSubject();
+    } catch (Exception e) {
+      throw new InvalidTokenException(e.getMessage());
+    }
+  }
+
   public static final class InvalidTokenException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 

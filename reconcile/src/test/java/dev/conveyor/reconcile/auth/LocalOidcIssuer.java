@@ -92,8 +92,13 @@ public final class LocalOidcIssuer implements AutoCloseable {
 
   /** Signs a token with this issuer's key and whatever claims the test wants. */
   public String mint(String issuer, String audience, Instant expires, List<String> roles) {
+    return mint(issuer, audience, expires, roles, "test-client");
+  }
+
+  /** A token for {@code subject}. */
+  public String mint(String issuer, String audience, Instant expires, List<String> roles, String subject) {
     try {
-      JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(issuer).subject("test-client").audience(audience)
+      JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(issuer).subject(subject).audience(audience)
           .expirationTime(Date.from(expires)).issueTime(new Date()).claim("roles", roles).build();
       SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).build(), claims);
       jwt.sign(new RSASSASigner(key));
