@@ -238,7 +238,8 @@ async function loadSession() {
   el.dataset.signedIn = String(session.signedIn);
   el.textContent = session.signedIn ? `signed in as ${session.subject}` : "read-only";
   el.title = session.signedIn ? `roles: ${session.roles.join(", ")}` : session.reason || "";
-  if (last) render(last);
+  if (last && overview) render(last);
+  if (!overview && typeof refreshPage === "function") refreshPage();
 }
 
 // Every action button: POST /api/actions/<action> as JSON with the page token; the answer shows in #flash and
@@ -256,6 +257,7 @@ document.addEventListener("click", async (e) => {
     });
     const out = await r.json().catch(() => ({ ok: false, message: `${r.status} ${r.statusText}` }));
     flash(Boolean(out.ok), out.message || (out.ok ? "done" : "refused"));
+    if (typeof refreshPage === "function" && !overview) refreshPage();
     if (r.status === 403 && /page token/.test(out.message || "")) loadSession();
   } catch (err) {
     flash(false, `not sent: ${err}`);
@@ -272,17 +274,25 @@ if (new URLSearchParams(location.search).has("token")) {
 }
 loadSession();
 
-// one snapshot at once, so the page is never empty while the event stream connects
-fetch("/api/status", { cache: "no-store" }).then((r) => (r.ok ? r.json() : null)).then((s) => s && render(s))
-  .catch(() => live("offline"));
-
-if (window.EventSource) {
-  const events = new EventSource("/api/events");
-  let failures = 0;
-  events.addEventListener("status", (e) => { failures = 0; render(JSON.parse(e.data)); live("live"); });
-  events.onerror = () => {
-    if (++failures >= 3) { events.close(); poll(); } else { live("offline"); }
-  };
+const overview = location.pathname === "/" || location.pathname === "/index.html";
+if (!overview) {
+  document.getElementById("overview").hidden = true;
+  const page = document.getElementById("page");
+  page.hidden = false;
+  showPage(page); // pages.js
 } else {
-  poll();
+  // one snapshot at once, so the page is never empty while the event stream connects
+  fetch("/api/status", { cache: "no-store" }).then((r) => (r.ok ? r.json() : null)).then((s) => s && render(s))
+    .catch(() => live("offline"));
+
+  if (window.EventSource) {
+    const events = new EventSource("/api/events");
+    let failures = 0;
+    events.addEventListener("status", (e) => { failures = 0; render(JSON.parse(e.data)); live("live"); });
+    events.onerror = () => {
+      if (++failures >= 3) { events.close(); poll(); } else { live("offline"); }
+    };
+  } else {
+    poll();
+  }
 }

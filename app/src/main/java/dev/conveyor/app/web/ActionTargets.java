@@ -39,6 +39,14 @@ public final class ActionTargets {
     this.deadLetters = deadLetters;
   }
 
+  GatewayService gateway() {
+    return gateway;
+  }
+
+  ReconcileControlService captures() {
+    return captures;
+  }
+
   boolean offers(PageActions.Action action) {
     return switch (action) {
       case CANCEL_REQUEST -> gateway != null;

@@ -68,6 +68,53 @@ final class CaptureStatus {
     return out;
   }
 
+  /**
+   * One page of capture roots, newest first, for the captures page: filtered by table and state, after the cursor
+   * {@code "createdAt:id"} of the previous page's last root. Each root has its table, state counts and
+   * completeness, without its tree.
+   */
+  ArrayNode rootsPage(Tx tx, String table, String state, String before, int limit) throws SQLException {
+    StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + ROOTS);
+    List<Object> args = new java.util.ArrayList<>();
+    if (table != null && !table.isEmpty()) {
+      sql.append(" AND lane_key = ?");
+      args.add(PLAN_TABLE_LANE + table);
+    }
+    if (state != null && !state.isEmpty()) {
+      sql.append(" AND state = ?");
+      args.add(state);
+    }
+    if (before != null && !before.isEmpty()) {
+      int colon = before.indexOf(':');
+      long at;
+      try {
+        at = Long.parseLong(before.substring(0, Math.max(colon, 0)));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("before: not a cursor of this list");
+      }
+      sql.append(" AND (created_at < ? OR (created_at = ? AND id < ?))");
+      args.add(at);
+      args.add(at);
+      args.add(before.substring(colon + 1));
+    }
+    sql.append(" ORDER BY created_at DESC, id DESC LIMIT ?");
+    args.add(limit);
+    ArrayNode out = JSON.arrayNode();
+    for (ObjectNode root : tx.query(sql.toString(), this::node, args.toArray())) {
+      String lane = root.path("laneKey").asText("");
+      root.put("table", lane.startsWith(PLAN_TABLE_LANE) ? lane.substring(PLAN_TABLE_LANE.length()) : lane);
+      root.put("cursor", root.get("createdAt").asLong() + ":" + root.get("id").asText());
+      ObjectNode states = root.putObject("states");
+      for (Object[] r : tx.query("SELECT state, COUNT(*) FROM jobs WHERE root_id = ? GROUP BY state ORDER BY state",
+          rs -> new Object[] {rs.getString(1), rs.getLong(2)}, root.get("id").asText())) {
+        states.put((String) r[0], (Long) r[1]);
+      }
+      root.set("snapshots", snapshots(tx, root.get("id").asText()));
+      out.add(root);
+    }
+    return out;
+  }
+
   /** The completeness of each snapshot this capture finalized: files planned and captured, unreadable files. */
   private ArrayNode snapshots(Tx tx, String rootId) throws SQLException {
     ArrayNode out = JSON.arrayNode();

@@ -41,6 +41,10 @@ public final class PageActions {
     this.targets = targets;
   }
 
+  ActionTargets targets() {
+    return targets;
+  }
+
   /** The actions, by the name in their URL, and the role each needs. */
   enum Action {
     CANCEL_REQUEST("cancel-request", BearerAuthInterceptor.SERVICE_ROLES.get("conveyor.submitqueue.Gateway")),

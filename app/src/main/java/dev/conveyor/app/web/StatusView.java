@@ -21,6 +21,7 @@ public final class StatusView {
   private final CaptureStatus capture;
   private final TopicStatus topics;
   private final long maxAgeMs;
+  private final LagHistory lagHistory = new LagHistory();
   private String cached;
   private String cachedContent;
   private long cachedAt;
@@ -63,6 +64,35 @@ public final class StatusView {
   public java.util.Optional<dev.conveyor.submitqueue.build.BuildLogs.Page> buildLog(String buildId, long offset,
       int limit) {
     return ledger.read(tx -> dev.conveyor.submitqueue.build.BuildLogs.page(tx, buildId, offset, limit));
+  }
+
+  /** Records every group's lag now in the lag history (the web server calls this every ten seconds). */
+  void sampleLag() {
+    var lags = ledger.read(TopicStatus::lags);
+    lagHistory.record(System.currentTimeMillis(), lags);
+  }
+
+  /** A topic's page: its groups, lag over time, and a page of dead letters below {@code before}; empty if unknown. */
+  java.util.Optional<ObjectNode> topic(String name, long before, int limit) {
+    return ledger.read(tx -> topics.one(tx, name, before, limit)).map(t -> {
+      var history = t.putArray("lagHistory");
+      for (LagHistory.Sample sample : lagHistory.of(name)) {
+        ObjectNode n = history.addObject();
+        n.put("at", sample.atMs());
+        n.set("lag", MAPPER.valueToTree(sample.lagByGroup()));
+      }
+      return t;
+    });
+  }
+
+  /** A page of capture roots, newest first, filtered by table and state. */
+  com.fasterxml.jackson.databind.node.ArrayNode captures(String table, String state, String before, int limit) {
+    return ledger.read(tx -> capture.rootsPage(tx, table, state, before, limit));
+  }
+
+  /** A batch's page: members, dependencies, paths and builds; empty when there is no such batch. */
+  java.util.Optional<ObjectNode> batch(String batchId) {
+    return ledger.read(tx -> submitQueue.batch(tx, batchId));
   }
 
   private ObjectNode read() {

@@ -185,10 +185,26 @@ final class SubmitQueueStatus {
 
   /** Live batches, and the most recent finished ones so a landed or failed batch stays visible a while. */
   private ArrayNode batches(Tx tx, String queue) throws SQLException {
+    return batches(tx, "queue = ?", queue);
+  }
+
+  /** One batch for its page: members, what it waits for, its speculation paths and their builds; empty if none. */
+  java.util.Optional<ObjectNode> batch(Tx tx, String batchId) throws SQLException {
+    ArrayNode one = batches(tx, "batch_id = ?", batchId);
+    if (one.isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    ObjectNode b = (ObjectNode) one.get(0);
+    b.put("queue", tx.queryOne("SELECT queue FROM sq_batches WHERE batch_id = ?", rs -> rs.getString(1), batchId)
+        .orElse(""));
+    return java.util.Optional.of(b);
+  }
+
+  private ArrayNode batches(Tx tx, String where, String arg) throws SQLException {
     ArrayNode out = JSON.arrayNode();
     Map<String, ObjectNode> byId = new LinkedHashMap<>();
     for (ObjectNode b : tx.query("SELECT batch_id, state, reason, created_n, created_at, updated_at FROM sq_batches"
-        + " WHERE queue = ? ORDER BY created_n DESC LIMIT ?", rs -> {
+        + " WHERE " + where + " ORDER BY created_n DESC LIMIT ?", rs -> {
           ObjectNode b1 = JSON.objectNode();
           b1.put("id", rs.getString(1));
           b1.put("state", rs.getString(2));
@@ -200,7 +216,7 @@ final class SubmitQueueStatus {
           b1.putArray("dependsOn");
           b1.putArray("paths");
           return b1;
-        }, queue, limits.batchesPerQueue())) {
+        }, arg, limits.batchesPerQueue())) {
       out.add(b);
       byId.put(b.get("id").asText(), b);
     }

@@ -70,6 +70,60 @@ final class TopicStatus {
     return out;
   }
 
+  /**
+   * One topic for its page: partitions, published, each group's lag and head-of-line error, and (for a dead-letter
+   * topic) a page of letters, newest first, below sequence {@code before} (0: the newest). Empty when the topic
+   * was never published to.
+   */
+  java.util.Optional<ObjectNode> one(Tx tx, String name, long before, int limit) throws SQLException {
+    Map<String, ObjectNode> topics = new TreeMap<>();
+    for (Object[] r : tx.query("SELECT COUNT(*), SUM(next_seq - 1) FROM mq_partitions WHERE topic = ? HAVING COUNT(*) > 0",
+        rs -> new Object[] {rs.getLong(1), rs.getLong(2)}, name)) {
+      ObjectNode t = topic(topics, name);
+      t.put("partitions", (Long) r[0]);
+      t.put("published", (Long) r[1]);
+    }
+    if (topics.isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    ObjectNode t = topics.get(name);
+    for (Object[] r : tx.query("SELECT g.group_name, SUM(p.next_seq - 1 - g.committed_seq), MAX(g.head_attempts),"
+        + " MAX(g.head_last_error) FROM mq_group_partitions g JOIN mq_partitions p ON p.topic = g.topic"
+        + " AND p.partition_no = g.partition_no WHERE g.topic = ? GROUP BY g.group_name ORDER BY g.group_name",
+        rs -> new Object[] {rs.getString(1), rs.getLong(2), rs.getInt(3), rs.getString(4)}, name)) {
+      ObjectNode g = ((ArrayNode) t.get("groups")).addObject();
+      g.put("group", (String) r[0]);
+      g.put("lag", (Long) r[1]);
+      g.put("headAttempts", (Integer) r[2]);
+      g.put("headError", limits.cut((String) r[3]));
+    }
+    if (name.endsWith(DLQ)) {
+      t.put("deadLetter", true);
+      ArrayNode letters = t.putArray("letters");
+      List<Object[]> rows = tx.query("SELECT seq, payload FROM mq_messages WHERE topic = ? AND seq < ?"
+          + " ORDER BY seq DESC LIMIT ?", rs -> new Object[] {rs.getLong(1), rs.getBytes(2)}, name,
+          before <= 0 ? Long.MAX_VALUE : before, limit + 1);
+      for (Object[] m : rows.subList(0, Math.min(limit, rows.size()))) {
+        letters.add(letter((Long) m[0], (byte[]) m[1]));
+      }
+      if (rows.size() > limit) {
+        t.put("nextBefore", (Long) rows.get(limit - 1)[0]);
+      }
+    }
+    return java.util.Optional.of(t);
+  }
+
+  /** Each consumer group's total lag per topic, now: what the lag history samples. */
+  static Map<String, Map<String, Long>> lags(Tx tx) throws SQLException {
+    Map<String, Map<String, Long>> out = new TreeMap<>();
+    for (Object[] r : tx.query("SELECT g.topic, g.group_name, SUM(p.next_seq - 1 - g.committed_seq)"
+        + " FROM mq_group_partitions g JOIN mq_partitions p ON p.topic = g.topic AND p.partition_no = g.partition_no"
+        + " GROUP BY g.topic, g.group_name", rs -> new Object[] {rs.getString(1), rs.getString(2), rs.getLong(3)})) {
+      out.computeIfAbsent((String) r[0], k -> new TreeMap<>()).put((String) r[1], (Long) r[2]);
+    }
+    return out;
+  }
+
   private static ObjectNode topic(Map<String, ObjectNode> topics, String name) {
     return topics.computeIfAbsent(name, n -> {
       ObjectNode t = JSON.objectNode();

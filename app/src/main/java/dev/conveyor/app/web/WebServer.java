@@ -28,10 +28,10 @@ public final class WebServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WebServer.class);
   private static final Map<String, String> ASSETS = Map.of(
       "index.html", "text/html; charset=utf-8", "status.js", "text/javascript; charset=utf-8",
-      "status.css", "text/css; charset=utf-8");
+      "status.css", "text/css; charset=utf-8", "pages.js", "text/javascript; charset=utf-8");
   /** Paths the page routes itself (shareable URLs): each serves index.html. */
-  private static final String[] PAGES = {"/requests/*", "/batches/*", "/captures/*", "/topics/*", "/builds/*",
-      "/audit"};
+  private static final String[] PAGES = {"/requests", "/requests/*", "/batches/*", "/captures", "/captures/*",
+      "/topics/*", "/builds/*", "/audit"};
   private static final long EVENT_INTERVAL_MS = 1_000;
   /** Open event streams at once; each costs a socket, not a thread. */
   static final int MAX_EVENT_STREAMS = 256;
@@ -83,6 +83,7 @@ public final class WebServer implements AutoCloseable {
       }
       if (parts.actions() != null) {
         parts.actions().register(routes, auth, WebServer::guarded, WebServer::written);
+        new PageReads(parts.status(), parts.actions().targets()).register(routes, auth, WebServer::guarded);
       }
     });
     WebServer web = new WebServer(http, parts.status());
@@ -124,6 +125,8 @@ public final class WebServer implements AutoCloseable {
       handler.handle(ctx);
     } catch (IOException e) {
       log.debug("web client went away: {}", e.getMessage());
+    } catch (PageReads.BadParameter e) {
+      PageReads.refuse(ctx, e);
     } catch (Exception | Error e) {
       // an Error ends this request only, logged; the client gets one line, never a stack trace
       if (e instanceof Error) {
@@ -143,7 +146,7 @@ public final class WebServer implements AutoCloseable {
       ctx.header("X-Content-Type-Options", "nosniff");
       // the page may not be framed by another site (clickjacking an action button)
       ctx.header("X-Frame-Options", "DENY");
-      ctx.header("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'none'");
+      ctx.header("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'");
       send(ctx, 200, ASSETS.get(name), new String(in.readAllBytes(), StandardCharsets.UTF_8));
     }
   }
@@ -198,12 +201,20 @@ public final class WebServer implements AutoCloseable {
     }).handle(ctx);
   }
 
-  /** Once a second: the snapshot to every stream when it changed, else a comment that notices closed pages. */
+  /**
+   * Once a second: the snapshot to every stream when it changed, else a comment that notices closed pages; every
+   * ten seconds, a sample of each topic's lag for the topic pages.
+   */
   private void push(StatusView status) {
     String last = null;
+    long sampled = 0;
     while (!closing) {
       try {
         Thread.sleep(EVENT_INTERVAL_MS);
+        if (System.currentTimeMillis() - sampled >= LagHistory.INTERVAL_MS) {
+          sampled = System.currentTimeMillis();
+          status.sampleLag();
+        }
         if (streams.isEmpty()) {
           continue;
         }

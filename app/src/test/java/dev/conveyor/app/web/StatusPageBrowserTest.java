@@ -172,6 +172,14 @@ class StatusPageBrowserTest {
       assertThat(colours(png)).as("screenshot of the %s element shows content", e.getKey()).isGreaterThan(3);
     }
 
+    // the capture's own page: its tree and per-file statistics (rows, NDV) of the snapshot it finalized
+    browser.get("http://127.0.0.1:" + plane.httpPort() + "/captures/" + capture);
+    wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("h2.capture-page[data-state='SUCCEEDED']")));
+    assertThat(count(wait, "table.file-stats tr.file")).as(text(wait, "#page")).isEqualTo(3);
+    assertThat(text(wait, "table.file-stats tr.file td.column [data-stat='ndv']")).matches("[0-9,]+");
+    assertThat(count(wait, "ul.tree li.job[data-kind='EXEC_FILE_GROUP'][data-state='SUCCEEDED']")).isEqualTo(3);
+    browser.get("http://127.0.0.1:" + plane.httpPort() + "/");
+
     // live: a request landed after the page loaded appears without a reload
     String fresh = land(gateway, changeUri("later", later));
     wait.until(ExpectedConditions.presenceOfElementLocated(
