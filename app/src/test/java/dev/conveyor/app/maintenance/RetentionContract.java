@@ -43,7 +43,7 @@ public abstract class RetentionContract extends LedgerTestBase {
   private static final Duration LEASE = Duration.ofSeconds(30);
   private static final List<String> TABLES = List.of("jobs", "job_results", "sq_requests", "sq_request_log",
       "sq_batches", "sq_batch_members", "sq_paths", "sq_build_logs", "mq_messages", "effect_claims",
-      "capture_result_chunks", "capture_snapshots", "capture_stats", "sq_ci_builds", "sq_ci_checks");
+      "capture_result_chunks", "capture_snapshots", "capture_stats", "sq_ci_builds", "sq_ci_checks", "audit_log");
 
   private Maintenance maintenance() {
     MaintenanceSettings s = MaintenanceSettings.defaults();
@@ -143,6 +143,8 @@ public abstract class RetentionContract extends LedgerTestBase {
     var settled = (dev.conveyor.messagequeue.effects.ClaimResult.Acquired) claims.claim("push", "done", "n", LEASE);
     claims.complete("push", "done", settled.token(), new byte[] {1});
     claims.claim("push", "held", "n", Duration.ofDays(365));
+    new dev.conveyor.app.audit.AuditLog(ledger).record("oidc:olga", "pause-queue", "app",
+        dev.conveyor.app.audit.AuditLog.Outcome.DONE, "queue app is PAUSED");
     Map<String, Long> grown = counts();
     assertThat(grown).allSatisfy((table, n) -> assertThat(n).as(table).isPositive());
 
@@ -191,10 +193,15 @@ public abstract class RetentionContract extends LedgerTestBase {
         .containsEntry("capture_result_chunks", 0L)
         .containsEntry("capture_snapshots", 1L).containsEntry("capture_stats", 1L) // the product stays
         .containsEntry("jobs", 3L + 1L) // the running tree and the live build
-        .containsEntry("job_results", 1L + 1L);
+        .containsEntry("job_results", 1L + 1L)
+        .containsEntry("audit_log", 1L); // kept 90 days
     for (String t : TABLES) {
       assertThat(after.get(t)).as(t).isLessThanOrEqualTo(grown.get(t));
     }
+    clock.advance(Duration.ofDays(60)); // past the audit log's 90 days
+    m.lead();
+    assertThat(m.runRetention().byTable()).containsEntry("audit_log", 1L);
+    assertThat(count("SELECT COUNT(*) FROM audit_log")).isZero();
   }
 
   @Test
