@@ -60,8 +60,13 @@ public final class WorkerCommand implements Runnable {
         var tokens = new ClientCredentialsTokens(OidcDiscovery.fetch(oidcIssuer).tokenEndpoint(), clientId, secret,
             audience, Duration.ofSeconds(30), Clock.systemUTC());
         stub = stub.withCallCredentials(new BearerCredentials(tokens::token));
-      } else if (server.credentials() != null) {
-        stub = stub.withCallCredentials(server.credentials());
+      } else {
+        var tokenFile = server.followedTokenFile();
+        if (!tokenFile.exists()) {
+          System.out.println("no token file " + tokenFile.path() + " yet: working without a token until it appears"
+              + " (it is re-read whenever it changes)");
+        }
+        stub = stub.withCallCredentials(tokenFile);
       }
       CaptureWorker worker = new CaptureWorker(stub, CaptureWorker.Options.defaults(id).withParallelism(parallelism))
           .start();

@@ -38,6 +38,14 @@ public final class ServerOption {
     return new CliChannel(server.substring(0, colon), port);
   }
 
+  /**
+   * For long-running clients (workers): the token file followed, re-read when it changes, and waited for when it
+   * does not exist yet.
+   */
+  public TokenFile followedTokenFile() {
+    return new TokenFile(tokenFile);
+  }
+
   /** Credentials from the token file, or none when there is no such file (a server with --auth NONE). */
   public CallCredentials credentials() {
     if (!Files.exists(tokenFile)) {

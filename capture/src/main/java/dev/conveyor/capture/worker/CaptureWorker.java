@@ -119,6 +119,7 @@ public final class CaptureWorker implements AutoCloseable {
     LeaseReconcileJobRequest request = LeaseReconcileJobRequest.newBuilder().setExecutorId(options.executorId())
         .addJobKinds(JobKind.RJK_EXEC_FILE_GROUP).addAllExecutorIds(options.executorIds())
         .setLeaseMs(options.lease().toMillis()).build();
+    int failures = 0; // in a row: the wait doubles (to 5 s) and only the 1st, 2nd, 4th, 8th… are logged
     while (running) {
       try {
         LeasedReconcileJob job = slots.next(want -> {
@@ -127,6 +128,7 @@ public final class CaptureWorker implements AutoCloseable {
           jobs.forEach(j -> inFlight.put(j.getJobId(), j));
           return jobs;
         });
+        failures = 0;
         if (job == null) {
           continue;
         }
@@ -142,9 +144,14 @@ public final class CaptureWorker implements AutoCloseable {
       } catch (InterruptedException e) {
         return;
       } catch (Exception e) {
-        log.warn("capture worker {}: {}", options.executorId(), e.getMessage());
+        failures++;
+        if (Integer.bitCount(failures) == 1) {
+          log.warn("capture worker {}: {}{}", options.executorId(), e.getMessage(),
+              failures > 1 ? " (" + failures + " failures in a row; retrying with backoff)" : "");
+        }
         try {
-          TimeUnit.MILLISECONDS.sleep(options.idlePoll().toMillis());
+          TimeUnit.MILLISECONDS.sleep(Math.min(5_000L,
+              options.idlePoll().toMillis() << Math.min(failures - 1, 10)));
         } catch (InterruptedException ie) {
           return;
         }
