@@ -22,7 +22,9 @@ import picocli.CommandLine.Option;
 
 @Command(name = "build", mixinStandardHelpOptions = true,
     description = "Lease and run SubmitQueue builds until stopped. Build workers reach the ledger directly"
-        + " (use the shared PostgreSQL ledger on other machines) and need the queues file for the build commands.")
+        + " (use the shared PostgreSQL ledger on other machines; a SQLite ledger must already exist, made by"
+        + " serve) and need the queues file for the build commands; the git cache and build trees stay under"
+        + " --data-dir.")
 public final class BuildWorkerCommand implements Callable<Integer> {
   @Mixin LedgerOption ledgerOption;
 
@@ -47,9 +49,11 @@ public final class BuildWorkerCommand implements Callable<Integer> {
     }
     String id = executorId != null ? executorId
         : "build-" + java.net.InetAddress.getLocalHost().getHostName() + "-" + ProcessHandle.current().pid();
+    // a worker never creates the ledger: its queues' requests live in the one serve made (the shared
+    // PostgreSQL, or serve's SQLite file on this machine); opening anything else would idle forever
+    Ledger ledger = ledgerOption.openExisting();
     // its git cache and build trees are private source code, like serve's
     dev.conveyor.app.serve.DataDirectory.prepare(dataDir);
-    Ledger ledger = ledgerOption.open();
     Streams streams = new Streams(ledger, Topics.registry());
     BuildWorker worker = new BuildWorker(ledger, new Signals(streams.publisher()), queues,
         new GitMerger(new RepositoryCache(dataDir.resolve("build-cache")), Clock.systemUTC()),
