@@ -92,6 +92,7 @@ class MergeQueueCliTest {
           .contains("conveyor_jobs{kind=\"BUILD\",state=\"SUCCEEDED\"}")
           .contains("conveyor_stage_seconds_count{stage=\"validate\"}")
           .contains("conveyor_queue_lag{group=\"submitqueue-validate\"")
+          .contains("conveyor_partition_takeovers{group=\"submitqueue-validate\"") // none on one node: 0
           .contains("conveyor_merge_seconds_count{kind=\"merge\",outcome=\"succeeded\",queue=\"app\"} 1")
           .contains("conveyor_merge_seconds_count{kind=\"check\",outcome=\"succeeded\",queue=\"app\"}")
           .contains("conveyor_build_seconds_count{outcome=\"passed\",queue=\"app\"} 1")

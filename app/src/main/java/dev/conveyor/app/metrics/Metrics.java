@@ -171,6 +171,11 @@ public final class Metrics implements AutoCloseable {
         set("conveyor_queue_lag", "Messages a consumer group has not consumed yet", (Long) r[2], "group", r[0],
             "topic", r[1]);
       }
+      for (Object[] r : tx.query("SELECT group_name, topic, SUM(takeovers) FROM mq_group_partitions"
+          + " GROUP BY group_name, topic", rs -> new Object[] {rs.getString(1), rs.getString(2), rs.getLong(3)})) {
+        set("conveyor_partition_takeovers", "Partition leases a member took from another whose lease lapsed",
+            (Long) r[2], "group", r[0], "topic", r[1]);
+      }
       // retained dead letters per topic from the partition table (next - lowest retained), not by counting messages
       for (Object[] r : tx.query("SELECT topic, SUM(next_seq - low_seq) FROM mq_partitions WHERE topic LIKE '%.dlq'"
           + " GROUP BY topic",

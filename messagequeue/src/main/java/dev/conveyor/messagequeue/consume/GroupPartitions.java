@@ -38,6 +38,8 @@ final class GroupPartitions {
     this.publisher = publisher;
   }
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(GroupPartitions.class);
+
   private record Row(int partition, long committed, int headAttempts, long headNotBefore, String lastError,
       String owner, String epoch, long expiresAt) {}
 
@@ -101,6 +103,13 @@ final class GroupPartitions {
         tx.update("UPDATE mq_group_partitions SET owner = ?, lease_epoch = ?, lease_expires_at = ?,"
                 + " takeovers = takeovers + ?, version = version + 1 WHERE group_name = ? AND topic = ? AND partition_no = ?",
             member, epoch, expires, takeover ? 1 : 0, group, topic, r.partition());
+        if (takeover) { // who took what from whom, and how long the partition waited: once it is true
+          long lapsed = now - r.expiresAt();
+          String from = r.owner();
+          int partitionNo = r.partition();
+          tx.afterCommit(() -> log.info("{} took {}[{}] of group {} from {}, whose lease had lapsed {} ms before",
+              member, topic, partitionNo, group, from, lapsed));
+        }
         mine.put(r.partition(), epoch);
       }
     }

@@ -29,6 +29,12 @@ public abstract class RebalanceContract extends StreamsTestBase {
     for (int i = 0; i < MESSAGES; i++) {
       publish(ORDERS, "key-" + i, "msg-" + i, "body");
     }
+    ch.qos.logback.classic.Logger takeovers = (ch.qos.logback.classic.Logger)
+        org.slf4j.LoggerFactory.getLogger(GroupPartitions.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs =
+        new ch.qos.logback.core.read.ListAppender<>();
+    logs.start();
+    takeovers.addAppender(logs);
     // Every member runs on the wall clock, as separate nodes would.
     try (Ledger wallClock = Ledger.open(ledgerUrl());
          Streams nodeStreams = new Streams(wallClock, registry());
@@ -53,7 +59,14 @@ public abstract class RebalanceContract extends StreamsTestBase {
             + " WHERE group_name = 'rebalance'")).isPositive();
         await().atMost(Duration.ofSeconds(30)).until(() -> a.ownedPartitions().size()
             + b.ownedPartitions().size() == 8);
+        // each takeover is said at INFO: who took which partition from whom, after how long
+        assertThat(logs.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.INFO)
+            .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+            .anySatisfy(line -> assertThat(line).matches(
+                "\\S*node-[ab]\\S* took \\S+\\[\\d+\\] of group rebalance from \\S*child\\S*, whose lease had lapsed"
+                + " \\d+ ms before"));
       } finally {
+        takeovers.detachAppender(logs);
         a.close(Duration.ofSeconds(5));
         b.close(Duration.ofSeconds(5));
       }
