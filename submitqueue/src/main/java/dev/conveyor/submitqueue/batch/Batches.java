@@ -67,9 +67,15 @@ public final class Batches {
    * Answers whether anything changed.
    */
   public static boolean followSplits(Tx tx, BatchRecord b) throws SQLException {
+    return followSplits(tx, b, dep -> true);
+  }
+
+  /** As {@link #followSplits(Tx, BatchRecord)}, asking the ledger only about the dependencies {@code maybeSplit} names. */
+  public static boolean followSplits(Tx tx, BatchRecord b, java.util.function.Predicate<String> maybeSplit)
+      throws SQLException {
     boolean changed = false;
     for (String dep : b.dependsOn()) {
-      if (!"SPLIT".equals(tx.queryOne("SELECT state FROM sq_batches WHERE batch_id = ?", rs -> rs.getString(1), dep)
+      if (!maybeSplit.test(dep) || !"SPLIT".equals(tx.queryOne("SELECT state FROM sq_batches WHERE batch_id = ?", rs -> rs.getString(1), dep)
           .orElse(null))) {
         continue;
       }

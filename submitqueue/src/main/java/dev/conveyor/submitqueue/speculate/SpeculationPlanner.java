@@ -51,8 +51,9 @@ public final class SpeculationPlanner {
     // a paused queue records what its builds found, but starts no build and no merge until resumed
     boolean paused = QueueStates.get(tx, queue.name()).paused();
     List<Candidate> candidates = new ArrayList<>();
-    for (String id : Batches.active(tx, queue.name())) {
-      BatchRecord b = Batches.get(tx, id);
+    QueueView view = QueueView.read(tx, queue.name());
+    for (String id : view.activeIds()) {
+      BatchRecord b = view.batch(tx, id);
       if (BatchStage.filling(queue, b, tx.nowMillis())) {
         continue; // it may still take members; its batch-wait wake-up, or a newer batch, plans it
       }
@@ -62,9 +63,10 @@ public final class SpeculationPlanner {
           throw new dev.conveyor.ledger.OptimisticConflictException("batch " + id + " changed while planning");
         }
         b = Batches.get(tx, id);
+        view.replaced(b); // what follows it sees it speculating, without reading it again
       }
       if (b.state() == State.SPECULATING) {
-        plan(tx, queue, b, candidates, paused);
+        plan(tx, queue, b, candidates, paused, view);
       }
     }
     if (paused) {
@@ -80,45 +82,50 @@ public final class SpeculationPlanner {
       java.util.Map<String, List<String>> follows = new java.util.HashMap<>();
       for (Candidate c : waiting) {
         if (c.priority() > 0 && !follows.containsKey(c.batchId())) {
-          follows.put(c.batchId(), Batches.get(tx, c.batchId()).dependsOn());
+          follows.put(c.batchId(), view.batch(tx, c.batchId()).dependsOn());
         }
       }
-      List<PlanRules.Running> stopped = PlanRules.preempt(waiting, running(tx, queue), follows);
+      List<PlanRules.Running> stopped = PlanRules.preempt(waiting, running(tx, view), follows);
       for (PlanRules.Running r : stopped) {
         preempt(tx, r.path());
       }
       chosen = PlanRules.choose(candidates, free + stopped.size());
     }
     for (Candidate c : chosen) {
-      startBuild(tx, queue, c);
+      startBuild(tx, queue, c, view);
     }
   }
 
-  private void plan(Tx tx, SubmitQueueConfig queue, BatchRecord b, List<Candidate> candidates, boolean paused)
-      throws SQLException {
-    while (Batches.followSplits(tx, b)) {
+  private void plan(Tx tx, SubmitQueueConfig queue, BatchRecord b, List<Candidate> candidates, boolean paused,
+      QueueView view) throws SQLException {
+    while (Batches.followSplits(tx, b, view::maybeSplit)) {
+      view.touched(b.batchId());
       b = Batches.get(tx, b.batchId()); // made while a batch it follows was split: it follows the parts now
     }
     List<PlanRules.Dependency> deps = new ArrayList<>();
     for (String dep : b.dependsOn()) {
-      BatchRecord d = Batches.get(tx, dep);
+      QueueView.Dependency d = view.dependency(tx, dep);
       if (d.state() == State.SPLIT) { // split after followSplits read it: not an outcome; plan again
         throw new dev.conveyor.ledger.OptimisticConflictException("dependency " + dep + " was split while planning");
       }
-      deps.add(new PlanRules.Dependency(dep, !d.terminal() ? PlanRules.DependencyState.OPEN
+      deps.add(new PlanRules.Dependency(dep, !BatchRecord.TERMINAL.contains(d.state())
+          ? PlanRules.DependencyState.OPEN
           : d.state() == State.SUCCEEDED ? PlanRules.DependencyState.LANDED : PlanRules.DependencyState.NOT_LANDED,
-          d.requestIds().size()));
+          d.members()));
     }
     List<PathRecord> paths = new ArrayList<>();
     for (PathRecord p : Paths.forBatch(tx, b.batchId())) {
-      paths.add(reconcileWithJob(tx, queue, p, deps));
+      paths.add(reconcileWithJob(tx, queue, p, deps, view));
     }
     PlanRules.Decision decision = PlanRules.decide(new PlanRules.BatchView(b.batchId(), b.requestIds(),
-        Batches.priority(tx, b.batchId()), b.createdN(), deps, paths), queue.successPrior());
+        view.priority(tx, b.batchId()), b.createdN(), deps, paths), queue.successPrior());
     for (PlanRules.Cancel c : decision.cancels()) {
       cancelBuild(tx, c.path(), c.why());
     }
     PlanRules.Verdict verdict = decision.verdict();
+    if (!(verdict instanceof PlanRules.Verdict.Speculate)) {
+      view.touched(b.batchId()); // it may merge, fail or split now: what follows it reads it afresh
+    }
     if (verdict instanceof PlanRules.Verdict.Speculate s) {
       candidates.addAll(s.unbuilt());
     } else if (verdict instanceof PlanRules.Verdict.Merge m) {
@@ -241,13 +248,16 @@ public final class SpeculationPlanner {
     return (failed.conflictStep() != null ? "conflict (" : "build failed (") + failed.describe() + "): " + why;
   }
 
-  private static List<PlanRules.Running> running(Tx tx, SubmitQueueConfig queue) throws SQLException {
+  private static List<PlanRules.Running> running(Tx tx, QueueView view) throws SQLException {
     List<PlanRules.Running> out = new ArrayList<>();
-    for (String batchId : Batches.active(tx, queue.name())) {
-      BatchRecord b = Batches.get(tx, batchId);
+    for (String batchId : view.activeIds()) {
+      BatchRecord b = view.batch(tx, batchId);
+      if (b.terminal()) {
+        continue; // ended in this pass
+      }
       for (PathRecord p : Paths.forBatch(tx, batchId)) {
         if (p.state() == PathRecord.PathState.BUILDING) {
-          out.add(new PlanRules.Running(p, Batches.priority(tx, batchId), b.createdN()));
+          out.add(new PlanRules.Running(p, view.priority(tx, batchId), b.createdN()));
         }
       }
     }
@@ -291,8 +301,8 @@ public final class SpeculationPlanner {
    * out of attempts on infrastructure failures: it is handed to a new job, up to {@value #REBUILDS} times,
    * and only then fails, as "no verdict" (its batch is not bisected: splitting would learn nothing).
    */
-  private PathRecord reconcileWithJob(Tx tx, SubmitQueueConfig queue, PathRecord p, List<PlanRules.Dependency> deps)
-      throws SQLException {
+  private PathRecord reconcileWithJob(Tx tx, SubmitQueueConfig queue, PathRecord p, List<PlanRules.Dependency> deps,
+      QueueView view) throws SQLException {
     if (p.state() != PathRecord.PathState.BUILDING || p.jobId() == null) {
       return p;
     }
@@ -305,7 +315,7 @@ public final class SpeculationPlanner {
     boolean outOfAttempts = job.state() == JobState.FAILED && job.attempts() >= job.maxAttempts();
     if (outOfAttempts && rebuilds < REBUILDS && stillWanted(p, deps)) {
       // built anew from the batch as it is now (a dependency may have landed since)
-      String jobId = enqueueBuild(tx, queue, p.batchId(), p.assumptions());
+      String jobId = enqueueBuild(tx, queue, p.batchId(), p.assumptions(), view);
       if (!Paths.rebuild(tx, p.pathId(), p.jobId(), jobId)) {
         throw new dev.conveyor.ledger.OptimisticConflictException("path " + p.pathId() + " changed while rebuilding");
       }
@@ -360,8 +370,9 @@ public final class SpeculationPlanner {
     }
   }
 
-  private void startBuild(Tx tx, SubmitQueueConfig queue, Candidate c) throws SQLException {
-    Paths.insertBuilding(tx, c.batchId(), c.assumptions(), enqueueBuild(tx, queue, c.batchId(), c.assumptions()));
+  private void startBuild(Tx tx, SubmitQueueConfig queue, Candidate c, QueueView view) throws SQLException {
+    Paths.insertBuilding(tx, c.batchId(), c.assumptions(),
+        enqueueBuild(tx, queue, c.batchId(), c.assumptions(), view));
   }
 
   /**
@@ -370,16 +381,15 @@ public final class SpeculationPlanner {
    * identity, and a preempted path's old job may still be live.
    */
   private String enqueueBuild(Tx tx, SubmitQueueConfig queue, String batchId,
-      java.util.Map<String, Boolean> assumptions) throws SQLException {
-    BatchRecord batch = Batches.get(tx, batchId);
+      java.util.Map<String, Boolean> assumptions, QueueView view) throws SQLException {
+    BatchRecord batch = view.batch(tx, batchId);
     BuildSpec.Builder spec = BuildSpec.newBuilder().setQueue(queue.name()).setBatchId(batchId)
         .setPathId(PathRecord.idOf(batchId, assumptions)).setCommand(queue.buildCommand())
         .setTimeoutMs(queue.buildTimeout().toMillis()).setExternal(queue.runner().external())
         .addAllRequiredChecks(queue.runner().requiredChecks());
     for (String dep : batch.dependsOn()) {
-      BatchRecord d = Batches.get(tx, dep);
-      if (Boolean.TRUE.equals(assumptions.get(dep)) && d.state() != State.SUCCEEDED) {
-        addSteps(tx, spec, d);
+      if (Boolean.TRUE.equals(assumptions.get(dep)) && view.dependency(tx, dep).state() != State.SUCCEEDED) {
+        addSteps(tx, spec, view.batch(tx, dep));
       }
     }
     addSteps(tx, spec, batch);
