@@ -231,9 +231,13 @@ public final class WebServer implements AutoCloseable {
           }
         }
       } catch (InterruptedException e) {
+        if (!closing) {
+          log.warn("status events stopped: interrupted while the server runs; pages fall back to polling");
+        }
         return;
-      } catch (RuntimeException e) {
-        log.warn("status events: {}", e.getMessage()); // the next second tries again
+      } catch (RuntimeException | Error e) {
+        // a failing ledger or a bug in one snapshot must not end the pushes for good: the next second tries again
+        log.warn("status events: {}", e.toString());
       }
     }
   }
