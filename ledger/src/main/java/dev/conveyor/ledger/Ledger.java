@@ -40,6 +40,7 @@ public final class Ledger implements AutoCloseable {
   // SQLite has exactly one writer; queueing writers here is cheaper and fairer than busy-waiting in the driver.
   private final ReentrantLock sqliteWriter;
   private final LeasedJobs jobs;
+  private final dev.conveyor.ledger.signal.LedgerSignals signals;
   private final GroupCommit groupCommit = new GroupCommit(this);
   private final TransientRetry retry;
 
@@ -47,6 +48,7 @@ public final class Ledger implements AutoCloseable {
       DatabaseClock databaseClock,
       RetryPolicy retryPolicy, TransientRetry retry) {
     this.url = url;
+    this.signals = new dev.conveyor.ledger.signal.LedgerSignals(url);
     this.retry = retry;
     this.dataSource = dataSource;
     this.readSource = readSource;
@@ -98,6 +100,16 @@ public final class Ledger implements AutoCloseable {
       return clock;
     } catch (SQLException e) {
       throw new LedgerException("cannot read the clock of ledger " + url + ": " + rootMessage(e, url), e);
+    }
+  }
+
+  static {
+    // HikariCP checks a pooled connection that sat idle longer than this before lending it, with an empty
+    // query: a transaction of its own on PostgreSQL. At its default of 0.5 s every once-a-second heartbeat
+    // and idle poll paid for two. Within 2 s a connection that broke meanwhile fails its transaction, which
+    // TransientRetry retries on another; past it, the check stays.
+    if (System.getProperty("com.zaxxer.hikari.aliveBypassWindowMs") == null) {
+      System.setProperty("com.zaxxer.hikari.aliveBypassWindowMs", "2000");
     }
   }
 
@@ -227,6 +239,11 @@ public final class Ledger implements AutoCloseable {
 
   public LeasedJobs jobs() {
     return jobs;
+  }
+
+  /** Signals about committed changes, for waiters here and (on PostgreSQL) in other processes. */
+  public dev.conveyor.ledger.signal.LedgerSignals signals() {
+    return signals;
   }
 
   /**
@@ -372,7 +389,7 @@ public final class Ledger implements AutoCloseable {
         c.setReadOnly(true); // BEGIN READ ONLY; the pool resets it when the connection comes back
       }
       Tx tx = new Tx(c, url.dialect(), clock.instant(), readOnly,
-          url.dialect() == Dialect.SQLITE ? StatementCache.of(c) : null);
+          url.dialect() == Dialect.SQLITE ? StatementCache.of(c) : null, signals::local);
       T result;
       Long txid;
       try {
@@ -504,6 +521,7 @@ public final class Ledger implements AutoCloseable {
 
   @Override
   public void close() {
+    signals.close();
     groupCommit.close();
     if (databaseClock != null) {
       databaseClock.close();

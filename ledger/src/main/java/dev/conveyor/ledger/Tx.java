@@ -26,7 +26,17 @@ public final class Tx {
   /** Kept statements of the physical connection (SQLite); null where the driver caches its own. */
   private final StatementCache statements;
 
+  /** Where signals raised in this transaction go after it commits (this process's waiters). */
+  private final java.util.function.BiConsumer<String, String> localSignals;
+  private java.util.Set<String> signalled;
+
   Tx(Connection connection, Dialect dialect, Instant now, boolean readOnly, StatementCache statements) {
+    this(connection, dialect, now, readOnly, statements, (channel, payload) -> { });
+  }
+
+  Tx(Connection connection, Dialect dialect, Instant now, boolean readOnly, StatementCache statements,
+      java.util.function.BiConsumer<String, String> localSignals) {
+    this.localSignals = localSignals;
     this.readOnly = readOnly;
     this.statements = statements;
     this.connection = connection;
@@ -55,6 +65,24 @@ public final class Tx {
   /** Runs {@code action} once this transaction has committed (never if it rolls back). */
   public void afterCommit(Runnable action) {
     afterCommit.add(action);
+  }
+
+  /**
+   * Tells waiters on {@code channel} that this transaction changed something, once it commits: in this
+   * process after the commit, and on PostgreSQL in every process listening (a NOTIFY, delivered on commit).
+   * The same signal raised twice in one transaction is sent once.
+   */
+  public void signal(String channel, String payload) throws SQLException {
+    if (signalled == null) {
+      signalled = new java.util.HashSet<>();
+    }
+    if (!signalled.add(channel + "\n" + payload)) {
+      return;
+    }
+    if (dialect == Dialect.POSTGRESQL) {
+      queryOne("SELECT pg_notify(?, ?)", rs -> 1, channel, payload);
+    }
+    afterCommit(() -> localSignals.accept(channel, payload));
   }
 
   List<Runnable> afterCommitActions() {

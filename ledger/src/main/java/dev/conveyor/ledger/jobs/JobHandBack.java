@@ -47,9 +47,10 @@ final class JobHandBack {
       ParentResolution.afterChildTerminal(tx, job);
       return true;
     }
+    long due = Math.max(tx.nowMillis(), until.toEpochMilli());
     JobRows.cas(tx, job, "state = 'QUEUED', run_after = ?, attempts = ?, last_error = ?, lease_epoch = NULL,"
-        + " lease_owner = NULL, lease_expires_at = NULL, started_at = NULL", Math.max(tx.nowMillis(),
-        until.toEpochMilli()), Math.max(0, job.attempts() - 1), note);
+        + " lease_owner = NULL, lease_expires_at = NULL, started_at = NULL", due, Math.max(0, job.attempts() - 1), note);
+    JobWakeups.announce(tx, due);
     return true;
   }
 

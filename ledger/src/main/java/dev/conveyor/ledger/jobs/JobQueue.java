@@ -30,6 +30,9 @@ final class JobQueue {
     int inserted = tx.update(INSERT, id, spec.kind(), spec.executionClass(), spec.lane(), spec.laneKey(),
         spec.pinnedExecutorId(), spec.dedupeKey(), parentId, rootId == null ? id : rootId, ordinal, spec.payload(),
         spec.maxAttempts(), now + spec.delay().toMillis(), now, now, spec.afterSiblings() ? 1 : 0);
+    if (!spec.delay().isZero()) {
+      JobWakeups.announce(tx, now + spec.delay().toMillis());
+    }
     if (inserted == 1) {
       return new Enqueued(id, true);
     }
@@ -64,6 +67,9 @@ final class JobQueue {
       rows.add(new Object[] {id, spec.kind(), spec.executionClass(), spec.lane(), spec.laneKey(),
           spec.pinnedExecutorId(), null, parentId, rootId, firstOrdinal + i, spec.payload(), spec.maxAttempts(),
           now + spec.delay().toMillis(), now, now, spec.afterSiblings() ? 1 : 0});
+      if (!spec.delay().isZero()) {
+        JobWakeups.announce(tx, now + spec.delay().toMillis());
+      }
     }
     for (int count : tx.batch(INSERT, rows)) {
       if (count == 0) {

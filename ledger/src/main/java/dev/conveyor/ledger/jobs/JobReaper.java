@@ -23,8 +23,10 @@ final class JobReaper {
       } else if (job.attempts() >= job.maxAttempts()) {
         terminal(tx, job, JobState.FAILED, "lease expired on attempt " + job.attempts() + " of " + job.maxAttempts());
       } else {
+        long due = now + policy.backoff(job.attempts()).toMillis();
+        JobWakeups.announce(tx, due);
         JobRows.cas(tx, job, "state = 'QUEUED', run_after = ?, last_error = ?, lease_epoch = NULL, lease_owner = NULL,"
-                + " lease_expires_at = NULL", now + policy.backoff(job.attempts()).toMillis(),
+                + " lease_expires_at = NULL", due,
             "lease expired on attempt " + job.attempts() + " (holder " + job.leaseOwner() + ")");
       }
     }

@@ -27,7 +27,7 @@ public final class LeasedJobs {
   private final Ledger ledger;
   private final RetryPolicy policy;
 
-  private final JobWakeups ready = new JobWakeups();
+  private final JobWakeups ready;
 
   /** Concurrent completions share one read and one batched update (see {@link Coalesced}). */
   private final Coalesced<JobCompletion.Request, Completed> completer;
@@ -37,6 +37,7 @@ public final class LeasedJobs {
   public LeasedJobs(Ledger ledger, RetryPolicy policy) {
     this.ledger = ledger;
     this.policy = policy;
+    this.ready = new JobWakeups(ledger);
     this.completer = (tx, requests) -> JobCompletion.completeEach(tx, policy, requests);
   }
 
@@ -56,7 +57,7 @@ public final class LeasedJobs {
   }
 
   public Enqueued enqueue(Tx tx, JobSpec spec) throws java.sql.SQLException {
-    tx.afterCommit(ready::signal);
+    JobWakeups.announce(tx);
     return JobQueue.enqueue(tx, spec, null, null, 0);
   }
 
@@ -217,7 +218,7 @@ public final class LeasedJobs {
 
   public FannedOut fanOut(String parentId, String epoch, List<JobSpec> children) {
     return ledger.transact(tx -> {
-      tx.afterCommit(ready::signal);
+      JobWakeups.announce(tx);
       return JobFanOut.fanOut(tx, parentId, epoch, children);
     });
   }
@@ -229,7 +230,7 @@ public final class LeasedJobs {
    */
   public FannedOut fanOutBatch(String parentId, String epoch, int batchIndex, List<JobSpec> children, boolean last) {
     return ledger.transact(tx -> {
-      tx.afterCommit(ready::signal);
+      JobWakeups.announce(tx);
       return JobFanOut.fanOutBatch(tx, parentId, epoch, batchIndex, children, last);
     });
   }
@@ -268,7 +269,7 @@ public final class LeasedJobs {
   public boolean handBack(String jobId, String epoch, String reason) {
     JobRows.requireId("job_id", jobId);
     return ledger.transact(tx -> {
-      tx.afterCommit(ready::signal);
+      JobWakeups.announce(tx);
       return JobHandBack.handBack(tx, jobId, epoch, reason);
     });
   }
@@ -285,14 +286,14 @@ public final class LeasedJobs {
   /** Makes a parked job due now, in the caller's transaction; false when the job is not queued. */
   public boolean wake(Tx tx, String jobId) throws java.sql.SQLException {
     JobRows.requireId("job_id", jobId);
-    tx.afterCommit(ready::signal);
+    JobWakeups.announce(tx);
     return JobHandBack.wake(tx, jobId);
   }
 
   /** Reclaims up to {@code limit} expired leases; answers how many it reclaimed. */
   public int reapExpired(int limit) {
     return ledger.transact(tx -> {
-      tx.afterCommit(ready::signal);
+      JobWakeups.announce(tx);
       return JobReaper.reap(tx, policy, limit);
     });
   }

@@ -47,6 +47,9 @@ final class ParentResolution {
     if (anyChild(tx, parentId, "after_siblings = 0 AND state IN " + JobState.LIVE_SQL)) {
       return;
     }
+    if (anyChild(tx, parentId, "after_siblings = 1 AND state = 'QUEUED'")) {
+      JobWakeups.announce(tx); // the continuations may run now (or are cancelled below)
+    }
     if (anyChild(tx, parentId, "after_siblings = 0 AND state IN ('FAILED', 'CANCELLED')")) {
       tx.update("UPDATE jobs SET state = 'CANCELLED', finished_at = ?, updated_at = ?, version = version + 1,"
           + " last_error = 'not run: a sibling job failed or was cancelled' WHERE parent_id = ? AND after_siblings = 1"

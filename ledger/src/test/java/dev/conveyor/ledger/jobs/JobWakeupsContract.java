@@ -1,0 +1,75 @@
+package dev.conveyor.ledger.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.conveyor.ledger.Ledger;
+import dev.conveyor.ledger.LedgerOptions;
+import dev.conveyor.ledger.jobs.Completion.Disposition;
+import dev.conveyor.ledger.testing.LedgerTestBase;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An idle leaser waits for a wake-up, not a poll: a job made ready by another process (a second
+ * ledger on PostgreSQL; this one on SQLite, which has no other process to hear) wakes it at once, and a
+ * retry due later wakes it when it is due. Each wait here is a minute; the wake-ups must come long before.
+ */
+public abstract class JobWakeupsContract extends LedgerTestBase {
+  private static final Duration IDLE_POLL = Duration.ofMinutes(1);
+
+  /** Where the other process's writes come from: another ledger where other processes can be heard. */
+  protected abstract boolean hearsOtherProcesses();
+
+  private CompletableFuture<Void> waitForWork(JobWakeups ready) {
+    long seen = ready.version();
+    return CompletableFuture.runAsync(() -> {
+      try {
+        ready.awaitAfter(seen, IDLE_POLL);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+  }
+
+  /** Starts hearing other processes and waits until the LISTEN connection is up (it then wakes everyone once). */
+  private void listening() {
+    JobWakeups ready = ledger.jobs().ready();
+    long before = ready.version();
+    ledger.signals().acrossProcesses(JobWakeups.CHANNEL);
+    if (hearsOtherProcesses()) {
+      await().atMost(Duration.ofSeconds(10)).until(() -> ready.version() > before);
+    }
+  }
+
+  @Test
+  void aJobEnqueuedElsewhereWakesAnIdleLeaser() throws Exception {
+    assertThat(ledger.jobs().ready().hearsOtherProcesses()).isEqualTo(hearsOtherProcesses());
+    try (Ledger other = hearsOtherProcesses()
+        ? Ledger.open(LedgerOptions.defaults(ledgerUrl()).withClock(clock).withRetryPolicy(TEST_RETRY)) : null) {
+      Ledger writer = other == null ? ledger : other;
+      listening();
+      CompletableFuture<Void> woken = waitForWork(ledger.jobs().ready());
+      long started = System.nanoTime();
+      writer.jobs().enqueue(JobSpec.builder(JobKind.BUILD).build());
+      await().atMost(Duration.ofSeconds(10)).until(woken::isDone);
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(IDLE_POLL.dividedBy(2));
+      assertThat(ledger.jobs().leaseOne(LeaseRequest.of("w", Set.of(JobKind.BUILD), Duration.ofSeconds(30))))
+          .isPresent();
+    }
+  }
+
+  @Test
+  void aRetryDueLaterWakesTheLeaserWhenItIsDue() throws Exception {
+    String id = ledger.jobs().enqueue(JobSpec.builder(JobKind.BUILD).maxAttempts(3).build()).jobId();
+    Outcomes.LeaseGrant grant = ledger.jobs().leaseOne(LeaseRequest.of("w", Set.of(JobKind.BUILD), Duration.ofSeconds(30)))
+        .orElseThrow();
+    listening();
+    CompletableFuture<Void> woken = waitForWork(ledger.jobs().ready());
+    ledger.jobs().complete(id, grant.epoch(), new Completion.Failed("flaky", Disposition.RETRYABLE));
+    assertThat(woken).isNotDone(); // the retry is due after its backoff (1 s here), not now
+    await().atMost(Duration.ofSeconds(10)).until(woken::isDone);
+  }
+}
