@@ -44,8 +44,7 @@ class QueueCliTest {
     try (Ledger ledger = Ledger.open(url); Streams streams = new Streams(ledger, registry)) {
       ledger.transact(tx -> streams.publisher().publish(tx, orders, "customer-1", "order-1#placed",
           "{\"order\":1}".getBytes(StandardCharsets.UTF_8)));
-      var consumer = streams.consume(orders, ConsumerOptions.defaults("billing", "node-1")
-          .withPollInterval(Duration.ofMillis(20)), d -> {
+      var consumer = streams.consume(orders, ConsumerOptions.defaults("billing", "node-1"), d -> {
             handled.incrementAndGet();
             return Outcome.reject("card declined");
           });

@@ -103,8 +103,7 @@ class RunwayCliTest {
               changeUri("feature", head)))).build();
       plane.ledger().transact(tx -> streams.publisher().publish(tx, RunwayTopics.MERGE, "app", "batch-1#merge",
           ProtoJson.toBytes(request)));
-      var caller = streams.consume(RunwayTopics.MERGE_SIGNAL, ConsumerOptions.defaults("caller", "t")
-          .withPollInterval(Duration.ofMillis(20)), d -> {
+      var caller = streams.consume(RunwayTopics.MERGE_SIGNAL, ConsumerOptions.defaults("caller", "t"), d -> {
             result.set(d.payloadAs(MergeResult.getDefaultInstance()));
             return dev.conveyor.messagequeue.consume.Outcome.ack();
           });

@@ -80,8 +80,7 @@ final class QueueBench {
   }
 
   private static ConsumerOptions options(String group, int parallelism) {
-    return ConsumerOptions.defaults(group, "bench-node").withParallelism(parallelism).withBatchSize(256)
-        .withPollInterval(Duration.ofMillis(200));
+    return ConsumerOptions.defaults(group, "bench-node").withParallelism(parallelism).withBatchSize(256);
   }
 
   /** A key of publisher {@code me}'s own partitions (partition % publishers == me). */

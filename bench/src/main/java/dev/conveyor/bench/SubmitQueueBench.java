@@ -235,7 +235,7 @@ final class SubmitQueueBench {
       SubmitQueues queues = SubmitQueues.of(new SubmitQueueConfig(QueueConfig.of("bench", target.toString(), "main",
           Strategy.REBASE), Files.readString(build), Duration.ofMinutes(5), mode.budget(), mode.analyzer(), 0.8)
           .withBatching(mode.batchSize(), Duration.ofSeconds(mode.batchSize() > 1 ? 1 : 0)));
-      ConsumerOptions options = ConsumerOptions.defaults("x", "bench").withPollInterval(Duration.ofMillis(50));
+      ConsumerOptions options = ConsumerOptions.defaults("x", "bench");
       try (Streams streams = new Streams(ledger, topics.build());
           GitMerger merger = new GitMerger(new RepositoryCache(dir.resolve("cache")), Clock.systemUTC());
           RunwayService runway = RunwayService.start(streams, merger, queues.runway(), options);

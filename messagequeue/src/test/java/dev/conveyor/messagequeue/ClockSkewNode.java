@@ -34,7 +34,7 @@ public final class ClockSkewNode {
 
   /** Both nodes' membership: partition leases of {@link #LEASE}, heartbeats every third of it. */
   public static ConsumerOptions member(String id) {
-    return ConsumerOptions.defaults(GROUP, id).withLeaseTtl(LEASE).withPollInterval(Duration.ofMillis(50));
+    return ConsumerOptions.defaults(GROUP, id).withLeaseTtl(LEASE);
   }
 
   public static void main(String[] args) throws Exception {

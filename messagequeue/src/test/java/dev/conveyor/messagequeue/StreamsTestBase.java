@@ -57,7 +57,7 @@ public abstract class StreamsTestBase extends LedgerTestBase {
   }
 
   protected static ConsumerOptions fast(String group, String member) {
-    return ConsumerOptions.defaults(group, member).withPollInterval(Duration.ofMillis(20))
+    return ConsumerOptions.defaults(group, member)
         .withLeaseTtl(Duration.ofSeconds(30)).withNackBackoff(Duration.ofSeconds(1), Duration.ofSeconds(8));
   }
 

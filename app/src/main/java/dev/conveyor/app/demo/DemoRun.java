@@ -61,8 +61,7 @@ final class DemoRun {
     say("planner", "enqueued capture plan " + root);
     plan(root);
 
-    Consumer audit = streams.consume(EVENTS, ConsumerOptions.defaults("demo-audit", "audit-1")
-        .withPollInterval(Duration.ofMillis(100)), d -> {
+    Consumer audit = streams.consume(EVENTS, ConsumerOptions.defaults("demo-audit", "audit-1"), d -> {
           audited.incrementAndGet();
           say("audit", "event #" + d.message().seq() + ": " + new String(d.payload(), StandardCharsets.UTF_8));
           return Outcome.ack();

@@ -58,8 +58,7 @@ final class LedgerLoad implements AutoCloseable {
   }
 
   LedgerLoad start() {
-    consumer = streams.consume(TOPIC, ConsumerOptions.defaults("soak", EXECUTOR).withParallelism(4)
-        .withPollInterval(Duration.ofMillis(100)), d -> {
+    consumer = streams.consume(TOPIC, ConsumerOptions.defaults("soak", EXECUTOR).withParallelism(4), d -> {
           int n = Integer.parseInt(d.message().messageId().substring(2));
           synchronized (seen) {
             seen.set(n);

@@ -33,7 +33,7 @@ public final class QueueAdmin {
     String where = groupOrNull == null ? "" : " WHERE g.group_name = ?";
     Object[] args = groupOrNull == null ? new Object[0] : new Object[] {groupOrNull};
     return ledger.transact(tx -> tx.query("SELECT g.group_name, g.topic, g.partition_no, g.committed_seq,"
-        + " COALESCE(p.next_seq - 1, 0), g.owner, g.lease_expires_at, g.head_attempts, g.head_last_error, g.takeovers"
+        + " COALESCE(p.next_seq - 1, 0), g.owner, (SELECT n.expires_at FROM mq_nodes n WHERE n.member_id = g.owner), g.head_attempts, g.head_last_error, g.takeovers"
         + " FROM mq_group_partitions g LEFT JOIN mq_partitions p ON p.topic = g.topic AND p.partition_no = g.partition_no"
         + where + " ORDER BY g.group_name, g.topic, g.partition_no", rs -> {
           long committed = rs.getLong(4);

@@ -16,9 +16,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One member of a consumer group on one topic. A coordinator thread heartbeats, keeps the
- * member's fair share of partition leases, pumps due delayed messages and hands each held
- * partition with work to a worker; a partition is processed by one worker at a time, in order.
+ * One member of a consumer group on one topic. Its process's {@link MemberLiveness} keeps its partition
+ * leases alive; a coordinator thread keeps the member's fair share of partitions (rebalancing when
+ * membership changes) and hands each held partition that was woken to a worker; a partition is
+ * processed by one worker at a time, in order.
  */
 public final class Consumer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Consumer.class);
@@ -35,8 +36,8 @@ public final class Consumer implements AutoCloseable {
   private final Thread coordinator;
   private final Supervisor supervisor;
   private final Set<Integer> busy = ConcurrentHashMap.newKeySet();
-  /** Per partition: the wake-up version and time at which its last drain found nothing to deliver. */
-  private final Map<Integer, long[]> idleSince = new ConcurrentHashMap<>();
+  /** Per partition: the wake-up version at which its last drain found nothing to deliver. */
+  private final Map<Integer, Long> idleSince = new ConcurrentHashMap<>();
   /** Per partition: deliveries in a row that ended with the ledger or a dependency unavailable. */
   private final Map<Integer, Integer> unavailableStreak = new ConcurrentHashMap<>();
   private int roundRobin;
@@ -59,6 +60,7 @@ public final class Consumer implements AutoCloseable {
       state.ensureRows(tx);
       return null;
     });
+    streams.liveness().register(this, options.memberId(), options.leaseTtl());
     this.supervisor = streams.supervisor();
     this.coordinator = daemon(() -> supervisor.run("coordinator:" + options.group(), () -> running, this::coordinate),
         "coordinator-" + options.group() + "-" + options.memberId());
@@ -75,81 +77,127 @@ public final class Consumer implements AutoCloseable {
     return options.group();
   }
 
+  private final java.util.concurrent.atomic.AtomicLong drainsStarted = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong drainsEnded = new java.util.concurrent.atomic.AtomicLong();
+
+  /** How many times a worker started reading a held partition. */
+  public long drainsStarted() {
+    return drainsStarted.get();
+  }
+
+  public long drainsEnded() {
+    return drainsEnded.get();
+  }
+
   /** Partitions this member holds right now. */
   public Set<Integer> ownedPartitions() {
     return owned.keySet();
   }
 
+  /** The wake-up key of a group's rebalance announcements (joins and partitions given back). */
+  static String rebalanceKey(String group) {
+    return "@rebalance:" + group;
+  }
+
+  /**
+   * Rebalances when this member joins, when the set of live members changed (the liveness heartbeat
+   * says so), when a member of the group announced a join or gave partitions back, and otherwise every
+   * {@link #REBALANCE_FALLBACK_MS} in case an announcement was missed. Between those it only hands
+   * woken partitions to workers: nothing here polls the ledger.
+   */
   private void coordinate() {
-    long heartbeatEvery = Math.max(50, options.leaseTtl().toMillis() / 3);
-    long lastHeartbeat = monotonicMillis() - heartbeatEvery;
+    String rebalanceKey = rebalanceKey(options.group());
+    long lastRebalance = 0;
+    long seenMembers = -1;
+    long seenAsked = -1;
+    boolean joining = true;
     long seen = streams.wakeups().version();
     while (running) {
       try {
         long now = monotonicMillis();
-        if (now - lastHeartbeat >= heartbeatEvery) {
+        long members = streams.wakeups().version(MemberLiveness.MEMBERS_CHANGED, 0);
+        long asked = streams.wakeups().version(rebalanceKey, 0);
+        if (joining || members != seenMembers || asked != seenAsked || now - lastRebalance >= nextRebalanceMs) {
+          seenMembers = members;
+          seenAsked = asked;
           Set<Integer> busyNow = Set.copyOf(busy);
-          owned = ledger.transact(tx -> state.rebalance(tx, options.memberId(), options.leaseTtl(), busyNow));
-          lastHeartbeat = now;
-          ledger.transact(tx -> streams.publisher().pumpDue(tx, 500));
+          boolean join = joining;
+          GroupPartitions.Held held = ledger.transact(tx -> {
+            GroupPartitions.Held h = state.rebalance(tx, options.memberId(), busyNow);
+            if (join || h.gaveBack()) {
+              streams.publisher().announce(tx, rebalanceKey);
+            }
+            return h;
+          });
+          owned = held.partitions();
+          joining = false;
+          lastRebalance = now;
+          // a busy partition owed to another member is given back once its message is done
+          nextRebalanceMs = held.owesMore() ? 200 : REBALANCE_FALLBACK_MS;
         }
-        boolean wokenWaiting = submitDrains(now);
-        // a woken partition left waiting for a worker is handed one as soon as a drain ends, not a poll later
-        long wait = wokenWaiting ? 5 : Math.min(options.pollInterval().toMillis(), heartbeatEvery);
-        seen = streams.wakeups().awaitAfter(seen, Duration.ofMillis(wait));
+        boolean wokenWaiting = submitDrains();
+        long untilRebalance = Math.max(1, nextRebalanceMs - (monotonicMillis() - lastRebalance));
+        // a woken partition left waiting for a worker is handed one when a drain ends (it nudges)
+        seen = streams.wakeups().awaitAfter(seen, Duration.ofMillis(wokenWaiting ? 100 : Math.min(untilRebalance,
+            MemberLiveness.MAX_BEAT_MS)));
       } catch (InterruptedException e) {
         return;
       } catch (RuntimeException e) {
         log.warn("consumer {} coordinator: {}", options.group(), e.getMessage());
-        sleepQuietly(options.pollInterval());
+        sleepQuietly(Duration.ofMillis(500));
       }
     }
   }
 
   /**
-   * Hands held partitions to workers, never more than there are workers (a queued partition would count
-   * as busy and could not be handed to a member that joined meanwhile). Partitions woken since their last
-   * drain (or never drained) go first; then, round-robin so none starves, idle ones whose poll interval
-   * has passed. Polling idle partitions used to share one round-robin with woken ones, so with more
-   * partitions than workers a woken partition waited behind rounds of empty polls — seconds, on a topic
-   * keyed by request.
+   * How long a member goes without rebalancing when nothing asks it to: only a missed announcement needs
+   * it (a LISTEN connection that comes back wakes everything anyway).
    */
-  private boolean submitDrains(long now) {
+  static final long REBALANCE_FALLBACK_MS = 300_000;
+  private volatile long nextRebalanceMs = REBALANCE_FALLBACK_MS;
+
+  /**
+   * Hands held partitions that were woken since their last drain (or never drained) to workers, never
+   * more than there are workers (a queued partition would count as busy and could not be handed to a
+   * member that joined meanwhile), round-robin so none starves. A partition is woken by a publish here,
+   * a NOTIFY from another node, the liveness heartbeat's probe (it has something deliverable), or the
+   * timer of a head that backs off. Answers whether a woken partition is left waiting for a worker.
+   */
+  private boolean submitDrains() {
     java.util.List<Integer> partitions = new java.util.ArrayList<>(owned.keySet());
     if (partitions.isEmpty()) {
       return false;
     }
-    boolean wokenWaiting = false;
     java.util.Collections.sort(partitions);
     int start = roundRobin++;
-    for (boolean woken : new boolean[] {true, false}) {
-      for (int i = 0; i < partitions.size() && busy.size() < options.parallelism(); i++) {
-        int p = partitions.get(Math.floorMod(start + i, partitions.size()));
-        long[] idle = idleSince.get(p);
-        boolean signalled = idle == null || idle[0] != streams.wakeups().version(topic.wireName(), p);
-        boolean due = signalled || now - idle[1] >= options.pollInterval().toMillis();
-        if (woken ? !signalled : !due) {
-          continue;
-        }
-        String epoch = owned.get(p);
-        if (epoch != null && busy.add(p)) {
-          workers.execute(() -> supervisor.once("drain:" + options.group(), () -> drain(p, epoch)));
-        }
+    boolean waiting = false;
+    for (int i = 0; i < partitions.size(); i++) {
+      int p = partitions.get(Math.floorMod(start + i, partitions.size()));
+      Long idle = idleSince.get(p);
+      boolean signalled = idle == null || idle != streams.wakeups().version(topic.wireName(), p);
+      if (!signalled || busy.contains(p)) {
+        continue;
       }
-      if (woken) {
-        for (int p : partitions) {
-          long[] idle = idleSince.get(p);
-          if (!busy.contains(p) && (idle == null || idle[0] != streams.wakeups().version(topic.wireName(), p))) {
-            wokenWaiting = true;
-          }
+      String epoch = owned.get(p);
+      if (busy.size() >= options.parallelism()) {
+        waiting = true;
+        continue;
+      }
+      if (epoch != null && busy.add(p)) {
+        try {
+          workers.execute(() -> supervisor.once("drain:" + options.group(), () -> drain(p, epoch)));
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+          busy.remove(p); // the member is closing
+          return false;
         }
       }
     }
-    return wokenWaiting;
+    return waiting;
   }
 
-  /** Works one partition until it has nothing deliverable. */
+  /** Works one partition until it has nothing deliverable; a head that backs off is woken when it is due. */
   private void drain(int partition, String epoch) {
+    drainsStarted.incrementAndGet();
     long versionBefore = streams.wakeups().version(topic.wireName(), partition);
     try {
       PartitionWorker worker = new PartitionWorker(ledger, state, options, topic, handler, classifier, timers,
@@ -157,20 +205,26 @@ public final class Consumer implements AutoCloseable {
       while (running && worker.deliverOnce()) {
         versionBefore = streams.wakeups().version(topic.wireName(), partition);
       }
-      idleSince.put(partition, new long[] {versionBefore, monotonicMillis()});
+      idleSince.put(partition, versionBefore);
+      if (worker.waitMillis() > 0 && running) {
+        timers.schedule(() -> streams.wakeups().signal(topic.wireName(), partition), worker.waitMillis(),
+            TimeUnit.MILLISECONDS);
+      }
     } catch (PartitionLeaseLostException e) {
       log.info("{}", e.getMessage());
     } catch (RuntimeException e) {
       log.warn("consumer {} partition {}: {}", options.group(), partition, e.getMessage());
     } finally {
       busy.remove(partition);
+      drainsEnded.incrementAndGet();
+      streams.wakeups().signal(COORDINATOR_NUDGE); // the coordinator looks again: a woken partition may wait
     }
   }
 
-  /**
-   * Heartbeat cadence and idle back-off are intervals on this host: a monotonic count, so a wall clock
-   * stepped back cannot stall the heartbeat until the partitions lapse (their expiry is ledger time).
-   */
+  /** Wakes coordinators without waking any partition. */
+  private static final String COORDINATOR_NUDGE = "@drained";
+
+  /** Rebalance intervals are measured on this host's monotonic clock: a wall clock stepped back cannot stall them. */
   private static long monotonicMillis() {
     return System.nanoTime() / 1_000_000;
   }
@@ -196,9 +250,15 @@ public final class Consumer implements AutoCloseable {
     }
     workers.shutdownNow();
     timers.shutdownNow();
+    MemberLiveness liveness = streams.liveness();
+    liveness.unregister(this, options.memberId());
     try {
       ledger.transact(tx -> {
         state.leave(tx, options.memberId());
+        if (!liveness.keeps(options.memberId())) {
+          liveness.forget(tx, options.memberId());
+        }
+        streams.publisher().announce(tx, rebalanceKey(options.group())); // the others take over at once
         return null;
       });
     } catch (RuntimeException e) {

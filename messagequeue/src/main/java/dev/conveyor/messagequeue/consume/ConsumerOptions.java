@@ -4,11 +4,12 @@ import java.time.Duration;
 
 /**
  * How one member of a consumer group runs: its identity, how many partitions it works on at
- * once, how many messages it fetches per delivery, its partition-lease length, how often it
- * polls when no wake-up arrives, and the nack backoff.
+ * once, how many messages it fetches per delivery, how long its partitions stay its own after its
+ * last heartbeat ({@code leaseTtl}: a dead member's partitions move after about this long; the
+ * heartbeat comes every third of it, at most every second), and the nack backoff.
  */
 public record ConsumerOptions(String group, String memberId, int parallelism, int batchSize, Duration leaseTtl,
-    Duration pollInterval, Duration nackBackoff, Duration maxNackBackoff) {
+    Duration nackBackoff, Duration maxNackBackoff) {
 
   public ConsumerOptions {
     if (group == null || group.isBlank()) {
@@ -20,31 +21,33 @@ public record ConsumerOptions(String group, String memberId, int parallelism, in
     if (parallelism < 1 || batchSize < 1) {
       throw new IllegalArgumentException("parallelism and batch size must be at least 1");
     }
+    if (leaseTtl.toMillis() < 150) {
+      throw new IllegalArgumentException("lease TTL must be at least 150 ms, got " + leaseTtl.toMillis() + " ms");
+    }
   }
 
+  /** Short, so a dead node's partitions move within seconds; cheap, because one heartbeat renews them all. */
+  public static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(3);
+
   public static ConsumerOptions defaults(String group, String memberId) {
-    return new ConsumerOptions(group, memberId, 4, 64, Duration.ofSeconds(15), Duration.ofMillis(500),
-        Duration.ofMillis(200), Duration.ofSeconds(60));
+    return new ConsumerOptions(group, memberId, 4, 64, DEFAULT_LEASE_TTL, Duration.ofMillis(200),
+        Duration.ofSeconds(60));
   }
 
   public ConsumerOptions withParallelism(int n) {
-    return new ConsumerOptions(group, memberId, n, batchSize, leaseTtl, pollInterval, nackBackoff, maxNackBackoff);
+    return new ConsumerOptions(group, memberId, n, batchSize, leaseTtl, nackBackoff, maxNackBackoff);
   }
 
   public ConsumerOptions withBatchSize(int n) {
-    return new ConsumerOptions(group, memberId, parallelism, n, leaseTtl, pollInterval, nackBackoff, maxNackBackoff);
+    return new ConsumerOptions(group, memberId, parallelism, n, leaseTtl, nackBackoff, maxNackBackoff);
   }
 
   public ConsumerOptions withLeaseTtl(Duration d) {
-    return new ConsumerOptions(group, memberId, parallelism, batchSize, d, pollInterval, nackBackoff, maxNackBackoff);
-  }
-
-  public ConsumerOptions withPollInterval(Duration d) {
-    return new ConsumerOptions(group, memberId, parallelism, batchSize, leaseTtl, d, nackBackoff, maxNackBackoff);
+    return new ConsumerOptions(group, memberId, parallelism, batchSize, d, nackBackoff, maxNackBackoff);
   }
 
   public ConsumerOptions withNackBackoff(Duration initial, Duration max) {
-    return new ConsumerOptions(group, memberId, parallelism, batchSize, leaseTtl, pollInterval, initial, max);
+    return new ConsumerOptions(group, memberId, parallelism, batchSize, leaseTtl, initial, max);
   }
 
   Duration backoff(int attempt) {

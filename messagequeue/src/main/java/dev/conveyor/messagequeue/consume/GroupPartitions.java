@@ -63,59 +63,75 @@ final class GroupPartitions {
   }
 
   /**
-   * Heartbeats {@code member}, then takes or gives back partitions so each live member holds its
-   * fair share, and renews what it keeps. Busy partitions are never given back mid-message.
+   * What a member holds after a rebalance; {@code gaveBack}: it released partitions (others should look
+   * again); {@code owesMore}: it holds more than its share but those partitions are busy (look again soon).
    */
-  Map<Integer, String> rebalance(Tx tx, String member, Duration ttl, Set<Integer> busy) throws SQLException {
+  record Held(Map<Integer, String> partitions, boolean gaveBack, boolean owesMore) {}
+
+  /**
+   * Takes or gives back partitions so each live member of the group holds its fair share. A member is
+   * live while its {@code mq_nodes} row has not expired ({@link MemberLiveness} renews it for all of a
+   * process's groups in one write); a partition whose owner is not live is free, and taking it from
+   * another member is a takeover. Busy partitions are never given back mid-message.
+   */
+  Held rebalance(Tx tx, String member, Set<Integer> busy) throws SQLException {
     long now = tx.nowMillis();
-    long expires = now + ttl.toMillis();
-    tx.update("INSERT INTO mq_members (group_name, member_id, expires_at) VALUES (?, ?, ?)"
-        + " ON CONFLICT (group_name, member_id) DO UPDATE SET expires_at = excluded.expires_at", group, member, expires);
-    long live = Math.max(1, tx.queryLong("SELECT COUNT(*) FROM mq_members WHERE group_name = ? AND expires_at > ?",
-        group, now));
+    tx.update("INSERT INTO mq_members (group_name, member_id, expires_at) VALUES (?, ?, 0)"
+        + " ON CONFLICT (group_name, member_id) DO NOTHING", group, member);
+    Map<String, Long> expiry = new HashMap<>();
+    for (Object[] m : tx.query("SELECT n.member_id, n.expires_at FROM mq_nodes n JOIN mq_members m"
+        + " ON m.member_id = n.member_id WHERE m.group_name = ?", rs -> new Object[] {rs.getString(1), rs.getLong(2)},
+        group)) {
+      expiry.put((String) m[0], (Long) m[1]);
+    }
+    long live = 1 + expiry.entrySet().stream().filter(e -> !e.getKey().equals(member) && e.getValue() > now).count();
     int share = (int) ((partitions + live - 1) / live);
     List<Row> rows = tx.query(ROW + " WHERE group_name = ? AND topic = ? ORDER BY partition_no"
         + tx.dialect().forUpdate(), GroupPartitions::row, group, topic);
 
     Map<Integer, String> mine = new HashMap<>();
     for (Row r : rows) {
-      if (member.equals(r.owner()) && r.expiresAt() > now) {
+      if (member.equals(r.owner()) && r.epoch() != null) {
         mine.put(r.partition(), r.epoch());
       }
     }
+    boolean gaveBack = false;
     for (int i = rows.size() - 1; i >= 0 && mine.size() > share; i--) {
       Row r = rows.get(i);
       if (mine.containsKey(r.partition()) && !busy.contains(r.partition())) {
         release(tx, r.partition(), member);
         mine.remove(r.partition());
+        gaveBack = true;
       }
     }
     // Start the scan at a member-specific offset so members racing for free partitions spread out.
     int offset = Math.floorMod(member.hashCode(), Math.max(1, rows.size()));
     for (int i = 0; i < rows.size() && mine.size() < share; i++) {
       Row r = rows.get((i + offset) % rows.size());
-      boolean free = r.owner() == null || r.expiresAt() <= now;
-      if (free && !mine.containsKey(r.partition())) {
-        boolean takeover = r.owner() != null && !r.owner().equals(member);
-        // Our own lapsed lease (say, the ledger was down past the TTL) was held by nobody else since:
-        // keeping its epoch lets our in-flight delivery still settle, instead of leaving its attempt consumed.
-        String epoch = member.equals(r.owner()) && r.epoch() != null ? r.epoch() : Ids.opaque();
-        tx.update("UPDATE mq_group_partitions SET owner = ?, lease_epoch = ?, lease_expires_at = ?,"
-                + " takeovers = takeovers + ?, version = version + 1 WHERE group_name = ? AND topic = ? AND partition_no = ?",
-            member, epoch, expires, takeover ? 1 : 0, group, topic, r.partition());
-        if (takeover) { // who took what from whom, and how long the partition waited: once it is true
-          long lapsed = now - r.expiresAt();
-          String from = r.owner();
-          int partitionNo = r.partition();
-          tx.afterCommit(() -> log.info("{} took {}[{}] of group {} from {}, whose lease had lapsed {} ms before",
-              member, topic, partitionNo, group, from, lapsed));
-        }
-        mine.put(r.partition(), epoch);
+      if (mine.containsKey(r.partition())) {
+        continue;
       }
+      Long ownerExpiry = r.owner() == null ? null : expiry.get(r.owner());
+      boolean free = r.owner() == null || ownerExpiry == null || ownerExpiry <= now;
+      if (!free) {
+        continue;
+      }
+      boolean takeover = r.owner() != null;
+      String epoch = Ids.opaque();
+      tx.update("UPDATE mq_group_partitions SET owner = ?, lease_epoch = ?, lease_expires_at = NULL,"
+              + " takeovers = takeovers + ?, version = version + 1 WHERE group_name = ? AND topic = ? AND partition_no = ?",
+          member, epoch, takeover ? 1 : 0, group, topic, r.partition());
+      if (takeover) { // who took what from whom, and how long the partition waited: once it is true
+        String from = r.owner();
+        int partitionNo = r.partition();
+        String waited = ownerExpiry == null ? "whose member is gone" : "whose lease had lapsed " + (now - ownerExpiry)
+            + " ms before";
+        tx.afterCommit(() -> log.info("{} took {}[{}] of group {} from {}, {}", member, topic, partitionNo, group,
+            from, waited));
+      }
+      mine.put(r.partition(), epoch);
     }
-    tx.update("UPDATE mq_group_partitions SET lease_expires_at = ? WHERE group_name = ? AND topic = ? AND owner = ?",
-        expires, group, topic, member);
-    return mine;
+    return new Held(mine, gaveBack, mine.size() > share);
   }
 
   void release(Tx tx, int partition, String member) throws SQLException {
@@ -130,8 +146,16 @@ final class GroupPartitions {
     tx.update("DELETE FROM mq_members WHERE group_name = ? AND member_id = ?", group, member);
   }
 
-  /** Messages handed out together; {@code attempt} is the head's delivery count. */
-  record Batch(List<StreamMessage> messages, int attempt) {}
+  /**
+   * Messages handed out together; {@code attempt} is the head's delivery count. No messages and a
+   * positive {@code waitMillis}: the head backs off that much longer; no messages and no wait: the head
+   * was dead-lettered (look again).
+   */
+  record Batch(List<StreamMessage> messages, int attempt, long waitMillis) {
+    Batch(List<StreamMessage> messages, int attempt) {
+      this(messages, attempt, 0);
+    }
+  }
 
   /**
    * The next messages of a held partition, counting a delivery attempt against the head. After a
@@ -140,8 +164,9 @@ final class GroupPartitions {
    */
   Optional<Batch> deliver(Tx tx, int partition, String epoch, int batchSize) throws SQLException {
     Row r = held(tx, partition, epoch);
-    if (r.headNotBefore() > tx.nowMillis()) {
-      return Optional.empty();
+    long now = tx.nowMillis();
+    if (r.headNotBefore() > now) {
+      return Optional.of(new Batch(List.of(), 0, r.headNotBefore() - now));
     }
     List<StreamMessage> messages = Replay.read(tx, topic, partition, r.committed(), r.headAttempts() > 0 ? 1 : batchSize);
     if (messages.isEmpty()) {

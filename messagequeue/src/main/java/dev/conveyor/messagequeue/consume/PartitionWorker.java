@@ -55,10 +55,21 @@ final class PartitionWorker {
     this.unavailableStreak = unavailableStreak;
   }
 
+  /** When the head backs off: how long from the last delivery attempt until it is due (0: not waiting). */
+  private long waitMillis;
+
+  long waitMillis() {
+    return waitMillis;
+  }
+
   /** Delivers one batch; answers whether it made progress (so the caller should go on). */
   boolean deliverOnce() {
     Optional<Batch> batch = ledger.transact(tx -> state.deliver(tx, partition, epoch, options.batchSize()));
     if (batch.isEmpty()) {
+      return false;
+    }
+    if (batch.get().waitMillis() > 0) {
+      waitMillis = batch.get().waitMillis();
       return false;
     }
     List<StreamMessage> messages = batch.get().messages();

@@ -247,6 +247,17 @@ public final class Publisher {
    * On PostgreSQL, consumers on other nodes hear of the commit through LISTEN/NOTIFY, naming the
    * partitions written ({@link PgNotifyListener#payload}), so a node re-reads only those partitions.
    */
+  /**
+   * Wakes whoever watches {@code key} in this process after commit, and on PostgreSQL in every process
+   * (consumers of a group watch its rebalance key).
+   */
+  public void announce(Tx tx, String key) throws SQLException {
+    if (tx.dialect() == Dialect.POSTGRESQL) {
+      tx.queryOne("SELECT pg_notify(?, ?)", rs -> 1, PgNotifyListener.CHANNEL, key);
+    }
+    tx.afterCommit(() -> wakeups.signal(key));
+  }
+
   private static void notifyOtherNodes(Tx tx, String wireTopic, java.util.Collection<Integer> partitions)
       throws SQLException {
     if (tx.dialect() == Dialect.POSTGRESQL) {

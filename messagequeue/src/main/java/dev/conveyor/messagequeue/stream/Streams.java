@@ -26,6 +26,7 @@ public final class Streams implements AutoCloseable {
   private final RetentionGc gc;
   private final PgNotifyListener listener;
   private final Supervisor supervisor;
+  private final dev.conveyor.messagequeue.consume.MemberLiveness liveness;
 
   public Streams(Ledger ledger, TopicRegistry registry) {
     this(ledger, registry, Supervisor.create());
@@ -39,6 +40,7 @@ public final class Streams implements AutoCloseable {
     this.publisher = new Publisher(registry, wakeups);
     this.replay = new Replay(ledger);
     this.gc = new RetentionGc(ledger, registry);
+    this.liveness = new dev.conveyor.messagequeue.consume.MemberLiveness(ledger, wakeups, publisher, supervisor);
     this.listener = ledger.dialect() == Dialect.POSTGRESQL ? new PgNotifyListener(ledger.url(), wakeups, supervisor) : null;
   }
 
@@ -60,6 +62,11 @@ public final class Streams implements AutoCloseable {
 
   public Wakeups wakeups() {
     return wakeups;
+  }
+
+  /** The heartbeat of this process's consumer-group members (started by the first consumer). */
+  public dev.conveyor.messagequeue.consume.MemberLiveness liveness() {
+    return liveness;
   }
 
   public Replay replay() {
@@ -97,6 +104,7 @@ public final class Streams implements AutoCloseable {
 
   @Override
   public void close() {
+    liveness.close();
     if (listener != null) {
       listener.close();
     }

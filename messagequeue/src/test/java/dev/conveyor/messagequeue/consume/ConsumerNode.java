@@ -17,7 +17,7 @@ public final class ConsumerNode {
 
   public static Consumer start(Streams streams, String member, Duration simulatedWork) {
     ConsumerOptions options = ConsumerOptions.defaults("rebalance", member).withParallelism(2).withBatchSize(1)
-        .withLeaseTtl(Duration.ofSeconds(2)).withPollInterval(Duration.ofMillis(50));
+        .withLeaseTtl(Duration.ofSeconds(2));
     return streams.consume(StreamsTestBase.ORDERS, options, d -> {
       String id = d.message().messageId();
       streams.ledger().transact(tx -> tx.update("INSERT INTO test_deliveries (message_id, member) VALUES (?, ?)",

@@ -1,5 +1,6 @@
 package dev.conveyor.messagequeue.consume;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.conveyor.messagequeue.StreamsTestBase;
@@ -9,29 +10,33 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 
 /**
- * A partition woken by a publish is drained before idle partitions merely due a poll: with more partitions
- * than workers, a shared round-robin let empty polls take the only worker round after round, and a
- * message waited a poll interval per round (seconds on a topic keyed by request).
+ * A held partition is read when something wakes it, and only then: a publish reaches the one worker of a
+ * member holding eight partitions at once, and an idle member reads none of its partitions while its
+ * heartbeat goes on (it used to poll every partition twice a second: most of an idle node's ledger traffic).
  */
 public abstract class WokenPartitionContract extends StreamsTestBase {
-  private static final Duration POLL = Duration.ofSeconds(1);
 
   @Test
-  void aWokenPartitionIsDrainedBeforeIdlePartitionsDueAPoll() {
+  void partitionsAreReadWhenWokenAndNotPolled() {
     Set<String> delivered = ConcurrentHashMap.newKeySet();
-    consume(ORDERS, ConsumerOptions.defaults("woken", "m1").withParallelism(1).withPollInterval(POLL)
+    Consumer consumer = consume(ORDERS, ConsumerOptions.defaults("woken", "m1").withParallelism(1)
         .withLeaseTtl(Duration.ofSeconds(30)), d -> {
           delivered.add(d.message().messageId());
           return Outcome.ack();
         });
     publish(ORDERS, keyFor(0, 8), "warm-up", "x");
-    await().atMost(Duration.ofSeconds(30)).until(() -> delivered.contains("warm-up"));
+    await().atMost(Duration.ofSeconds(30)).until(() -> delivered.contains("warm-up")
+        && consumer.ownedPartitions().size() == 8);
     for (int i = 1; i < 8; i++) {
-      // every other partition is idle past its poll interval, so each competes for the one worker
-      await().pollDelay(POLL.plusMillis(200)).atMost(POLL.plusSeconds(1)).until(() -> true);
       String id = "m-" + i;
       publish(ORDERS, keyFor(i, 8), id, "x");
-      await().atMost(POLL.minusMillis(100)).until(() -> delivered.contains(id));
+      // well inside the heartbeat's period: the publish itself woke the partition
+      await().atMost(Duration.ofMillis(900)).until(() -> delivered.contains(id));
     }
+    await().atMost(Duration.ofSeconds(10)).until(() -> consumer.drainsStarted() == consumer.drainsEnded());
+    long drains = consumer.drainsStarted();
+    long beats = streams.liveness().beats();
+    await().atMost(Duration.ofSeconds(30)).until(() -> streams.liveness().beats() >= beats + 3);
+    assertThat(consumer.drainsStarted()).as("partitions read while idle").isEqualTo(drains);
   }
 }

@@ -39,7 +39,7 @@ public final class RunwayService implements AutoCloseable {
   }
 
   private static ConsumerOptions withGroup(ConsumerOptions o, String group) {
-    return new ConsumerOptions(group, o.memberId(), o.parallelism(), o.batchSize(), o.leaseTtl(), o.pollInterval(),
+    return new ConsumerOptions(group, o.memberId(), o.parallelism(), o.batchSize(), o.leaseTtl(),
         o.nackBackoff(), o.maxNackBackoff());
   }
 

@@ -67,7 +67,7 @@ public abstract class RunwayServiceContract extends LedgerTestBase {
         QueueConfig.of("unreachable", tmp.resolve("no-such-repo.git").toString(), "main", Strategy.REBASE));
     service = RunwayService.start(streams, merger, queues, fast("node-1"));
     ConsumerOptions callerOptions = new ConsumerOptions("caller", "c", 2, 16, Duration.ofSeconds(15),
-        Duration.ofMillis(20), Duration.ofSeconds(1), Duration.ofSeconds(8));
+        Duration.ofSeconds(1), Duration.ofSeconds(8));
     for (TopicKey signal : java.util.List.of(RunwayTopics.MERGE_SIGNAL, RunwayTopics.CHECK_SIGNAL)) {
       callers.add(streams.consume(signal, callerOptions, d -> collect(d.payload())));
     }
@@ -88,7 +88,7 @@ public abstract class RunwayServiceContract extends LedgerTestBase {
   }
 
   private static ConsumerOptions fast(String member) {
-    return ConsumerOptions.defaults("runway", member).withPollInterval(Duration.ofMillis(20))
+    return ConsumerOptions.defaults("runway", member)
         .withNackBackoff(Duration.ofSeconds(1), Duration.ofSeconds(8));
   }
 

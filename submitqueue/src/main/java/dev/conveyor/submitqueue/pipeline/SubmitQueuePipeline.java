@@ -142,7 +142,7 @@ public final class SubmitQueuePipeline implements AutoCloseable {
   }
 
   static ConsumerOptions withGroup(ConsumerOptions o, String group) {
-    return new ConsumerOptions(group, o.memberId(), o.parallelism(), o.batchSize(), o.leaseTtl(), o.pollInterval(),
+    return new ConsumerOptions(group, o.memberId(), o.parallelism(), o.batchSize(), o.leaseTtl(),
         o.nackBackoff(), o.maxNackBackoff());
   }
 

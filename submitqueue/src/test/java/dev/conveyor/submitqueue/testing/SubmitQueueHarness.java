@@ -122,7 +122,7 @@ public final class SubmitQueueHarness implements AutoCloseable {
     this.queues = tuneQueues.apply(SubmitQueues.of(tune.apply(app)));
     this.streams = new Streams(ledger, registry());
     this.merger = new GitMerger(new RepositoryCache(root.resolve("runway-cache")), ledger.clock());
-    ConsumerOptions options = ConsumerOptions.defaults("x", "node-1").withPollInterval(Duration.ofMillis(20))
+    ConsumerOptions options = ConsumerOptions.defaults("x", "node-1")
         .withParallelism(2).withNackBackoff(Duration.ofMillis(100), Duration.ofSeconds(1));
     this.runway = RunwayService.start(streams, merger, queues.runway(), options);
     this.pipeline = SubmitQueuePipeline.start(streams, queues, merger, options, decorator);

@@ -42,7 +42,7 @@ public final class SubmitQueueNode {
     SubmitQueues queues = SubmitQueues.of(SubmitQueueConfig.of(QueueConfig.of("app", args[1], "main",
         Strategy.REBASE), args[2], 4).withBuildTimeout(Duration.ofSeconds(60)));
     GitMerger merger = new GitMerger(new RepositoryCache(data.resolve("runway-cache")), Clock.systemUTC());
-    ConsumerOptions options = ConsumerOptions.defaults("x", "node").withPollInterval(Duration.ofMillis(50))
+    ConsumerOptions options = ConsumerOptions.defaults("x", "node")
         .withLeaseTtl(Duration.ofSeconds(3)).withNackBackoff(Duration.ofMillis(200), Duration.ofSeconds(2));
     RunwayService.start(streams, merger, queues.runway(), options);
     SubmitQueuePipeline pipeline = SubmitQueuePipeline.start(streams, queues, merger, options, StageDecorator.NONE);
