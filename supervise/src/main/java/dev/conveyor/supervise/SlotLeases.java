@@ -59,6 +59,9 @@ public final class SlotLeases<G> {
   private final BlockingQueue<G> spare = new LinkedBlockingQueue<>();
   private final ReentrantLock leasing = new ReentrantLock();
   private final AtomicInteger held = new AtomicInteger();
+  /** The wake-up version at which a lease last found nothing, and when (so idle slots do not each ask). */
+  private volatile long emptyVersion = Long.MIN_VALUE;
+  private volatile long emptyAtNanos;
 
   public SlotLeases(int slots, int maxPerLease, Duration idlePoll) {
     this(slots, maxPerLease, idlePoll, SLEEP);
@@ -91,6 +94,13 @@ public final class SlotLeases<G> {
    * loops and asks again). Failures of {@code leaser} propagate; nothing is held then.
    */
   public G next(Leaser<G> leaser) throws Exception {
+    long v = wakeup.version();
+    long sinceEmpty = System.nanoTime() - emptyAtNanos;
+    if (emptyVersion == v && sinceEmpty < idlePoll.toNanos() && spare.isEmpty()) {
+      // a lease found nothing and nothing was signalled since: wait with that slot instead of asking again
+      wakeup.awaitAfter(v, idlePoll.minusNanos(sinceEmpty));
+      return null;
+    }
     if (leaseAhead == 1 || spare.size() >= slots) {
       G handed = spare.poll();
       if (handed != null) {
@@ -99,7 +109,8 @@ public final class SlotLeases<G> {
     }
     if (!leasing.tryLock()) {
       G handed = spare.poll();
-      return handed != null ? handed : spare.poll(idlePoll.toMillis(), TimeUnit.MILLISECONDS); // another slot is leasing, for this one too
+      // another slot is leasing, for this one too: wait for that lease, not an idle poll (which may be long)
+      return handed != null ? handed : spare.poll(Math.min(idlePoll.toMillis(), 50), TimeUnit.MILLISECONDS);
     }
     List<G> grants = List.of();
     long seen = wakeup.version(); // read before leasing: a job made ready meanwhile is not slept through
@@ -121,6 +132,8 @@ public final class SlotLeases<G> {
       if (handed != null) {
         return handed;
       }
+      emptyAtNanos = System.nanoTime();
+      emptyVersion = seen;
       wakeup.awaitAfter(seen, idlePoll);
       return null;
     }

@@ -109,4 +109,28 @@ class SlotLeasesTest {
     assertThat(System.nanoTime() - t0).as("returned at once, not after the poll")
         .isLessThan(Duration.ofSeconds(30).toNanos());
   }
+
+  @Test
+  void afterALeaseFoundNothingIdleSlotsWaitForAWakeUpInsteadOfEachAskingAgain() throws Exception {
+    long[] version = {0};
+    SlotLeases.Wakeup wakeup = new SlotLeases.Wakeup() {
+      @Override
+      public long version() {
+        return version[0];
+      }
+
+      @Override
+      public void awaitAfter(long seen, Duration max) {
+        // returns at once: the test plays each slot's next call in turn
+      }
+    };
+    SlotLeases<Integer> slots = new SlotLeases<>(4, 100, Duration.ofMinutes(10), wakeup);
+    for (int slot = 0; slot < 4; slot++) {
+      assertThat(slots.next(max -> jobs(max, 0))).isNull();
+    }
+    assertThat(asked).as("one lease for four idle slots").hasSize(1);
+    version[0]++; // a job may be ready
+    assertThat(slots.next(max -> jobs(max, 1))).isEqualTo(0);
+    assertThat(asked).hasSize(2);
+  }
 }

@@ -58,6 +58,9 @@ public final class BuildWorkerCommand implements Callable<Integer> {
     BuildWorker worker = new BuildWorker(ledger, new Signals(streams.publisher()), queues,
         new GitMerger(new RepositoryCache(dataDir.resolve("build-cache")), Clock.systemUTC()),
         BuildWorker.Options.defaults(id, dataDir.resolve("builds")).withParallelism(parallelism)
+            // on PostgreSQL a build queued by any node wakes this worker (NOTIFY); the poll is only a fallback
+            .withIdlePoll(ledger.jobs().ready().hearsOtherProcesses() ? java.time.Duration.ofSeconds(10)
+                : java.time.Duration.ofMillis(500))
             .withRunners(BuildRunners.detect(dataDir))).start();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

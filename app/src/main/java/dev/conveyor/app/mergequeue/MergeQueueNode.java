@@ -91,6 +91,7 @@ public final class MergeQueueNode implements AutoCloseable {
         new GitMerger(new RepositoryCache(dataDir.resolve("build-cache")), Clock.systemUTC()),
         BuildWorker.Options.defaults(memberId + "-builds", dataDir.resolve("builds"))
             .withParallelism(buildParallelism).withObserver(observers.builds())
+            .withIdlePoll(java.time.Duration.ofSeconds(10)) // woken by the ledger; the poll is a fallback
             .withRunners(runners).withLogLimits(logLimits), supervisor).start();
     ScheduledExecutorService watchers = Executors.newScheduledThreadPool(1, r -> {
       Thread t = new Thread(r, "gateway-watch");

@@ -16,9 +16,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The control plane's own loops, each supervised on its own thread (named after the loop): the
- * capture planner's three classes (tables, snapshots, finalize), the capture scheduler, maintenance (election every second; the leader reaps expired leases, and runs
- * retention every {@code retention.interval}), and the health watch, which reports NOT_SERVING for every service
- * while any supervised loop of the process is unhealthy and SERVING again once they all recover.
+ * capture planner's three classes (tables, snapshots, finalize), each leasing until it finds nothing and
+ * then waiting for the ledger's job wake-up (or {@link #IDLE_FALLBACK}); the capture scheduler (every
+ * {@link #IDLE_FALLBACK}); maintenance (election every sixth of its lease, at most every
+ * {@link #IDLE_FALLBACK}; the leader reaps expired leases, and runs retention every
+ * {@code retention.interval}); and the health watch, which reports NOT_SERVING for every service while any
+ * supervised loop of the process is unhealthy and SERVING again once they all recover. An idle node's
+ * ledger traffic is these fallbacks and the consumer heartbeat: a few transactions a second.
  */
 final class ControlLoops implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControlLoops.class);
@@ -41,18 +45,19 @@ final class ControlLoops implements AutoCloseable {
    * Starts the loops; {@code health} (with {@code services}, the names it reports on) may be null for
    * a process without a health service.
    */
-  static ControlLoops start(CapturePlanner planner, CaptureSchedules schedules, Maintenance maintenance,
-      Supervisor supervisor, HealthStatusManager health, List<String> services) {
+  static ControlLoops start(dev.conveyor.ledger.Ledger ledger, CapturePlanner planner, CaptureSchedules schedules,
+      Maintenance maintenance, Supervisor supervisor, HealthStatusManager health, List<String> services) {
     ControlLoops loops = new ControlLoops(supervisor);
     loops.maintenance = maintenance;
     // one loop per planner class: a 200-group fan-out or a long finalize never delays another table's planning
+    var ready = ledger.jobs().ready();
     for (CapturePlanner.PlannerClass c : CapturePlanner.PlannerClass.values()) {
-      loops.every(c.loopName(), 200, () -> planner.runOnce("control-plane-planner", 16, c));
+      loops.whenWoken(c.loopName(), ready, () -> planner.runOnce("control-plane-planner", 16, c));
     }
     // every node looks for due schedules; a compare-and-set in the ledger lets one of them start each run
-    loops.every(SCHEDULER, 1_000, () -> schedules.runDue(16));
+    loops.every(SCHEDULER, IDLE_FALLBACK.toMillis(), () -> schedules.runDue(16));
     // every node stands for election; only the leader reaps expired leases and runs retention
-    long leadEvery = Math.max(100, Math.min(1_000, maintenance.options().lease().toMillis() / 5));
+    long leadEvery = Math.max(100, Math.min(IDLE_FALLBACK.toMillis(), maintenance.options().lease().toMillis() / 6));
     loops.every(MAINTENANCE, leadEvery, maintenance::lead);
     loops.every(RETENTION, 5_000, maintenance::retainIfDue);
     if (health != null) {
@@ -61,6 +66,34 @@ final class ControlLoops implements AutoCloseable {
       loops.every(HEALTH, 500, watch::refresh);
     }
     return loops;
+  }
+
+  /** How long an idle loop goes without looking at the ledger when nothing wakes it. */
+  static final java.time.Duration IDLE_FALLBACK = java.time.Duration.ofSeconds(10);
+
+  /** Work that answers how much it did: run again at once after work, else when jobs may be ready. */
+  @FunctionalInterface
+  interface Batch {
+    int run() throws Exception;
+  }
+
+  private volatile boolean running = true;
+
+  private void whenWoken(String name, dev.conveyor.ledger.jobs.JobWakeups ready, Batch batch) {
+    ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    });
+    threads.add(thread);
+    thread.execute(() -> supervisor.run(name, () -> running, () -> {
+      while (running) {
+        long seen = ready.version(); // before leasing: a job made ready meanwhile is not slept through
+        if (batch.run() == 0) {
+          ready.awaitAfter(seen, IDLE_FALLBACK);
+        }
+      }
+    }));
   }
 
   private void every(String name, long periodMs, Supervisor.Body body) {
@@ -76,6 +109,7 @@ final class ControlLoops implements AutoCloseable {
   /** Stops every loop; leases a planner took are short and retried by whoever runs next. */
   @Override
   public void close() {
+    running = false;
     threads.forEach(ScheduledExecutorService::shutdownNow);
     try {
       maintenance.close(); // another node leads at once instead of after the lease

@@ -53,8 +53,18 @@ public final class ControlPlane implements AutoCloseable {
 
   public record Config(String ledgerUrl, Path dataDir, String bind, int port, AuthMode auth, String oidcIssuer,
       String oidcAudience, boolean captureWorker, int captureParallelism, CapturePlanner.Limits limits,
-      SubmitQueues queues, int buildParallelism, int httpPort, Duration shutdownGrace, MaintenanceSettings maintenance) {
+      SubmitQueues queues, int buildParallelism, int httpPort, Duration shutdownGrace, MaintenanceSettings maintenance,
+      Path tokenFile) {
     static final Duration DEFAULT_GRACE = Duration.ofSeconds(20);
+
+    /** With the token file in the data directory. */
+    public Config(String ledgerUrl, Path dataDir, String bind, int port, AuthMode auth, String oidcIssuer,
+        String oidcAudience, boolean captureWorker, int captureParallelism, CapturePlanner.Limits limits,
+        SubmitQueues queues, int buildParallelism, int httpPort, Duration shutdownGrace,
+        MaintenanceSettings maintenance) {
+      this(ledgerUrl, dataDir, bind, port, auth, oidcIssuer, oidcAudience, captureWorker, captureParallelism, limits,
+          queues, buildParallelism, httpPort, shutdownGrace, maintenance, dataDir.resolve(LocalToken.FILE_NAME));
+    }
 
     /** With the default retention ages, maintenance lease and build-log bounds. */
     public Config(String ledgerUrl, Path dataDir, String bind, int port, AuthMode auth, String oidcIssuer,
@@ -94,6 +104,7 @@ public final class ControlPlane implements AutoCloseable {
   private dev.conveyor.app.web.WebServer web;
   private dev.conveyor.durability.service.DurabilityRuntime durability;
   private Duration grace = Config.DEFAULT_GRACE;
+  private ReconcileExecutorService executorService;
 
   private ControlPlane(Ledger ledger, Server server, ControlLoops loops, InProcessToken inProcessToken,
       Supervisor supervisor) {
@@ -102,6 +113,15 @@ public final class ControlPlane implements AutoCloseable {
     this.loops = loops;
     this.inProcessToken = inProcessToken;
     this.supervisor = supervisor;
+  }
+
+  private static LocalToken localToken(Path file) {
+    try {
+      return LocalToken.inFile(file);
+    } catch (IOException e) {
+      throw new UserError("cannot use the token file: " + e.getMessage(), "fix token-file, or delete the file to"
+          + " have a new token made (every client and node sharing it needs the new one)");
+    }
   }
 
   public static ControlPlane start(Config c) throws IOException {
@@ -126,7 +146,7 @@ public final class ControlPlane implements AutoCloseable {
       // the in-process worker's credential: in memory only, accepted beside the mode's own tokens
       InProcessToken inProcess = c.auth() == AuthMode.NONE ? null : InProcessToken.generate();
       TokenRoles roles = switch (c.auth()) {
-        case LOCAL -> inProcess.before(LocalToken.inDataDirectory(c.dataDir()));
+        case LOCAL -> inProcess.before(localToken(c.tokenFile()));
         case OIDC -> inProcess.before(oidc);
         case NONE -> null;
       };
@@ -156,11 +176,12 @@ public final class ControlPlane implements AutoCloseable {
       durability = dev.conveyor.durability.service.DurabilityRuntime.start(ledger, supervisor,
           dev.conveyor.durability.service.DurabilityRuntime.DEFAULT_MAX_FOLLOWERS);
       io.grpc.protobuf.services.HealthStatusManager health = new io.grpc.protobuf.services.HealthStatusManager();
+      ReconcileExecutorService executorService = new ReconcileExecutorService(ledger, 256,
+          new dev.conveyor.reconcile.artifacts.LocalArtifactStore(c.dataDir().resolve("artifacts")));
       NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(address, c.port()))
           .addService(health.getHealthService())
           .addService(secured(reconcileControl, auth))
-          .addService(secured(new ReconcileExecutorService(ledger, 256,
-              new dev.conveyor.reconcile.artifacts.LocalArtifactStore(c.dataDir().resolve("artifacts"))), auth))
+          .addService(secured(executorService, auth))
           .addService(secured(durability.service(), auth));
       if (mergeQueue != null && mergeQueue.gateway() != null) {
         builder.addService(secured(mergeQueue.gateway(), auth));
@@ -177,7 +198,7 @@ public final class ControlPlane implements AutoCloseable {
       var maintenance = new dev.conveyor.ledger.maintenance.Maintenance(ledger, nodeName,
           dev.conveyor.app.maintenance.MaintenanceTasks.of(ledger, c.maintenance().ages()), c.maintenance().options(),
           metrics.maintenance());
-      ControlLoops loops = ControlLoops.start(planner,
+      ControlLoops loops = ControlLoops.start(ledger, planner,
           new dev.conveyor.reconcile.schedule.CaptureSchedules(ledger, tables, planner), maintenance, supervisor,
           health, services);
       ControlPlane plane = new ControlPlane(ledger, server, loops, inProcess, supervisor);
@@ -190,6 +211,7 @@ public final class ControlPlane implements AutoCloseable {
       plane.web = web;
       plane.durability = durability;
       plane.grace = c.shutdownGrace();
+      plane.executorService = executorService;
       return plane;
     } catch (IOException | RuntimeException e) {
       if (durability != null) {
@@ -239,8 +261,20 @@ public final class ControlPlane implements AutoCloseable {
       String token = inProcessToken.value();
       stub = stub.withCallCredentials(new BearerCredentials(() -> token));
     }
+    var ready = ledger.jobs().ready(); // in the server's process: woken by the ledger, polling only as a fallback
     worker = new CaptureWorker(stub, CaptureWorker.Options.defaults("in-process-capture")
-        .withParallelism(parallelism).withIdlePoll(Duration.ofMillis(200)), supervisor).start();
+        .withParallelism(parallelism).withIdlePoll(ControlLoops.IDLE_FALLBACK), supervisor,
+        new dev.conveyor.supervise.SlotLeases.Wakeup() {
+          @Override
+          public long version() {
+            return ready.version();
+          }
+
+          @Override
+          public void awaitAfter(long seen, Duration max) throws InterruptedException {
+            ready.awaitAfter(seen, max);
+          }
+        }).start();
   }
 
   /**
@@ -341,6 +375,9 @@ public final class ControlPlane implements AutoCloseable {
     }
     if (durability != null) {
       durability.close(); // followers are told to follow again elsewhere, so shutdown need not wait for them
+    }
+    if (executorService != null) {
+      executorService.stopWaiting(); // remote workers waiting for work are answered now, not at their wait's end
     }
     server.shutdown();
     try {

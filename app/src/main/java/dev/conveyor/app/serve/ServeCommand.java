@@ -45,6 +45,11 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--auth", paramLabel = "MODE", description = "Key 'auth': local, oidc or none (loopback only) (default: local).")
   String auth;
 
+  @Option(names = "--token-file", paramLabel = "FILE",
+      description = "Key 'token-file': with --auth local, the token file (made if missing); share one across a fleet"
+          + " (default: <data-dir>/local-token).")
+  String tokenFile;
+
   @Option(names = "--oidc-issuer", paramLabel = "URL", description = "Key 'oidc-issuer' (required with --auth oidc).")
   String oidcIssuer;
 
@@ -109,6 +114,7 @@ public final class ServeCommand implements Callable<Integer> {
     put(f, Key.GRPC_PORT, port);
     put(f, Key.HTTP_PORT, httpPort);
     put(f, Key.AUTH, auth);
+    put(f, Key.TOKEN_FILE, tokenFile);
     put(f, Key.OIDC_ISSUER, oidcIssuer);
     put(f, Key.OIDC_AUDIENCE, oidcAudience);
     put(f, Key.CAPTURE_WORKER, noCaptureWorker ? "false" : null);
@@ -134,7 +140,7 @@ public final class ServeCommand implements Callable<Integer> {
     var worker = plane.captureWorkerTarget();
     StringBuilder sb = new StringBuilder("conveyor: serving gRPC on " + s.bind() + ":" + plane.port()
         + " — ledger " + plane.ledger().url() + ", auth " + s.auth().name().toLowerCase(java.util.Locale.ROOT)
-        + (s.auth() == ControlPlane.AuthMode.LOCAL ? " (token in " + s.dataDir().resolve("local-token") + ")" : ""));
+        + (s.auth() == ControlPlane.AuthMode.LOCAL ? " (token in " + s.get(ServeSettings.Key.TOKEN_FILE) + ")" : ""));
     sb.append("\nconveyor: ").append(worker != null ? "in-process capture worker on (dials "
             + worker.getAddress().getHostAddress() + ":" + worker.getPort() + ")" : "no capture worker")
         .append(queues == null ? "; merge queue off (no queue.<name>.* settings)"

@@ -31,6 +31,8 @@ public record ServeSettings(Map<Key, String> values, Path dataDir, Path source, 
     GRPC_PORT("grpc-port", "7420", "gRPC port (public, worker and gateway services, health); 0 picks a free one"),
     HTTP_PORT("http-port", "7421", "status page at / and Prometheus metrics at /metrics; 0 picks a free one, -1 off"),
     AUTH("auth", "local", "local (token generated into the data directory), oidc (bearer JWTs), none (loopback only)"),
+    TOKEN_FILE("token-file", "<data-dir>/local-token", "with auth = local, the token every client presents (made"
+        + " if missing); give every node of a fleet the same file so one token reaches any of them"),
     OIDC_ISSUER("oidc-issuer", "",
         "OIDC issuer URL, required with auth = oidc; must equal the discovery document's issuer exactly"),
     OIDC_AUDIENCE("oidc-audience", "conveyor", "expected audience of OIDC tokens"),
@@ -174,6 +176,7 @@ public record ServeSettings(Map<Key, String> values, Path dataDir, Path source, 
       return v;
     }
     return switch (key) {
+      case TOKEN_FILE -> dataDir.resolve(dev.conveyor.reconcile.auth.LocalToken.FILE_NAME).toString();
       case LEDGER -> {
         String env = System.getenv("CONVEYOR_LEDGER");
         yield env != null && !env.isBlank() ? env : "sqlite:" + dataDir.resolve("conveyor.db");
@@ -263,7 +266,7 @@ public record ServeSettings(Map<Key, String> values, Path dataDir, Path source, 
   public ControlPlane.Config controlPlane() {
     return new ControlPlane.Config(ledger(), dataDir, bind(), grpcPort(), auth(), oidcIssuer(), oidcAudience(),
         captureWorker(), captureParallelism(), limits(), queues, buildParallelism(), httpPort(), shutdownGrace(),
-        maintenance());
+        maintenance(), Path.of(get(Key.TOKEN_FILE)));
   }
 
   /** Every key with its default and meaning, as a commented properties file. */

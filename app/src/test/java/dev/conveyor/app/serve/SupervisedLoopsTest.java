@@ -102,7 +102,7 @@ class SupervisedLoopsTest extends LedgerTestBase {
     clock.failOnceOn("ledger-group-commit", new OutOfMemoryError("injected into the planner"));
     Supervisor supervisor = Supervisor.create();
 
-    loops = ControlLoops.start(planner, new dev.conveyor.reconcile.schedule.CaptureSchedules(ledger,
+    loops = ControlLoops.start(ledger, planner, new dev.conveyor.reconcile.schedule.CaptureSchedules(ledger,
         new CaptureTables(ledger), planner), maintenance(), supervisor, null, List.of());
     await().atMost(Duration.ofSeconds(30)).until(() -> ledger.jobs().children(root).stream()
         .anyMatch(j -> j.kind() == JobKind.PLAN_SNAPSHOT && j.state() == JobState.WAITING));
@@ -125,7 +125,7 @@ class SupervisedLoopsTest extends LedgerTestBase {
     clock.failOnceOn(ControlLoops.PLANNER, new OutOfMemoryError("injected in the middle of planning"));
     Supervisor supervisor = Supervisor.create();
 
-    loops = ControlLoops.start(planner, new dev.conveyor.reconcile.schedule.CaptureSchedules(ledger,
+    loops = ControlLoops.start(ledger, planner, new dev.conveyor.reconcile.schedule.CaptureSchedules(ledger,
         new CaptureTables(ledger), planner), maintenance(), supervisor, null, List.of());
     await().atMost(Duration.ofSeconds(30)).until(() -> supervisor.failures(ControlLoops.PLANNER) == 1);
     // the attempt ended at once, counted and queued for its retry, instead of waiting out its lease
@@ -151,7 +151,7 @@ class SupervisedLoopsTest extends LedgerTestBase {
     clock.failOnceOn(ControlLoops.MAINTENANCE, new StackOverflowError("injected into the reaper"));
     Supervisor supervisor = Supervisor.create();
 
-    loops = ControlLoops.start(planner, new dev.conveyor.reconcile.schedule.CaptureSchedules(ledger,
+    loops = ControlLoops.start(ledger, planner, new dev.conveyor.reconcile.schedule.CaptureSchedules(ledger,
         new CaptureTables(ledger), planner), maintenance(), supervisor, null, List.of());
     await().atMost(Duration.ofSeconds(30)).until(() -> ledger.jobs().get(root).state() == JobState.QUEUED);
     assertThat(clock.faultPending()).isFalse();

@@ -81,6 +81,9 @@ public final class CaptureWorker implements AutoCloseable {
   /** The server's cap on jobs per lease call (ReconcileExecutorService.MAX_JOBS_PER_LEASE). */
   private static final int MAX_JOBS_PER_LEASE = 100;
   private final SlotLeases<LeasedReconcileJob> slots;
+  /** How long an idle remote worker's lease call waits inside the server for a job to become ready. */
+  static final Duration LEASE_WAIT = Duration.ofSeconds(10);
+  private final boolean inServerProcess;
 
   public CaptureWorker(ReconcileExecutorControlBlockingStub rpc, Options options) {
     this(rpc, options, Supervisor.create());
@@ -88,10 +91,21 @@ public final class CaptureWorker implements AutoCloseable {
 
   /** {@code supervisor} restarts a lease loop that throws anything and reports its health. */
   public CaptureWorker(ReconcileExecutorControlBlockingStub rpc, Options options, Supervisor supervisor) {
+    this(rpc, options, supervisor, null);
+  }
+
+  /**
+   * As above; an idle slot waits for {@code wakeup} (the ledger's job wake-ups, for a worker inside the
+   * server's process) or the idle poll, whichever comes first. Null: it sleeps the idle poll.
+   */
+  public CaptureWorker(ReconcileExecutorControlBlockingStub rpc, Options options, Supervisor supervisor,
+      SlotLeases.Wakeup wakeup) {
     this.supervisor = supervisor;
     this.rpc = rpc;
     this.options = options;
-    this.slots = new SlotLeases<>(options.parallelism(), MAX_JOBS_PER_LEASE, options.idlePoll());
+    this.inServerProcess = wakeup != null;
+    this.slots = wakeup == null ? new SlotLeases<>(options.parallelism(), MAX_JOBS_PER_LEASE, options.idlePoll())
+        : new SlotLeases<>(options.parallelism(), MAX_JOBS_PER_LEASE, options.idlePoll(), wakeup);
     this.loops = Executors.newFixedThreadPool(options.parallelism(), r -> daemon(r, "capture-" + options.executorId()));
     this.heartbeats = Executors.newScheduledThreadPool(1, r -> daemon(r, "heartbeat-" + options.executorId()));
   }
@@ -118,7 +132,9 @@ public final class CaptureWorker implements AutoCloseable {
   private void loop() {
     LeaseReconcileJobRequest request = LeaseReconcileJobRequest.newBuilder().setExecutorId(options.executorId())
         .addJobKinds(JobKind.RJK_EXEC_FILE_GROUP).addAllExecutorIds(options.executorIds())
-        .setLeaseMs(options.lease().toMillis()).build();
+        .setLeaseMs(options.lease().toMillis())
+        // a remote worker waits for work inside the server (a long poll); one in the server's process waits here
+        .setWaitMs(inServerProcess ? 0 : LEASE_WAIT.toMillis()).build();
     int failures = 0; // in a row: the wait doubles (to 5 s) and only the 1st, 2nd, 4th, 8th… are logged
     while (running) {
       try {

@@ -25,12 +25,24 @@ public final class LocalToken implements TokenRoles {
 
   /** Reads the data directory's token, creating it on first use. */
   public static LocalToken inDataDirectory(Path dataDir) throws IOException {
-    Path file = dataDir.resolve(FILE_NAME);
+    return inFile(dataDir.resolve(FILE_NAME));
+  }
+
+  /** Shortest token accepted from a file someone else made: a guessable token is no credential. */
+  static final int MIN_LENGTH = 32;
+
+  /**
+   * Reads {@code file}'s token, creating it (32 random bytes, hex, owner-only) when it is missing; nodes
+   * of a fleet given the same file accept the same token. Refuses a token shorter than 32 characters.
+   */
+  public static LocalToken inFile(Path file) throws IOException {
+    file = file.toAbsolutePath();
+    Path dataDir = file.getParent();
     if (!Files.exists(file)) {
       Files.createDirectories(dataDir);
       byte[] random = new byte[32];
       new SecureRandom().nextBytes(random);
-      Path tmp = Files.createTempFile(dataDir, FILE_NAME, ".tmp");
+      Path tmp = Files.createTempFile(dataDir, file.getFileName().toString(), ".tmp");
       try {
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
       } catch (UnsupportedOperationException e) {
@@ -38,12 +50,23 @@ public final class LocalToken implements TokenRoles {
       }
       Files.writeString(tmp, HexFormat.of().formatHex(random));
       try {
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        // a hard link is made only where no file is: nodes of a fleet starting together agree on one token
+        // (a rename would let the last one replace a token the others already hold)
+        Files.createLink(file, tmp);
       } catch (java.nio.file.FileAlreadyExistsException e) {
-        Files.deleteIfExists(tmp); // another process made it first; use theirs
+        // another process made it first; use theirs
+      } catch (UnsupportedOperationException e) {
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      } finally {
+        Files.deleteIfExists(tmp);
       }
     }
-    return new LocalToken(read(file));
+    String token = read(file);
+    if (token.length() < MIN_LENGTH || !token.chars().allMatch(c -> c > 32 && c < 127)) {
+      throw new IOException("the token in " + file + " must be at least " + MIN_LENGTH
+          + " printable characters without spaces (delete it to have one made)");
+    }
+    return new LocalToken(token);
   }
 
   public static String read(Path file) throws IOException {

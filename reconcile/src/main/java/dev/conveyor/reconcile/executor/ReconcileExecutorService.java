@@ -96,9 +96,55 @@ public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc
     return WorkerCalls.required(field, value);
   }
 
+  /** The longest a lease call waits for work (wait_ms); longer asks are cut to this. */
+  public static final Duration MAX_LEASE_WAIT = Duration.ofSeconds(20);
+  /** Calls waiting for work at once; past this, a call asking to wait answers at once. */
+  private final Semaphore waiting = new Semaphore(64);
+  private volatile boolean stopping;
+
+  /**
+   * Leases; with {@code wait_ms} and nothing ready, waits (up to {@link #MAX_LEASE_WAIT}) for the ledger's
+   * job wake-up and leases again, so an idle remote worker costs one call (and the ledger a transaction
+   * only when something may be ready) per wait instead of one per poll.
+   */
   @Override
   public void leaseReconcileJob(LeaseReconcileJobRequest req, StreamObserver<LeaseReconcileJobResponse> out) {
-    call(out, () -> WorkerCalls.leaseResponse(jobs.lease(WorkerCalls.leaseRequest(req))));
+    if (req.getWaitMs() < 0) {
+      out.onError(GrpcErrors.toStatus(new IllegalArgumentException("wait_ms must not be negative, got "
+          + req.getWaitMs())));
+      return;
+    }
+    long waitNanos = Duration.ofMillis(Math.min(req.getWaitMs(), MAX_LEASE_WAIT.toMillis())).toNanos();
+    call(out, () -> {
+      var request = WorkerCalls.leaseRequest(req);
+      var ready = jobs.ready();
+      long seen = ready.version();
+      var granted = jobs.lease(request);
+      if (!granted.isEmpty() || waitNanos == 0 || !waiting.tryAcquire()) {
+        return WorkerCalls.leaseResponse(granted);
+      }
+      try {
+        long deadline = System.nanoTime() + waitNanos;
+        io.grpc.Context context = io.grpc.Context.current();
+        for (long left = waitNanos; granted.isEmpty() && left > 0 && !stopping && !context.isCancelled();
+            left = deadline - System.nanoTime()) {
+          ready.awaitAfter(seen, Duration.ofNanos(Math.min(left, Duration.ofSeconds(1).toNanos())));
+          long now = ready.version();
+          if (now != seen && !context.isCancelled()) {
+            seen = now;
+            granted = jobs.lease(request);
+          }
+        }
+      } finally {
+        waiting.release();
+      }
+      return WorkerCalls.leaseResponse(granted);
+    });
+  }
+
+  /** Ends every waiting lease call (with what it has: nothing); the server is shutting down. */
+  public void stopWaiting() {
+    stopping = true;
   }
 
   @Override

@@ -189,7 +189,7 @@ public final class BuildWorker implements AutoCloseable {
         // a ledger outage outlasting the ledger's own retries: back off rather than spin or log in a loop
         failures++;
         log.warn("build worker {}: {}", options.executorId(), e.toString());
-        idle(Math.min(30_000, options.idlePoll().toMillis() << Math.min(6, failures)));
+        idle(Math.min(30_000, Math.min(500, options.idlePoll().toMillis()) << Math.min(6, failures)));
       }
     }
   }
