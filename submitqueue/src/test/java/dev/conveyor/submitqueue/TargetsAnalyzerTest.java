@@ -98,14 +98,18 @@ class TargetsAnalyzerTest extends LedgerTestBase {
   @Test
   void underPathsAChangeBuiltBeforeTheChangeItNeedsLandedIsBuiltAgainOnTheNewMain() throws Exception {
     Path gates = Files.createDirectories(tmp.resolve("sq").resolve("gates"));
-    Path build = Files.writeString(gates.resolve("needs.sh"), "if [ -e uses-lib2.txt ] && [ ! -e src/lib2.txt ]; then"
+    Path build = Files.writeString(gates.resolve("needs.sh"), "while [ -e '" + gates.resolve("hold")
+        + "' ]; do sleep 0.02; done\nif [ -e uses-lib2.txt ] && [ ! -e src/lib2.txt ]; then"
         + " echo 'uses-lib2.txt needs src/lib2.txt' >&2; exit 6; fi\n");
     try (SubmitQueueHarness sq = new SubmitQueueHarness(tmp.resolve("sq"), ledger, StageDecorator.NONE, 4,
         SubmitQueueConfig.ConflictAnalyzer.PATHS, 2, q -> q.withBuildCommand("sh " + build))) {
+      sq.holdBuilds(); // both are built on the old main, whichever build would have started first
       String a = sq.land(changeUri("add-lib2", sq.repos.commit("add-lib2", "main", "add lib2",
           files("src/lib2.txt", "lib2\n"))));
       String b = sq.land(changeUri("use-lib2", sq.repos.commit("use-lib2", "main", "use lib2",
           files("uses-lib2.txt", "needs src/lib2.txt\n"))));
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> sq.runningBuilds() == 2);
+      sq.releaseBuilds();
       assertThat(sq.awaitTerminal(a).getState()).isEqualTo(State.LANDED);
       RequestInfo second = sq.awaitTerminal(b);
       assertThat(second.getState()).as(second.getReason()).isEqualTo(State.LANDED);
