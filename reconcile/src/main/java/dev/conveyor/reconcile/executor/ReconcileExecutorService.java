@@ -99,7 +99,8 @@ public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc
   /** The longest a lease call waits for work (wait_ms); longer asks are cut to this. */
   public static final Duration MAX_LEASE_WAIT = Duration.ofSeconds(20);
   /** Calls waiting for work at once; past this, a call asking to wait answers at once. */
-  private final Semaphore waiting = new Semaphore(64);
+  private static final int MAX_WAITING = 64;
+  private final Semaphore waiting = new Semaphore(MAX_WAITING);
   private volatile boolean stopping;
 
   /**
@@ -110,8 +111,8 @@ public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc
   @Override
   public void leaseReconcileJob(LeaseReconcileJobRequest req, StreamObserver<LeaseReconcileJobResponse> out) {
     if (req.getWaitMs() < 0) {
-      out.onError(GrpcErrors.toStatus(new IllegalArgumentException("wait_ms must not be negative, got "
-          + req.getWaitMs())));
+      out.onError(new dev.conveyor.api.bounds.InvalidField("wait_ms", "'wait_ms' must not be negative, got "
+          + req.getWaitMs()));
       return;
     }
     long waitNanos = Duration.ofMillis(Math.min(req.getWaitMs(), MAX_LEASE_WAIT.toMillis())).toNanos();
@@ -140,6 +141,11 @@ public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc
       }
       return WorkerCalls.leaseResponse(granted);
     });
+  }
+
+  /** Lease calls waiting for work now. */
+  public int waitingCalls() {
+    return MAX_WAITING - waiting.availablePermits();
   }
 
   /** Ends every waiting lease call (with what it has: nothing); the server is shutting down. */

@@ -184,6 +184,7 @@ class InputBoundsTest extends LedgerTestBase {
     refused("job_kinds", () -> executor.leaseReconcileJob(lease.toBuilder()
         .addAllJobKinds(Collections.nCopies(101, JobKind.RJK_EXEC_FILE_GROUP)).build()));
     refused("max_jobs", () -> executor.leaseReconcileJob(lease.toBuilder().setMaxJobs(101).build()));
+    refused("wait_ms", () -> executor.leaseReconcileJob(lease.toBuilder().setWaitMs(-1).build()));
     refused("job_id", () -> executor.startLeasedReconcileJob(StartLeasedReconcileJobRequest.newBuilder()
         .setJobId("j".repeat(3_000_000)).setLeaseEpoch("e").build()));
     refused("lease_epoch", () -> executor.startLeasedReconcileJob(StartLeasedReconcileJobRequest.newBuilder()

@@ -48,10 +48,12 @@ public abstract class ExecutorServiceContract extends LedgerTestBase {
   private Server server;
   private ManagedChannel channel;
   private ReconcileExecutorControlGrpc.ReconcileExecutorControlBlockingStub rpc;
+  private ReconcileExecutorService service;
 
   @BeforeEach
   void startServer() throws Exception {
-    server = start(new ReconcileExecutorService(ledger, 64));
+    service = new ReconcileExecutorService(ledger, 64);
+    server = start(service);
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
     rpc = ReconcileExecutorControlGrpc.newBlockingStub(channel);
   }
@@ -107,6 +109,24 @@ public abstract class ExecutorServiceContract extends LedgerTestBase {
 
   private long storedStats() {
     return ledger.transact(tx -> tx.queryLong("SELECT COUNT(*) FROM capture_stats"));
+  }
+
+  @Test
+  void aLeaseThatWaitsIsAnsweredByTheNextEnqueueAndEndsWhenTheServerStops() throws Exception {
+    LeaseReconcileJobRequest waitLong = LeaseReconcileJobRequest.newBuilder().setExecutorId("w")
+        .addJobKinds(JobKind.RJK_EXEC_FILE_GROUP).setWaitMs(60_000).build();
+    var answer = java.util.concurrent.CompletableFuture.supplyAsync(() -> rpc.leaseReconcileJob(waitLong));
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> service.waitingCalls() == 1);
+    String id = enqueueGroup();
+    // woken by the enqueue's signal, not by the end of its minute
+    assertThat(answer.get(10, TimeUnit.SECONDS).getJobsList()).extracting(LeasedReconcileJob::getJobId)
+        .containsExactly(id);
+
+    var second = java.util.concurrent.CompletableFuture.supplyAsync(() -> rpc.leaseReconcileJob(waitLong));
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> service.waitingCalls() == 1);
+    service.stopWaiting();
+    assertThat(second.get(10, TimeUnit.SECONDS).getJobsList()).isEmpty();
+    assertThat(service.waitingCalls()).isZero();
   }
 
   @Test
