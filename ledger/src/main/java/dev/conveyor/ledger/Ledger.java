@@ -389,7 +389,7 @@ public final class Ledger implements AutoCloseable {
         c.setReadOnly(true); // BEGIN READ ONLY; the pool resets it when the connection comes back
       }
       Tx tx = new Tx(c, url.dialect(), clock.instant(), readOnly,
-          url.dialect() == Dialect.SQLITE ? StatementCache.of(c) : null, signals::local);
+          url.dialect() == Dialect.SQLITE ? StatementCache.of(c) : null, signals);
       T result;
       Long txid;
       try {

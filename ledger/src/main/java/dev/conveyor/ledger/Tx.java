@@ -27,16 +27,16 @@ public final class Tx {
   private final StatementCache statements;
 
   /** Where signals raised in this transaction go after it commits (this process's waiters). */
-  private final java.util.function.BiConsumer<String, String> localSignals;
+  private final dev.conveyor.ledger.signal.LedgerSignals signals;
   private java.util.Set<String> signalled;
 
   Tx(Connection connection, Dialect dialect, Instant now, boolean readOnly, StatementCache statements) {
-    this(connection, dialect, now, readOnly, statements, (channel, payload) -> { });
+    this(connection, dialect, now, readOnly, statements, null);
   }
 
   Tx(Connection connection, Dialect dialect, Instant now, boolean readOnly, StatementCache statements,
-      java.util.function.BiConsumer<String, String> localSignals) {
-    this.localSignals = localSignals;
+      dev.conveyor.ledger.signal.LedgerSignals signals) {
+    this.signals = signals;
     this.readOnly = readOnly;
     this.statements = statements;
     this.connection = connection;
@@ -79,10 +79,13 @@ public final class Tx {
     if (!signalled.add(channel + "\n" + payload)) {
       return;
     }
-    if (dialect == Dialect.POSTGRESQL) {
-      queryOne("SELECT pg_notify(?, ?)", rs -> 1, channel, payload);
+    if (signals == null) {
+      return;
     }
-    afterCommit(() -> localSignals.accept(channel, payload));
+    if (dialect == Dialect.POSTGRESQL) {
+      queryOne("SELECT pg_notify(?, ?)", rs -> 1, channel, signals.tagged(payload));
+    }
+    afterCommit(() -> signals.local(channel, payload));
   }
 
   List<Runnable> afterCommitActions() {

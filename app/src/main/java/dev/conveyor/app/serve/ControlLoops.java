@@ -52,7 +52,7 @@ final class ControlLoops implements AutoCloseable {
     // one loop per planner class: a 200-group fan-out or a long finalize never delays another table's planning
     var ready = ledger.jobs().ready();
     for (CapturePlanner.PlannerClass c : CapturePlanner.PlannerClass.values()) {
-      loops.whenWoken(c.loopName(), ready, () -> planner.runOnce("control-plane-planner", 16, c));
+      loops.whenWoken(c.loopName(), ready.of(c.kinds()), () -> planner.runOnce("control-plane-planner", 16, c));
     }
     // every node looks for due schedules; a compare-and-set in the ledger lets one of them start each run
     loops.every(SCHEDULER, IDLE_FALLBACK.toMillis(), () -> schedules.runDue(16));
@@ -79,7 +79,7 @@ final class ControlLoops implements AutoCloseable {
 
   private volatile boolean running = true;
 
-  private void whenWoken(String name, dev.conveyor.ledger.jobs.JobWakeups ready, Batch batch) {
+  private void whenWoken(String name, dev.conveyor.ledger.jobs.JobWakeups.Waiting ready, Batch batch) {
     ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, name);
       t.setDaemon(true);

@@ -261,7 +261,8 @@ public final class ControlPlane implements AutoCloseable {
       String token = inProcessToken.value();
       stub = stub.withCallCredentials(new BearerCredentials(() -> token));
     }
-    var ready = ledger.jobs().ready(); // in the server's process: woken by the ledger, polling only as a fallback
+    // in the server's process: woken by the ledger when file groups are ready, polling only as a fallback
+    var ready = ledger.jobs().ready().of(java.util.Set.of(dev.conveyor.ledger.jobs.JobKind.EXEC_FILE_GROUP));
     worker = new CaptureWorker(stub, CaptureWorker.Options.defaults("in-process-capture")
         .withParallelism(parallelism).withIdlePoll(ControlLoops.IDLE_FALLBACK), supervisor,
         new dev.conveyor.supervise.SlotLeases.Wakeup() {

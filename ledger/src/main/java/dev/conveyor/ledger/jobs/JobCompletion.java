@@ -141,9 +141,9 @@ final class JobCompletion {
       }
       Transition t = transition(job, completion, policy, tx);
       if (t.state == JobState.QUEUED) {
-        JobWakeups.announce(tx, t.runAfterMillis); // a retry: due then
+        JobWakeups.announce(tx, job.kind(), t.runAfterMillis); // a retry: due then
       } else if (job.laneKey() != null) {
-        JobWakeups.announce(tx); // its lane is free for the next job
+        JobWakeups.announce(tx, job.kind()); // its lane (lane keys are per kind) is free for the next job
       }
       changed.add(job);
       args.add(new Object[] {t.state, t.attempts, t.runAfterMillis, t.state.isTerminal() ? tx.nowMillis() : null,

@@ -50,7 +50,7 @@ final class JobHandBack {
     long due = Math.max(tx.nowMillis(), until.toEpochMilli());
     JobRows.cas(tx, job, "state = 'QUEUED', run_after = ?, attempts = ?, last_error = ?, lease_epoch = NULL,"
         + " lease_owner = NULL, lease_expires_at = NULL, started_at = NULL", due, Math.max(0, job.attempts() - 1), note);
-    JobWakeups.announce(tx, due);
+    JobWakeups.announce(tx, job.kind(), due);
     return true;
   }
 

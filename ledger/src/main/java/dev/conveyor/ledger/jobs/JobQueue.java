@@ -31,7 +31,7 @@ final class JobQueue {
         spec.pinnedExecutorId(), spec.dedupeKey(), parentId, rootId == null ? id : rootId, ordinal, spec.payload(),
         spec.maxAttempts(), now + spec.delay().toMillis(), now, now, spec.afterSiblings() ? 1 : 0);
     if (!spec.delay().isZero()) {
-      JobWakeups.announce(tx, now + spec.delay().toMillis());
+      JobWakeups.announce(tx, spec.kind(), now + spec.delay().toMillis());
     }
     if (inserted == 1) {
       return new Enqueued(id, true);
@@ -68,7 +68,7 @@ final class JobQueue {
           spec.pinnedExecutorId(), null, parentId, rootId, firstOrdinal + i, spec.payload(), spec.maxAttempts(),
           now + spec.delay().toMillis(), now, now, spec.afterSiblings() ? 1 : 0});
       if (!spec.delay().isZero()) {
-        JobWakeups.announce(tx, now + spec.delay().toMillis());
+        JobWakeups.announce(tx, spec.kind(), now + spec.delay().toMillis());
       }
     }
     for (int count : tx.batch(INSERT, rows)) {

@@ -24,7 +24,7 @@ final class JobReaper {
         terminal(tx, job, JobState.FAILED, "lease expired on attempt " + job.attempts() + " of " + job.maxAttempts());
       } else {
         long due = now + policy.backoff(job.attempts()).toMillis();
-        JobWakeups.announce(tx, due);
+        JobWakeups.announce(tx, job.kind(), due);
         JobRows.cas(tx, job, "state = 'QUEUED', run_after = ?, last_error = ?, lease_epoch = NULL, lease_owner = NULL,"
                 + " lease_expires_at = NULL", due,
             "lease expired on attempt " + job.attempts() + " (holder " + job.leaseOwner() + ")");

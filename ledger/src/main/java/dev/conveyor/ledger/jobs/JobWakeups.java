@@ -1,20 +1,29 @@
 package dev.conveyor.ledger.jobs;
 
+import dev.conveyor.ledger.Dialect;
 import dev.conveyor.ledger.Ledger;
 import dev.conveyor.ledger.Tx;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Wake-ups for idle leasers. A commit that makes jobs ready (enqueue, fan-out, hand-back, a lane freed,
- * continuations unblocked) or due later (a retry's backoff, a parked job, a delayed job) raises the
- * {@value #CHANNEL} signal; a leaser of this process waiting for work is woken after the commit, and on
- * PostgreSQL a leaser of any process (the signal is a NOTIFY). A job due later wakes its waiters when it
- * is due, from a timer here. Idle leasers still poll, rarely, in case a signal was missed.
+ * Wake-ups for idle leasers, by job kind. A commit that makes jobs of a kind ready (enqueue, fan-out, a
+ * lane freed) or due later (a retry's backoff, a delayed job) raises the {@value #CHANNEL} signal with
+ * the kind (and the due time); one that cannot cheaply tell the kind (hand-back, a parked job woken,
+ * continuations unblocked, reaped leases) raises it for every kind. A leaser of this process waiting for
+ * those kinds is woken after the commit, and on PostgreSQL a leaser of any process (the signal is a
+ * NOTIFY); a build worker is not woken by a capture job. A job due later wakes its waiters when it is due,
+ * from a timer here. Idle leasers still poll, rarely, in case a signal was missed.
+ *
+ * <p>Payloads: {@code ""} every kind now, {@code <millis>} every kind then, {@code <KIND>} and
+ * {@code <KIND>@<millis>}. One that does not parse (another version's) wakes every kind now.
  */
 public final class JobWakeups {
   public static final String CHANNEL = "conveyor_jobs";
@@ -22,47 +31,78 @@ public final class JobWakeups {
   private static final int MAX_TIMERS = 1_024;
   /** Due times closer than this share one timer. */
   private static final long TIMER_GRAIN_MS = 50;
+  private static final JobKind[] KINDS = JobKind.values();
 
   private final Ledger ledger;
   private final Object lock = new Object();
-  private long version;
+  /** Signals per kind (by ordinal) and, last, those for every kind; guarded by {@link #lock}. */
+  private final long[] signals = new long[KINDS.length + 1];
   private volatile boolean acrossProcesses;
-  private final ConcurrentSkipListSet<Long> timers = new ConcurrentSkipListSet<>();
+  private final ConcurrentSkipListSet<String> timers = new ConcurrentSkipListSet<>();
   private ScheduledExecutorService timer;
+  private final Waiting all = new Waiting(EnumSet.allOf(JobKind.class));
 
   JobWakeups(Ledger ledger) {
     this.ledger = ledger;
     ledger.signals().listen(CHANNEL, this::onSignal);
   }
 
-  /** Raised by a transaction that made jobs ready now. */
+  /** Raised by a transaction that made jobs of any kind ready now. */
   static void announce(Tx tx) throws SQLException {
     tx.signal(CHANNEL, "");
   }
 
-  /** Raised by a transaction that made a job due at {@code dueAtMillis} (ledger time). */
-  static void announce(Tx tx, long dueAtMillis) throws SQLException {
-    tx.signal(CHANNEL, dueAtMillis <= tx.nowMillis() ? "" : Long.toString(dueAtMillis));
+  /** Raised by a transaction that made jobs of {@code kind} ready now. */
+  static void announce(Tx tx, JobKind kind) throws SQLException {
+    tx.signal(CHANNEL, kind.name());
+  }
+
+  /** Raised by a transaction that made jobs of each of {@code kinds} ready now. */
+  static void announce(Tx tx, Collection<JobKind> kinds) throws SQLException {
+    for (JobKind kind : kinds.isEmpty() ? EnumSet.noneOf(JobKind.class) : EnumSet.copyOf(kinds)) {
+      announce(tx, kind);
+    }
+  }
+
+  /** Raised by a transaction that made a job of {@code kind} (null: any) due at {@code dueAtMillis} (ledger time). */
+  static void announce(Tx tx, JobKind kind, long dueAtMillis) throws SQLException {
+    String name = kind == null ? "" : kind.name();
+    if (dueAtMillis <= tx.nowMillis()) {
+      tx.signal(CHANNEL, name);
+    } else {
+      tx.signal(CHANNEL, kind == null ? Long.toString(dueAtMillis) : name + "@" + dueAtMillis);
+    }
   }
 
   private void onSignal(String payload) {
     if (payload == null || payload.isEmpty()) {
-      signal();
+      signal(null);
       return;
     }
+    int at = payload.indexOf('@');
+    JobKind kind;
     long due;
     try {
-      due = Long.parseLong(payload);
-    } catch (NumberFormatException e) {
-      signal(); // a payload from another version: waking is always correct
+      if (at >= 0) {
+        kind = JobKind.valueOf(payload.substring(0, at));
+        due = Long.parseLong(payload.substring(at + 1));
+      } else if (Character.isDigit(payload.charAt(0))) {
+        kind = null;
+        due = Long.parseLong(payload);
+      } else {
+        kind = JobKind.valueOf(payload);
+        due = 0;
+      }
+    } catch (IllegalArgumentException e) {
+      signal(null); // a payload from another version: waking is always correct
       return;
     }
     long in = due - ledger.clock().millis();
     if (in <= 0) {
-      signal();
+      signal(kind);
       return;
     }
-    long slot = due / TIMER_GRAIN_MS;
+    String slot = (kind == null ? "" : kind.name()) + "@" + due / TIMER_GRAIN_MS;
     if (timers.size() >= MAX_TIMERS || !timers.add(slot)) {
       return;
     }
@@ -76,44 +116,81 @@ public final class JobWakeups {
       }
       timer.schedule(() -> {
         timers.remove(slot);
-        signal();
+        signal(kind);
       }, in + 1, TimeUnit.MILLISECONDS);
     }
   }
 
-  void signal() {
+  /** Wakes the waiters for {@code kind} (null: every waiter). */
+  void signal(JobKind kind) {
     synchronized (lock) {
-      version++;
+      signals[kind == null ? KINDS.length : kind.ordinal()]++;
       lock.notifyAll();
     }
   }
 
-  /** A number that grows whenever jobs may have become ready. */
-  public long version() {
-    synchronized (lock) {
-      return version;
-    }
+  /** Waiting for jobs of {@code kinds} only (none: every kind): signals about other kinds do not wake it. */
+  public Waiting of(Set<JobKind> kinds) {
+    return new Waiting(kinds.isEmpty() ? EnumSet.allOf(JobKind.class) : EnumSet.copyOf(kinds));
   }
 
-  /**
-   * Waits until a signal after {@code seen}, or {@code max} passes. The first wait starts listening to
-   * other processes' signals (on PostgreSQL).
-   */
+  /** A number that grows whenever jobs of any kind may have become ready. */
+  public long version() {
+    return all.version();
+  }
+
+  /** Waits until a signal about any kind after {@code seen}, or {@code max} passes. */
   public void awaitAfter(long seen, Duration max) throws InterruptedException {
-    if (!acrossProcesses) {
-      acrossProcesses = true;
-      ledger.signals().acrossProcesses(CHANNEL);
-    }
-    long deadline = System.nanoTime() + max.toNanos();
-    synchronized (lock) {
-      for (long left = max.toNanos(); version == seen && left > 0; left = deadline - System.nanoTime()) {
-        TimeUnit.NANOSECONDS.timedWait(lock, left);
-      }
-    }
+    all.awaitAfter(seen, max);
   }
 
   /** Whether a job made ready in another process wakes this process's waiters (PostgreSQL), not only its poll. */
   public boolean hearsOtherProcesses() {
-    return ledger.dialect() == dev.conveyor.ledger.Dialect.POSTGRESQL;
+    return ledger.dialect() == Dialect.POSTGRESQL;
+  }
+
+  private void listenAcrossProcesses() {
+    if (!acrossProcesses) {
+      acrossProcesses = true;
+      ledger.signals().acrossProcesses(CHANNEL);
+    }
+  }
+
+  /** The wake-ups of some kinds of jobs. */
+  public final class Waiting {
+    private final EnumSet<JobKind> kinds;
+
+    private Waiting(EnumSet<JobKind> kinds) {
+      this.kinds = kinds;
+    }
+
+    /** A number that grows whenever jobs of these kinds may have become ready. */
+    public long version() {
+      synchronized (lock) {
+        return current();
+      }
+    }
+
+    private long current() {
+      long v = signals[KINDS.length];
+      for (JobKind k : kinds) {
+        v += signals[k.ordinal()];
+      }
+      return v;
+    }
+
+    /**
+     * Waits until a signal about these kinds after {@code seen}, or {@code max} passes. The first wait
+     * starts listening to other processes' signals (on PostgreSQL).
+     */
+    public void awaitAfter(long seen, Duration max) throws InterruptedException {
+      listenAcrossProcesses();
+      long deadline = System.nanoTime() + max.toNanos();
+      synchronized (lock) {
+        for (long left = max.toNanos(); current() == seen && left > 0; left = deadline - System.nanoTime()) {
+          TimeUnit.NANOSECONDS.timedWait(lock, left);
+        }
+      }
+    }
   }
 }

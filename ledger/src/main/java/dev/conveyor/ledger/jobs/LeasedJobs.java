@@ -57,7 +57,9 @@ public final class LeasedJobs {
   }
 
   public Enqueued enqueue(Tx tx, JobSpec spec) throws java.sql.SQLException {
-    JobWakeups.announce(tx);
+    if (spec.delay().isZero()) {
+      JobWakeups.announce(tx, spec.kind()); // a delayed one is announced for when it is due
+    }
     return JobQueue.enqueue(tx, spec, null, null, 0);
   }
 
@@ -218,7 +220,7 @@ public final class LeasedJobs {
 
   public FannedOut fanOut(String parentId, String epoch, List<JobSpec> children) {
     return ledger.transact(tx -> {
-      JobWakeups.announce(tx);
+      JobWakeups.announce(tx, kinds(children));
       return JobFanOut.fanOut(tx, parentId, epoch, children);
     });
   }
@@ -230,7 +232,7 @@ public final class LeasedJobs {
    */
   public FannedOut fanOutBatch(String parentId, String epoch, int batchIndex, List<JobSpec> children, boolean last) {
     return ledger.transact(tx -> {
-      JobWakeups.announce(tx);
+      JobWakeups.announce(tx, kinds(children));
       return JobFanOut.fanOutBatch(tx, parentId, epoch, batchIndex, children, last);
     });
   }
@@ -293,8 +295,11 @@ public final class LeasedJobs {
   /** Reclaims up to {@code limit} expired leases; answers how many it reclaimed. */
   public int reapExpired(int limit) {
     return ledger.transact(tx -> {
-      JobWakeups.announce(tx);
-      return JobReaper.reap(tx, policy, limit);
+      int reaped = JobReaper.reap(tx, policy, limit);
+      if (reaped > 0) {
+        JobWakeups.announce(tx); // lanes and continuations may be free as well as the jobs requeued
+      }
+      return reaped;
     });
   }
 
@@ -302,5 +307,11 @@ public final class LeasedJobs {
     if (d == null || d.isNegative() || d.isZero()) {
       throw new IllegalArgumentException("lease extension must be positive, got " + d);
     }
+  }
+
+  private static java.util.Set<JobKind> kinds(List<JobSpec> specs) {
+    java.util.Set<JobKind> kinds = java.util.EnumSet.noneOf(JobKind.class);
+    specs.forEach(s -> kinds.add(s.kind()));
+    return kinds;
   }
 }

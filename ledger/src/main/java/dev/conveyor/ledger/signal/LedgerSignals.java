@@ -32,8 +32,28 @@ public final class LedgerSignals implements AutoCloseable {
   private volatile boolean running = true;
   private volatile Connection listening;
 
+  /**
+   * Tags this ledger's NOTIFY payloads, so its own LISTEN connection skips them: its sinks were called
+   * after the commit already, and a second call would wake every waiter for nothing.
+   */
+  private final String origin = String.format("%08x", new java.security.SecureRandom().nextInt());
+
   public LedgerSignals(LedgerUrl url) {
     this.url = url;
+  }
+
+  /** The payload as this ledger sends it in a NOTIFY: {@code <origin>|<payload>}. */
+  public String tagged(String payload) {
+    return origin + "|" + payload;
+  }
+
+  /** A NOTIFY payload as sinks get it; null when this ledger sent it (its sinks already have it). */
+  String untagged(String payload) {
+    if (payload != null && payload.length() >= 9 && payload.charAt(8) == '|'
+        && payload.substring(0, 8).chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+      return payload.startsWith(origin) ? null : payload.substring(9);
+    }
+    return payload; // untagged: from an older version
   }
 
   private final java.util.Set<String> acrossProcesses = ConcurrentHashMap.newKeySet();
@@ -99,7 +119,10 @@ public final class LedgerSignals implements AutoCloseable {
           PGNotification[] batch = pg.getNotifications(500);
           if (batch != null) {
             for (PGNotification n : batch) {
-              dispatch(n.getName(), n.getParameter());
+              String payload = untagged(n.getParameter());
+              if (payload != null) {
+                dispatch(n.getName(), payload);
+              }
             }
           }
         }

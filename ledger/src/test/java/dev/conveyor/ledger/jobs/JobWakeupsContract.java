@@ -62,6 +62,24 @@ public abstract class JobWakeupsContract extends LedgerTestBase {
   }
 
   @Test
+  void aLeaserIsWokenOnlyByTheKindsItLeases() throws Exception {
+    try (Ledger other = hearsOtherProcesses()
+        ? Ledger.open(LedgerOptions.defaults(ledgerUrl()).withClock(clock).withRetryPolicy(TEST_RETRY)) : null) {
+      Ledger writer = other == null ? ledger : other;
+      listening();
+      JobWakeups.Waiting builds = ledger.jobs().ready().of(Set.of(JobKind.BUILD));
+      JobWakeups.Waiting captures = ledger.jobs().ready().of(Set.of(JobKind.EXEC_FILE_GROUP));
+      long buildsSeen = builds.version();
+      long capturesSeen = captures.version();
+      writer.jobs().enqueue(JobSpec.builder(JobKind.EXEC_FILE_GROUP).build());
+      await().atMost(Duration.ofSeconds(10)).until(() -> captures.version() > capturesSeen);
+      assertThat(builds.version()).as("a build worker is not woken by a capture job").isEqualTo(buildsSeen);
+      writer.jobs().enqueue(JobSpec.builder(JobKind.BUILD).build());
+      await().atMost(Duration.ofSeconds(10)).until(() -> builds.version() > buildsSeen);
+    }
+  }
+
+  @Test
   void aRetryDueLaterWakesTheLeaserWhenItIsDue() throws Exception {
     String id = ledger.jobs().enqueue(JobSpec.builder(JobKind.BUILD).maxAttempts(3).build()).jobId();
     Outcomes.LeaseGrant grant = ledger.jobs().leaseOne(LeaseRequest.of("w", Set.of(JobKind.BUILD), Duration.ofSeconds(30)))

@@ -99,6 +99,15 @@ public final class ChildJvm implements AutoCloseable {
   /** As {@link #start(Class, String...)}, with {@code env} added to the child's environment. */
   public static ChildJvm start(java.util.Map<String, String> env, Class<?> mainClass, String... args)
       throws IOException {
+    return start(null, Path.of("target", "child-jvm.log"), env, mainClass, args);
+  }
+
+  /**
+   * As above, run in {@code workDir} (null: this process's) with its stderr (where its log goes) appended
+   * to {@code stderrLog}, for a test that reads one child's log.
+   */
+  public static ChildJvm start(Path workDir, Path stderrLog, java.util.Map<String, String> env, Class<?> mainClass,
+      String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx256m");
@@ -107,9 +116,12 @@ public final class ChildJvm implements AutoCloseable {
     cmd.add(mainClass.getName());
     cmd.addAll(List.of(args));
     // the children's logs, kept for reading after a failure (surefire does not capture inherited stderr)
-    java.io.File log = Path.of("target", "child-jvm.log").toFile();
+    java.io.File log = stderrLog.toAbsolutePath().toFile();
     log.getParentFile().mkdirs();
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(log));
+    if (workDir != null) {
+      pb.directory(workDir.toFile());
+    }
     pb.environment().putAll(env);
     Process p = pb.start();
     return new ChildJvm(p);

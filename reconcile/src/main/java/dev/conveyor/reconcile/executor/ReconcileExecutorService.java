@@ -118,7 +118,7 @@ public final class ReconcileExecutorService extends ReconcileExecutorControlGrpc
     long waitNanos = Duration.ofMillis(Math.min(req.getWaitMs(), MAX_LEASE_WAIT.toMillis())).toNanos();
     call(out, () -> {
       var request = WorkerCalls.leaseRequest(req);
-      var ready = jobs.ready();
+      var ready = jobs.ready().of(request.kinds());
       long seen = ready.version();
       var granted = jobs.lease(request);
       if (!granted.isEmpty() || waitNanos == 0 || !waiting.tryAcquire()) {

@@ -97,6 +97,11 @@ public final class CapturePlanner {
       this.kinds = Set.of(kind);
     }
 
+    /** The kinds of job this class of planner leases. */
+    public Set<JobKind> kinds() {
+      return kinds;
+    }
+
     public String loopName() {
       return "capture-planner-" + name().toLowerCase(java.util.Locale.ROOT);
     }

@@ -115,7 +115,8 @@ public final class BuildWorker implements AutoCloseable {
     this.merger = merger;
     this.options = options;
     this.sweeper = new StagingSweeper(ledger, merger, queues);
-    var ready = ledger.jobs().ready(); // a build queued by this process is leased at once, not at the next poll
+    // a build queued by any process is leased at once, not at the next poll; other kinds do not wake it
+    var ready = ledger.jobs().ready().of(java.util.Set.of(dev.conveyor.ledger.jobs.JobKind.BUILD));
     this.slots = new SlotLeases<>(options.parallelism(), LeaseRequest.MAX_BATCH, options.idlePoll(),
         new SlotLeases.Wakeup() {
           @Override
