@@ -149,11 +149,13 @@ final class GroupPartitions {
   /**
    * Messages handed out together; {@code attempt} is the head's delivery count. No messages and a
    * positive {@code waitMillis}: the head backs off that much longer; no messages and no wait: the head
-   * was dead-lettered (look again).
+   * was dead-lettered (look again). {@code rest} says whether the read took every deliverable message
+   * (it returned fewer than it asked for): a drain that settles them all then stops without reading again,
+   * since a message published later wakes the partition anew.
    */
-  record Batch(List<StreamMessage> messages, int attempt, long waitMillis) {
+  record Batch(List<StreamMessage> messages, int attempt, long waitMillis, boolean rest) {
     Batch(List<StreamMessage> messages, int attempt) {
-      this(messages, attempt, 0);
+      this(messages, attempt, 0, false);
     }
   }
 
@@ -166,9 +168,10 @@ final class GroupPartitions {
     Row r = held(tx, partition, epoch);
     long now = tx.nowMillis();
     if (r.headNotBefore() > now) {
-      return Optional.of(new Batch(List.of(), 0, r.headNotBefore() - now));
+      return Optional.of(new Batch(List.of(), 0, r.headNotBefore() - now, false));
     }
-    List<StreamMessage> messages = Replay.read(tx, topic, partition, r.committed(), r.headAttempts() > 0 ? 1 : batchSize);
+    int limit = r.headAttempts() > 0 ? 1 : batchSize;
+    List<StreamMessage> messages = Replay.read(tx, topic, partition, r.committed(), limit);
     if (messages.isEmpty()) {
       return Optional.empty();
     }
@@ -180,7 +183,7 @@ final class GroupPartitions {
     }
     tx.update("UPDATE mq_group_partitions SET head_attempts = head_attempts + 1, version = version + 1"
         + " WHERE group_name = ? AND topic = ? AND partition_no = ?", group, topic, partition);
-    return Optional.of(new Batch(messages, r.headAttempts() + 1));
+    return Optional.of(new Batch(messages, r.headAttempts() + 1, 0, messages.size() < limit));
   }
 
   /** Acks everything up to {@code seq}; fenced by the epoch, so a deposed member cannot ack. */

@@ -62,7 +62,10 @@ final class PartitionWorker {
     return waitMillis;
   }
 
-  /** Delivers one batch; answers whether it made progress (so the caller should go on). */
+  /**
+   * Delivers one batch; answers whether the caller should go on: it made progress and there may be more
+   * (not when it settled every deliverable message: one published since wakes the partition again).
+   */
   boolean deliverOnce() {
     Optional<Batch> batch = ledger.transact(tx -> state.deliver(tx, partition, epoch, options.batchSize()));
     if (batch.isEmpty()) {
@@ -134,7 +137,7 @@ final class PartitionWorker {
       });
       unavailableStreak.remove(partition);
     }
-    return true;
+    return !batch.get().rest();
   }
 
   private Duration unavailableBackoff() {

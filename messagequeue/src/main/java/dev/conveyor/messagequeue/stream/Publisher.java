@@ -253,16 +253,16 @@ public final class Publisher {
    */
   public void announce(Tx tx, String key) throws SQLException {
     if (tx.dialect() == Dialect.POSTGRESQL) {
-      tx.queryOne("SELECT pg_notify(?, ?)", rs -> 1, PgNotifyListener.CHANNEL, key);
+      tx.queryOne("SELECT pg_notify(?, ?)", rs -> 1, PgNotifyListener.CHANNEL, wakeups.tagged(key));
     }
     tx.afterCommit(() -> wakeups.signal(key));
   }
 
-  private static void notifyOtherNodes(Tx tx, String wireTopic, java.util.Collection<Integer> partitions)
+  private void notifyOtherNodes(Tx tx, String wireTopic, java.util.Collection<Integer> partitions)
       throws SQLException {
     if (tx.dialect() == Dialect.POSTGRESQL) {
       tx.queryOne("SELECT pg_notify(?, ?)", rs -> 1, PgNotifyListener.CHANNEL,
-          PgNotifyListener.payload(wireTopic, partitions));
+          wakeups.tagged(PgNotifyListener.payload(wireTopic, partitions)));
     }
   }
 

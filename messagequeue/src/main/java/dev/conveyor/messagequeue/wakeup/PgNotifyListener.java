@@ -26,7 +26,16 @@ public final class PgNotifyListener implements AutoCloseable {
   private volatile boolean running = true;
 
   public PgNotifyListener(LedgerUrl url, Wakeups wakeups, Supervisor supervisor) {
-    this(url, CHANNEL, payload -> signal(wakeups, payload), supervisor);
+    this(url, CHANNEL, payload -> {
+      if (payload == null) {
+        wakeups.signal(); // one may have been missed
+        return;
+      }
+      String heard = wakeups.untagged(payload);
+      if (heard != null) { // null: this process's own, signalled here after its commit already
+        signal(wakeups, heard);
+      }
+    }, supervisor);
   }
 
   /** Hands every payload NOTIFYed on {@code channel} (null when one may have been missed) to {@code sink}. */

@@ -13,6 +13,8 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class Wakeups {
   private final ReentrantLock lock = new ReentrantLock();
+  /** Tags this process's NOTIFY payloads, so its own LISTEN connection skips what it signalled already. */
+  private final String origin = String.format("%08x", new java.security.SecureRandom().nextInt());
   private final Condition changed = lock.newCondition();
   private final java.util.Map<String, Long> byPartition = new java.util.HashMap<>();
   private long version;
@@ -83,5 +85,19 @@ public final class Wakeups {
     } finally {
       lock.unlock();
     }
+  }
+
+  /** A payload as this process sends it in a NOTIFY: {@code <origin>|<payload>}. */
+  public String tagged(String payload) {
+    return origin + "|" + payload;
+  }
+
+  /** A NOTIFY payload without its origin; null when this process sent it. An untagged one is kept. */
+  public String untagged(String payload) {
+    if (payload.length() >= 9 && payload.charAt(8) == '|'
+        && payload.substring(0, 8).chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+      return payload.startsWith(origin) ? null : payload.substring(9);
+    }
+    return payload;
   }
 }
