@@ -17,6 +17,8 @@ public final class Bench {
       System.out.println("  duckdb   capture next to DuckDB on ~--mb MB (default 1024; the issue's figure uses --mb 800)");
       System.out.println("  runway   a 10-step REBASE merge + push on 20,000 files / 5,000 commits, next to command-line git");
       System.out.println("  submitqueue  100 land requests, serial vs speculative budgets 1/4/8 (--build-ms, default 1000)");
+      System.out.println("           --nodes N: a fleet of 1 and then N serve nodes on PostgreSQL: landed/hour, ledger"
+          + " transactions and row writes per landed change, idle cost, and the stall after killing the queue's owner");
       System.out.println("  soak   a compressed month: serve with 1-minute retentions under a steady mix [--minutes M (10)]");
       System.out.println("         [--sample-seconds S (30)] [--backend both|postgres|sqlite]; exits 1 on growth or lost work");
       System.out.println("  quiet  one change at a time on a quiet queue through serve: land -> LANDED, and time to each state");
@@ -53,7 +55,14 @@ public final class Bench {
       }
       case "runway" -> RunwayBench.run(BenchArgs.parse(rest));
       case "duckdb" -> DuckDbBench.run(BenchArgs.parse(rest));
-      case "submitqueue" -> SubmitQueueBench.run(BenchArgs.parse(rest));
+      case "submitqueue" -> {
+        BenchArgs a = BenchArgs.parse(rest);
+        if (a.nodes() > 0) {
+          return SubmitQueueFleetBench.run(a);
+        } else {
+          SubmitQueueBench.run(a);
+        }
+      }
       case "quiet" -> {
         return QuietQueueBench.run(BenchArgs.parse(rest));
       }

@@ -6,7 +6,7 @@ package dev.conveyor.bench;
  */
 public record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgPort, int mb, long buildMs,
     String dbPrefix, double minutes, int sampleSeconds, String backend, java.util.List<String> modes,
-    java.util.Set<String> lines) {
+    java.util.Set<String> lines, int nodes) {
 
   public static BenchArgs parse(String[] args) {
     int jobs = 20_000;
@@ -22,12 +22,14 @@ public record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgP
     String backend = "both";
     java.util.List<String> modes = java.util.List.of("serial", "1", "4", "8", "b4", "b8");
     java.util.Set<String> lines = JOBS_LINES;
+    int nodes = 0;
     for (int i = 0; i < args.length; i++) {
       String v = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
         case "--jobs" -> jobs = Integer.parseInt(require(args[i], v));
         case "--threads" -> threads = Integer.parseInt(require(args[i], v));
         case "--batch" -> batch = Integer.parseInt(require(args[i], v));
+        case "--nodes" -> nodes = Integer.parseInt(require(args[i], v));
         case "--mb" -> mb = Integer.parseInt(require(args[i], v));
         case "--build-ms" -> buildMs = Long.parseLong(require(args[i], v));
         case "--minutes" -> minutes = Double.parseDouble(require(args[i], v));
@@ -63,8 +65,11 @@ public record BenchArgs(int jobs, int threads, int batch, String pgHost, int pgP
       throw new IllegalArgumentException("--lines takes " + String.join(",", JOBS_LINES) + ", comma-separated, got "
           + lines);
     }
+    if (nodes < 0 || nodes > 8) {
+      throw new IllegalArgumentException("--nodes must be 1..8, got " + nodes);
+    }
     return new BenchArgs(jobs, threads, batch, host, port, mb, buildMs, prefix, minutes, sampleSeconds, backend, modes,
-        lines);
+        lines, nodes);
   }
 
   /** The jobs benchmark's lines; {@code --lines} picks some (the comparison needs grpc and db-scheduler). */

@@ -70,7 +70,11 @@ public final class ServeProcess implements AutoCloseable {
 
   /** Waits until the local token exists and the gRPC port accepts connections (a first start may build the app). */
   public void awaitReady() throws IOException, InterruptedException {
-    Path token = dataDir.resolve("local-token");
+    awaitReady(dataDir.resolve("local-token"));
+  }
+
+  /** Waits until {@code token} exists and the gRPC port accepts connections. */
+  public void awaitReady(Path token) throws IOException, InterruptedException {
     long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
     while (!Files.exists(token) || !portOpen(grpcPort)) {
       if (!process.isAlive() || System.nanoTime() > deadline) {
@@ -98,6 +102,15 @@ public final class ServeProcess implements AutoCloseable {
 
   public Path log() {
     return log;
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  /** SIGKILL, as a node dies: no hand-back, no goodbye. */
+  public void kill() throws InterruptedException {
+    process.destroyForcibly().waitFor();
   }
 
   public boolean alive() {
