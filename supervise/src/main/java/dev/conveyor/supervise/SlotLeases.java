@@ -37,6 +37,27 @@ public final class SlotLeases<G> {
     long version();
 
     void awaitAfter(long seen, Duration max) throws InterruptedException;
+
+    /** How to wait, given by method references to a source of wake-ups (the ledger's ready signals, say). */
+    static Wakeup of(java.util.function.LongSupplier version, Await await) {
+      return new Wakeup() {
+        @Override
+        public long version() {
+          return version.getAsLong();
+        }
+
+        @Override
+        public void awaitAfter(long seen, Duration max) throws InterruptedException {
+          await.awaitAfter(seen, max);
+        }
+      };
+    }
+
+    /** {@link #awaitAfter} as a function. */
+    @FunctionalInterface
+    interface Await {
+      void awaitAfter(long seen, Duration max) throws InterruptedException;
+    }
   }
 
   private static final Wakeup SLEEP = new Wakeup() {

@@ -265,17 +265,7 @@ public final class ControlPlane implements AutoCloseable {
     var ready = ledger.jobs().ready().of(java.util.Set.of(dev.conveyor.ledger.jobs.JobKind.EXEC_FILE_GROUP));
     worker = new CaptureWorker(stub, CaptureWorker.Options.defaults("in-process-capture")
         .withParallelism(parallelism).withIdlePoll(ControlLoops.IDLE_FALLBACK), supervisor,
-        new dev.conveyor.supervise.SlotLeases.Wakeup() {
-          @Override
-          public long version() {
-            return ready.version();
-          }
-
-          @Override
-          public void awaitAfter(long seen, Duration max) throws InterruptedException {
-            ready.awaitAfter(seen, max);
-          }
-        }).start();
+        dev.conveyor.supervise.SlotLeases.Wakeup.of(ready::version, ready::awaitAfter)).start();
   }
 
   /**

@@ -118,17 +118,7 @@ public final class BuildWorker implements AutoCloseable {
     // a build queued by any process is leased at once, not at the next poll; other kinds do not wake it
     var ready = ledger.jobs().ready().of(java.util.Set.of(dev.conveyor.ledger.jobs.JobKind.BUILD));
     this.slots = new SlotLeases<>(options.parallelism(), LeaseRequest.MAX_BATCH, options.idlePoll(),
-        new SlotLeases.Wakeup() {
-          @Override
-          public long version() {
-            return ready.version();
-          }
-
-          @Override
-          public void awaitAfter(long seen, Duration max) throws InterruptedException {
-            ready.awaitAfter(seen, max);
-          }
-        });
+        SlotLeases.Wakeup.of(ready::version, ready::awaitAfter));
     this.threads = Executors.newFixedThreadPool(options.parallelism(), r -> {
       Thread t = new Thread(r, "build-worker");
       t.setDaemon(true);
