@@ -48,6 +48,7 @@ final class DbSchedulerBench {
           .build();
       var before = JobsBench.commits(jdbcUrl);
       HeapPeak.reset();
+      CpuMeter.Sample cpuBefore = CpuMeter.sample(java.util.List.of());
       long start = System.nanoTime();
       scheduler.start();
       if (!done.await(30, TimeUnit.MINUTES)) {
@@ -69,12 +70,13 @@ final class DbSchedulerBench {
         }
       }
       double seconds = (System.nanoTime() - start) / 1e9;
+      CpuMeter.Share cpu = CpuMeter.sample(java.util.List.of()).perJobSince(cpuBefore, jobs);
       long peak = HeapPeak.peakMb();
       scheduler.stop();
       ds.getHikariPoolMXBean().softEvictConnections(); // idle sessions flush their statistics as they end
       long after = JobsBench.settledCommits(jdbcUrl).orElseThrow();
       return new JobsBench.Result("db-scheduler / PostgreSQL (lockAndFetch 1.0, 4.0)", jobs, seconds, Double.NaN,
-          Double.NaN, peak, (after - before.orElseThrow() - polls) / (double) jobs);
+          Double.NaN, peak, (after - before.orElseThrow() - polls) / (double) jobs, cpu);
     }
   }
 

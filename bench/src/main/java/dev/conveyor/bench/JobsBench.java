@@ -40,7 +40,11 @@ final class JobsBench {
   private JobsBench() {}
 
   record Result(String name, int jobs, double seconds, double p50Ms, double p99Ms, long peakHeapMb,
-      double txPerJob) {
+      double txPerJob, CpuMeter.Share cpu) {
+    Result(String name, int jobs, double seconds, double p50Ms, double p99Ms, long peakHeapMb, double txPerJob) {
+      this(name, jobs, seconds, p50Ms, p99Ms, peakHeapMb, txPerJob, null);
+    }
+
     double perSecond() {
       return jobs / seconds;
     }
@@ -79,6 +83,7 @@ final class JobsBench {
       System.out.printf("conveyor/PostgreSQL vs db-scheduler: %.2fx (target >= 2x: %s)%n", ratio,
           ratio >= 2.0 ? "met" : "NOT met");
     }
+    printCpu(conveyorPg, dbScheduler);
     if (conveyorSqlite != null) {
       System.out.printf("conveyor/SQLite: %.0f jobs/s (target >= 5,000: %s)%n", conveyorSqlite.perSecond(),
           conveyorSqlite.perSecond() >= 5000 ? "met" : "NOT met");
@@ -106,6 +111,24 @@ final class JobsBench {
       if (r != null) {
         print(r);
       }
+    }
+  }
+
+  /**
+   * Where each side's CPU went, per completed job (both measured over their timed run only, from {@code /proc}).
+   * On a machine whose cores are all busy, jobs/s is cores divided by this total, so it says what a ratio
+   * could be: twice db-scheduler's rate needs at most half its CPU per job, whatever the split.
+   */
+  private static void printCpu(Result conveyor, Result dbScheduler) {
+    if (conveyor != null && conveyor.cpu() != null) {
+      CpuMeter.Share c = conveyor.cpu();
+      System.out.printf("CPU per job, conveyor / PostgreSQL over gRPC: %.0f us (control plane %.0f, worker processes %.0f,"
+          + " PostgreSQL %.0f)%n", c.total(), c.self(), c.workers(), c.postgres());
+    }
+    if (dbScheduler != null && dbScheduler.cpu() != null) {
+      CpuMeter.Share d = dbScheduler.cpu();
+      System.out.printf("CPU per job, db-scheduler: %.0f us (its JVM %.0f, PostgreSQL %.0f); 2x its rate on these"
+          + " cores allows at most %.0f us a job%n", d.total(), d.self(), d.postgres(), d.total() / 2);
     }
   }
 
@@ -182,6 +205,7 @@ final class JobsBench {
     Path tokenDir = Files.createTempDirectory("conveyor-bench-token");
     Optional<Long> commitsBefore;
     Result result;
+    CpuMeter.Share cpu;
     try (Ledger ledger = Ledger.open(LedgerOptions.defaults(url).withPoolSize(a.threads() + 2))) {
       var token = dev.conveyor.reconcile.auth.LocalToken.inDataDirectory(tokenDir);
       var auth = new dev.conveyor.reconcile.auth.BearerAuthInterceptor(token,
@@ -231,6 +255,7 @@ final class JobsBench {
         commitsBefore = commits(url);
         HeapPeak.reset();
         Round measured = round(ledger, workers, outs, a.jobs(), label);
+        cpu = measured.cpu();
         for (Process w : workers) {
           w.getOutputStream().close();
           if (w.waitFor() != 0) {
@@ -264,7 +289,7 @@ final class JobsBench {
     double txPerJob = commitsAfter.isPresent() ? (commitsAfter.get() - commitsBefore.get()) / (double) a.jobs()
         : Double.NaN;
     return new Result(result.name(), result.jobs(), result.seconds(), result.p50Ms(), result.p99Ms(),
-        result.peakHeapMb(), txPerJob);
+        result.peakHeapMb(), txPerJob, cpu);
   }
 
   /**
@@ -276,12 +301,15 @@ final class JobsBench {
   static final java.time.Duration WARM_UP = java.time.Duration.ofSeconds(45);
   static final int WARM_UP_ROUND = 2000;
 
-  private record Round(long completed, double seconds, long[] latencies) {}
+  /** A round's figures; its CPU is taken from "go" (after the enqueue) to its last answer. */
+  private record Round(long completed, double seconds, long[] latencies, CpuMeter.Share cpu) {}
 
   /** Enqueues {@code jobs}, tells every worker to go, and gathers their figures once each found nothing left. */
   private static Round round(Ledger ledger, List<Process> workers, List<java.io.BufferedReader> outs, int jobs,
       String label) throws Exception {
     enqueue(ledger, jobs);
+    List<Long> pids = workers.stream().map(Process::pid).toList();
+    CpuMeter.Sample cpuAtGo = CpuMeter.sample(pids);
     long go = QueuePublisher.nowMicros();
     for (Process w : workers) {
       w.getOutputStream().write("go\n".getBytes());
@@ -303,8 +331,9 @@ final class JobsBench {
       last = Math.max(last, f[1]);
       latencies.add(Arrays.stream(f, 2, f.length).map(us -> us * 1000).toArray());
     }
+    CpuMeter.Share cpu = CpuMeter.sample(pids).perJobSince(cpuAtGo, (int) Math.max(1, completed));
     long[] all = latencies.stream().flatMapToLong(Arrays::stream).sorted().toArray();
-    return new Round(completed, (last - go) / 1e6, all);
+    return new Round(completed, (last - go) / 1e6, all, cpu);
   }
 
   private static void enqueue(Ledger ledger, int jobs) {
