@@ -351,7 +351,7 @@ final class GroupCommit {
   private static Outcome runAlone(Tx tx, Call<?> call) throws SQLException {
     Connection c = tx.connection();
     Savepoint savepoint = c.setSavepoint();
-    int mark = tx.afterCommitActions().size();
+    Tx.Mark mark = tx.mark();
     try {
       return Outcome.ok(call.work.run(tx)); // the savepoint ends with the transaction: no RELEASE round trip
     } catch (SQLException | RuntimeException e) {
@@ -359,7 +359,7 @@ final class GroupCommit {
         throw e; // the whole attempt goes; the ledger retries the batch
       }
       c.rollback(savepoint);
-      tx.afterCommitActions().subList(mark, tx.afterCommitActions().size()).clear();
+      tx.rolledBackTo(mark);
       return new Outcome(null, Ledger.failure(e, "ledger statement failed"));
     }
   }

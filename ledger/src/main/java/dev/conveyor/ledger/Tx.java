@@ -92,6 +92,24 @@ public final class Tx {
     return afterCommit;
   }
 
+  /** What rolling back to a savepoint must undo here as well: the actions and signals raised since. */
+  record Mark(int afterCommit, java.util.Set<String> signalled) {}
+
+  /** Taken with a savepoint. */
+  Mark mark() {
+    return new Mark(afterCommit.size(), signalled == null ? null : java.util.Set.copyOf(signalled));
+  }
+
+  /**
+   * The statements since {@code mark} were rolled back to its savepoint: their after-commit actions are
+   * dropped, and the signals they raised (whose NOTIFY the database dropped with them) may be raised again
+   * by what follows, or a later unit's identical signal would be swallowed and never sent.
+   */
+  void rolledBackTo(Mark mark) {
+    afterCommit.subList(mark.afterCommit(), afterCommit.size()).clear();
+    signalled = mark.signalled() == null ? null : new java.util.HashSet<>(mark.signalled());
+  }
+
   /**
    * Whether this transaction may have changed anything: an update, a batch, a query that is not a plain
    * SELECT (an {@code INSERT … RETURNING}), or use of the raw connection. Only such a transaction needs

@@ -69,6 +69,27 @@ abstract class GroupCommitContract extends LedgerTestBase {
   }
 
   @Test
+  void aSignalRaisedByAUnitThatWasRolledBackIsStillSentByALaterUnitRaisingItToo() {
+    List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ledger.signals().listen("conveyor_group_probe", heard::add);
+    GroupCommit group = ledger.groupCommit();
+    var failing = new GroupCommit.Call<>(tx -> {
+      tx.signal("conveyor_group_probe", "ready");
+      throw new IllegalStateException("this unit changed its mind");
+    });
+    var committing = new GroupCommit.Call<>(tx -> {
+      tx.signal("conveyor_group_probe", "ready"); // the same signal: sent once per transaction, by whoever commits
+      return 1;
+    });
+    group.flush(List.of(failing, committing));
+
+    assertThat(group.await(committing)).isEqualTo(1);
+    assertThatThrownBy(() -> group.await(failing)).hasMessageContaining("changed its mind");
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(heard).as("signals after the commit").containsExactly("ready"));
+  }
+
+  @Test
   void aGroupedUnitInsideATransactionIsRefusedAlone() {
     assertThatThrownBy(() -> ledger.transact(tx -> ledger.transactGrouped(t -> 1)))
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("nested");

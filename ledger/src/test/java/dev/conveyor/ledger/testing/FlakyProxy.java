@@ -14,8 +14,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A TCP proxy in front of the test PostgreSQL that can fail the network the way a flaky one does:
- * go down (sever every connection and refuse new ones), or let the next COMMIT reach the server and
- * then cut the connection before the client hears the answer (a commit whose acknowledgement is lost).
+ * go down (sever every connection and refuse new ones), let the next COMMIT reach the server and
+ * then cut the connection before the client hears the answer (a commit whose acknowledgement is lost),
+ * or black-hole the open connections (bytes vanish both ways and nobody closes anything: a NAT or
+ * firewall that dropped an idle flow, a host that went away).
  */
 public final class FlakyProxy implements AutoCloseable {
   private static final byte[] COMMIT = "COMMIT".getBytes(StandardCharsets.US_ASCII);
@@ -24,6 +26,7 @@ public final class FlakyProxy implements AutoCloseable {
   private final String target;
   private final int targetPort;
   private final List<Socket> open = new CopyOnWriteArrayList<>();
+  private final java.util.Set<Socket> blackHoled = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final AtomicBoolean cutNextCommit = new AtomicBoolean();
   private final AtomicInteger commitsCut = new AtomicInteger();
   private volatile boolean down;
@@ -54,6 +57,11 @@ public final class FlakyProxy implements AutoCloseable {
 
   public void up() {
     down = false;
+  }
+
+  /** From now on every connection open now carries nothing either way, and stays open; new ones work. */
+  public void blackHoleOpenConnections() {
+    blackHoled.addAll(open);
   }
 
   /** The next COMMIT reaches the server, which answers; the answer is dropped and the connection cut. */
@@ -90,6 +98,9 @@ public final class FlakyProxy implements AutoCloseable {
       byte[] buf = new byte[16 * 1024];
       try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
         for (int n; (n = in.read(buf)) > 0; ) {
+          if (blackHoled.contains(from)) {
+            continue; // read and dropped: the other side hears nothing, and no FIN or RST either
+          }
           if (!fromClient && cutOnAnswer.get()) {
             commitsCut.incrementAndGet();
             break; // the server committed and answered; the client never hears it
