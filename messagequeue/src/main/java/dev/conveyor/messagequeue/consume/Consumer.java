@@ -117,7 +117,9 @@ public final class Consumer implements AutoCloseable {
         long now = monotonicMillis();
         long members = streams.wakeups().version(MemberLiveness.MEMBERS_CHANGED, 0);
         long asked = streams.wakeups().version(rebalanceKey, 0);
-        if (joining || members != seenMembers || asked != seenAsked || now - lastRebalance >= nextRebalanceMs) {
+        boolean lost = leaseLost.getAndSet(false);
+        if (joining || lost || members != seenMembers || asked != seenAsked
+            || now - lastRebalance >= nextRebalanceMs) {
           seenMembers = members;
           seenAsked = asked;
           Set<Integer> busyNow = Set.copyOf(busy);
@@ -155,6 +157,8 @@ public final class Consumer implements AutoCloseable {
    */
   static final long REBALANCE_FALLBACK_MS = 300_000;
   private volatile long nextRebalanceMs = REBALANCE_FALLBACK_MS;
+  /** A drain found its partition's lease taken: the coordinator rebalances at once. */
+  private final java.util.concurrent.atomic.AtomicBoolean leaseLost = new java.util.concurrent.atomic.AtomicBoolean();
 
   /**
    * Hands held partitions that were woken since their last drain (or never drained) to workers, never
@@ -211,9 +215,16 @@ public final class Consumer implements AutoCloseable {
             TimeUnit.MILLISECONDS);
       }
     } catch (PartitionLeaseLostException e) {
+      // another member took it (this one paused past its liveness, say): settle who holds what before
+      // draining again, or every wake-up would drain it again, and fail again, until the fallback rebalance
       log.info("{}", e.getMessage());
+      idleSince.put(partition, versionBefore);
+      leaseLost.set(true);
     } catch (RuntimeException e) {
+      // not again until something new wakes it (the liveness beat's probe does within a second while
+      // work is deliverable): a failing drain must not spin
       log.warn("consumer {} partition {}: {}", options.group(), partition, e.getMessage());
+      idleSince.put(partition, versionBefore);
     } finally {
       busy.remove(partition);
       drainsEnded.incrementAndGet();

@@ -39,4 +39,26 @@ public abstract class WokenPartitionContract extends StreamsTestBase {
     await().atMost(Duration.ofSeconds(30)).until(() -> streams.liveness().beats() >= beats + 3);
     assertThat(consumer.drainsStarted()).as("partitions read while idle").isEqualTo(drains);
   }
+
+  @Test
+  void aMemberWhosePartitionWasTakenWhileItPausedRebalancesInsteadOfDrainingItAgainAndAgain() {
+    Set<String> delivered = ConcurrentHashMap.newKeySet();
+    Consumer consumer = consume(ORDERS, ConsumerOptions.defaults("paused", "m1").withParallelism(1), d -> {
+      delivered.add(d.message().messageId());
+      return Outcome.ack();
+    });
+    publish(ORDERS, keyFor(0, 8), "warm-up", "x");
+    await().atMost(Duration.ofSeconds(30)).until(() -> delivered.contains("warm-up")
+        && consumer.ownedPartitions().size() == 8);
+    // while m1 paused, another member took partition 0 under its own epoch (and has since gone away)
+    ledger.transact(tx -> tx.update("UPDATE mq_group_partitions SET owner = 'm2', lease_epoch = 'theirs'"
+        + " WHERE group_name = 'paused' AND partition_no = 0"));
+    long drains = consumer.drainsStarted();
+    publish(ORDERS, keyFor(0, 8), "after-the-pause", "x");
+    // the drain finds its lease gone, the member rebalances at once (m2 is not live: it takes the partition
+    // back under a new epoch) and delivers; before, it drained the lost partition on every wake-up until the
+    // 5-minute fallback rebalance
+    await().atMost(Duration.ofSeconds(10)).until(() -> delivered.contains("after-the-pause"));
+    assertThat(consumer.drainsStarted() - drains).as("drains meanwhile").isLessThan(10);
+  }
 }
