@@ -50,7 +50,7 @@ public final class WorkerCommand implements Runnable {
     public Integer call() throws Exception {
       String id = executorId != null ? executorId
           : "capture-" + java.net.InetAddress.getLocalHost().getHostName() + "-" + ProcessHandle.current().pid();
-      var channel = server.channel();
+      var channel = server.workerChannel();
       var stub = ReconcileExecutorControlGrpc.newBlockingStub(channel);
       if (oidcIssuer != null) {
         String secret = System.getenv("CONVEYOR_CLIENT_SECRET");

@@ -20,9 +20,15 @@ final class CliChannel extends ManagedChannel {
   private final ManagedChannel channel;
 
   CliChannel(String host, int port) {
+    this(host, port, false);
+  }
+
+  /** {@code longLived}: a worker's channel, with keep-alive pings that replace a connection the network dropped. */
+  CliChannel(String host, int port, boolean longLived) {
     this.loop = new NioEventLoopGroup(1);
-    this.channel = NettyChannelBuilder.forAddress(host, port).usePlaintext().eventLoopGroup(loop)
-        .channelType(NioSocketChannel.class).build();
+    NettyChannelBuilder builder = NettyChannelBuilder.forAddress(host, port).usePlaintext().eventLoopGroup(loop)
+        .channelType(NioSocketChannel.class);
+    this.channel = (longLived ? dev.conveyor.capture.worker.WorkerChannels.keepAlive(builder) : builder).build();
   }
 
   @Override

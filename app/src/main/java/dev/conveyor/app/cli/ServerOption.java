@@ -25,6 +25,15 @@ public final class ServerOption {
   }
 
   public ManagedChannel channel() {
+    return channel(false);
+  }
+
+  /** For a long-running worker: the channel pings, so a connection the network dropped is replaced. */
+  public ManagedChannel workerChannel() {
+    return channel(true);
+  }
+
+  private ManagedChannel channel(boolean longLived) {
     int colon = server.lastIndexOf(':');
     if (colon <= 0) {
       throw new IllegalArgumentException("--server must be HOST:PORT, got '" + server + "'");
@@ -35,7 +44,7 @@ public final class ServerOption {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("--server port must be a number, got '" + server + "'");
     }
-    return new CliChannel(server.substring(0, colon), port);
+    return new CliChannel(server.substring(0, colon), port, longLived);
   }
 
   /**

@@ -178,7 +178,8 @@ public final class ControlPlane implements AutoCloseable {
       io.grpc.protobuf.services.HealthStatusManager health = new io.grpc.protobuf.services.HealthStatusManager();
       ReconcileExecutorService executorService = new ReconcileExecutorService(ledger, 256,
           new dev.conveyor.reconcile.artifacts.LocalArtifactStore(c.dataDir().resolve("artifacts")));
-      NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(address, c.port()))
+      NettyServerBuilder builder = dev.conveyor.capture.worker.WorkerChannels.permitWorkerKeepAlive(
+          NettyServerBuilder.forAddress(new InetSocketAddress(address, c.port())))
           .addService(health.getHealthService())
           .addService(secured(reconcileControl, auth))
           .addService(secured(executorService, auth))

@@ -32,7 +32,7 @@ public final class CaptureWorker implements AutoCloseable {
    * (the default stays well below gRPC's 4 MiB message limit).
    */
   public record Options(String executorId, Set<String> executorIds, int parallelism, Duration lease,
-      Duration idlePoll, int maxResultBytes) {
+      Duration idlePoll, int maxResultBytes, Duration leaseWait) {
     public static final int DEFAULT_MAX_RESULT_BYTES = 2 * 1024 * 1024;
 
     public Options {
@@ -45,27 +45,35 @@ public final class CaptureWorker implements AutoCloseable {
       if (maxResultBytes < 1024) {
         throw new IllegalArgumentException("max result bytes must be at least 1024");
       }
+      if (leaseWait == null || leaseWait.isNegative() || leaseWait.toMillis() > 20_000) {
+        throw new IllegalArgumentException("lease wait must be between 0 and 20 s (the server's most)");
+      }
     }
 
     public static Options defaults(String executorId) {
       return new Options(executorId, Set.of("java-capture"), 2, Duration.ofSeconds(30), Duration.ofMillis(500),
-          DEFAULT_MAX_RESULT_BYTES);
+          DEFAULT_MAX_RESULT_BYTES, LEASE_WAIT);
     }
 
     public Options withParallelism(int n) {
-      return new Options(executorId, executorIds, n, lease, idlePoll, maxResultBytes);
+      return new Options(executorId, executorIds, n, lease, idlePoll, maxResultBytes, leaseWait);
     }
 
     public Options withLease(Duration d) {
-      return new Options(executorId, executorIds, parallelism, d, idlePoll, maxResultBytes);
+      return new Options(executorId, executorIds, parallelism, d, idlePoll, maxResultBytes, leaseWait);
     }
 
     public Options withIdlePoll(Duration d) {
-      return new Options(executorId, executorIds, parallelism, lease, d, maxResultBytes);
+      return new Options(executorId, executorIds, parallelism, lease, d, maxResultBytes, leaseWait);
     }
 
     public Options withMaxResultBytes(int n) {
-      return new Options(executorId, executorIds, parallelism, lease, idlePoll, n);
+      return new Options(executorId, executorIds, parallelism, lease, idlePoll, n, leaseWait);
+    }
+
+    /** How long a remote worker's idle lease call waits inside the server for work (a long poll). */
+    public Options withLeaseWait(Duration d) {
+      return new Options(executorId, executorIds, parallelism, lease, idlePoll, maxResultBytes, d);
     }
   }
 
@@ -83,6 +91,15 @@ public final class CaptureWorker implements AutoCloseable {
   private final SlotLeases<LeasedReconcileJob> slots;
   /** How long an idle remote worker's lease call waits inside the server for a job to become ready. */
   static final Duration LEASE_WAIT = Duration.ofSeconds(10);
+  /**
+   * How much longer than its wait a lease call may take before the worker gives up on it. A call the network
+   * swallowed (a NAT or firewall dropped the flow, the server's host went away: no reset) would otherwise
+   * hold the slots' leasing turn forever; it fails instead, and the loop retries with backoff on a channel
+   * whose keep-alive ({@link WorkerChannels}) has meanwhile replaced the dead connection.
+   */
+  static final Duration LEASE_ANSWER_MARGIN = Duration.ofSeconds(5);
+  /** Every other call of a worker ends within this, for the same reason (a result chunk is at most 2 MiB). */
+  static final Duration CALL_DEADLINE = Duration.ofSeconds(60);
   private final boolean inServerProcess;
 
   public CaptureWorker(ReconcileExecutorControlBlockingStub rpc, Options options) {
@@ -101,7 +118,7 @@ public final class CaptureWorker implements AutoCloseable {
   public CaptureWorker(ReconcileExecutorControlBlockingStub rpc, Options options, Supervisor supervisor,
       SlotLeases.Wakeup wakeup) {
     this.supervisor = supervisor;
-    this.rpc = rpc;
+    this.rpc = rpc.withInterceptors(WorkerChannels.defaultDeadline(CALL_DEADLINE));
     this.options = options;
     this.inServerProcess = wakeup != null;
     this.slots = wakeup == null ? new SlotLeases<>(options.parallelism(), MAX_JOBS_PER_LEASE, options.idlePoll())
@@ -134,13 +151,14 @@ public final class CaptureWorker implements AutoCloseable {
         .addJobKinds(JobKind.RJK_EXEC_FILE_GROUP).addAllExecutorIds(options.executorIds())
         .setLeaseMs(options.lease().toMillis())
         // a remote worker waits for work inside the server (a long poll); one in the server's process waits here
-        .setWaitMs(inServerProcess ? 0 : LEASE_WAIT.toMillis()).build();
+        .setWaitMs(inServerProcess ? 0 : options.leaseWait().toMillis()).build();
+    long leaseDeadlineMillis = request.getWaitMs() + LEASE_ANSWER_MARGIN.toMillis();
     int failures = 0; // in a row: the wait doubles (to 5 s) and only the 1st, 2nd, 4th, 8th… are logged
     while (running) {
       try {
         LeasedReconcileJob job = slots.next(want -> {
-          List<LeasedReconcileJob> jobs = rpc.leaseReconcileJob(request.toBuilder().setMaxJobs(want).build())
-              .getJobsList();
+          List<LeasedReconcileJob> jobs = rpc.withDeadlineAfter(leaseDeadlineMillis, TimeUnit.MILLISECONDS)
+              .leaseReconcileJob(request.toBuilder().setMaxJobs(want).build()).getJobsList();
           jobs.forEach(j -> inFlight.put(j.getJobId(), j));
           return jobs;
         });

@@ -21,6 +21,7 @@ public abstract class CaptureServerBase extends LedgerTestBase {
   protected ManagedChannel channel;
   protected CapturePlanner planner;
   protected CaptureTables tables;
+  protected ReconcileExecutorService executorService;
   /** Where the control plane keeps page-index artifacts in this suite. */
   protected java.nio.file.Path artifactDir;
 
@@ -35,11 +36,13 @@ public abstract class CaptureServerBase extends LedgerTestBase {
     tables = new CaptureTables(ledger);
     artifactDir = java.nio.file.Files.createTempDirectory("conveyor-artifacts");
     planner = new CapturePlanner(ledger, tables, new CapturePlanner.Limits(filesPerGroup(), 1L << 30));
-    server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+    executorService = new ReconcileExecutorService(ledger, 64,
+        new dev.conveyor.reconcile.artifacts.LocalArtifactStore(artifactDir));
+    server = WorkerChannels.permitWorkerKeepAlive(
+            NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)))
         .maxInboundMessageSize(MAX_MESSAGE_BYTES)
         .addService(new ReconcileControlService(ledger, tables, planner))
-        .addService(new ReconcileExecutorService(ledger, 64,
-            new dev.conveyor.reconcile.artifacts.LocalArtifactStore(artifactDir))).build().start();
+        .addService(executorService).build().start();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
   }
 

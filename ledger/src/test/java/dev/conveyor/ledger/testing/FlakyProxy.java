@@ -48,6 +48,15 @@ public final class FlakyProxy implements AutoCloseable {
     return "postgresql://postgres@127.0.0.1:" + server.getLocalPort() + "/" + database + "?prepareThreshold=0";
   }
 
+  public int port() {
+    return server.getLocalPort();
+  }
+
+  /** Connections through the proxy now open. */
+  public int openConnections() {
+    return open.size() / 2;
+  }
+
   /** Severs every connection and refuses new ones until {@link #up}. */
   public void down() {
     down = true;
