@@ -521,6 +521,7 @@ public final class Ledger implements AutoCloseable {
 
   @Override
   public void close() {
+    jobs.ready().close();
     signals.close();
     groupCommit.close();
     if (databaseClock != null) {

@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.EnumSet;
 import java.util.Set;
-import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -38,8 +37,18 @@ public final class JobWakeups {
   /** Signals per kind (by ordinal) and, last, those for every kind; guarded by {@link #lock}. */
   private final long[] signals = new long[KINDS.length + 1];
   private volatile boolean acrossProcesses;
-  private final ConcurrentSkipListSet<String> timers = new ConcurrentSkipListSet<>();
+  /** Scheduled wake-ups by due time (grain {@link #TIMER_GRAIN_MS}) and kind ("" for any); guarded by lock. */
+  private final java.util.TreeMap<Due, java.util.concurrent.ScheduledFuture<?>> timers = new java.util.TreeMap<>();
   private ScheduledExecutorService timer;
+  private boolean closed;
+
+  private record Due(long grain, String kind) implements Comparable<Due> {
+    @Override
+    public int compareTo(Due o) {
+      int c = Long.compare(grain, o.grain);
+      return c != 0 ? c : kind.compareTo(o.kind);
+    }
+  }
   private final Waiting all = new Waiting(EnumSet.allOf(JobKind.class));
 
   JobWakeups(Ledger ledger) {
@@ -102,11 +111,20 @@ public final class JobWakeups {
       signal(kind);
       return;
     }
-    String slot = (kind == null ? "" : kind.name()) + "@" + due / TIMER_GRAIN_MS;
-    if (timers.size() >= MAX_TIMERS || !timers.add(slot)) {
-      return;
-    }
+    Due slot = new Due(due / TIMER_GRAIN_MS, kind == null ? "" : kind.name());
     synchronized (lock) {
+      if (closed || timers.containsKey(slot)) {
+        return;
+      }
+      if (timers.size() >= MAX_TIMERS) {
+        // full: the latest wake-up makes room for an earlier one (a near retry must not wait for the poll
+        // because far-off delays came first); a later one is left to the poll
+        Due latest = timers.lastKey();
+        if (latest.compareTo(slot) < 0) {
+          return;
+        }
+        timers.remove(latest).cancel(false);
+      }
       if (timer == null) {
         timer = Executors.newSingleThreadScheduledExecutor(r -> {
           Thread t = new Thread(r, "job-wakeups");
@@ -114,10 +132,30 @@ public final class JobWakeups {
           return t;
         });
       }
-      timer.schedule(() -> {
-        timers.remove(slot);
+      timers.put(slot, timer.schedule(() -> {
+        synchronized (lock) {
+          timers.remove(slot);
+        }
         signal(kind);
-      }, in + 1, TimeUnit.MILLISECONDS);
+      }, in + 1, TimeUnit.MILLISECONDS));
+    }
+  }
+
+  /** Wake-ups scheduled for later, at most {@link #MAX_TIMERS}. */
+  int scheduled() {
+    synchronized (lock) {
+      return timers.size();
+    }
+  }
+
+  /** Stops the timers (the ledger closes): no thread or pending wake-up outlives it. */
+  public void close() {
+    synchronized (lock) {
+      closed = true;
+      timers.clear();
+      if (timer != null) {
+        timer.shutdownNow();
+      }
     }
   }
 

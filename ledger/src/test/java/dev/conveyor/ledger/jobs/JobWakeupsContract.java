@@ -90,4 +90,26 @@ public abstract class JobWakeupsContract extends LedgerTestBase {
     assertThat(woken).isNotDone(); // the retry is due after its backoff (1 s here), not now
     await().atMost(Duration.ofSeconds(10)).until(woken::isDone);
   }
+
+  @Test
+  void aNearRetryIsWokenEvenWhenFarOffDelaysHoldEveryTimer() throws Exception {
+    JobWakeups ready = ledger.jobs().ready();
+    long inAnHour = clock.millis() + Duration.ofHours(1).toMillis();
+    ledger.transact(tx -> {
+      for (int i = 0; i < 1_024; i++) {
+        JobWakeups.announce(tx, JobKind.BUILD, inAnHour + i * 1_000L); // delayed jobs, an hour out
+      }
+      return null;
+    });
+    assertThat(ready.scheduled()).isEqualTo(1_024);
+    JobWakeups.Waiting builds = ready.of(Set.of(JobKind.BUILD));
+    long seen = builds.version();
+    long soon = clock.millis() + 300;
+    ledger.transact(tx -> {
+      JobWakeups.announce(tx, JobKind.BUILD, soon); // a retry's backoff
+      return null;
+    });
+    assertThat(ready.scheduled()).as("the latest made room").isEqualTo(1_024);
+    await().atMost(Duration.ofSeconds(10)).until(() -> builds.version() > seen); // not the minute-long poll
+  }
 }
