@@ -125,7 +125,7 @@ public final class Consumer implements AutoCloseable {
           Set<Integer> busyNow = Set.copyOf(busy);
           boolean join = joining;
           GroupPartitions.Held held = ledger.transact(tx -> {
-            GroupPartitions.Held h = state.rebalance(tx, options.memberId(), busyNow);
+            GroupPartitions.Held h = state.rebalance(tx, options.memberId(), busyNow, options.leaseTtl().toMillis());
             if (join || h.gaveBack()) {
               streams.publisher().announce(tx, rebalanceKey);
             }
@@ -135,7 +135,8 @@ public final class Consumer implements AutoCloseable {
           joining = false;
           lastRebalance = now;
           // a busy partition owed to another member is given back once its message is done
-          nextRebalanceMs = held.owesMore() ? 200 : REBALANCE_FALLBACK_MS;
+          nextRebalanceMs = held.owesMore() ? 200
+              : held.deferred() ? options.leaseTtl().toMillis() : REBALANCE_FALLBACK_MS;
         }
         boolean wokenWaiting = submitDrains();
         long untilRebalance = Math.max(1, nextRebalanceMs - (monotonicMillis() - lastRebalance));

@@ -66,24 +66,40 @@ final class GroupPartitions {
    * What a member holds after a rebalance; {@code gaveBack}: it released partitions (others should look
    * again); {@code owesMore}: it holds more than its share but those partitions are busy (look again soon).
    */
-  record Held(Map<Integer, String> partitions, boolean gaveBack, boolean owesMore) {}
+  record Held(Map<Integer, String> partitions, boolean gaveBack, boolean owesMore, boolean deferred) {
+    Held(Map<Integer, String> partitions, boolean gaveBack, boolean owesMore) {
+      this(partitions, gaveBack, owesMore, false);
+    }
+  }
 
   /**
    * Takes or gives back partitions so each live member of the group holds its fair share. A member is
    * live while its {@code mq_nodes} row has not expired ({@link MemberLiveness} renews it for all of a
    * process's groups in one write); a partition whose owner is not live is free, and taking it from
    * another member is a takeover. Busy partitions are never given back mid-message.
+   *
+   * <p>A member whose own liveness began less than {@code ttlMillis} ago (it just joined, or its row had
+   * lapsed: it paused, or nobody could reach the database) takes nothing from members whose rows lapsed:
+   * after a database outage longer than the TTL every row has lapsed, and the first member to beat would
+   * otherwise take every partition, then hand them back as the others beat, each move redelivering what
+   * was in flight. It answers {@code deferred} and looks again once it has been live for the TTL.
    */
-  Held rebalance(Tx tx, String member, Set<Integer> busy) throws SQLException {
+  Held rebalance(Tx tx, String member, Set<Integer> busy, long ttlMillis) throws SQLException {
     long now = tx.nowMillis();
     tx.update("INSERT INTO mq_members (group_name, member_id, expires_at) VALUES (?, ?, 0)"
         + " ON CONFLICT (group_name, member_id) DO NOTHING", group, member);
     Map<String, Long> expiry = new HashMap<>();
-    for (Object[] m : tx.query("SELECT n.member_id, n.expires_at FROM mq_nodes n JOIN mq_members m"
-        + " ON m.member_id = n.member_id WHERE m.group_name = ?", rs -> new Object[] {rs.getString(1), rs.getLong(2)},
-        group)) {
+    long liveSince = now;
+    for (Object[] m : tx.query("SELECT n.member_id, n.expires_at, n.started_at FROM mq_nodes n JOIN mq_members m"
+        + " ON m.member_id = n.member_id WHERE m.group_name = ?",
+        rs -> new Object[] {rs.getString(1), rs.getLong(2), rs.getLong(3)}, group)) {
       expiry.put((String) m[0], (Long) m[1]);
+      if (m[0].equals(member) && (Long) m[1] > now) {
+        liveSince = (Long) m[2];
+      }
     }
+    boolean mayTakeOver = now - liveSince >= ttlMillis;
+    boolean deferred = false;
     long live = 1 + expiry.entrySet().stream().filter(e -> !e.getKey().equals(member) && e.getValue() > now).count();
     int share = (int) ((partitions + live - 1) / live);
     List<Row> rows = tx.query(ROW + " WHERE group_name = ? AND topic = ? ORDER BY partition_no"
@@ -116,6 +132,10 @@ final class GroupPartitions {
       if (!free) {
         continue;
       }
+      if (ownerExpiry != null && !mayTakeOver) {
+        deferred = true; // its owner may be back as soon as this member is
+        continue;
+      }
       boolean takeover = r.owner() != null;
       String epoch = Ids.opaque();
       tx.update("UPDATE mq_group_partitions SET owner = ?, lease_epoch = ?, lease_expires_at = NULL,"
@@ -131,7 +151,7 @@ final class GroupPartitions {
       }
       mine.put(r.partition(), epoch);
     }
-    return new Held(mine, gaveBack, mine.size() > share);
+    return new Held(mine, gaveBack, mine.size() > share, deferred);
   }
 
   void release(Tx tx, int partition, String member) throws SQLException {

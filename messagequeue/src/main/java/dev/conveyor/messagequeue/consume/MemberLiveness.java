@@ -229,9 +229,15 @@ public final class MemberLiveness implements AutoCloseable {
     }
   }
 
-  private static void upsert(Tx tx, String member, Duration ttl, long now) throws SQLException {
+  /**
+   * Renews the member's row; {@code started_at} is when its current unbroken liveness began, so a row that
+   * had lapsed (the member paused, or could not reach the database) starts again now.
+   */
+  static void upsert(Tx tx, String member, Duration ttl, long now) throws SQLException {
     tx.update("INSERT INTO mq_nodes (member_id, started_at, expires_at) VALUES (?, ?, ?)"
-        + " ON CONFLICT (member_id) DO UPDATE SET expires_at = excluded.expires_at", member, now, now + ttl.toMillis());
+        + " ON CONFLICT (member_id) DO UPDATE SET expires_at = excluded.expires_at, started_at = CASE"
+        + " WHEN mq_nodes.expires_at < excluded.started_at THEN excluded.started_at ELSE mq_nodes.started_at END",
+        member, now, now + ttl.toMillis());
   }
 
   /** Ends the member's liveness at once (a clean stop): others take its partitions without waiting. */

@@ -18,6 +18,40 @@ public abstract class RebalanceContract extends StreamsTestBase {
   private static final int MESSAGES = 300;
 
   @Test
+  void aMemberBackFromAnOutageTakesNothingFromLapsedMembersUntilItHasBeenLiveForTheTtl() {
+    var topic = dev.conveyor.messagequeue.topic.TopicConfig.defaults("test-orders").withPartitions(8);
+    GroupPartitions state = new GroupPartitions("outage", topic.wireName(), 8, topic.dlqWireName(),
+        topic.maxAttempts(), streams.publisher());
+    java.time.Duration ttl = java.time.Duration.ofSeconds(3);
+    ledger.transact(tx -> {
+      state.ensureRows(tx);
+      // b held every partition; then the database was out longer than the TTL, so every row lapsed
+      MemberLiveness.upsert(tx, "b", ttl, clock.millis() - 60_000);
+      MemberLiveness.upsert(tx, "a", ttl, clock.millis() - 60_000);
+      tx.update("INSERT INTO mq_members (group_name, member_id, expires_at) VALUES ('outage', 'b', 0)");
+      tx.update("UPDATE mq_group_partitions SET owner = 'b', lease_epoch = 'b-epoch' WHERE group_name = 'outage'");
+      return null;
+    });
+    clock.advance(java.time.Duration.ofSeconds(10));
+    // a beats first when the database is back: its liveness starts again now, and b's row has not come back yet
+    GroupPartitions.Held first = ledger.transact(tx -> {
+      MemberLiveness.upsert(tx, "a", ttl, clock.millis());
+      return state.rebalance(tx, "a", java.util.Set.of(), ttl.toMillis());
+    });
+    assertThat(first.partitions()).as("taken from a member that may be back any moment").isEmpty();
+    assertThat(first.deferred()).isTrue();
+
+    clock.advance(ttl);
+    // b never came back: a, live for a TTL now, takes its partitions
+    GroupPartitions.Held later = ledger.transact(tx -> {
+      MemberLiveness.upsert(tx, "a", ttl, clock.millis());
+      return state.rebalance(tx, "a", java.util.Set.of(), ttl.toMillis());
+    });
+    assertThat(later.partitions()).hasSize(8);
+    assertThat(later.deferred()).isFalse();
+  }
+
+  @Test
   void partitionsOfAKilledMemberAreTakenOverAndNothingIsLost() throws Exception {
     ledger.transact(tx -> {
       tx.update("DROP TABLE IF EXISTS test_processed");
