@@ -135,6 +135,9 @@ public final class LedgerSignals implements AutoCloseable {
         }
       } catch (RuntimeException e) {
         log.warn("ledger signals: {}; reconnecting", e.toString());
+      } catch (Error e) {
+        // nothing restarts this thread: an Error must not end cross-process signals in silence
+        log.error("ledger signals: {}; reconnecting", e.toString(), e);
       }
       if (running) {
         try {

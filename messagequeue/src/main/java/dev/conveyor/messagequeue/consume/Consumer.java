@@ -132,6 +132,7 @@ public final class Consumer implements AutoCloseable {
             return h;
           });
           owned = held.partitions();
+          headNotBefore.keySet().retainAll(owned.keySet()); // a partition held again starts afresh
           joining = false;
           lastRebalance = now;
           // a busy partition owed to another member is given back once its message is done
@@ -158,6 +159,11 @@ public final class Consumer implements AutoCloseable {
    */
   static final long REBALANCE_FALLBACK_MS = 300_000;
   private volatile long nextRebalanceMs = REBALANCE_FALLBACK_MS;
+  /**
+   * When a partition's head, backing off, comes due (this host's monotonic clock): until then no wake-up
+   * drains it, or every publish behind the head would cost a transaction and another timer.
+   */
+  private final java.util.Map<Integer, Long> headNotBefore = new java.util.concurrent.ConcurrentHashMap<>();
   /** A drain found its partition's lease taken: the coordinator rebalances at once. */
   private final java.util.concurrent.atomic.AtomicBoolean leaseLost = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -182,6 +188,10 @@ public final class Consumer implements AutoCloseable {
       boolean signalled = idle == null || idle != streams.wakeups().version(topic.wireName(), p);
       if (!signalled || busy.contains(p)) {
         continue;
+      }
+      Long notBefore = headNotBefore.get(p);
+      if (notBefore != null && notBefore > monotonicMillis()) {
+        continue; // its head backs off: a publish behind it changes nothing, its timer wakes it when due
       }
       String epoch = owned.get(p);
       if (busy.size() >= options.parallelism()) {
@@ -212,8 +222,11 @@ public final class Consumer implements AutoCloseable {
       }
       idleSince.put(partition, versionBefore);
       if (worker.waitMillis() > 0 && running) {
+        headNotBefore.put(partition, monotonicMillis() + worker.waitMillis());
         timers.schedule(() -> streams.wakeups().signal(topic.wireName(), partition), worker.waitMillis(),
             TimeUnit.MILLISECONDS);
+      } else {
+        headNotBefore.remove(partition);
       }
     } catch (PartitionLeaseLostException e) {
       // another member took it (this one paused past its liveness, say): settle who holds what before

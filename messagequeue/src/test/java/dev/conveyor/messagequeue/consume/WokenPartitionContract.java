@@ -61,4 +61,29 @@ public abstract class WokenPartitionContract extends StreamsTestBase {
     await().atMost(Duration.ofSeconds(10)).until(() -> delivered.contains("after-the-pause"));
     assertThat(consumer.drainsStarted() - drains).as("drains meanwhile").isLessThan(10);
   }
+
+  @Test
+  void publishesBehindAHeadThatBacksOffDoNotDrainThePartitionUntilItIsDue() {
+    java.util.List<String> delivered = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicBoolean failedOnce = new java.util.concurrent.atomic.AtomicBoolean();
+    Consumer consumer = consume(ORDERS, ConsumerOptions.defaults("backoff", "m1").withParallelism(1)
+        .withNackBackoff(Duration.ofSeconds(30), Duration.ofSeconds(30)), d -> {
+          if (d.message().messageId().equals("head") && failedOnce.compareAndSet(false, true)) {
+            return Outcome.nack("not yet");
+          }
+          delivered.add(d.message().messageId());
+          return Outcome.ack();
+        });
+    publish(ORDERS, keyFor(0, 8), "head", "x");
+    await().atMost(Duration.ofSeconds(30)).until(() -> failedOnce.get()
+        && consumer.drainsStarted() == consumer.drainsEnded());
+    long drains = consumer.drainsStarted();
+    for (int i = 0; i < 20; i++) {
+      publish(ORDERS, keyFor(0, 8), "behind-" + i, "x");
+    }
+    long beats = streams.liveness().beats();
+    await().atMost(Duration.ofSeconds(30)).until(() -> streams.liveness().beats() >= beats + 2);
+    assertThat(consumer.drainsStarted() - drains).as("drains while the head backs off").isZero();
+    assertThat(delivered).isEmpty();
+  }
 }
