@@ -46,6 +46,17 @@ public abstract class CaptureServerBase extends LedgerTestBase {
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
   }
 
+  /** Registers table {@code t} over the Parquet files in {@code dir}, starts a capture of it and plans it. */
+  protected String planCapture(java.nio.file.Path dir) {
+    tables.register("t", dev.conveyor.api.reconcile.ConnectorSpec.newBuilder()
+        .setKind(dev.conveyor.api.reconcile.ConnectorSpec.Kind.PARQUET_DIRECTORY).setLocation(dir.toString()).build());
+    String root = planner.startCapture("t", "", dev.conveyor.api.reconcile.CapturePolicy.newBuilder()
+        .setFileStats(true).setColumnStats(true).build());
+    planner.runOnce("planner", 10);
+    planner.runOnce("planner", 10);
+    return root;
+  }
+
   @AfterEach
   void stopServer() throws Exception {
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.conveyor.api.reconcile.CapturePolicy;
-import dev.conveyor.api.reconcile.ConnectorSpec;
 import dev.conveyor.api.reconcile.ReconcileExecutorControlGrpc;
 import dev.conveyor.capture.stats.ParquetFileStatsTest;
 import dev.conveyor.ledger.jobs.Completion;
@@ -39,16 +37,6 @@ public abstract class WorkerFailureContract extends CaptureServerBase {
     return p;
   }
 
-  private String planCapture() {
-    tables.register("t", ConnectorSpec.newBuilder().setKind(ConnectorSpec.Kind.PARQUET_DIRECTORY)
-        .setLocation(tableDir.toString()).build());
-    String root = planner.startCapture("t", "", CapturePolicy.newBuilder().setFileStats(true).setColumnStats(true)
-        .build());
-    planner.runOnce("planner", 10);
-    planner.runOnce("planner", 10);
-    return root;
-  }
-
   private List<Job> groups(String root) {
     Job snapshot = ledger.jobs().children(root).get(0);
     return ledger.jobs().children(snapshot.id()).stream().filter(j -> j.kind() == JobKind.EXEC_FILE_GROUP).toList();
@@ -58,7 +46,7 @@ public abstract class WorkerFailureContract extends CaptureServerBase {
   void aKilledWorkersGroupIsReleasedAndFinishedByAnotherWithoutWritingAStatisticTwice() throws Exception {
     Path blocked = fifo("a-blocked.parquet");
     ParquetFileStatsTest.write(tableDir.resolve("b-good.parquet"), 30, 1);
-    String root = planCapture();
+    String root = planCapture(tableDir);
     Job group;
     try (ChildJvm doomed = ChildJvm.start(WorkerMain.class, Integer.toString(server.getPort()), "doomed", "10")) {
       doomed.readUntil("STARTED");
@@ -97,7 +85,7 @@ public abstract class WorkerFailureContract extends CaptureServerBase {
     for (int i = 0; i < 4; i++) {
       ParquetFileStatsTest.write(tableDir.resolve("z-" + i + ".parquet"), 30, i + 2);
     }
-    String root = planCapture(); // 3 groups of 2 files; the first holds the pipe
+    String root = planCapture(tableDir); // 3 groups of 2 files; the first holds the pipe
     try (CaptureWorker w = new CaptureWorker(ReconcileExecutorControlGrpc.newBlockingStub(channel),
         CaptureWorker.Options.defaults("w").withParallelism(1).withIdlePoll(Duration.ofMillis(20))
             .withLease(Duration.ofMillis(900))).start()) {
@@ -136,7 +124,7 @@ public abstract class WorkerFailureContract extends CaptureServerBase {
   void anErrorInTheLeaseLoopIsLoggedAndTheLoopCapturesAfterIt() throws Exception {
     ParquetFileStatsTest.write(tableDir.resolve("a.parquet"), 30, 1);
     ParquetFileStatsTest.write(tableDir.resolve("b.parquet"), 40, 2);
-    String root = planCapture();
+    String root = planCapture(tableDir);
     java.util.concurrent.atomic.AtomicBoolean thrown = new java.util.concurrent.atomic.AtomicBoolean();
     // the worker's own gRPC stack throws an Error on its first lease call
     io.grpc.ClientInterceptor once = new io.grpc.ClientInterceptor() {
@@ -167,7 +155,7 @@ public abstract class WorkerFailureContract extends CaptureServerBase {
   @Test
   void anErrorInTheHeartbeatIsLoggedAndTheHeartbeatGoesOn() throws Exception {
     ParquetFileStatsTest.write(tableDir.resolve("a.parquet"), 30, 1);
-    String root = planCapture();
+    String root = planCapture(tableDir);
     java.util.concurrent.atomic.AtomicBoolean thrown = new java.util.concurrent.atomic.AtomicBoolean();
     java.util.concurrent.atomic.AtomicInteger beatsAfter = new java.util.concurrent.atomic.AtomicInteger();
     // The first heartbeat meets an Error; fetching the group's execution waits until two more heartbeats

@@ -3,8 +3,6 @@ package dev.conveyor.capture.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.conveyor.api.reconcile.CapturePolicy;
-import dev.conveyor.api.reconcile.ConnectorSpec;
 import dev.conveyor.api.reconcile.ReconcileExecutorControlGrpc;
 import dev.conveyor.capture.stats.ParquetFileStatsTest;
 import dev.conveyor.ledger.jobs.JobState;
@@ -29,15 +27,6 @@ public abstract class WorkerNetworkContract extends CaptureServerBase {
     return 2;
   }
 
-  private String planCapture() {
-    tables.register("t", ConnectorSpec.newBuilder().setKind(ConnectorSpec.Kind.PARQUET_DIRECTORY)
-        .setLocation(tableDir.toString()).build());
-    String root = planner.startCapture("t", "", CapturePolicy.newBuilder().setFileStats(true).setColumnStats(true)
-        .build());
-    planner.runOnce("planner", 10);
-    return root;
-  }
-
   @Test
   void aWorkerWhoseConnectionTheNetworkSwallowedMakesANewOneAndCaptures() throws Exception {
     try (FlakyProxy proxy = new FlakyProxy("127.0.0.1", server.getPort())) {
@@ -55,7 +44,7 @@ public abstract class WorkerNetworkContract extends CaptureServerBase {
         // wait for its lease to expire: the reaper's case, not this test's)
         await().atMost(Duration.ofSeconds(10)).until(() -> executorService.waitingCalls() == 0);
         ParquetFileStatsTest.write(tableDir.resolve("a.parquet"), 30, 1);
-        String root = planCapture();
+        String root = planCapture(tableDir);
         await().atMost(Duration.ofSeconds(90)).until(() -> {
           planner.runOnce("planner", 10);
           return ledger.jobs().get(root).state().isTerminal();
