@@ -3,6 +3,7 @@ package dev.conveyor.ledger.signal;
 import dev.conveyor.ledger.Dialect;
 import dev.conveyor.ledger.LedgerUrl;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
@@ -106,9 +107,8 @@ public final class LedgerSignals implements AutoCloseable {
 
   private void loop() {
     while (running) {
-      try (ListenConnection alive = ListenConnection.open(url);
-           Statement s = alive.connection().createStatement()) {
-        Connection c = alive.connection();
+      try (Connection c = DriverManager.getConnection(url.jdbcUrl(), url.properties());
+           Statement s = c.createStatement()) {
         listening = c;
         for (String channel : acrossProcesses) {
           s.execute("LISTEN " + channel);
@@ -117,10 +117,7 @@ public final class LedgerSignals implements AutoCloseable {
         PGConnection pg = c.unwrap(PGConnection.class);
         while (running) {
           PGNotification[] batch = pg.getNotifications(500);
-          if (batch == null || batch.length == 0) {
-            alive.probeIfQuiet(); // a dead connection fails here and is replaced
-          } else {
-            alive.heard();
+          if (batch != null) {
             for (PGNotification n : batch) {
               String payload = untagged(n.getParameter());
               if (payload != null) {

@@ -1,8 +1,8 @@
 package dev.conveyor.messagequeue.wakeup;
 
 import dev.conveyor.ledger.LedgerUrl;
-import dev.conveyor.ledger.signal.ListenConnection;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import org.postgresql.PGConnection;
@@ -56,18 +56,14 @@ public final class PgNotifyListener implements AutoCloseable {
 
   private void loop() {
     while (running) {
-      try (ListenConnection alive = ListenConnection.open(url);
-           Statement s = alive.connection().createStatement()) {
-        Connection c = alive.connection();
+      try (Connection c = DriverManager.getConnection(url.jdbcUrl(), url.properties());
+           Statement s = c.createStatement()) {
         s.execute("LISTEN " + channel);
         sink.accept(null); // anything committed while not listening is looked at again
         PGConnection pg = c.unwrap(PGConnection.class);
         while (running) {
           PGNotification[] batch = pg.getNotifications(500);
-          if (batch == null || batch.length == 0) {
-            alive.probeIfQuiet(); // a dead connection fails here and is replaced
-          } else {
-            alive.heard();
+          if (batch != null) {
             for (PGNotification n : batch) {
               sink.accept(n.getParameter());
             }
