@@ -78,7 +78,7 @@ final class DurabilityBench {
     Path data = Files.createTempDirectory("conveyor-dbench-data");
     LocalToken token = LocalToken.inDataDirectory(data);
     try (Ledger ledger = Ledger.open(url);
-        DurabilityRuntime runtime = DurabilityRuntime.start(ledger, Supervisor.create(), 16)) {
+        DurabilityRuntime runtime = DurabilityRuntime.start(ledger, 16)) {
       BearerAuthInterceptor auth = new BearerAuthInterceptor(token, BearerAuthInterceptor.SERVICE_ROLES);
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
           .addService(ServerInterceptors.intercept(runtime.service(), auth)).build().start();

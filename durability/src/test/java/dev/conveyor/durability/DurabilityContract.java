@@ -66,7 +66,7 @@ public abstract class DurabilityContract extends LedgerTestBase {
 
   @BeforeEach
   void startServer() throws Exception {
-    runtime = DurabilityRuntime.start(ledger, Supervisor.create(), 16);
+    runtime = DurabilityRuntime.start(ledger, 16);
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(runtime.service())
         .build().start();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();

@@ -35,8 +35,8 @@ class PostgresCrossNodeFollowTest {
   @Test
   void aSignalEmittedOnOneNodeReachesAFollowerOnAnotherByNotify() throws Exception {
     try (Ledger ledgerA = Ledger.open(pg.url()); Ledger ledgerB = Ledger.open(pg.url());
-        DurabilityRuntime a = DurabilityRuntime.start(ledgerA, Supervisor.create(), 4, Duration.ofMinutes(1));
-        DurabilityRuntime b = DurabilityRuntime.start(ledgerB, Supervisor.create(), 4, Duration.ofMinutes(1))) {
+        DurabilityRuntime a = DurabilityRuntime.start(ledgerA, 4, Duration.ofMinutes(1));
+        DurabilityRuntime b = DurabilityRuntime.start(ledgerB, 4, Duration.ofMinutes(1))) {
       Server serverA = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(a.service())
           .build().start();
       Server serverB = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(b.service())

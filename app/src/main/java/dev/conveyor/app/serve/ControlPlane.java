@@ -173,7 +173,7 @@ public final class ControlPlane implements AutoCloseable {
             new dev.conveyor.app.web.WebServer.Parts(status, metrics::scrape,
                 mergeQueue == null ? null : mergeQueue.externalCi(), actions));
       }
-      durability = dev.conveyor.durability.service.DurabilityRuntime.start(ledger, supervisor,
+      durability = dev.conveyor.durability.service.DurabilityRuntime.start(ledger,
           dev.conveyor.durability.service.DurabilityRuntime.DEFAULT_MAX_FOLLOWERS);
       io.grpc.protobuf.services.HealthStatusManager health = new io.grpc.protobuf.services.HealthStatusManager();
       ReconcileExecutorService executorService = new ReconcileExecutorService(ledger, 256,

@@ -7,7 +7,6 @@ import dev.conveyor.ledger.Ledger;
 import dev.conveyor.messagequeue.effects.EffectClaims;
 import dev.conveyor.messagequeue.wakeup.PgNotifyListener;
 import dev.conveyor.durability.signals.SignalWakeups;
-import dev.conveyor.supervise.Supervisor;
 
 /**
  * One node's Durability service with what it needs: its own wake-ups and, on PostgreSQL, a LISTEN
@@ -25,22 +24,22 @@ public final class DurabilityRuntime implements AutoCloseable {
     this.listener = listener;
   }
 
-  public static DurabilityRuntime start(Ledger ledger, Supervisor supervisor, int maxFollowers) {
-    return start(ledger, supervisor, maxFollowers, java.time.Duration.ofSeconds(1));
+  public static DurabilityRuntime start(Ledger ledger, int maxFollowers) {
+    return start(ledger, maxFollowers, java.time.Duration.ofSeconds(1));
   }
 
   /** With the followers' polling fallback {@code poll} (tests make it long to see the wake-ups do the work). */
-  public static DurabilityRuntime start(Ledger ledger, Supervisor supervisor, int maxFollowers,
+  public static DurabilityRuntime start(Ledger ledger, int maxFollowers,
       java.time.Duration poll) {
     SignalWakeups wakeups = new SignalWakeups();
     PgNotifyListener listener = ledger.dialect() == Dialect.POSTGRESQL
-        ? new PgNotifyListener(ledger.url(), SignalWakeups.CHANNEL, payload -> {
+        ? new PgNotifyListener(ledger.signals(), SignalWakeups.CHANNEL, payload -> {
           if (payload == null) {
             wakeups.signalEverything();
           } else {
             wakeups.signal(payload);
           }
-        }, supervisor) : null;
+        }) : null;
     DurabilityService service = new DurabilityService(new Signals(ledger, wakeups), new Cursors(ledger),
         new EffectClaims(ledger), maxFollowers, poll);
     return new DurabilityRuntime(service, listener);

@@ -2,12 +2,11 @@ package dev.conveyor.ledger.signal;
 
 import dev.conveyor.ledger.Dialect;
 import dev.conveyor.ledger.LedgerUrl;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -20,17 +19,28 @@ import org.slf4j.LoggerFactory;
  * Named signals about committed changes, for waiters in this process and (on PostgreSQL) in every
  * process on the ledger. A transaction raises one with {@code Tx.signal(channel, payload)}: its sinks here
  * run after the commit, and a NOTIFY sent inside the transaction reaches other processes when it commits.
- * The LISTEN connection is opened when the first sink of a channel is added; after it fails, every sink
- * is called with a null payload (something may have been missed) once it is back.
+ *
+ * <p>On PostgreSQL this is the process's one LISTEN connection, for every channel anyone here listens on:
+ * the jobs' wake-ups, the message queue's and durable signals'. One, because PostgreSQL (up to 16 at
+ * least) wakes every listening backend of the database for every NOTIFY on any channel, and each wake-up
+ * is a transaction on the server; a connection per channel multiplied that cost. The connection is opened
+ * when the first channel is asked for; a channel asked for later is LISTENed on the same connection within
+ * half a second. After the connection failed, and when a channel is first listened on, its sinks are called
+ * with a null payload (something may have been missed). A connection that heard nothing for a while is
+ * probed, so a network that silently dropped it does not leave this process deaf ({@link ListenConnection}).
  */
 public final class LedgerSignals implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LedgerSignals.class);
 
   private final LedgerUrl url;
+  /** Signals raised here, and (untagged) those other processes raised on channels listened across processes. */
   private final Map<String, List<Consumer<String>>> sinks = new ConcurrentHashMap<>();
+  /** NOTIFY payloads exactly as they arrive, this process's own included (see {@link #notifications}). */
+  private final Map<String, List<Consumer<String>>> rawSinks = new ConcurrentHashMap<>();
+  private final Set<String> acrossProcesses = ConcurrentHashMap.newKeySet();
   private volatile Thread listener;
   private volatile boolean running = true;
-  private volatile Connection listening;
+  private volatile ListenConnection listening;
 
   /**
    * Tags this ledger's NOTIFY payloads, so its own LISTEN connection skips them: its sinks were called
@@ -56,8 +66,6 @@ public final class LedgerSignals implements AutoCloseable {
     return payload; // untagged: from an older version
   }
 
-  private final java.util.Set<String> acrossProcesses = ConcurrentHashMap.newKeySet();
-
   /**
    * Calls {@code sink} with the payload of each signal on {@code channel} (a-z and _, 1..63 characters)
    * raised in this process; {@link #acrossProcesses} adds those of other processes.
@@ -73,15 +81,23 @@ public final class LedgerSignals implements AutoCloseable {
     if (url.dialect() != Dialect.POSTGRESQL || !acrossProcesses.add(channel)) {
       return;
     }
-    synchronized (this) {
-      if (listener == null) {
-        listener = new Thread(this::loop, "ledger-signals");
-        listener.setDaemon(true);
-        listener.start();
-      } else {
-        closeQuietly(listening); // the loop reconnects and listens on the new channel too
-      }
+    startListener();
+  }
+
+  /**
+   * Hands {@code sink} every NOTIFY payload on {@code channel} as it arrives, from any process (this one's
+   * too: the sender tags its payloads as it likes), and null when some may have been missed: once the
+   * channel is listened on, and after every reconnection. For senders that NOTIFY with their own SQL rather
+   * than {@code Tx.signal}. On SQLite nothing arrives. Closing the handle stops the deliveries.
+   */
+  public AutoCloseable notifications(String channel, Consumer<String> sink) {
+    requireChannel(channel);
+    List<Consumer<String>> list = rawSinks.computeIfAbsent(channel, c -> new CopyOnWriteArrayList<>());
+    list.add(sink);
+    if (url.dialect() == Dialect.POSTGRESQL && acrossProcesses.add(channel)) {
+      startListener();
     }
+    return () -> list.remove(sink);
   }
 
   /** Delivers a signal raised in this process (after its transaction committed). */
@@ -95,8 +111,20 @@ public final class LedgerSignals implements AutoCloseable {
     }
   }
 
+  private synchronized void startListener() {
+    if (listener == null && running) {
+      listener = new Thread(this::loop, "ledger-signals");
+      listener.setDaemon(true);
+      listener.start();
+    }
+  }
+
   private void dispatch(String channel, String payload) {
-    for (Consumer<String> sink : sinks.getOrDefault(channel, List.of())) {
+    deliver(sinks.getOrDefault(channel, List.of()), channel, payload);
+  }
+
+  private static void deliver(List<Consumer<String>> to, String channel, String payload) {
+    for (Consumer<String> sink : to) {
       try {
         sink.accept(payload);
       } catch (RuntimeException e) {
@@ -105,26 +133,37 @@ public final class LedgerSignals implements AutoCloseable {
     }
   }
 
+  /** A NOTIFY arrived on {@code channel}: raw sinks get it as it is, the others unless this ledger sent it. */
+  private void arrived(String channel, String payload) {
+    deliver(rawSinks.getOrDefault(channel, List.of()), channel, payload);
+    String untagged = untagged(payload);
+    if (untagged != null) {
+      dispatch(channel, untagged);
+    }
+  }
+
+  /** {@code channel} may have missed NOTIFYs: everyone on it looks again. */
+  private void lookAgain(String channel) {
+    deliver(rawSinks.getOrDefault(channel, List.of()), channel, null);
+    dispatch(channel, null);
+  }
+
   private void loop() {
     while (running) {
-      try (Connection c = DriverManager.getConnection(url.jdbcUrl(), url.properties());
-           Statement s = c.createStatement()) {
+      try (ListenConnection c = ListenConnection.open(url)) {
         listening = c;
-        for (String channel : acrossProcesses) {
-          s.execute("LISTEN " + channel);
-        }
-        acrossProcesses.forEach(channel -> dispatch(channel, null)); // whatever was missed is looked at again
-        PGConnection pg = c.unwrap(PGConnection.class);
+        Set<String> listened = new java.util.HashSet<>();
+        PGConnection pg = c.connection().unwrap(PGConnection.class);
         while (running) {
+          listenOnNewChannels(c, listened);
           PGNotification[] batch = pg.getNotifications(500);
-          if (batch != null) {
+          if (batch != null && batch.length > 0) {
+            c.heard();
             for (PGNotification n : batch) {
-              String payload = untagged(n.getParameter());
-              if (payload != null) {
-                dispatch(n.getName(), payload);
-              }
+              arrived(n.getName(), n.getParameter());
             }
           }
+          c.probeIfQuiet();
         }
       } catch (SQLException e) {
         if (running) {
@@ -136,6 +175,7 @@ public final class LedgerSignals implements AutoCloseable {
         // nothing restarts this thread: an Error must not end cross-process signals in silence
         log.error("ledger signals: {}; reconnecting", e.toString(), e);
       }
+      listening = null;
       if (running) {
         try {
           Thread.sleep(500);
@@ -148,20 +188,38 @@ public final class LedgerSignals implements AutoCloseable {
     log.debug("ledger signals: closed");
   }
 
-  private static void closeQuietly(Connection c) {
-    if (c != null) {
-      try {
-        c.close();
-      } catch (SQLException | RuntimeException ignored) {
-        // it is being replaced
+  /** LISTENs on the channels asked for since the last look, then tells their sinks to look again. */
+  private void listenOnNewChannels(ListenConnection c, Set<String> listened) throws SQLException {
+    List<String> added = acrossProcesses.stream().filter(ch -> !listened.contains(ch)).sorted().toList();
+    if (added.isEmpty()) {
+      return;
+    }
+    try (Statement s = c.connection().createStatement()) {
+      for (String channel : added) {
+        s.execute("LISTEN " + channel);
       }
     }
+    c.heard();
+    listened.addAll(added);
+    added.forEach(this::lookAgain); // whatever was committed before the LISTEN is looked at again
+  }
+
+  /** Whether the LISTEN connection is open (for tests and health). */
+  public boolean connected() {
+    return listening != null;
   }
 
   @Override
   public void close() {
     running = false;
-    closeQuietly(listening);
+    ListenConnection c = listening;
+    if (c != null) {
+      try {
+        c.close();
+      } catch (SQLException | RuntimeException ignored) {
+        // closing anyway
+      }
+    }
     Thread t = listener;
     if (t != null) {
       t.interrupt();

@@ -41,7 +41,7 @@ public final class Streams implements AutoCloseable {
     this.replay = new Replay(ledger);
     this.gc = new RetentionGc(ledger, registry);
     this.liveness = new dev.conveyor.messagequeue.consume.MemberLiveness(ledger, wakeups, publisher, supervisor);
-    this.listener = ledger.dialect() == Dialect.POSTGRESQL ? new PgNotifyListener(ledger.url(), wakeups, supervisor) : null;
+    this.listener = ledger.dialect() == Dialect.POSTGRESQL ? new PgNotifyListener(ledger.signals(), wakeups) : null;
   }
 
   public Ledger ledger() {

@@ -1,32 +1,19 @@
 package dev.conveyor.messagequeue.wakeup;
 
-import dev.conveyor.ledger.LedgerUrl;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
-import java.sql.Statement;
-import org.postgresql.PGConnection;
-import dev.conveyor.supervise.Supervisor;
-import org.postgresql.PGNotification;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import dev.conveyor.ledger.signal.LedgerSignals;
 
 /**
- * Turns PostgreSQL NOTIFYs from any node into local wake-ups. Holds one dedicated connection;
- * reconnects after failures. Consumers poll anyway, so a missed notification only costs latency.
+ * Turns PostgreSQL NOTIFYs from any node into local wake-ups. It listens through the ledger's one LISTEN
+ * connection ({@link LedgerSignals#notifications}), which reconnects after failures and says when something
+ * may have been missed. Consumers poll anyway, so a missed notification only costs latency.
  */
 public final class PgNotifyListener implements AutoCloseable {
   public static final String CHANNEL = "conveyor_mq";
-  private static final Logger log = LoggerFactory.getLogger(PgNotifyListener.class);
 
-  private final LedgerUrl url;
-  private final String channel;
-  private final java.util.function.Consumer<String> sink;
-  private final Thread thread;
-  private volatile boolean running = true;
+  private final AutoCloseable subscription;
 
-  public PgNotifyListener(LedgerUrl url, Wakeups wakeups, Supervisor supervisor) {
-    this(url, CHANNEL, payload -> {
+  public PgNotifyListener(LedgerSignals signals, Wakeups wakeups) {
+    this(signals, CHANNEL, payload -> {
       if (payload == null) {
         wakeups.signal(); // one may have been missed
         return;
@@ -35,51 +22,12 @@ public final class PgNotifyListener implements AutoCloseable {
       if (heard != null) { // null: this process's own, signalled here after its commit already
         signal(wakeups, heard);
       }
-    }, supervisor);
+    });
   }
 
   /** Hands every payload NOTIFYed on {@code channel} (null when one may have been missed) to {@code sink}. */
-  public PgNotifyListener(LedgerUrl url, String channel, java.util.function.Consumer<String> sink,
-      Supervisor supervisor) {
-    if (!channel.matches("[a-z_]{1,63}")) {
-      throw new IllegalArgumentException("channel must be 1..63 of a-z and _, got '" + channel + "'");
-    }
-    this.url = url;
-    this.channel = channel;
-    this.sink = sink;
-    String name = channel.equals(CHANNEL) ? "pg-notify-listener" : "pg-notify-listener-" + channel;
-    // anything but a SQLException (which the loop rides out itself) restarts it through the supervisor
-    this.thread = new Thread(() -> supervisor.run(name, () -> running, this::loop), name);
-    this.thread.setDaemon(true);
-    this.thread.start();
-  }
-
-  private void loop() {
-    while (running) {
-      try (Connection c = DriverManager.getConnection(url.jdbcUrl(), url.properties());
-           Statement s = c.createStatement()) {
-        s.execute("LISTEN " + channel);
-        sink.accept(null); // anything committed while not listening is looked at again
-        PGConnection pg = c.unwrap(PGConnection.class);
-        while (running) {
-          PGNotification[] batch = pg.getNotifications(500);
-          if (batch != null) {
-            for (PGNotification n : batch) {
-              sink.accept(n.getParameter());
-            }
-          }
-        }
-      } catch (SQLException e) {
-        if (running) {
-          log.warn("LISTEN connection failed ({}); falling back to polling until it reconnects", e.getMessage());
-          try {
-            Thread.sleep(1000);
-          } catch (InterruptedException ie) {
-            return;
-          }
-        }
-      }
-    }
+  public PgNotifyListener(LedgerSignals signals, String channel, java.util.function.Consumer<String> sink) {
+    this.subscription = signals.notifications(channel, sink);
   }
 
   /** Longest payload sent; PostgreSQL refuses more than 8,000 bytes, and a whole-topic wake-up is always correct. */
@@ -132,7 +80,10 @@ public final class PgNotifyListener implements AutoCloseable {
 
   @Override
   public void close() {
-    running = false;
-    thread.interrupt();
+    try {
+      subscription.close();
+    } catch (Exception e) {
+      throw new IllegalStateException(e); // removing a sink from a list does not fail
+    }
   }
 }

@@ -53,8 +53,7 @@ class AuthTest extends LedgerTestBase {
     issuer.register("operator", "adm1n", BearerAuthInterceptor.ADMIN_ROLE);
     TokenValidator validator = new TokenValidator(OidcDiscovery.fetch(issuer.issuer()), "conveyor");
     BearerAuthInterceptor auth = new BearerAuthInterceptor(validator, BearerAuthInterceptor.SERVICE_ROLES);
-    durability = dev.conveyor.durability.service.DurabilityRuntime.start(ledger,
-        dev.conveyor.supervise.Supervisor.create(), 4);
+    durability = dev.conveyor.durability.service.DurabilityRuntime.start(ledger, 4);
     server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
         .addService(ServerInterceptors.intercept(new ReconcileExecutorService(ledger, 16), auth))
         .addService(ServerInterceptors.intercept(new ReconcileControlService(ledger), auth))
