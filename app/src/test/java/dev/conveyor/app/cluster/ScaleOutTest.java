@@ -184,7 +184,7 @@ class ScaleOutTest {
               perChange - deliveries, deliveries, notifiesPerChange, listeners + 1, listeners);
           assertThat(listeners).as("listening backends: one per process with a ledger (3 nodes, 1 build worker)")
               .isEqualTo(4);
-          assertThat(notifiesPerChange).as("NOTIFYs per landed change").isLessThanOrEqualTo(18.0);
+          assertThat(notifiesPerChange).as("NOTIFYs per landed change").isLessThanOrEqualTo(8.0);
           assertThat(perChange - deliveries).as("Conveyor's transactions per landed change").isLessThanOrEqualTo(50.0);
         }
         int nodesThatChecked = 0;

@@ -99,6 +99,11 @@ public final class MemberLiveness implements AutoCloseable {
     }
   }
 
+  /** This process's members now (a snapshot). */
+  public java.util.Set<String> members() {
+    return java.util.Set.copyOf(members.keySet());
+  }
+
   /** Heartbeats committed so far. */
   public long beats() {
     return beats.get();

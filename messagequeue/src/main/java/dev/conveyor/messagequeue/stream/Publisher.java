@@ -33,9 +33,18 @@ public final class Publisher {
   /** Partition rows known to exist (they are never deleted), so publishing skips the upsert. */
   private final java.util.Set<String> knownPartitions = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
+  /** This process's consumer-group members: a commit whose partitions only they hold needs no NOTIFY. */
+  private final java.util.function.Supplier<java.util.Set<String>> membersHere;
+
   public Publisher(TopicRegistry registry, Wakeups wakeups) {
+    this(registry, wakeups, java.util.Set::of);
+  }
+
+  public Publisher(TopicRegistry registry, Wakeups wakeups,
+      java.util.function.Supplier<java.util.Set<String>> membersHere) {
     this.registry = registry;
     this.wakeups = wakeups;
+    this.membersHere = membersHere;
   }
 
   public PublishResult publish(Tx tx, TopicKey topic, String partitionKey, String messageId, byte[] payload)
@@ -244,10 +253,6 @@ public final class Publisher {
   }
 
   /**
-   * On PostgreSQL, consumers on other nodes hear of the commit through LISTEN/NOTIFY, naming the
-   * partitions written ({@link PgNotifyListener#payload}), so a node re-reads only those partitions.
-   */
-  /**
    * Wakes whoever watches {@code key} in this process after commit, and on PostgreSQL in every process
    * (consumers of a group watch its rebalance key).
    */
@@ -258,12 +263,36 @@ public final class Publisher {
     tx.afterCommit(() -> wakeups.signal(key));
   }
 
+  /**
+   * On PostgreSQL, consumers on other nodes hear of the commit through LISTEN/NOTIFY, naming the
+   * partitions written ({@link PgNotifyListener#payload}), so a node re-reads only those partitions. Not
+   * when every group's lease on them is held in this process: its consumers are woken after the commit,
+   * and a NOTIFY would cost a transaction in every listening process for nothing (PostgreSQL wakes them
+   * all). A takeover racing this commit is covered by the new holder's first drain, or else by its beat,
+   * which wakes held partitions that have work.
+   */
   private void notifyOtherNodes(Tx tx, String wireTopic, java.util.Collection<Integer> partitions)
       throws SQLException {
-    if (tx.dialect() == Dialect.POSTGRESQL) {
+    if (tx.dialect() == Dialect.POSTGRESQL && !heldOnlyHere(tx, wireTopic, partitions)) {
       tx.queryOne("SELECT pg_notify(?, ?)", rs -> 1, PgNotifyListener.CHANNEL,
           wakeups.tagged(PgNotifyListener.payload(wireTopic, partitions)));
     }
+  }
+
+  /** Whether some group holds these partitions and every holder is one of this process's members. */
+  private boolean heldOnlyHere(Tx tx, String wireTopic, java.util.Collection<Integer> partitions)
+      throws SQLException {
+    java.util.Set<String> here = membersHere.get();
+    if (here.isEmpty() || partitions.isEmpty() || partitions.size() > 64) {
+      return false;
+    }
+    List<Object> args = new java.util.ArrayList<>();
+    args.add(wireTopic);
+    args.addAll(partitions);
+    List<String> owners = tx.query("SELECT owner FROM mq_group_partitions WHERE topic = ? AND partition_no IN ("
+        + String.join(", ", java.util.Collections.nCopies(partitions.size(), "?")) + ")",
+        rs -> rs.getString(1), args.toArray());
+    return !owners.isEmpty() && owners.stream().allMatch(o -> o != null && here.contains(o));
   }
 
   private static void validate(String partitionKey, String messageId, byte[] payload) {

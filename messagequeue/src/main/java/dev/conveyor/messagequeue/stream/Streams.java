@@ -37,11 +37,16 @@ public final class Streams implements AutoCloseable {
     this.ledger = ledger;
     this.registry = registry;
     this.supervisor = supervisor;
-    this.publisher = new Publisher(registry, wakeups);
+    this.publisher = new Publisher(registry, wakeups, this::membersHere);
     this.replay = new Replay(ledger);
     this.gc = new RetentionGc(ledger, registry);
     this.liveness = new dev.conveyor.messagequeue.consume.MemberLiveness(ledger, wakeups, publisher, supervisor);
     this.listener = ledger.dialect() == Dialect.POSTGRESQL ? new PgNotifyListener(ledger.signals(), wakeups) : null;
+  }
+
+  /** This process's consumer-group members (none before the first consumer starts). */
+  private java.util.Set<String> membersHere() {
+    return liveness == null ? java.util.Set.of() : liveness.members();
   }
 
   public Ledger ledger() {
