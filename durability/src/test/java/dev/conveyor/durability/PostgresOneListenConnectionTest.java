@@ -60,8 +60,7 @@ class PostgresOneListenConnectionTest {
 
   private static long listeningBackends() throws Exception {
     try (Connection c = direct(); Statement s = c.createStatement();
-        var rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            + " AND query LIKE 'LISTEN %'")) {
+        var rs = s.executeQuery(dev.conveyor.ledger.testing.NotifyCounter.LISTENERS_SQL)) {
       rs.next();
       return rs.getLong(1);
     }

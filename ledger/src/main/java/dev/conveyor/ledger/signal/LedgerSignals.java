@@ -38,6 +38,10 @@ public final class LedgerSignals implements AutoCloseable {
   /** NOTIFY payloads exactly as they arrive, this process's own included (see {@link #notifications}). */
   private final Map<String, List<Consumer<String>>> rawSinks = new ConcurrentHashMap<>();
   private final Set<String> acrossProcesses = ConcurrentHashMap.newKeySet();
+  /** Raw sinks added to a channel already asked for: each is told to look again once that channel is listened on. */
+  private final java.util.Queue<Map.Entry<String, Consumer<String>>> newcomers =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final java.time.Duration probeAfter;
   private volatile Thread listener;
   private volatile boolean running = true;
   private volatile ListenConnection listening;
@@ -49,7 +53,13 @@ public final class LedgerSignals implements AutoCloseable {
   private final String origin = String.format("%08x", new java.security.SecureRandom().nextInt());
 
   public LedgerSignals(LedgerUrl url) {
+    this(url, ListenConnection.PROBE_AFTER);
+  }
+
+  /** With the LISTEN connection probed after {@code probeAfter} of quiet (tests make it short). */
+  LedgerSignals(LedgerUrl url, java.time.Duration probeAfter) {
     this.url = url;
+    this.probeAfter = probeAfter;
   }
 
   /** The payload as this ledger sends it in a NOTIFY: {@code <origin>|<payload>}. */
@@ -94,8 +104,12 @@ public final class LedgerSignals implements AutoCloseable {
     requireChannel(channel);
     List<Consumer<String>> list = rawSinks.computeIfAbsent(channel, c -> new CopyOnWriteArrayList<>());
     list.add(sink);
-    if (url.dialect() == Dialect.POSTGRESQL && acrossProcesses.add(channel)) {
-      startListener();
+    if (url.dialect() == Dialect.POSTGRESQL) {
+      if (acrossProcesses.add(channel)) {
+        startListener();
+      } else {
+        newcomers.add(Map.entry(channel, sink)); // its channel's first look-again may have gone already
+      }
     }
     return () -> list.remove(sink);
   }
@@ -125,11 +139,21 @@ public final class LedgerSignals implements AutoCloseable {
 
   private static void deliver(List<Consumer<String>> to, String channel, String payload) {
     for (Consumer<String> sink : to) {
-      try {
-        sink.accept(payload);
-      } catch (RuntimeException e) {
-        log.warn("signal sink of {} failed: {}", channel, e.getMessage());
-      }
+      tell(sink, channel, payload);
+    }
+  }
+
+  /**
+   * One sink's failure is its own: it must not end the delivery to the others, nor (thrown from the LISTEN
+   * loop) the one connection every channel of this process shares.
+   */
+  private static void tell(Consumer<String> sink, String channel, String payload) {
+    try {
+      sink.accept(payload);
+    } catch (VirtualMachineError e) {
+      throw e;
+    } catch (Throwable e) { // an AssertionError or a failed class initialiser in one sink, too
+      log.warn("signal sink of {} failed: {}", channel, e.toString());
     }
   }
 
@@ -149,13 +173,19 @@ public final class LedgerSignals implements AutoCloseable {
   }
 
   private void loop() {
+    boolean failing = false;
     while (running) {
-      try (ListenConnection c = ListenConnection.open(url)) {
+      try (ListenConnection c = ListenConnection.open(url, probeAfter)) {
         listening = c;
         Set<String> listened = new java.util.HashSet<>();
         PGConnection pg = c.connection().unwrap(PGConnection.class);
         while (running) {
           listenOnNewChannels(c, listened);
+          if (failing) {
+            log.info("ledger signals: LISTEN connection back; every channel looks again");
+            failing = false;
+          }
+          tellNewcomers(listened);
           PGNotification[] batch = pg.getNotifications(500);
           if (batch != null && batch.length > 0) {
             c.heard();
@@ -166,8 +196,11 @@ public final class LedgerSignals implements AutoCloseable {
           c.probeIfQuiet();
         }
       } catch (SQLException e) {
-        if (running) {
-          log.debug("ledger signals: LISTEN connection ended ({}); reconnecting", e.getMessage());
+        if (running && !failing) { // once per outage: other processes' signals now wait for the polls
+          log.warn("ledger signals: LISTEN connection failed ({}); reconnecting, and polling meanwhile", e.getMessage());
+          failing = true;
+        } else if (running) {
+          log.debug("ledger signals: LISTEN connection still failing ({})", e.getMessage());
         }
       } catch (RuntimeException e) {
         log.warn("ledger signals: {}; reconnecting", e.toString());
@@ -188,6 +221,21 @@ public final class LedgerSignals implements AutoCloseable {
     log.debug("ledger signals: closed");
   }
 
+  /** Tells raw sinks that came to channels already listened on to look again (the rest wait their turn). */
+  private void tellNewcomers(Set<String> listened) {
+    for (int n = newcomers.size(); n > 0; n--) {
+      Map.Entry<String, Consumer<String>> newcomer = newcomers.poll();
+      if (newcomer == null) {
+        return;
+      }
+      if (listened.contains(newcomer.getKey())) {
+        tell(newcomer.getValue(), newcomer.getKey(), null);
+      } else {
+        newcomers.add(newcomer);
+      }
+    }
+  }
+
   /** LISTENs on the channels asked for since the last look, then tells their sinks to look again. */
   private void listenOnNewChannels(ListenConnection c, Set<String> listened) throws SQLException {
     List<String> added = acrossProcesses.stream().filter(ch -> !listened.contains(ch)).sorted().toList();
@@ -201,12 +249,10 @@ public final class LedgerSignals implements AutoCloseable {
     }
     c.heard();
     listened.addAll(added);
-    added.forEach(this::lookAgain); // whatever was committed before the LISTEN is looked at again
-  }
-
-  /** Whether the LISTEN connection is open (for tests and health). */
-  public boolean connected() {
-    return listening != null;
+    for (String channel : added) { // whatever was committed before the LISTEN is looked at again
+      newcomers.removeIf(n -> n.getKey().equals(channel)); // first: a sink added meanwhile is told twice, not never
+      lookAgain(channel);
+    }
   }
 
   @Override

@@ -28,15 +28,17 @@ class PostgresListenConnectionTest {
   @Test
   void aListenerWhoseConnectionWasBlackHoledReconnectsAndHearsAgain() throws Exception {
     try (FlakyProxy proxy = new FlakyProxy(PostgresDatabase.HOST, PostgresDatabase.PORT)) {
-      // a 1 s socket timeout: the probe follows after one quiet second and fails after another
-      LedgerUrl url = LedgerUrl.parse(proxy.ledgerUrl(pg.name()) + "&socketTimeout=1");
+      // the pool's socketTimeout=0 (no timeout) must not reach the LISTEN connection: its own probe follows
+      // after one quiet second here, and fails after another
+      LedgerUrl url = LedgerUrl.parse(proxy.ledgerUrl(pg.name()) + "&socketTimeout=0&ApplicationName=node-x");
       List<String> heard = new CopyOnWriteArrayList<>();
-      try (LedgerSignals signals = new LedgerSignals(url)) {
+      try (LedgerSignals signals = new LedgerSignals(url, Duration.ofSeconds(1))) {
         signals.listen(CHANNEL, p -> heard.add(String.valueOf(p)));
         signals.acrossProcesses(CHANNEL);
         await().atMost(Duration.ofSeconds(10)).until(() -> heard.contains("null")); // connected: look again
         notifyFromElsewhere("before");
         await().atMost(Duration.ofSeconds(10)).until(() -> heard.contains("before"));
+        assertThat(listeningBackends()).as("named 'node-x conveyor-listen'").isEqualTo(1);
 
         heard.clear();
         proxy.blackHoleOpenConnections();
@@ -61,18 +63,41 @@ class PostgresListenConnectionTest {
       assertThat(heard).containsOnlyOnce(CHANNEL + ":null"); // the first channel was not disturbed
       notifyFromElsewhere(later, "late");
       await().atMost(Duration.ofSeconds(10)).until(() -> heard.contains(later + ":late"));
-      try (Connection c = direct(); Statement s = c.createStatement();
-          var rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-              + " AND query LIKE 'LISTEN %'")) {
-        rs.next();
-        assertThat(rs.getLong(1)).as("listening backends").isEqualTo(1);
-      }
+      assertThat(listeningBackends()).isEqualTo(1);
+
+      // a sink that comes to a channel already listened on is told to look again too
+      signals.notifications(later, p -> heard.add("second:" + p));
+      await().atMost(Duration.ofSeconds(10)).until(() -> heard.contains("second:null"));
 
       subscription.close();
       notifyFromElsewhere(later, "unheard");
       notifyFromElsewhere(CHANNEL, "heard");
       await().atMost(Duration.ofSeconds(10)).until(() -> heard.contains(CHANNEL + ":heard"));
       assertThat(heard).doesNotContain(later + ":unheard"); // NOTIFYs arrive in commit order
+    }
+  }
+
+  @Test
+  void aSinkThatThrowsAnErrorDoesNotCostTheOthersTheirSignalsNorTheConnection() throws Exception {
+    List<String> heard = new CopyOnWriteArrayList<>();
+    try (LedgerSignals signals = new LedgerSignals(LedgerUrl.parse(pg.url()))) {
+      signals.notifications(CHANNEL, p -> {
+        throw new AssertionError("a broken sink");
+      });
+      signals.notifications(CHANNEL, p -> heard.add(String.valueOf(p)));
+      await().atMost(Duration.ofSeconds(10)).until(() -> heard.contains("null"));
+      notifyFromElsewhere("one");
+      notifyFromElsewhere("two");
+      await().atMost(Duration.ofSeconds(10)).until(() -> heard.contains("two"));
+      assertThat(heard).containsExactly("null", "one", "two"); // no reconnection, so no second look-again
+    }
+  }
+
+  private static long listeningBackends() throws Exception {
+    try (Connection c = direct(); Statement s = c.createStatement();
+        var rs = s.executeQuery(dev.conveyor.ledger.testing.NotifyCounter.LISTENERS_SQL)) {
+      rs.next();
+      return rs.getLong(1);
     }
   }
 

@@ -23,6 +23,8 @@ public final class NotifyCounter implements AutoCloseable {
 
   private final Connection connection;
   private final AtomicLong received = new AtomicLong();
+  private volatile long lastHeardNanos = System.nanoTime();
+  private volatile SQLException failed;
   private final Thread reader;
   private volatile boolean running = true;
 
@@ -43,19 +45,32 @@ public final class NotifyCounter implements AutoCloseable {
       PGConnection pg = connection.unwrap(PGConnection.class);
       while (running) {
         PGNotification[] batch = pg.getNotifications(200);
-        if (batch != null) {
+        if (batch != null && batch.length > 0) {
           received.addAndGet(batch.length);
+          lastHeardNanos = System.nanoTime();
         }
       }
     } catch (SQLException e) {
       if (running) {
-        throw new IllegalStateException("the NOTIFY counter's connection failed", e);
+        failed = e; // the counts stopped: received() says so rather than answer a number too low
       }
     }
   }
 
+  /** NOTIFYs received so far; throws if the counter's connection failed (its count would be too low). */
   public long received() {
+    if (failed != null) {
+      throw new IllegalStateException("the NOTIFY counter's connection failed", failed);
+    }
     return received.get();
+  }
+
+  /**
+   * How long no NOTIFY arrived. Once past a LISTEN connection's probe interval (10 s), every listener of the
+   * database has run a statement since its last NOTIFY, so {@code pg_stat_database} holds all they did.
+   */
+  public java.time.Duration quietFor() {
+    return java.time.Duration.ofNanos(System.nanoTime() - lastHeardNanos);
   }
 
   /** Stops counting, and has this backend report its statistics (its NOTIFY transactions among them). */
